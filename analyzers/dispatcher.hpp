@@ -1,0 +1,37 @@
+// Hands each decoded packet to every analyzer, after recording its sender in the HostTable,
+// and turns packet time into once-a-second ticks.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/host_table.hpp"
+
+namespace clinicwatch {
+
+class Dispatcher {
+public:
+    explicit Dispatcher(HostTable& hosts) : hosts_(hosts) {}
+
+    void add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
+    const std::vector<std::unique_ptr<Analyzer>>& analyzers() const { return analyzers_; }
+
+    void on_packet(const Packet& packet);
+    // End of input: every analyzer closes what it has open.
+    void finish();
+
+    Timestamp now() const { return now_; }
+    std::uint64_t packets() const { return packets_; }
+    std::uint64_t undecodable() const { return undecodable_; }
+
+private:
+    HostTable& hosts_;
+    std::vector<std::unique_ptr<Analyzer>> analyzers_;
+    Timestamp now_ = 0;
+    Timestamp next_tick_ = 0;
+    std::uint64_t packets_ = 0;
+    std::uint64_t undecodable_ = 0;
+};
+
+}  // namespace clinicwatch

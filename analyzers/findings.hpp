@@ -1,0 +1,55 @@
+// What analyzers produce: alerts (deduplicated by key) and minute statistics. Analyzers hand
+// them to a FindingSink; the store writes them in batches.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "capture/address.hpp"
+#include "capture/packet.hpp"
+
+namespace clinicwatch {
+
+enum class Severity : int { info = 0, low = 1, medium = 2, high = 3, critical = 4 };
+std::string_view to_string(Severity s);
+std::optional<Severity> parse_severity(std::string_view text);
+
+// One alert, or an update to it. The store merges updates with the same key: first_seen is
+// kept, last_seen and severity move forward, count adds up, evidence is replaced when given.
+// A loop that lasts an hour is one alert with a start, an end, a peak and a count.
+struct AlertUpdate {
+    std::string kind;  // e.g. "unregistered-device", "l2-loop"
+    std::string key;   // dedup key: kind + subject (+ incident start where incidents repeat)
+    Severity severity = Severity::medium;
+    std::optional<MacAddress> subject_mac;
+    std::string subject;  // human-readable subject: an address, a name, "LAN"
+    std::string summary;  // one line in plain words
+    Timestamp first_seen = 0;
+    Timestamp last_seen = 0;
+    std::uint64_t count = 1;  // occurrences added by this update
+    nlohmann::json evidence;  // null = keep what is stored
+    bool ended = false;       // the incident is over (a loop stopped); the alert stays open
+};
+
+// One minute of network health (packet time).
+struct MinuteStats {
+    Timestamp minute = 0;  // start of the minute, microseconds
+    std::uint64_t frames = 0, bytes = 0;
+    std::uint64_t broadcast_frames = 0, multicast_frames = 0;
+    std::uint64_t undecodable_frames = 0;
+    std::uint64_t capture_drops = 0, ring_drops = 0;
+    std::uint64_t active_hosts = 0;
+};
+
+class FindingSink {
+public:
+    virtual ~FindingSink() = default;
+    virtual void alert(AlertUpdate update) = 0;
+    virtual void minute(const MinuteStats& stats) = 0;
+};
+
+}  // namespace clinicwatch

@@ -1,0 +1,134 @@
+#include "analyzers/host_table.hpp"
+
+#include <algorithm>
+
+namespace clinicwatch {
+
+namespace {
+
+bool observe(std::vector<Observed>& list, std::size_t cap, const std::string& value,
+             const std::string& source, Timestamp ts) {
+    for (auto& o : list) {
+        if (o.value == value && o.source == source) {
+            o.last_seen = ts;
+            return false;
+        }
+    }
+    if (list.size() >= cap) {
+        auto oldest = std::min_element(list.begin(), list.end(), [](const auto& a, const auto& b) {
+            return a.last_seen < b.last_seen;
+        });
+        *oldest = Observed{value, source, ts, ts};
+        return true;
+    }
+    list.push_back(Observed{value, source, ts, ts});
+    return true;
+}
+
+}  // namespace
+
+bool Host::observe_address(const std::string& value, const std::string& source, Timestamp ts) {
+    bool added = observe(addresses, kMaxAddresses, value, source, ts);
+    dirty |= added;
+    return added;
+}
+
+bool Host::observe_name(const std::string& value, const std::string& source, Timestamp ts) {
+    bool added = observe(names, kMaxNames, value, source, ts);
+    dirty |= added;
+    return added;
+}
+
+bool Host::observe_evidence(const std::string& value, const std::string& source, Timestamp ts) {
+    bool added = observe(evidence, kMaxEvidence, value, source, ts);
+    dirty |= added;
+    return added;
+}
+
+bool Host::observe_service(std::uint16_t port) {
+    if (std::find(tcp_services.begin(), tcp_services.end(), port) != tcp_services.end())
+        return false;
+    if (tcp_services.size() >= kMaxServices) return false;
+    tcp_services.insert(std::upper_bound(tcp_services.begin(), tcp_services.end(), port), port);
+    dirty = true;
+    return true;
+}
+
+const Observed* Host::first_address() const {
+    const Observed* first = nullptr;
+    for (const auto& a : addresses)
+        if (!first || a.first_seen < first->first_seen) first = &a;
+    return first;
+}
+
+HostTable::HostTable(std::size_t capacity, std::uint64_t seed)
+    : capacity_(std::max<std::size_t>(capacity, 1)), rng_(seed) {
+    hosts_.reserve(std::min<std::size_t>(capacity_, 4096));
+    index_.reserve(std::min<std::size_t>(capacity_, 4096));
+}
+
+Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) {
+    HostKey key{mac, vlan};
+    if (last_slot_ < hosts_.size() && last_key_ == key) return &hosts_[last_slot_];
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    last_key_ = key;
+    last_slot_ = it->second;
+    return &hosts_[it->second];
+}
+
+const Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) const {
+    auto it = index_.find(HostKey{mac, vlan});
+    return it == index_.end() ? nullptr : &hosts_[it->second];
+}
+
+Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created) {
+    if (Host* h = find(mac, vlan)) {
+        if (ts > h->last_seen) h->last_seen = ts;
+        if (created) *created = false;
+        return *h;
+    }
+    if (hosts_.size() >= capacity_) evict_one();
+    Host h;
+    h.key = HostKey{mac, vlan};
+    h.first_seen = h.last_seen = ts;
+    h.randomized_mac = mac.is_locally_administered();
+    hosts_.push_back(std::move(h));
+    index_[hosts_.back().key] = hosts_.size() - 1;
+    last_key_ = hosts_.back().key;
+    last_slot_ = hosts_.size() - 1;
+    if (created) *created = true;
+    return hosts_.back();
+}
+
+void HostTable::evict_one() {
+    // Sampled least-recently-seen: look at a few random hosts and evict the stalest unpinned
+    // one. Constant time per eviction, which a flood of a million MACs needs.
+    constexpr int kSamples = 8;
+    std::uniform_int_distribution<std::size_t> pick(0, hosts_.size() - 1);
+    std::size_t victim = SIZE_MAX;
+    for (int i = 0; i < kSamples * 4 && (i < kSamples || victim == SIZE_MAX); ++i) {
+        std::size_t s = pick(rng_);
+        if (hosts_[s].pinned) continue;
+        if (victim == SIZE_MAX || hosts_[s].last_seen < hosts_[victim].last_seen) victim = s;
+    }
+    if (victim == SIZE_MAX) {  // everything sampled was pinned: take any unpinned host
+        for (std::size_t s = 0; s < hosts_.size(); ++s)
+            if (!hosts_[s].pinned) {
+                victim = s;
+                break;
+            }
+    }
+    if (victim == SIZE_MAX) victim = pick(rng_);  // all pinned: the cap still holds
+    if (on_evict_) on_evict_(hosts_[victim]);
+    index_.erase(hosts_[victim].key);
+    if (victim != hosts_.size() - 1) {
+        hosts_[victim] = std::move(hosts_.back());
+        index_[hosts_[victim].key] = victim;
+    }
+    hosts_.pop_back();
+    last_slot_ = SIZE_MAX;
+    ++evictions_;
+}
+
+}  // namespace clinicwatch

@@ -1,0 +1,127 @@
+// The shared table of devices seen on the LAN, keyed by MAC (+VLAN). Every analyzer reads and
+// enriches the same Host records; the store writes the changed ones in batches.
+//
+// The table has a hard capacity. A MAC flood must not take the sensor down: when full, the
+// least recently seen of a few sampled hosts is evicted (registered devices are kept), and the
+// eviction is counted so it can be reported as a finding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "capture/address.hpp"
+#include "capture/packet.hpp"
+
+namespace clinicwatch {
+
+struct HostKey {
+    MacAddress mac;
+    std::uint16_t vlan = 0;
+    bool operator==(const HostKey&) const = default;
+};
+
+struct HostKeyHash {
+    std::size_t operator()(const HostKey& k) const noexcept {
+        std::uint64_t v = (k.mac.as_u64() << 12) ^ k.vlan;
+        v ^= v >> 33;
+        v *= 0xff51afd7ed558ccdULL;
+        v ^= v >> 33;
+        return static_cast<std::size_t>(v);
+    }
+};
+
+// A value learned about a host, with where it came from and when (packet time).
+struct Observed {
+    std::string value;
+    std::string source;  // "arp", "dhcp", "nbns", "mdns", "llmnr", "lldp", "ip" ...
+    Timestamp first_seen = 0;
+    Timestamp last_seen = 0;
+};
+
+struct Host {
+    HostKey key;
+    Timestamp first_seen = 0;
+    Timestamp last_seen = 0;
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+
+    std::vector<Observed> addresses;  // IPv4 and IPv6, printed; bounded by kMaxAddresses
+    std::vector<Observed> names;      // host names; bounded by kMaxNames
+    std::string vendor;               // IEEE registry organisation, empty when unknown
+    bool randomized_mac = false;      // locally administered address
+
+    // Evidence kept for other analyzers (OS fingerprinting), as "kind" -> text.
+    std::vector<Observed> evidence;   // bounded by kMaxEvidence
+    std::vector<std::uint16_t> tcp_services;  // ports answered with SYN-ACK, bounded
+
+    // Operating system guess (filled by the OS analyzer when it exists).
+    std::string os_family, os_version;
+    double os_confidence = 0.0;
+
+    bool pinned = false;  // registered devices are never evicted
+    bool dirty = true;    // changed since the store last wrote it
+    Timestamp stored_last_seen = 0;  // last_seen as the store last wrote it
+
+    static constexpr std::size_t kMaxAddresses = 16;
+    static constexpr std::size_t kMaxNames = 16;
+    static constexpr std::size_t kMaxEvidence = 32;
+    static constexpr std::size_t kMaxServices = 64;
+
+    // Record an address/name/evidence; returns true when it is new. Bounded: once full, new
+    // values replace the least recently seen one.
+    bool observe_address(const std::string& value, const std::string& source, Timestamp ts);
+    bool observe_name(const std::string& value, const std::string& source, Timestamp ts);
+    bool observe_evidence(const std::string& value, const std::string& source, Timestamp ts);
+    bool observe_service(std::uint16_t port);
+    const Observed* first_address() const;
+};
+
+class HostTable {
+public:
+    explicit HostTable(std::size_t capacity, std::uint64_t seed = 0x636c696e6963);
+
+    // Finds or creates the host. May evict another host to make room (never a pinned one while
+    // unpinned hosts exist). `created` tells whether this call made it.
+    Host& touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created = nullptr);
+    Host* find(const MacAddress& mac, std::uint16_t vlan);
+    const Host* find(const MacAddress& mac, std::uint16_t vlan) const;
+
+    std::size_t size() const { return hosts_.size(); }
+    std::size_t capacity() const { return capacity_; }
+    std::uint64_t evictions() const { return evictions_; }
+
+    // Visits every host (order unspecified).
+    template <typename F>
+    void for_each(F&& f) {
+        for (auto& h : hosts_) f(h);
+    }
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const auto& h : hosts_) f(h);
+    }
+
+    // Called with each evicted host before it goes, so its last state can be stored.
+    void set_eviction_handler(std::function<void(const Host&)> handler) {
+        on_evict_ = std::move(handler);
+    }
+
+private:
+    void evict_one();
+
+    std::size_t capacity_;
+    std::vector<Host> hosts_;
+    std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
+    std::uint64_t evictions_ = 0;
+    std::mt19937_64 rng_;
+    std::function<void(const Host&)> on_evict_;
+    // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.
+    HostKey last_key_{};
+    std::size_t last_slot_ = SIZE_MAX;
+};
+
+}  // namespace clinicwatch

@@ -1,0 +1,106 @@
+// MAC and IP addresses as small value types: comparable, hashable, printable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clinicwatch {
+
+struct MacAddress {
+    std::array<std::uint8_t, 6> bytes{};
+
+    static MacAddress from(const std::uint8_t* p) {
+        MacAddress m;
+        std::memcpy(m.bytes.data(), p, 6);
+        return m;
+    }
+    // Accepts aa:bb:cc:dd:ee:ff, aa-bb-..., and aabb.ccdd.eeff (Cisco); case-insensitive.
+    static std::optional<MacAddress> parse(std::string_view text);
+
+    std::uint64_t as_u64() const {
+        std::uint64_t v = 0;
+        for (auto b : bytes) v = (v << 8) | b;
+        return v;
+    }
+    bool is_broadcast() const { return as_u64() == 0xffffffffffffULL; }
+    bool is_multicast() const { return (bytes[0] & 0x01) != 0; }
+    // Locally administered: set by software (phones' private addresses, VMs), not by a vendor.
+    bool is_locally_administered() const { return (bytes[0] & 0x02) != 0; }
+    bool is_zero() const { return as_u64() == 0; }
+    std::string to_string() const;
+
+    auto operator<=>(const MacAddress&) const = default;
+};
+
+struct IpAddress {
+    enum class Family : std::uint8_t { none = 0, v4 = 4, v6 = 6 };
+    Family family = Family::none;
+    std::array<std::uint8_t, 16> bytes{};  // v4 uses the first 4 bytes
+
+    static IpAddress v4(const std::uint8_t* p) {
+        IpAddress a;
+        a.family = Family::v4;
+        std::memcpy(a.bytes.data(), p, 4);
+        return a;
+    }
+    static IpAddress v4(std::uint32_t host_order) {
+        IpAddress a;
+        a.family = Family::v4;
+        a.bytes[0] = static_cast<std::uint8_t>(host_order >> 24);
+        a.bytes[1] = static_cast<std::uint8_t>(host_order >> 16);
+        a.bytes[2] = static_cast<std::uint8_t>(host_order >> 8);
+        a.bytes[3] = static_cast<std::uint8_t>(host_order);
+        return a;
+    }
+    static IpAddress v6(const std::uint8_t* p) {
+        IpAddress a;
+        a.family = Family::v6;
+        std::memcpy(a.bytes.data(), p, 16);
+        return a;
+    }
+    static std::optional<IpAddress> parse(std::string_view text);
+
+    bool is_v4() const { return family == Family::v4; }
+    bool is_v6() const { return family == Family::v6; }
+    bool empty() const { return family == Family::none; }
+    std::uint32_t v4_host_order() const {
+        return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+               (std::uint32_t{bytes[2]} << 8) | bytes[3];
+    }
+    bool is_unspecified() const;
+    std::string to_string() const;
+
+    auto operator<=>(const IpAddress&) const = default;
+};
+
+// An address block such as 192.168.0.0/16 or fd00::/8.
+struct IpNetwork {
+    IpAddress base;
+    int prefix = 0;
+
+    static std::optional<IpNetwork> parse(std::string_view text);
+    bool contains(const IpAddress& a) const;
+    std::string to_string() const;
+};
+
+}  // namespace clinicwatch
+
+template <>
+struct std::hash<clinicwatch::MacAddress> {
+    std::size_t operator()(const clinicwatch::MacAddress& m) const noexcept {
+        return std::hash<std::uint64_t>{}(m.as_u64());
+    }
+};
+template <>
+struct std::hash<clinicwatch::IpAddress> {
+    std::size_t operator()(const clinicwatch::IpAddress& a) const noexcept {
+        std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint8_t>(a.family);
+        for (auto b : a.bytes) h = (h ^ b) * 1099511628211ULL;
+        return static_cast<std::size_t>(h);
+    }
+};

@@ -1,0 +1,72 @@
+#include "capture/capture_thread.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace clinicwatch {
+
+void CaptureThread::start() {
+    stop_requested_ = false;
+    finished_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void CaptureThread::stop() {
+    stop_requested_.store(true, std::memory_order_release);
+    if (thread_.joinable()) {
+        source_.interrupt();
+        thread_.join();
+    }
+}
+
+void CaptureThread::run() {
+    // Counters are kept in locals and published with plain stores: one writer, no locked ops.
+    std::uint64_t packets = 0, bytes = 0, ring_drops = 0, cut = 0;
+    auto publish = [&] {
+        counters_.packets.store(packets, std::memory_order_relaxed);
+        counters_.bytes.store(bytes, std::memory_order_relaxed);
+        counters_.ring_drops.store(ring_drops, std::memory_order_relaxed);
+        counters_.cut_to_slot.store(cut, std::memory_order_relaxed);
+        KernelStats k = source_.kernel_stats();
+        counters_.kernel_drops.store(k.dropped, std::memory_order_relaxed);
+        counters_.interface_drops.store(k.interface_dropped, std::memory_order_relaxed);
+    };
+    try {
+        RawFrame frame;
+        while (!stop_requested_.load(std::memory_order_relaxed)) {
+            auto next = source_.next(frame);
+            if (next == PacketSource::Next::end) break;
+            if (next == PacketSource::Next::idle) {
+                publish();
+                continue;
+            }
+            ++packets;
+            bytes += frame.wire_length;
+            FrameSlot* slot = ring_.try_claim();
+            while (!slot && policy_ == RingFullPolicy::wait &&
+                   !stop_requested_.load(std::memory_order_relaxed)) {
+                std::this_thread::yield();
+                slot = ring_.try_claim();
+            }
+            if (!slot) {
+                ++ring_drops;
+            } else {
+                std::size_t n = std::min(frame.data.size(), ring_.slot_bytes());
+                if (n < frame.data.size()) ++cut;
+                std::memcpy(slot->data(), frame.data.data(), n);
+                slot->ts_us = frame.ts;
+                slot->wire_length = frame.wire_length;
+                slot->captured_length = static_cast<std::uint32_t>(n);
+                slot->link_type = static_cast<std::int32_t>(frame.link);
+                ring_.publish();
+            }
+            if ((packets & 0x3ff) == 0) publish();
+        }
+    } catch (...) {
+        error_ = std::current_exception();
+    }
+    publish();
+    finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace clinicwatch

@@ -1,0 +1,66 @@
+// The subcommands of the one `clinicwatch` binary. main.cpp wires them to CLI11; each returns
+// an exit code from ExitCode.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/config.hpp"
+
+namespace clinicwatch {
+
+// Documented in `clinicwatch --help`.
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitFailure = 1,       // unexpected internal error
+    kExitUsage = 2,         // bad command line
+    kExitConfig = 3,        // configuration file invalid or unreadable
+    kExitInput = 4,         // capture file missing, unreadable or corrupt (what came before is stored)
+    kExitCapture = 5,       // interface missing, down, or no permission to capture
+    kExitDatabase = 6,      // database cannot be opened or written
+};
+
+enum class OutputFormat { table, json, csv };
+
+struct CommonOptions {
+    std::string config_path;  // empty: the default file if it exists
+    std::string db_path;      // empty: from the config, or ./clinicwatch.db
+    OutputFormat format = OutputFormat::table;
+};
+
+// Loads the config named on the command line, or the default file when it exists, or defaults.
+Config resolve_config(const CommonOptions& common);
+std::string resolve_db_path(const CommonOptions& common, const Config& config);
+
+struct ReplayOptions {
+    std::vector<std::string> files;
+    bool progress = true;  // on a terminal only
+};
+int command_replay(const CommonOptions& common, const ReplayOptions& options);
+
+struct RunOptions {
+    std::string interface;  // overrides capture.interface
+};
+int command_run(const CommonOptions& common, const RunOptions& options);
+
+struct AssetsOptions {
+    std::string vendor;
+};
+int command_assets(const CommonOptions& common, const AssetsOptions& options);
+
+struct AlertsOptions {
+    std::string kind;
+    std::string min_severity;
+    bool include_resolved = false;
+};
+int command_alerts(const CommonOptions& common, const AlertsOptions& options);
+
+struct StatsOptions {
+    std::string since, until;
+};
+int command_stats(const CommonOptions& common, const StatsOptions& options);
+
+int command_check_config(const std::string& path);
+
+}  // namespace clinicwatch

@@ -1,0 +1,150 @@
+// `clinicwatch replay` and `clinicwatch run`: the pipeline with a file or a live source.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "daemon/cli.hpp"
+#include "daemon/output.hpp"
+#include "daemon/pipeline.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void request_stop(int) { g_stop.store(true); }
+
+void install_stop_signals() {
+    struct sigaction sa{};
+    sa.sa_handler = request_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string human_count(double v) {
+    char buf[32];
+    if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
+    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f ", v);
+    return buf;
+}
+
+void print_progress(const PipelineProgress& p) {
+    std::fprintf(stderr, "\r  %12llu packets  %10spackets/s", static_cast<unsigned long long>(p.packets),
+                 human_count(p.packets_per_second).c_str());
+    if (p.fraction_done >= 0) std::fprintf(stderr, "  %5.1f%% of input", p.fraction_done * 100.0);
+    std::fprintf(stderr, "  %6zu devices", p.hosts);
+    if (p.ring_drops) std::fprintf(stderr, "  ring drops %llu", static_cast<unsigned long long>(p.ring_drops));
+    std::fprintf(stderr, "   ");
+    std::fflush(stderr);
+}
+
+std::int64_t count_rows(Store& store, const char* sql) {
+    return store.db().execAndGet(sql).getInt64();
+}
+
+void print_summary(Store& store, const PipelineResult& r, const std::string& db_path) {
+    std::int64_t assets = count_rows(store, "SELECT count(*) FROM assets");
+    std::int64_t alerts = count_rows(store, "SELECT count(*) FROM alerts WHERE status != 'resolved'");
+    std::printf("\npackets      %llu (%llu bytes)\n", static_cast<unsigned long long>(r.packets),
+                static_cast<unsigned long long>(r.bytes));
+    std::printf("decoded      %llu\n", static_cast<unsigned long long>(r.packets - r.undecodable));
+    std::printf("undecodable  %llu\n", static_cast<unsigned long long>(r.undecodable));
+    std::printf("drops        %llu in the ring, %llu in the kernel\n",
+                static_cast<unsigned long long>(r.ring_drops),
+                static_cast<unsigned long long>(r.capture_drops));
+    if (r.packets)
+        std::printf("packet time  %s .. %s\n", format_time(r.first_packet).c_str(),
+                    format_time(r.last_packet).c_str());
+    std::printf("assets       %lld in the database\n", static_cast<long long>(assets));
+    std::printf("alerts       %lld open\n", static_cast<long long>(alerts));
+    std::printf("elapsed      %.2f s (%s packets/s)\n", r.elapsed_seconds,
+                human_count(r.elapsed_seconds > 0 ? r.packets / r.elapsed_seconds : 0).c_str());
+    std::printf("database     %s\n", std::filesystem::absolute(db_path).c_str());
+}
+
+// Runs the pipeline and records the run; returns the exit code.
+int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
+                 const std::string& mode, bool show_progress, RingFullPolicy policy) {
+    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms)});
+    RunRecord run;
+    run.mode = mode;
+    run.source = source.describe();
+    run.id = store.begin_run(run);
+    PipelineOptions options;
+    options.ring_full = policy;
+    // Analyzers need headers and the first payload bytes; a larger slot only costs memory.
+    options.slot_bytes = static_cast<std::size_t>(std::min(config.capture.snaplen, 2048));
+    if (show_progress) options.on_progress = print_progress;
+    Pipeline pipeline(config, store, options);
+    install_stop_signals();
+    PipelineResult result = pipeline.run(source, g_stop);
+    if (show_progress) std::fputc('\n', stderr);
+
+    run.first_packet = result.first_packet;
+    run.last_packet = result.last_packet;
+    run.packets = result.packets;
+    run.bytes = result.bytes;
+    run.undecodable = result.undecodable;
+    run.capture_drops = result.capture_drops;
+    run.ring_drops = result.ring_drops;
+    int code = kExitOk;
+    run.outcome = "ok";
+    if (result.capture_error) {
+        try {
+            std::rethrow_exception(result.capture_error);
+        } catch (const CaptureError& e) {
+            run.outcome = std::string("error: ") + e.what();
+            std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+            std::fprintf(stderr, "clinicwatch: the %llu packets read before the error are stored\n",
+                         static_cast<unsigned long long>(result.packets));
+            code = e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
+        }
+    }
+    store.end_run(run);
+    print_summary(store, result, db_path);
+    return code;
+}
+
+}  // namespace
+
+int command_replay(const CommonOptions& common, const ReplayOptions& options) {
+    Config config = resolve_config(common);
+    std::string db_path = resolve_db_path(common, config);
+    auto source = open_capture_files(options.files);
+    bool progress = options.progress && isatty(STDERR_FILENO);
+    return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
+}
+
+int command_run(const CommonOptions& common, const RunOptions& options) {
+    Config config = resolve_config(common);
+    std::string db_path = resolve_db_path(common, config);
+    LiveCaptureOptions live;
+    live.interface = options.interface.empty() ? config.capture.interface : options.interface;
+    if (live.interface.empty()) {
+        std::fprintf(stderr,
+                     "clinicwatch: no capture interface: set capture.interface in %s or give "
+                     "--interface\n",
+                     config.source.c_str());
+        return kExitConfig;
+    }
+    live.snaplen = config.capture.snaplen;
+    live.buffer_mb = config.capture.buffer_mb;
+    live.bpf_filter = config.capture.filter;
+    auto source = open_live_capture(live);
+    spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", live.interface,
+                 live.snaplen, live.buffer_mb, db_path);
+    return run_pipeline(config, db_path, *source, "live", isatty(STDERR_FILENO),
+                        RingFullPolicy::drop);
+}
+
+}  // namespace clinicwatch

@@ -1,0 +1,198 @@
+// The query commands: `assets`, `alerts`, `stats`. They open the database read-only, so they
+// work while the daemon writes (WAL).
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "analyzers/findings.hpp"
+#include "daemon/cli.hpp"
+#include "daemon/output.hpp"
+#include "daemon/store/store.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+// "[{value, source, ...}]" -> "a, b" (distinct values, in order).
+std::string joined_values(const std::string& json_text) {
+    std::string out;
+    auto list = nlohmann::json::parse(json_text, nullptr, false);
+    if (!list.is_array()) return out;
+    std::vector<std::string> seen;
+    for (const auto& item : list) {
+        std::string v = item.value("value", "");
+        if (v.empty() || std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        out += (out.empty() ? "" : ", ") + v;
+    }
+    return out;
+}
+
+void emit(const CommonOptions& common, const Table& table, const nlohmann::json& json) {
+    switch (common.format) {
+        case OutputFormat::json:
+            std::cout << json.dump(2) << '\n';
+            break;
+        case OutputFormat::csv:
+            print_csv(std::cout, table);
+            break;
+        case OutputFormat::table:
+            print_table(std::cout, table);
+            break;
+    }
+}
+
+}  // namespace
+
+int command_assets(const CommonOptions& common, const AssetsOptions& options) {
+    Config config = resolve_config(common);
+    auto db = open_for_reading(resolve_db_path(common, config));
+    std::string sql =
+        "SELECT mac, vlan, vendor, randomized_mac, addresses, names, os_family, os_version, "
+        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence FROM assets";
+    if (!options.vendor.empty()) sql += " WHERE vendor LIKE '%' || ? || '%'";
+    sql += " ORDER BY first_seen, mac";
+    SQLite::Statement st(*db, sql);
+    if (!options.vendor.empty()) st.bind(1, options.vendor);
+    Table table{{"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "FIRST SEEN", "LAST SEEN",
+                 "FRAMES"},
+                {}};
+    auto json = nlohmann::json::array();
+    while (st.executeStep()) {
+        std::string mac = st.getColumn(0).getString();
+        std::string vendor = st.getColumn(2).getString();
+        bool randomized = st.getColumn(3).getInt() != 0;
+        std::string os = st.getColumn(6).getString();
+        if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
+        table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
+                              randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+                              joined_values(st.getColumn(4).getString()),
+                              joined_values(st.getColumn(5).getString()), os,
+                              format_time(st.getColumn(9).getInt64()),
+                              format_time(st.getColumn(10).getInt64()),
+                              std::to_string(st.getColumn(11).getInt64())});
+        json.push_back({
+            {"mac", mac},
+            {"vlan", st.getColumn(1).getInt()},
+            {"vendor", vendor},
+            {"randomized_mac", randomized},
+            {"addresses", nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false)},
+            {"names", nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false)},
+            {"os_family", st.getColumn(6).getString()},
+            {"os_version", st.getColumn(7).getString()},
+            {"os_confidence", st.getColumn(8).getDouble()},
+            {"first_seen", format_time_iso(st.getColumn(9).getInt64())},
+            {"last_seen", format_time_iso(st.getColumn(10).getInt64())},
+            {"frames", st.getColumn(11).getInt64()},
+            {"bytes", st.getColumn(12).getInt64()},
+            {"services", nlohmann::json::parse(st.getColumn(13).getString(), nullptr, false)},
+            {"evidence", nlohmann::json::parse(st.getColumn(14).getString(), nullptr, false)},
+        });
+    }
+    emit(common, table, json);
+    return kExitOk;
+}
+
+int command_alerts(const CommonOptions& common, const AlertsOptions& options) {
+    Config config = resolve_config(common);
+    auto db = open_for_reading(resolve_db_path(common, config));
+    int min_severity = 0;
+    if (!options.min_severity.empty()) {
+        auto s = parse_severity(options.min_severity);
+        if (!s) {
+            std::cerr << "clinicwatch: --severity must be one of info, low, medium, high, "
+                         "critical; got '"
+                      << options.min_severity << "'\n";
+            return kExitUsage;
+        }
+        min_severity = static_cast<int>(*s);
+    }
+    std::string sql =
+        "SELECT id, kind, severity, subject_mac, subject, summary, first_seen, last_seen, count, "
+        "status, ended_at, evidence FROM alerts WHERE severity >= ?";
+    if (!options.include_resolved) sql += " AND status != 'resolved'";
+    if (!options.kind.empty()) sql += " AND kind = ?";
+    sql += " ORDER BY first_seen, id";
+    SQLite::Statement st(*db, sql);
+    st.bind(1, min_severity);
+    if (!options.kind.empty()) st.bind(2, options.kind);
+    Table table{{"ID", "SEVERITY", "KIND", "SUBJECT", "FIRST SEEN", "LAST SEEN", "COUNT", "STATUS",
+                 "SUMMARY"},
+                {}};
+    auto json = nlohmann::json::array();
+    while (st.executeStep()) {
+        auto severity = to_string(static_cast<Severity>(st.getColumn(2).getInt()));
+        std::string status = st.getColumn(9).getString();
+        if (!st.getColumn(10).isNull() && status == "open") status = "open (ended)";
+        table.rows.push_back({std::to_string(st.getColumn(0).getInt64()), std::string(severity),
+                              st.getColumn(1).getString(), st.getColumn(4).getString(),
+                              format_time(st.getColumn(6).getInt64()),
+                              format_time(st.getColumn(7).getInt64()),
+                              std::to_string(st.getColumn(8).getInt64()), status,
+                              st.getColumn(5).getString()});
+        nlohmann::json j = {
+            {"id", st.getColumn(0).getInt64()},
+            {"kind", st.getColumn(1).getString()},
+            {"severity", severity},
+            {"subject_mac", st.getColumn(3).isNull() ? nlohmann::json() : nlohmann::json(st.getColumn(3).getString())},
+            {"subject", st.getColumn(4).getString()},
+            {"summary", st.getColumn(5).getString()},
+            {"first_seen", format_time_iso(st.getColumn(6).getInt64())},
+            {"last_seen", format_time_iso(st.getColumn(7).getInt64())},
+            {"count", st.getColumn(8).getInt64()},
+            {"status", st.getColumn(9).getString()},
+            {"ended_at", st.getColumn(10).isNull() ? nlohmann::json() : nlohmann::json(format_time_iso(st.getColumn(10).getInt64()))},
+            {"evidence", nlohmann::json::parse(st.getColumn(11).getString(), nullptr, false)},
+        };
+        json.push_back(std::move(j));
+    }
+    emit(common, table, json);
+    return kExitOk;
+}
+
+int command_stats(const CommonOptions& common, const StatsOptions& options) {
+    Config config = resolve_config(common);
+    auto db = open_for_reading(resolve_db_path(common, config));
+    Timestamp since = 0, until = INT64_MAX;
+    for (auto [text, out, flag] : {std::tuple{options.since, &since, "--since"},
+                                   std::tuple{options.until, &until, "--until"}}) {
+        if (text.empty()) continue;
+        auto t = parse_time(text);
+        if (!t) {
+            std::cerr << "clinicwatch: " << flag << " '" << text
+                      << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
+                         "back from now such as 24h or 7d\n";
+            return kExitUsage;
+        }
+        *out = *t;
+    }
+    SQLite::Statement st(*db,
+                         "SELECT minute, frames, bytes, broadcast_frames, multicast_frames, "
+                         "undecodable_frames, capture_drops, ring_drops, active_hosts FROM "
+                         "minute_stats WHERE minute >= ? AND minute < ? ORDER BY minute");
+    st.bind(1, static_cast<std::int64_t>(since));
+    st.bind(2, static_cast<std::int64_t>(until));
+    Table table{{"MINUTE", "FRAMES", "BYTES", "BROADCAST", "MULTICAST", "UNDECODABLE",
+                 "CAPTURE DROPS", "RING DROPS", "ACTIVE HOSTS"},
+                {}};
+    auto json = nlohmann::json::array();
+    while (st.executeStep()) {
+        std::vector<std::string> row{format_time(st.getColumn(0).getInt64())};
+        for (int i = 1; i <= 8; ++i) row.push_back(std::to_string(st.getColumn(i).getInt64()));
+        table.rows.push_back(row);
+        json.push_back({{"minute", format_time_iso(st.getColumn(0).getInt64())},
+                        {"frames", st.getColumn(1).getInt64()},
+                        {"bytes", st.getColumn(2).getInt64()},
+                        {"broadcast_frames", st.getColumn(3).getInt64()},
+                        {"multicast_frames", st.getColumn(4).getInt64()},
+                        {"undecodable_frames", st.getColumn(5).getInt64()},
+                        {"capture_drops", st.getColumn(6).getInt64()},
+                        {"ring_drops", st.getColumn(7).getInt64()},
+                        {"active_hosts", st.getColumn(8).getInt64()}});
+    }
+    emit(common, table, json);
+    return kExitOk;
+}
+
+}  // namespace clinicwatch

@@ -1,0 +1,181 @@
+// clinicwatch: a passive network sensor for small clinic LANs. One binary, several subcommands.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "capture/packet_source.hpp"
+#include "daemon/cli.hpp"
+#include "daemon/store/store.hpp"
+
+namespace clinicwatch {
+
+Config resolve_config(const CommonOptions& common) {
+    if (!common.config_path.empty()) return load_config(common.config_path);
+    struct stat st{};
+    if (::stat(kDefaultConfigPath, &st) == 0) return load_config(kDefaultConfigPath);
+    Config defaults;
+    defaults.source = "(built-in defaults)";
+    return defaults;
+}
+
+std::string resolve_db_path(const CommonOptions& common, const Config& config) {
+    if (!common.db_path.empty()) return common.db_path;
+    if (config.source != "(built-in defaults)") return config.store.path;
+    return "clinicwatch.db";
+}
+
+int command_check_config(const std::string& path) {
+    Config c = load_config(path);
+    std::printf("%s: configuration is valid\n", path.c_str());
+    std::printf("  capture.interface  %s\n", c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());
+    std::printf("  store.path         %s\n", c.store.path.c_str());
+    std::printf("  internal networks  %zu%s\n", c.network.internal_networks.size(),
+                c.network.internal_networks.empty() ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)" : "");
+    return kExitOk;
+}
+
+}  // namespace clinicwatch
+
+namespace {
+
+const char* kDescription = R"(clinicwatch - a passive network sensor for small clinic LANs
+
+It listens on a switch mirror port (or reads capture files), never sends a packet, and keeps
+an asset inventory, alerts and network-health statistics in one SQLite database.
+
+Typical use:
+  clinicwatch replay capture.pcap --db clinic.db     analyse a capture file
+  clinicwatch assets --db clinic.db                  list the devices found
+  clinicwatch alerts --db clinic.db                  list open alerts
+  clinicwatch stats  --db clinic.db --since 24h      network health per minute
+  clinicwatch run --config /etc/clinicwatch/clinicwatch.yaml    live capture (root or CAP_NET_RAW)
+
+Files:
+  /etc/clinicwatch/clinicwatch.yaml   configuration, read when --config is not given
+  ./clinicwatch.db                    database when neither --db nor a configuration names one
+
+Exit codes:
+  0  success
+  1  unexpected internal error
+  2  bad command line
+  3  configuration file invalid or unreadable
+  4  capture file missing, unreadable or corrupt (packets read before the error are stored)
+  5  capture interface missing or down, or no permission to capture
+  6  database cannot be opened or written)";
+
+void add_common(CLI::App* cmd, clinicwatch::CommonOptions& common, bool with_format) {
+    cmd->add_option("--config", common.config_path,
+                    "Configuration file (default /etc/clinicwatch/clinicwatch.yaml if present)");
+    cmd->add_option("--db", common.db_path,
+                    "SQLite database (default: store.path from the configuration, else "
+                    "./clinicwatch.db)");
+    if (with_format) {
+        auto* json = cmd->add_flag_callback(
+            "--json", [&common] { common.format = clinicwatch::OutputFormat::json; },
+            "Print JSON (an array of objects) instead of a table");
+        auto* csv = cmd->add_flag_callback(
+            "--csv", [&common] { common.format = clinicwatch::OutputFormat::csv; },
+            "Print CSV (RFC 4180, header row first) instead of a table");
+        json->excludes(csv);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace clinicwatch;
+    CLI::App app{kDescription, "clinicwatch"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("clinicwatch ") + "0.1.0");
+    app.footer("Run `clinicwatch COMMAND --help` for the options of each command.");
+
+    CommonOptions common;
+
+    ReplayOptions replay;
+    auto* replay_cmd = app.add_subcommand(
+        "replay",
+        "Analyse capture files (pcap or pcapng; Ethernet or Linux cooked) in order, as if they "
+        "were live traffic, and store the results. Packet timestamps drive all timing, so a "
+        "day's capture replays in seconds with the same results as live.");
+    replay_cmd->add_option("files", replay.files, "Capture files, analysed in the order given")
+        ->required()
+        ->check(CLI::ExistingFile);
+    replay_cmd->add_flag("!--no-progress", replay.progress,
+                         "Do not show the progress line (it is only shown on a terminal)");
+    add_common(replay_cmd, common, false);
+
+    RunOptions run;
+    auto* run_cmd = app.add_subcommand(
+        "run",
+        "Capture live from the mirror-port interface in the foreground until SIGINT or "
+        "SIGTERM. Needs root or CAP_NET_RAW. The interface is put in promiscuous mode; "
+        "nothing is ever sent on it.");
+    run_cmd->add_option("-i,--interface", run.interface,
+                        "Capture interface (overrides capture.interface)");
+    add_common(run_cmd, common, false);
+
+    AssetsOptions assets;
+    auto* assets_cmd = app.add_subcommand(
+        "assets", "List the devices seen: MAC, vendor, addresses, names, OS, first/last seen.");
+    assets_cmd->add_option("--vendor", assets.vendor, "Only devices whose vendor contains this");
+    add_common(assets_cmd, common, true);
+
+    AlertsOptions alerts;
+    auto* alerts_cmd = app.add_subcommand(
+        "alerts", "List alerts (open ones by default), oldest first, one line per incident.");
+    alerts_cmd->add_option("--kind", alerts.kind, "Only alerts of this kind (e.g. l2-loop)");
+    alerts_cmd->add_option("--severity", alerts.min_severity,
+                           "Only alerts at or above: info, low, medium, high, critical");
+    alerts_cmd->add_flag("--all", alerts.include_resolved, "Include resolved alerts");
+    add_common(alerts_cmd, common, true);
+
+    StatsOptions stats;
+    auto* stats_cmd = app.add_subcommand(
+        "stats",
+        "Network health per minute: frames, bytes, broadcast and multicast frames, undecodable "
+        "frames, drops and active hosts.");
+    stats_cmd->add_option("--since", stats.since,
+                          "From this time: 2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d "
+                          "back from now");
+    stats_cmd->add_option("--until", stats.until, "Up to this time (same forms as --since)");
+    add_common(stats_cmd, common, true);
+
+    std::string check_path;
+    auto* check_cmd = app.add_subcommand(
+        "check-config",
+        "Validate a configuration file; every problem is printed with its line and key.");
+    check_cmd->add_option("file", check_path, "Configuration file")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? kExitOk : kExitUsage;
+    }
+
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
+    try {
+        if (*replay_cmd) return command_replay(common, replay);
+        if (*run_cmd) return command_run(common, run);
+        if (*assets_cmd) return command_assets(common, assets);
+        if (*alerts_cmd) return command_alerts(common, alerts);
+        if (*stats_cmd) return command_stats(common, stats);
+        if (*check_cmd) return command_check_config(check_path);
+    } catch (const ConfigError& e) {
+        for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());
+        return kExitConfig;
+    } catch (const CaptureError& e) {
+        std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+        return e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
+    } catch (const StoreError& e) {
+        std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+        return kExitDatabase;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "clinicwatch: internal error: %s\n", e.what());
+        return kExitFailure;
+    }
+    return kExitUsage;
+}

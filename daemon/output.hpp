@@ -1,0 +1,32 @@
+// Printing query results: aligned tables for people, CSV and JSON for programs.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/packet.hpp"
+
+namespace clinicwatch {
+
+struct Table {
+    std::vector<std::string> headers;
+    std::vector<std::vector<std::string>> rows;
+};
+
+// Columns padded by display width (Japanese characters take two cells).
+void print_table(std::ostream& out, const Table& table);
+// RFC 4180: fields with commas, quotes or line breaks are quoted.
+void print_csv(std::ostream& out, const Table& table);
+
+std::size_t display_width(const std::string& utf8);
+
+// Local time (TZ) as "2026-11-20 08:00:00"; ISO 8601 with offset for JSON.
+std::string format_time(Timestamp ts);
+std::string format_time_iso(Timestamp ts);
+// Accepts "2026-11-20", "2026-11-20 08:00", "2026-11-20T08:00:00+09:00", or a span back from
+// now such as "90m", "24h", "7d". Returns nothing when the text is none of these.
+std::optional<Timestamp> parse_time(const std::string& text);
+
+}  // namespace clinicwatch

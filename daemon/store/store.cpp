@@ -1,0 +1,331 @@
+#include "daemon/store/store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
+
+namespace clinicwatch {
+
+namespace {
+
+// Forward migrations: entry i brings the schema from version i to i+1. Never edit a released
+// entry; add a new one.
+const char* const kMigrations[] = {
+    // 0 -> 1: assets, alerts, minute statistics, meta.
+    R"sql(
+    CREATE TABLE assets (
+        mac TEXT NOT NULL,
+        vlan INTEGER NOT NULL DEFAULT 0,
+        vendor TEXT NOT NULL DEFAULT '',
+        randomized_mac INTEGER NOT NULL DEFAULT 0,
+        addresses TEXT NOT NULL DEFAULT '[]',   -- JSON [{value, source, first_seen, last_seen}]
+        names TEXT NOT NULL DEFAULT '[]',       -- JSON, same shape
+        evidence TEXT NOT NULL DEFAULT '[]',    -- JSON, same shape
+        services TEXT NOT NULL DEFAULT '[]',    -- JSON [port, ...]
+        os_family TEXT NOT NULL DEFAULT '',
+        os_version TEXT NOT NULL DEFAULT '',
+        os_confidence REAL NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,            -- packet time, microseconds since the epoch
+        last_seen INTEGER NOT NULL,
+        frames INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (mac, vlan)
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        subject_mac TEXT,
+        subject TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        evidence TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','acknowledged','resolved')),
+        ended_at INTEGER
+    );
+    CREATE INDEX alerts_kind ON alerts(kind);
+    CREATE TABLE minute_stats (
+        minute INTEGER PRIMARY KEY,
+        frames INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        broadcast_frames INTEGER NOT NULL, multicast_frames INTEGER NOT NULL,
+        undecodable_frames INTEGER NOT NULL,
+        capture_drops INTEGER NOT NULL, ring_drops INTEGER NOT NULL,
+        active_hosts INTEGER NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    )sql",
+    // 1 -> 2: a row per run, and a revision on alerts so the digest can tell what changed.
+    R"sql(
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL, source TEXT NOT NULL,
+        started_wall INTEGER NOT NULL, ended_wall INTEGER,
+        first_packet INTEGER, last_packet INTEGER,
+        packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+        undecodable INTEGER NOT NULL DEFAULT 0,
+        capture_drops INTEGER NOT NULL DEFAULT 0, ring_drops INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT NOT NULL DEFAULT 'running'
+    );
+    ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE alerts ADD COLUMN updated_wall INTEGER NOT NULL DEFAULT 0;
+    )sql",
+};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+nlohmann::json observed_json(const std::vector<Observed>& list) {
+    auto out = nlohmann::json::array();
+    for (const auto& o : list)
+        out.push_back({{"value", o.value},
+                       {"source", o.source},
+                       {"first_seen", o.first_seen},
+                       {"last_seen", o.last_seen}});
+    return out;
+}
+
+std::int64_t wall_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+int Store::schema_version(SQLite::Database& db) {
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void Store::migrate(SQLite::Database& db, int target) {
+    int version = schema_version(db);
+    if (version > kSchemaVersion)
+        throw StoreError(db.getFilename() + ": database schema version " +
+                         std::to_string(version) + " is newer than this clinicwatch (" +
+                         std::to_string(kSchemaVersion) + "); upgrade clinicwatch");
+    for (; version < target; ++version) {
+        SQLite::Transaction tx(db);
+        db.exec(kMigrations[version]);
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+}
+
+Store::Store(const std::string& path, StoreOptions options)
+    : path_(path), options_(options), last_flush_(std::chrono::steady_clock::now()) {
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent))
+        throw StoreError("cannot create database " + path + ": directory " + parent.string() +
+                         " does not exist (create it, or give another --db path)");
+    try {
+        db_ = std::make_unique<SQLite::Database>(
+            path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        db_->setBusyTimeout(5000);
+        db_->exec("PRAGMA journal_mode = WAL");
+        // NORMAL in WAL mode: a power cut may lose the last transaction, never corrupt the file.
+        db_->exec("PRAGMA synchronous = NORMAL");
+        db_->exec("PRAGMA foreign_keys = ON");
+        migrate(*db_);
+    } catch (const SQLite::Exception& e) {
+        throw StoreError("cannot open database " + path + ": " + e.what() +
+                         " (check the path and its permissions, or give another --db path)");
+    }
+}
+
+Store::~Store() = default;
+
+void Store::alert(AlertUpdate update) { alerts_.push_back(std::move(update)); }
+
+void Store::minute(const MinuteStats& stats) { minutes_.push_back(stats); }
+
+void Store::host_evicted(const Host& host) {
+    if (!host.dirty) return;
+    if (evicted_.size() >= kMaxEvictedQueued) {
+        ++evicted_lost_;
+        return;
+    }
+    evicted_.push_back(host);
+}
+
+bool Store::flush_due() const {
+    return queued() >= options_.flush_after_findings ||
+           std::chrono::steady_clock::now() - last_flush_ >= options_.flush_interval;
+}
+
+void Store::write_host(const Host& h) {
+    static const char* kSql = R"sql(
+        INSERT INTO assets (mac, vlan, vendor, randomized_mac, addresses, names, evidence,
+                            services, os_family, os_version, os_confidence, first_seen,
+                            last_seen, frames, bytes)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        ON CONFLICT (mac, vlan) DO UPDATE SET
+            vendor = excluded.vendor, randomized_mac = excluded.randomized_mac,
+            addresses = excluded.addresses, names = excluded.names,
+            evidence = excluded.evidence, services = excluded.services,
+            os_family = excluded.os_family, os_version = excluded.os_version,
+            os_confidence = excluded.os_confidence,
+            first_seen = min(first_seen, excluded.first_seen),
+            last_seen = max(last_seen, excluded.last_seen),
+            frames = excluded.frames, bytes = excluded.bytes)sql";
+    SQLite::Statement st(*db_, kSql);
+    st.bind(1, h.key.mac.to_string());
+    st.bind(2, h.key.vlan);
+    st.bind(3, h.vendor);
+    st.bind(4, h.randomized_mac ? 1 : 0);
+    st.bind(5, observed_json(h.addresses).dump());
+    st.bind(6, observed_json(h.names).dump());
+    st.bind(7, observed_json(h.evidence).dump());
+    st.bind(8, nlohmann::json(h.tcp_services).dump());
+    st.bind(9, h.os_family);
+    st.bind(10, h.os_version);
+    st.bind(11, h.os_confidence);
+    st.bind(12, static_cast<std::int64_t>(h.first_seen));
+    st.bind(13, static_cast<std::int64_t>(h.last_seen));
+    st.bind(14, static_cast<std::int64_t>(h.frames));
+    st.bind(15, static_cast<std::int64_t>(h.bytes));
+    st.exec();
+}
+
+void Store::flush(HostTable& hosts) {
+    last_flush_ = std::chrono::steady_clock::now();
+    try {
+        SQLite::Transaction tx(*db_);
+        SQLite::Statement alert_st(*db_, R"sql(
+            INSERT INTO alerts (key, kind, severity, subject_mac, subject, summary, first_seen,
+                                last_seen, count, evidence, ended_at, updated_wall)
+            VALUES (?,?,?,?,?,?,?,?,?,coalesce(?, '{}'),?,?)
+            ON CONFLICT (key) DO UPDATE SET
+                severity = max(severity, excluded.severity),
+                subject = excluded.subject,
+                summary = excluded.summary,
+                first_seen = min(first_seen, excluded.first_seen),
+                last_seen = max(last_seen, excluded.last_seen),
+                count = count + excluded.count,
+                evidence = CASE WHEN ?10 IS NULL THEN evidence ELSE excluded.evidence END,
+                ended_at = excluded.ended_at,
+                status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+                revision = revision + 1,
+                updated_wall = excluded.updated_wall)sql");
+        for (const auto& a : alerts_) {
+            alert_st.bind(1, a.key);
+            alert_st.bind(2, a.kind);
+            alert_st.bind(3, static_cast<int>(a.severity));
+            if (a.subject_mac) alert_st.bind(4, a.subject_mac->to_string());
+            else alert_st.bind(4);
+            alert_st.bind(5, a.subject);
+            alert_st.bind(6, a.summary);
+            alert_st.bind(7, static_cast<std::int64_t>(a.first_seen));
+            alert_st.bind(8, static_cast<std::int64_t>(a.last_seen));
+            alert_st.bind(9, static_cast<std::int64_t>(a.count));
+            if (a.evidence.is_null()) alert_st.bind(10);
+            else alert_st.bind(10, a.evidence.dump());
+            if (a.ended) alert_st.bind(11, static_cast<std::int64_t>(a.last_seen));
+            else alert_st.bind(11);
+            alert_st.bind(12, wall_seconds());
+            alert_st.exec();
+            alert_st.reset();
+            alert_st.clearBindings();
+        }
+        SQLite::Statement minute_st(*db_, R"sql(
+            INSERT INTO minute_stats VALUES (?,?,?,?,?,?,?,?,?)
+            ON CONFLICT (minute) DO UPDATE SET
+                frames = frames + excluded.frames, bytes = bytes + excluded.bytes,
+                broadcast_frames = broadcast_frames + excluded.broadcast_frames,
+                multicast_frames = multicast_frames + excluded.multicast_frames,
+                undecodable_frames = undecodable_frames + excluded.undecodable_frames,
+                capture_drops = capture_drops + excluded.capture_drops,
+                ring_drops = ring_drops + excluded.ring_drops,
+                active_hosts = max(active_hosts, excluded.active_hosts))sql");
+        for (const auto& m : minutes_) {
+            minute_st.bind(1, static_cast<std::int64_t>(m.minute));
+            minute_st.bind(2, static_cast<std::int64_t>(m.frames));
+            minute_st.bind(3, static_cast<std::int64_t>(m.bytes));
+            minute_st.bind(4, static_cast<std::int64_t>(m.broadcast_frames));
+            minute_st.bind(5, static_cast<std::int64_t>(m.multicast_frames));
+            minute_st.bind(6, static_cast<std::int64_t>(m.undecodable_frames));
+            minute_st.bind(7, static_cast<std::int64_t>(m.capture_drops));
+            minute_st.bind(8, static_cast<std::int64_t>(m.ring_drops));
+            minute_st.bind(9, static_cast<std::int64_t>(m.active_hosts));
+            minute_st.exec();
+            minute_st.reset();
+        }
+        for (const auto& h : evicted_) write_host(h);
+        hosts.for_each([&](Host& h) {
+            if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
+        });
+        tx.commit();
+    } catch (const SQLite::Exception& e) {
+        // Keep everything queued: the next flush tries again (disk full, locked database).
+        throw StoreError("writing to " + path_ + " failed: " + e.what());
+    }
+    alerts_.clear();
+    minutes_.clear();
+    evicted_.clear();
+    hosts.for_each([](Host& h) {
+        h.dirty = false;
+        h.stored_last_seen = h.last_seen;
+    });
+}
+
+std::int64_t Store::begin_run(const RunRecord& run) {
+    SQLite::Statement st(*db_,
+                         "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
+    st.bind(1, run.mode);
+    st.bind(2, run.source);
+    st.bind(3, run.started_wall ? run.started_wall : wall_seconds());
+    st.exec();
+    return db_->getLastInsertRowid();
+}
+
+void Store::end_run(const RunRecord& run) {
+    SQLite::Statement st(*db_, R"sql(
+        UPDATE runs SET ended_wall = ?, first_packet = ?, last_packet = ?, packets = ?,
+            bytes = ?, undecodable = ?, capture_drops = ?, ring_drops = ?, outcome = ?
+        WHERE id = ?)sql");
+    st.bind(1, wall_seconds());
+    st.bind(2, static_cast<std::int64_t>(run.first_packet));
+    st.bind(3, static_cast<std::int64_t>(run.last_packet));
+    st.bind(4, static_cast<std::int64_t>(run.packets));
+    st.bind(5, static_cast<std::int64_t>(run.bytes));
+    st.bind(6, static_cast<std::int64_t>(run.undecodable));
+    st.bind(7, static_cast<std::int64_t>(run.capture_drops));
+    st.bind(8, static_cast<std::int64_t>(run.ring_drops));
+    st.bind(9, run.outcome);
+    st.bind(10, run.id);
+    st.exec();
+}
+
+std::optional<std::string> Store::meta(const std::string& key) {
+    SQLite::Statement st(*db_, "SELECT value FROM meta WHERE key = ?");
+    st.bind(1, key);
+    if (st.executeStep()) return st.getColumn(0).getString();
+    return std::nullopt;
+}
+
+void Store::set_meta(const std::string& key, const std::string& value) {
+    SQLite::Statement st(*db_, "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                               "value = excluded.value");
+    st.bind(1, key);
+    st.bind(2, value);
+    st.exec();
+}
+
+std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+        throw StoreError("no database at " + path +
+                         " (run `clinicwatch replay` or `clinicwatch run` first, or give --db)");
+    try {
+        auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
+        db->setBusyTimeout(5000);
+        int version = Store::schema_version(*db);
+        if (version == 0)
+            throw StoreError(path + " is not a clinicwatch database (no schema version)");
+        if (version > Store::kSchemaVersion)
+            throw StoreError(path + " was written by a newer clinicwatch (schema " +
+                             std::to_string(version) + "); upgrade clinicwatch");
+        return db;
+    } catch (const SQLite::Exception& e) {
+        throw StoreError("cannot read database " + path + ": " + e.what());
+    }
+}
+
+}  // namespace clinicwatch

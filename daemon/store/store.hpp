@@ -1,0 +1,102 @@
+// The SQLite store: one file in WAL mode, one writer (the analysis thread), readers in other
+// processes (the CLI) at the same time. Findings are queued and written in batched
+// transactions: at most once a second, or sooner when many are waiting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "analyzers/findings.hpp"
+#include "analyzers/host_table.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace clinicwatch {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct StoreOptions {
+    std::chrono::milliseconds flush_interval{1000};
+    std::size_t flush_after_findings = 2000;
+    bool read_only = false;
+};
+
+// A summary of one replay or live run, kept in the runs table.
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string mode;    // "replay" or "live"
+    std::string source;  // file names or interface
+    std::int64_t started_wall = 0, ended_wall = 0;  // wall clock, seconds (bookkeeping only)
+    Timestamp first_packet = 0, last_packet = 0;
+    std::uint64_t packets = 0, bytes = 0, undecodable = 0;
+    std::uint64_t capture_drops = 0, ring_drops = 0;
+    std::string outcome;  // "running", "ok", "error: ..."
+};
+
+class Store final : public FindingSink {
+public:
+    static constexpr int kSchemaVersion = 2;
+
+    Store(const std::string& path, StoreOptions options = {});
+    ~Store() override;
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::string& path() const { return path_; }
+    SQLite::Database& db() { return *db_; }
+
+    // FindingSink: queued, written by flush().
+    void alert(AlertUpdate update) override;
+    void minute(const MinuteStats& stats) override;
+
+    // Keeps the last state of a host that is leaving the HostTable (bounded queue).
+    void host_evicted(const Host& host);
+
+    bool flush_due() const;
+    // Writes queued alerts and minutes and every changed host in one transaction.
+    void flush(HostTable& hosts);
+
+    // Runs: one row per replay/live run, updated at its end.
+    std::int64_t begin_run(const RunRecord& run);
+    void end_run(const RunRecord& run);
+
+    // Small key/value facts that outlive a run (e.g. when the very first packet was seen).
+    std::optional<std::string> meta(const std::string& key);
+    void set_meta(const std::string& key, const std::string& value);
+
+    std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
+    std::uint64_t evicted_lost() const { return evicted_lost_; }
+
+    // Applies migrations up to `target` (tests use this to build an older database).
+    static void migrate(SQLite::Database& db, int target = kSchemaVersion);
+    static int schema_version(SQLite::Database& db);
+
+private:
+    void write_host(const Host& host);
+
+    std::string path_;
+    StoreOptions options_;
+    std::unique_ptr<SQLite::Database> db_;
+    std::vector<AlertUpdate> alerts_;
+    std::vector<MinuteStats> minutes_;
+    std::vector<Host> evicted_;
+    std::uint64_t evicted_lost_ = 0;
+    std::chrono::steady_clock::time_point last_flush_;
+    static constexpr std::size_t kMaxEvictedQueued = 4096;
+};
+
+// Opens an existing database for reading (the query commands); a clear StoreError when the
+// file is missing or not a clinicwatch database.
+std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path);
+
+}  // namespace clinicwatch

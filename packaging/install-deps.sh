@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, exactly the Debian 12 packages clinicwatch needs that are missing.
+# Usage: packaging/install-deps.sh [--tests]     (as root; --tests adds what the tests use)
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake ninja-build pkg-config
+  libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libsqlite3-dev libsqlitecpp-dev libcli11-dev nlohmann-json3-dev
+  ieee-data
+)
+test_packages=(
+  libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3
+)
+
+wanted=("${build_packages[@]}")
+if [[ ${1:-} == --tests ]]; then wanted+=("${test_packages[@]}"); fi
+
+missing=()
+for p in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#wanted[@]} packages are already installed"
+  exit 0
+fi
+if ((EUID != 0)); then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,104 @@
+#include "daemon/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace clinicwatch;
+
+namespace {
+std::vector<std::string> problems_of(const std::string& yaml) {
+    try {
+        parse_config(yaml, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e.problems();
+    }
+    return {};
+}
+}  // namespace
+
+TEST(Config, EmptyFileMeansDefaults) {
+    Config c = parse_config("", "empty.yaml");
+    EXPECT_EQ(c.capture.snaplen, 2048);
+    EXPECT_EQ(c.store.retention_days, 400);
+    EXPECT_TRUE(c.network.internal_networks.empty());
+}
+
+TEST(Config, ReadsEverySection) {
+    Config c = parse_config(R"(
+capture:
+  interface: eth1
+  snaplen: 1600
+  filter: "not port 22"
+network:
+  internal_networks: [192.168.100.0/24, fd00::/8]
+  gateway_ip: 192.168.100.1
+  gateway_mac: 00:a0:de:6e:21:4c
+store:
+  path: /tmp/x.db
+limits:
+  max_hosts: 500
+logging:
+  level: debug
+)",
+                            "full.yaml");
+    EXPECT_EQ(c.capture.interface, "eth1");
+    EXPECT_EQ(c.capture.snaplen, 1600);
+    EXPECT_EQ(c.capture.filter, "not port 22");
+    ASSERT_EQ(c.network.internal_networks.size(), 2u);
+    EXPECT_EQ(c.network.gateway_mac->to_string(), "00:a0:de:6e:21:4c");
+    EXPECT_EQ(c.network.gateway_ip->to_string(), "192.168.100.1");
+    EXPECT_EQ(c.store.path, "/tmp/x.db");
+    EXPECT_EQ(c.limits.max_hosts, 500);
+    EXPECT_EQ(c.logging.level, "debug");
+}
+
+TEST(Config, UnknownKeyNamesKeyAndLine) {
+    auto p = problems_of("capture:\n  interface: eth1\n  snaplenn: 100\n");
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_NE(p[0].find("test.yaml:3"), std::string::npos) << p[0];
+    EXPECT_NE(p[0].find("capture.snaplenn"), std::string::npos) << p[0];
+    EXPECT_NE(p[0].find("unknown setting"), std::string::npos) << p[0];
+}
+
+TEST(Config, WrongTypeAndRangeAreErrors) {
+    auto p = problems_of("capture:\n  snaplen: lots\nstore:\n  retention_days: 0\n");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_NE(p[0].find("test.yaml:2: capture.snaplen: expected a whole number, got 'lots'"),
+              std::string::npos)
+        << p[0];
+    EXPECT_NE(p[1].find("test.yaml:4: store.retention_days: must be from 1 to 3650, got 0"),
+              std::string::npos)
+        << p[1];
+}
+
+TEST(Config, BadAddressesAreErrors) {
+    auto p = problems_of(
+        "network:\n  internal_networks: [10.0.0.0/8, 300.1.1.0/24]\n  gateway_mac: zz\n");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_NE(p[0].find("300.1.1.0/24"), std::string::npos);
+    EXPECT_NE(p[1].find("network.gateway_mac"), std::string::npos);
+}
+
+TEST(Config, UnknownTopLevelSectionAndMalformedYaml) {
+    auto p = problems_of("captur:\n  interface: eth0\n");
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_NE(p[0].find("test.yaml:1: captur: unknown setting"), std::string::npos) << p[0];
+    auto bad = problems_of("capture: [unclosed\n");
+    ASSERT_EQ(bad.size(), 1u);
+    EXPECT_NE(bad[0].find("not valid YAML"), std::string::npos) << bad[0];
+}
+
+TEST(Config, MissingFileIsAClearError) {
+    try {
+        load_config("/nonexistent/clinicwatch.yaml");
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/clinicwatch.yaml"), std::string::npos);
+    }
+}
+
+TEST(Config, ExampleFileIsValid) {
+    Config c = load_config(std::string(CLINICWATCH_SOURCE_DIR) + "/config/clinicwatch.example.yaml");
+    EXPECT_FALSE(c.capture.interface.empty());
+}

@@ -1,0 +1,103 @@
+#include "tests/support/test_support.hpp"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+
+namespace clinicwatch::test {
+
+std::vector<std::uint8_t> from_hex(const std::string& hex) {
+    std::vector<std::uint8_t> out;
+    int high = -1;
+    for (char c : hex) {
+        int v;
+        if (c >= '0' && c <= '9') v = c - '0';
+        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+        else continue;
+        if (high < 0) {
+            high = v;
+        } else {
+            out.push_back(static_cast<std::uint8_t>(high * 16 + v));
+            high = -1;
+        }
+    }
+    if (high >= 0) throw std::invalid_argument("odd number of hex digits");
+    return out;
+}
+
+namespace {
+void put32(std::ofstream& o, std::uint32_t v) { o.write(reinterpret_cast<const char*>(&v), 4); }
+void put16(std::ofstream& o, std::uint16_t v) { o.write(reinterpret_cast<const char*>(&v), 2); }
+}  // namespace
+
+PcapWriter::PcapWriter(const std::filesystem::path& path, std::uint32_t linktype,
+                       std::uint32_t snaplen)
+    : out_(path, std::ios::binary) {
+    if (!out_) throw std::runtime_error("cannot write " + path.string());
+    put32(out_, 0xa1b2c3d4);
+    put16(out_, 2);
+    put16(out_, 4);
+    put32(out_, 0);
+    put32(out_, 0);
+    put32(out_, snaplen);
+    put32(out_, linktype);
+}
+
+void PcapWriter::write(std::int64_t ts_us, const std::vector<std::uint8_t>& frame,
+                       std::uint32_t wire_length) {
+    put32(out_, static_cast<std::uint32_t>(ts_us / 1000000));
+    put32(out_, static_cast<std::uint32_t>(ts_us % 1000000));
+    put32(out_, static_cast<std::uint32_t>(frame.size()));
+    put32(out_, wire_length ? wire_length : static_cast<std::uint32_t>(frame.size()));
+    out_.write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
+}
+
+TempDir::TempDir() {
+    std::random_device rd;
+    auto base = std::filesystem::temp_directory_path();
+    for (int i = 0; i < 100; ++i) {
+        auto candidate = base / ("clinicwatch-test-" + std::to_string(rd()));
+        if (std::filesystem::create_directory(candidate)) {
+            path_ = candidate;
+            return;
+        }
+    }
+    throw std::runtime_error("cannot create a temporary directory");
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::optional<std::filesystem::path> shared_dir() {
+    std::filesystem::path dir = CLINICWATCH_SHARED_DIR;
+    if (std::filesystem::is_directory(dir / "pcaps")) return dir;
+    return std::nullopt;
+}
+
+std::optional<std::filesystem::path> shared_pcap(const std::string& name) {
+    auto dir = shared_dir();
+    if (!dir) return std::nullopt;
+    auto p = *dir / "pcaps" / name;
+    if (!std::filesystem::exists(p)) return std::nullopt;
+    return p;
+}
+
+int run_command(const std::string& command, std::string* output) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return -1;
+    std::array<char, 4096> buf;
+    std::string collected;
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) collected.append(buf.data(), n);
+    int status = ::pclose(pipe);
+    if (output) *output = collected;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace clinicwatch::test

@@ -1,0 +1,51 @@
+// Small helpers shared by the test suites: hex bytes, a pcap file writer, temporary folders,
+// and where the optional public captures live.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clinicwatch::test {
+
+// "00 11 22" or "001122" -> bytes. Whitespace and ':' are ignored.
+std::vector<std::uint8_t> from_hex(const std::string& hex);
+
+// Writes a classic pcap file (microsecond timestamps).
+class PcapWriter {
+public:
+    PcapWriter(const std::filesystem::path& path, std::uint32_t linktype = 1,
+               std::uint32_t snaplen = 65535);
+    void write(std::int64_t ts_us, const std::vector<std::uint8_t>& frame,
+               std::uint32_t wire_length = 0);
+    void close() { out_.close(); }
+
+private:
+    std::ofstream out_;
+};
+
+// A fresh folder under the system temp dir, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// ../shared/pcaps/<name> when the shared folder is present.
+std::optional<std::filesystem::path> shared_pcap(const std::string& name);
+std::optional<std::filesystem::path> shared_dir();
+
+// Runs a shell command; returns its exit status and fills `output` with stdout+stderr.
+int run_command(const std::string& command, std::string* output = nullptr);
+
+}  // namespace clinicwatch::test
