@@ -19,14 +19,14 @@ struct InventorySettings {
 std::vector<IpNetwork> default_internal_networks();
 
 class Inventory final : public Analyzer {
-public:
+  public:
     Inventory(HostTable& hosts, InventorySettings settings);
     std::string_view name() const override { return "inventory"; }
     void on_packet(const Packet& packet) override;
 
     bool is_internal(const IpAddress& a) const;
 
-private:
+  private:
     HostTable& hosts_;
     InventorySettings settings_;
     IpAddress last_ip_;

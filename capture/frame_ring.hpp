@@ -25,7 +25,7 @@ struct FrameSlot {
 };
 
 class FrameRing {
-public:
+  public:
     // capacity is rounded up to a power of two; slot_bytes is the largest frame kept whole.
     FrameRing(std::size_t capacity, std::size_t slot_bytes)
         : slot_bytes_(slot_bytes), stride_(round_up(sizeof(FrameSlot) + slot_bytes, 64)) {
@@ -33,8 +33,8 @@ public:
         while (c < capacity) c <<= 1;
         capacity_ = c;
         mask_ = c - 1;
-        storage_.reset(static_cast<std::uint8_t*>(
-            ::operator new[](capacity_ * stride_, std::align_val_t{64})));
+        storage_.reset(
+            static_cast<std::uint8_t*>(::operator new[](capacity_* stride_, std::align_val_t{64})));
         for (std::size_t i = 0; i < capacity_; ++i) new (slot_at(i)) FrameSlot{};
     }
     FrameRing(const FrameRing&) = delete;
@@ -75,7 +75,7 @@ public:
                tail_.load(std::memory_order_relaxed);
     }
 
-private:
+  private:
     static std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
     FrameSlot* slot_at(std::size_t i) {
         return reinterpret_cast<FrameSlot*>(storage_.get() + i * stride_);

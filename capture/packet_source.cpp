@@ -48,10 +48,10 @@ Timestamp to_timestamp(const timeval& tv) {
 }
 
 class FileSource final : public PacketSource {
-public:
+  public:
     explicit FileSource(std::vector<std::string> paths) : paths_(std::move(paths)) {
         for (const auto& p : paths_) {
-            struct stat st{};
+            struct stat st {};
             if (::stat(p.c_str(), &st) != 0)
                 throw CaptureError(CaptureError::Kind::input_file,
                                    p + ": cannot open capture file: " + std::strerror(errno));
@@ -95,7 +95,7 @@ public:
     }
 
     double progress() const override {
-        if (total_bytes_ == 0) return 1.0;
+        if (total_bytes_ == 0 || !pcap_.handle) return 1.0;
         std::uint64_t in_file = classic_ ? record_offset_ : current_file_position();
         return static_cast<double>(done_bytes_ + std::min<std::uint64_t>(in_file, file_size_)) /
                static_cast<double>(total_bytes_);
@@ -105,7 +105,7 @@ public:
         return paths_.size() == 1 ? paths_[0] : std::to_string(paths_.size()) + " capture files";
     }
 
-private:
+  private:
     void open(std::size_t index) {
         current_ = index;
         const std::string& path = paths_[index];
@@ -119,7 +119,7 @@ private:
         // The classic pcap magic in either byte order, micro- or nanosecond.
         classic_ = got_magic && (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
                                  magic == 0xa1b23c4d || magic == 0x4d3cb2a1);
-        struct stat st{};
+        struct stat st {};
         file_size_ = fstat(fileno(fp), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_t* p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, err);
@@ -149,7 +149,7 @@ private:
 };
 
 class LiveSource final : public PacketSource {
-public:
+  public:
     explicit LiveSource(const LiveCaptureOptions& o) : name_(o.interface) {
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_t* p = pcap_create(o.interface.c_str(), err);
@@ -185,9 +185,9 @@ public:
         if (!o.bpf_filter.empty()) {
             bpf_program program{};
             if (pcap_compile(p, &program, o.bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
-                throw CaptureError(CaptureError::Kind::filter,
-                                   "capture filter \"" + o.bpf_filter +
-                                       "\" does not compile: " + pcap_geterr(p));
+                throw CaptureError(
+                    CaptureError::Kind::filter,
+                    "capture filter \"" + o.bpf_filter + "\" does not compile: " + pcap_geterr(p));
             int set = pcap_setfilter(p, &program);
             pcap_freecode(&program);
             if (set != 0)
@@ -222,7 +222,7 @@ public:
 
     std::string describe() const override { return "interface " + name_; }
 
-private:
+  private:
     std::string name_;
     PcapHandle pcap_;
     LinkType link_ = LinkType::ethernet;
