@@ -3,6 +3,7 @@
 // routed from outside carries the router's MAC with outside addresses, so those are not bound.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -29,9 +30,12 @@ class Inventory final : public Analyzer {
   private:
     HostTable& hosts_;
     InventorySettings settings_;
-    IpAddress last_ip_;
-    MacAddress last_mac_;
-    Timestamp last_bound_ = 0;
+    struct BindingCacheEntry {
+        MacAddress mac;
+        IpAddress ip;
+        Timestamp bound_at = 0;
+    };
+    std::array<BindingCacheEntry, 4096> binding_cache_{};
 };
 
 }  // namespace clinicwatch

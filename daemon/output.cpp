@@ -98,7 +98,7 @@ std::string format_time_iso(Timestamp ts) {
     char zone[8];
     std::strftime(zone, sizeof zone, "%z", &tm);  // +0900
     std::string z(zone);
-    if (z.size() == 5) z.insert(3, ":");
+    if (z.size() == 5) z = z.substr(0, 3) + ":" + z.substr(3);  // +0900 -> +09:00
     char micros[8];
     std::snprintf(
         micros, sizeof micros, ".%06lld",

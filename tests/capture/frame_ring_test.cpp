@@ -13,37 +13,50 @@ using namespace clinicwatch;
 TEST(FrameRing, CapacityRoundsUpToPowerOfTwo) {
     FrameRing ring(1000, 128);
     EXPECT_EQ(ring.capacity(), 1024u);
+    EXPECT_EQ(FrameRing(4, 64).capacity(), 4 * FrameRing::kBatch);
     EXPECT_EQ(ring.peek(), nullptr);
 }
 
 TEST(FrameRing, FullRingRefusesThenAcceptsAfterRelease) {
     FrameRing ring(4, 64);
-    for (int i = 0; i < 4; ++i) {
+    for (std::size_t i = 0; i < ring.capacity(); ++i) {
         FrameSlot* s = ring.try_claim();
         ASSERT_NE(s, nullptr);
-        s->ts_us = i;
+        s->ts_us = static_cast<std::int64_t>(i);
         ring.publish();
     }
     EXPECT_EQ(ring.try_claim(), nullptr);
     const FrameSlot* first = ring.peek();
     ASSERT_NE(first, nullptr);
     EXPECT_EQ(first->ts_us, 0);
-    ring.release();
+    // Freed slots are announced in batches: after a batch the producer has room again.
+    for (std::size_t i = 0; i < FrameRing::kBatch; ++i) {
+        ASSERT_NE(ring.peek(), nullptr);
+        ring.release();
+    }
     EXPECT_NE(ring.try_claim(), nullptr);
 }
 
-TEST(FrameRing, TwoThreadsKeepOrderAndLoseNothingWhenWaiting) {
+class FrameRingThreads : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FrameRingThreads, KeepOrderAndLoseNothingWhenWaiting) {
+    const bool batched = GetParam();
     constexpr std::uint64_t kFrames = 2'000'000;
     FrameRing ring(256, 64);  // small, so the producer waits often
     std::thread producer([&] {
         for (std::uint64_t i = 0; i < kFrames; ++i) {
-            FrameSlot* s;
-            while ((s = ring.try_claim()) == nullptr) std::this_thread::yield();
+            FrameSlot* s = ring.try_claim();
+            if (!s) ring.flush();
+            while (s == nullptr) {
+                std::this_thread::yield();
+                s = ring.try_claim();
+            }
             s->ts_us = static_cast<std::int64_t>(i);
             s->captured_length = 8;
             std::memcpy(s->data(), &i, 8);
-            ring.publish();
+            ring.publish(batched);
         }
+        ring.flush();
     });
     std::uint64_t expected = 0, mismatches = 0;
     while (expected < kFrames) {
@@ -62,6 +75,8 @@ TEST(FrameRing, TwoThreadsKeepOrderAndLoseNothingWhenWaiting) {
     EXPECT_EQ(mismatches, 0u);
     EXPECT_EQ(ring.peek(), nullptr);
 }
+
+INSTANTIATE_TEST_SUITE_P(PublishEachOrBatched, FrameRingThreads, ::testing::Bool());
 
 TEST(FrameRing, DroppingProducerCountsEveryLostFrame) {
     constexpr std::uint64_t kFrames = 1'000'000;
