@@ -133,26 +133,4 @@ int command_replay(const CommonOptions& common, const ReplayOptions& options) {
     return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
 }
 
-int command_run(const CommonOptions& common, const RunOptions& options) {
-    Config config = resolve_config(common);
-    std::string db_path = resolve_db_path(common, config);
-    LiveCaptureOptions live;
-    live.interface = options.interface.empty() ? config.capture.interface : options.interface;
-    if (live.interface.empty()) {
-        std::fprintf(stderr,
-                     "clinicwatch: no capture interface: set capture.interface in %s or give "
-                     "--interface\n",
-                     config.source.c_str());
-        return kExitConfig;
-    }
-    live.snaplen = config.capture.snaplen;
-    live.buffer_mb = config.capture.buffer_mb;
-    live.bpf_filter = config.capture.filter;
-    auto source = open_live_capture(live);
-    spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", live.interface,
-                 live.snaplen, live.buffer_mb, db_path);
-    return run_pipeline(config, db_path, *source, "live", isatty(STDERR_FILENO),
-                        RingFullPolicy::drop);
-}
-
 }  // namespace clinicwatch

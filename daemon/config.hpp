@@ -49,6 +49,12 @@ struct LimitsConfig {
     int max_hosts = 20000;
 };
 
+struct DaemonConfig {
+    // When started as root, drop to this user after opening the capture (empty: stay as
+    // started; under systemd the unit sets the user and gives only CAP_NET_RAW instead).
+    std::string user;
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -60,6 +66,7 @@ struct Config {
     StoreConfig store;
     LimitsConfig limits;
     LoggingConfig logging;
+    DaemonConfig daemon;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

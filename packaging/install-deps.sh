@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_packages=(
   build-essential cmake ninja-build pkg-config
-  libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libsystemd-dev libcap-dev
   libsqlite3-dev libsqlitecpp-dev libcli11-dev nlohmann-json3-dev
   ieee-data
 )
