@@ -11,6 +11,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "daemon/cli.hpp"
+#include "daemon/export/event_log.hpp"
 #include "daemon/output.hpp"
 #include "daemon/pipeline.hpp"
 
@@ -83,7 +84,9 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
 // Runs the pipeline and records the run; returns the exit code.
 int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
                  const std::string& mode, bool show_progress, RingFullPolicy policy) {
-    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms)});
+    auto events = open_event_log(config.export_events);
+    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
+                                      2000, false, events.get()});
     RunRecord run;
     run.mode = mode;
     run.source = source.describe();

@@ -55,6 +55,12 @@ struct DaemonConfig {
     std::string user;
 };
 
+struct ExportConfig {
+    std::string events_path;  // JSON-lines event log; empty = off
+    int max_megabytes = 10;   // rotate when the file would grow beyond this
+    int keep = 5;             // rotated files kept
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -67,6 +73,7 @@ struct Config {
     LimitsConfig limits;
     LoggingConfig logging;
     DaemonConfig daemon;
+    ExportConfig export_events;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "daemon/export/event_log.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/privileges.hpp"
 
@@ -73,8 +74,10 @@ class Service {
                 "sensor does not analyse hostile traffic with full privileges");
         }
 
+        auto events = open_event_log(config_.export_events);
         Store store(db_path_,
-                    StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms)});
+                    StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
+                                 false, events.get()});
         RunRecord run;
         run.mode = "live";
         run.source = source->describe();

@@ -1,5 +1,7 @@
 #include "daemon/store/store.hpp"
 
+#include "daemon/export/event_log.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/stat.h>
 
@@ -210,6 +212,7 @@ void Store::flush(HostTable& hosts) {
                 status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
                 revision = revision + 1,
                 updated_wall = excluded.updated_wall)sql");
+        SQLite::Statement revision_st(*db_, "SELECT revision FROM alerts WHERE key = ?");
         for (const auto& a : alerts_) {
             alert_st.bind(1, a.key);
             alert_st.bind(2, a.kind);
@@ -233,6 +236,15 @@ void Store::flush(HostTable& hosts) {
                 alert_st.bind(11);
             alert_st.bind(12, wall_seconds());
             alert_st.exec();
+            if (options_.events) {
+                revision_st.bind(1, a.key);
+                std::int64_t revision =
+                    revision_st.executeStep() ? revision_st.getColumn(0).getInt64() : 1;
+                revision_st.reset();
+                pending_alert_events_.push_back({&a, a.ended         ? "ended"
+                                                     : revision <= 1 ? "opened"
+                                                                     : "updated"});
+            }
             alert_st.reset();
             alert_st.clearBindings();
         }
@@ -264,7 +276,19 @@ void Store::flush(HostTable& hosts) {
             if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
         });
         tx.commit();
+        if (options_.events) {
+            for (const auto& [alert, action] : pending_alert_events_)
+                options_.events->alert(*alert, action);
+            // Asset events only for content changes, not for every last-seen update.
+            hosts.for_each([&](Host& h) {
+                if (h.dirty)
+                    options_.events->asset(h, h.stored_last_seen == 0 ? "discovered" : "changed");
+            });
+            options_.events->flush();
+        }
+        pending_alert_events_.clear();
     } catch (const SQLite::Exception& e) {
+        pending_alert_events_.clear();
         // Keep everything queued: the next flush tries again (disk full, locked database).
         throw StoreError("writing to " + path_ + " failed: " + e.what());
     }

@@ -20,6 +20,8 @@ class Database;
 
 namespace clinicwatch {
 
+class EventLog;
+
 class StoreError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
@@ -29,6 +31,7 @@ struct StoreOptions {
     std::chrono::milliseconds flush_interval{1000};
     std::size_t flush_after_findings = 2000;
     bool read_only = false;
+    EventLog* events = nullptr;  // optional JSON-lines export of what each flush wrote
 };
 
 // A summary of one replay or live run, kept in the runs table.
@@ -90,6 +93,7 @@ class Store final : public FindingSink {
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
+    std::vector<std::pair<const AlertUpdate*, const char*>> pending_alert_events_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
     static constexpr std::size_t kMaxEvictedQueued = 4096;
