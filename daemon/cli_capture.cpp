@@ -121,6 +121,10 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
             code = e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
         }
     }
+    if (!result.store_error.empty()) {
+        spdlog::error("the last findings could not be written: {}", result.store_error);
+        code = kExitDatabase;
+    }
     store.end_run(run);
     print_summary(store, result, db_path);
     return code;

@@ -72,6 +72,32 @@ void Pipeline::report_capture_gaps(PacketSource& source) {
     }
 }
 
+bool Pipeline::flush_store() {
+    try {
+        store_.flush(hosts_);
+        if (!store_error_.empty()) {
+            spdlog::info("database writes resumed ({} findings were held in memory)",
+                         held_findings_);
+            store_error_.clear();
+        }
+        return true;
+    } catch (const StoreError& e) {
+        // Disk full, or the file locked or gone: keep analysing, hold findings in memory (the
+        // store bounds them), log now and then, and try again at the next flush.
+        auto now = std::chrono::steady_clock::now();
+        if (store_error_.empty() || now - last_store_error_log_ > std::chrono::seconds(60)) {
+            spdlog::error(
+                "{}; capture and analysis go on, findings are held in memory until "
+                "writing works again",
+                e.what());
+            last_store_error_log_ = now;
+        }
+        store_error_ = e.what();
+        held_findings_ = store_.queued();
+        return false;
+    }
+}
+
 void Pipeline::install_analyzers() {
     dispatcher_.add(std::make_unique<TrafficStats>(store_, [this] {
         DropCounters d;
@@ -123,7 +149,7 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
         report_capture_gaps(source);
         auto now = Clock::now();
-        if (store_.flush_due()) store_.flush(hosts_);
+        if (store_.flush_due()) flush_store();
         if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
     };
 
@@ -172,7 +198,11 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     result.cut_to_slot = c.cut_to_slot.load();
     result.host_evictions = hosts_.evictions();
     result.capture_error = capture.error();
-    store_.flush(hosts_);
+    // The last flush gets a few tries (a full disk may be cleared meanwhile); what still fails
+    // is reported, never silently dropped.
+    for (int attempt = 0; attempt < 3 && !flush_store(); ++attempt)
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    result.store_error = store_error_;
     result.hosts = hosts_.size();
     result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     report_progress(Clock::now());

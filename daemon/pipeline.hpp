@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -37,6 +38,7 @@ struct PipelineResult {
     Timestamp first_packet = 0, last_packet = 0;
     double elapsed_seconds = 0;
     std::exception_ptr capture_error;  // set when the source failed (corrupt file ...)
+    std::string store_error;           // set when the last write to the database failed
 };
 
 struct PipelineOptions {
@@ -69,6 +71,7 @@ class Pipeline {
     void install_analyzers();
 
     void apply_pending_reload();
+    bool flush_store();
     void report_capture_gaps(PacketSource& source);
 
     Config config_;
@@ -81,6 +84,9 @@ class Pipeline {
     std::optional<Config> pending_reload_;
     std::atomic<bool> reload_pending_{false};
     std::atomic<std::uint64_t> heartbeat_{0};
+    std::string store_error_;
+    std::size_t held_findings_ = 0;
+    std::chrono::steady_clock::time_point last_store_error_log_{};
 };
 
 }  // namespace clinicwatch

@@ -132,6 +132,10 @@ class Service {
                 code = kExitCapture;
             }
         }
+        if (!result.store_error.empty()) {
+            spdlog::error("the last findings could not be written: {}", result.store_error);
+            code = kExitDatabase;
+        }
         store.end_run(run);
         spdlog::info("stopped: {} packets, {} ring drops, {} kernel drops, {} devices",
                      result.packets, result.ring_drops, result.capture_drops, result.hosts);

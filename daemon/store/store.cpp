@@ -293,6 +293,7 @@ void Store::flush(HostTable& hosts) {
         throw StoreError("writing to " + path_ + " failed: " + e.what());
     }
     alerts_.clear();
+    queued_alert_index_.clear();
     minutes_.clear();
     evicted_.clear();
     hosts.for_each([](Host& h) {
@@ -301,16 +302,18 @@ void Store::flush(HostTable& hosts) {
     });
 }
 
-std::int64_t Store::begin_run(const RunRecord& run) {
+std::int64_t Store::begin_run(const RunRecord& run) try {
     SQLite::Statement st(*db_, "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
     st.bind(1, run.mode);
     st.bind(2, run.source);
     st.bind(3, run.started_wall ? run.started_wall : wall_seconds());
     st.exec();
     return db_->getLastInsertRowid();
+} catch (const SQLite::Exception& e) {
+    throw StoreError("writing to " + path_ + " failed: " + e.what());
 }
 
-void Store::end_run(const RunRecord& run) {
+void Store::end_run(const RunRecord& run) try {
     SQLite::Statement st(*db_, R"sql(
         UPDATE runs SET ended_wall = ?, first_packet = ?, last_packet = ?, packets = ?,
             bytes = ?, undecodable = ?, capture_drops = ?, ring_drops = ?, outcome = ?
@@ -326,6 +329,8 @@ void Store::end_run(const RunRecord& run) {
     st.bind(9, run.outcome);
     st.bind(10, run.id);
     st.exec();
+} catch (const SQLite::Exception& e) {
+    throw StoreError("writing to " + path_ + " failed: " + e.what());
 }
 
 std::optional<std::string> Store::meta(const std::string& key) {

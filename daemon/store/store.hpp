@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analyzers/findings.hpp"
@@ -79,6 +80,8 @@ class Store final : public FindingSink {
 
     std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
     std::uint64_t evicted_lost() const { return evicted_lost_; }
+    // Findings dropped because the queue was full while the database could not be written.
+    std::uint64_t findings_lost() const { return findings_lost_; }
 
     // Applies migrations up to `target` (tests use this to build an older database).
     static void migrate(SQLite::Database& db, int target = kSchemaVersion);
@@ -97,6 +100,10 @@ class Store final : public FindingSink {
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
     static constexpr std::size_t kMaxEvictedQueued = 4096;
+    static constexpr std::size_t kMaxQueuedAlerts = 100000;
+    static constexpr std::size_t kMaxQueuedMinutes = 7 * 24 * 60;  // a week
+    std::unordered_map<std::string, std::size_t> queued_alert_index_;
+    std::uint64_t findings_lost_ = 0;
 };
 
 // Opens an existing database for reading (the query commands); a clear StoreError when the

@@ -69,4 +69,15 @@ std::vector<std::uint8_t> arp_reply_frame(std::uint8_t host) {
     return f;
 }
 
+std::vector<std::uint8_t> arp_reply_frame_wide(std::uint16_t host) {
+    auto f = arp_reply_frame(0);
+    std::uint8_t hi = static_cast<std::uint8_t>(host >> 8), lo = static_cast<std::uint8_t>(host);
+    const std::uint8_t mac[6] = {0x00, 0x00, 0x5e, 0x01, hi, lo};
+    const std::uint8_t ip[4] = {10, 77, hi, lo};
+    std::copy(mac, mac + 6, f.begin() + 6);
+    std::copy(mac, mac + 6, f.begin() + 22);
+    std::copy(ip, ip + 4, f.begin() + 28);
+    return f;
+}
+
 }  // namespace clinicwatch::test

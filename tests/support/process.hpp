@@ -31,5 +31,7 @@ class Child {
 
 // Frames for tests: an ARP reply from `mac_last` (00:00:5e:00:53:XX) claiming 192.168.77.XX.
 std::vector<std::uint8_t> arp_reply_frame(std::uint8_t host);
+// Many distinct hosts: 00:00:5e:01:HH:LL claiming 10.77.HH.LL.
+std::vector<std::uint8_t> arp_reply_frame_wide(std::uint16_t host);
 
 }  // namespace clinicwatch::test
