@@ -10,7 +10,7 @@ build_packages=(
   ieee-data
 )
 test_packages=(
-  libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3
+  libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
 )
 
 wanted=("${build_packages[@]}")
