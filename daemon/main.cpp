@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     using namespace clinicwatch;
     CLI::App app{kDescription, "clinicwatch"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("clinicwatch ") + "0.1.0");
+    app.set_version_flag("--version", std::string("clinicwatch ") + CLINICWATCH_VERSION);
     app.footer("Run `clinicwatch COMMAND --help` for the options of each command.");
 
     CommonOptions common;

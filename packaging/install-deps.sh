@@ -11,6 +11,7 @@ build_packages=(
 )
 test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
+  dpkg-dev file systemd
 )
 
 wanted=("${build_packages[@]}")
