@@ -19,6 +19,7 @@ enum ExitCode : int {
     kExitInput = 4,         // capture file missing, unreadable or corrupt (what came before is stored)
     kExitCapture = 5,       // interface missing, down, or no permission to capture
     kExitDatabase = 6,      // database cannot be opened or written
+    kExitMail = 7,          // the mail server did not accept the message (it stays queued)
 };
 
 enum class OutputFormat { table, json, csv };
