@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "daemon/cli.hpp"
+#include "daemon/digest/digest.hpp"
+#include "daemon/report/report.hpp"
 #include "daemon/output.hpp"
 #include "daemon/pipeline.hpp"
 
@@ -143,6 +146,27 @@ int command_run(const CommonOptions& common, const RunOptions& options) {
     auto source = open_live_capture(live);
     spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", live.interface,
                  live.snaplen, live.buffer_mb, db_path);
+    // The nightly digest and immediate critical mails run beside the capture, on their own
+    // database connection, when a mail server is configured.
+    use_clinic_timezone(config);
+    struct DigestThread {  // stopped and joined however the capture ends (even by an exception)
+        std::atomic<bool> stop{false};
+        std::thread thread;
+        ~DigestThread() {
+            stop.store(true);
+            if (thread.joinable()) thread.join();
+        }
+    } digest;
+    if (!config.smtp.url.empty()) {
+        { Store migrate(db_path); }  // the digest's connection needs the current schema
+        digest.thread = std::thread([&config, &db_path, &digest] {
+            try {
+                DigestService(db_path, config).run(digest.stop);
+            } catch (const std::exception& e) {
+                spdlog::error("digest stopped: {}", e.what());
+            }
+        });
+    }
     return run_pipeline(config, db_path, *source, "live", isatty(STDERR_FILENO),
                         RingFullPolicy::drop);
 }
