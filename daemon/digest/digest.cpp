@@ -133,6 +133,14 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
 std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall) {
     std::vector<ComposedMail> out;
+    // Cheap check first: this runs every few seconds in the daemon.
+    std::string sql = "SELECT count(*) FROM alerts WHERE status = 'open' AND "
+                      "immediate_mailed_wall IS NULL AND (severity >= 4";
+    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i) sql += " OR kind = ?";
+    SQLite::Statement any(db, sql + ")");
+    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
+        any.bind(static_cast<int>(i + 1), config.digest.critical_kinds[i]);
+    if (!any.executeStep() || any.getColumn(0).getInt64() == 0) return out;
     Texts texts = texts_for(config);
     auto assets = load_assets(db, texts.messages, 0, now_wall * kMicrosPerSecond);
     auto devices = assets_by_mac(assets);
