@@ -134,8 +134,9 @@ std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& c
                                            std::int64_t now_wall) {
     std::vector<ComposedMail> out;
     // Cheap check first: this runs every few seconds in the daemon.
-    std::string sql = "SELECT count(*) FROM alerts WHERE status = 'open' AND "
-                      "immediate_mailed_wall IS NULL AND (severity >= 4";
+    std::string sql =
+        "SELECT count(*) FROM alerts WHERE status = 'open' AND "
+        "immediate_mailed_wall IS NULL AND (severity >= 4";
     for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i) sql += " OR kind = ?";
     SQLite::Statement any(db, sql + ")");
     for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
@@ -197,7 +198,11 @@ std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& c
     return out;
 }
 
-std::int64_t MailOutbox::enqueue(const ComposedMail& mail, std::int64_t now_wall) {
+std::int64_t MailOutbox::claim_seconds() const {
+    return static_cast<std::int64_t>(config_.smtp.timeout_seconds) + 60;
+}
+
+std::int64_t MailOutbox::enqueue(const ComposedMail& mail, std::int64_t now_wall, bool claimed) {
     MailContent content;
     content.from = config_.smtp.from.empty() ? "clinicwatch@localhost" : config_.smtp.from;
     content.to = config_.smtp.to;
@@ -222,7 +227,7 @@ std::int64_t MailOutbox::enqueue(const ComposedMail& mail, std::int64_t now_wall
     st.bind(6, nlohmann::json(content.to).dump());
     st.bind(7, message.data(), static_cast<int>(message.size()));
     st.bind(8, mail.alerts.dump());
-    st.bind(9, now_wall);
+    st.bind(9, claimed ? now_wall + claim_seconds() : now_wall);
     st.exec();
     return db_.getLastInsertRowid();
 }
@@ -238,15 +243,16 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
         int attempts;
         std::string kind, message, alerts;
         std::vector<std::string> recipients;
+        std::int64_t next_attempt = 0;
     };
-    std::vector<Pending> due;
+    std::vector<Pending> found, due;
     {
-        SQLite::Statement st(db_, only_id
-                                      ? "SELECT id, attempts, kind, message, alerts, recipients "
-                                        "FROM mails WHERE status = 'pending' AND id = ?"
-                                      : "SELECT id, attempts, kind, message, alerts, recipients "
-                                        "FROM mails WHERE status = 'pending' AND "
-                                        "next_attempt_wall <= ? ORDER BY id");
+        SQLite::Statement st(
+            db_, only_id ? "SELECT id, attempts, kind, message, alerts, recipients, "
+                           "next_attempt_wall FROM mails WHERE status = 'pending' AND id = ?"
+                         : "SELECT id, attempts, kind, message, alerts, recipients, "
+                           "next_attempt_wall FROM mails WHERE status = 'pending' AND "
+                           "next_attempt_wall <= ? ORDER BY id");
         if (only_id)
             st.bind(1, *only_id);
         else
@@ -259,11 +265,24 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
                       std::string(static_cast<const char*>(blob.getBlob()),
                                   static_cast<std::size_t>(blob.getBytes())),
                       st.getColumn(4).getString(),
-                      {}};
+                      {},
+                      st.getColumn(6).getInt64()};
             for (const auto& r : nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false))
                 if (r.is_string()) p.recipients.push_back(r.get<std::string>());
-            due.push_back(std::move(p));
+            found.push_back(std::move(p));
         }
+    }
+    // Claim each (compare-and-set on next_attempt_wall) so that the daemon and a
+    // `digest --send` running at the same moment never both send it; after a crash while
+    // sending, the claim expires and the mail is retried.
+    for (auto& p : found) {
+        SQLite::Statement claim(db_,
+                                "UPDATE mails SET next_attempt_wall = ? WHERE id = ? AND "
+                                "status = 'pending' AND next_attempt_wall = ?");
+        claim.bind(1, now_wall + claim_seconds());
+        claim.bind(2, p.id);
+        claim.bind(3, p.next_attempt);
+        if (claim.exec() == 1) due.push_back(std::move(p));
     }
     int accepted = 0;
     for (const auto& p : due) {

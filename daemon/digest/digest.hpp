@@ -54,8 +54,9 @@ class MailOutbox {
   public:
     MailOutbox(SQLite::Database& db, const Config& config) : db_(db), config_(config) {}
 
-    // Stores the finished message as pending; returns its id.
-    std::int64_t enqueue(const ComposedMail& mail, std::int64_t now_wall);
+    // Stores the finished message as pending; returns its id. `claimed`: the caller sends it
+    // right away with deliver(only_id), so the daemon must not pick it up meanwhile.
+    std::int64_t enqueue(const ComposedMail& mail, std::int64_t now_wall, bool claimed = false);
     // Pending digests that were never accepted are replaced by a fresh one (their alerts are
     // still unmailed, so the new digest covers them).
     void supersede_pending_digests();
@@ -64,6 +65,8 @@ class MailOutbox {
     int deliver(Mailer& mailer, std::int64_t now_wall, std::optional<std::int64_t> only_id = {});
 
   private:
+    std::int64_t claim_seconds() const;  // how long a send in progress keeps a mail to itself
+
     SQLite::Database& db_;
     const Config& config_;
 };

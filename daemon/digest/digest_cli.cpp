@@ -58,7 +58,7 @@ int command_digest(const CommonOptions& common, const DigestOptions& options) {
                 "nothing sent.\n");
             return kExitOk;
         }
-        id = outbox.enqueue(*mail, now);
+        id = outbox.enqueue(*mail, now, /*claimed=*/true);
         tx.commit();
     }
     if (outbox.deliver(*mailer, now, id) == 1) {

@@ -333,3 +333,34 @@ report:
         EXPECT_NE(all.find("smtp.to"), std::string::npos) << all;
     }
 }
+
+namespace {
+class CountingMailer final : public Mailer {
+  public:
+    SendResult send(const std::vector<std::string>&, const std::string&) override {
+        ++calls;
+        return {true, "250"};
+    }
+    int calls = 0;
+};
+}  // namespace
+
+TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
+    TempDir dir;
+    fill_clinic_db(dir / "c.db", false);
+    ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
+    Config config;
+    config.smtp.to = {"it@clinic.example"};
+    Store store((dir / "c.db").string());
+    MailOutbox outbox(store.db(), config);
+    std::int64_t now = std::time(nullptr);
+    auto mail = compose_digest(store.db(), config, now);
+    ASSERT_TRUE(mail.has_value());
+    auto id = outbox.enqueue(*mail, now, /*claimed=*/true);
+    CountingMailer daemon, cli;
+    EXPECT_EQ(outbox.deliver(daemon, now), 0);  // the daemon's tick does not see it as due
+    EXPECT_EQ(outbox.deliver(cli, now, id), 1);
+    EXPECT_EQ(outbox.deliver(daemon, now + 100000), 0);  // sent: never again
+    EXPECT_EQ(daemon.calls, 0);
+    EXPECT_EQ(cli.calls, 1);
+}
