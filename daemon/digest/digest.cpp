@@ -39,7 +39,7 @@ bool is_critical(const nlohmann::json& alert, const Config& config) {
 }
 
 std::string clinic_name(const Config& config) {
-    return config.report.clinic_name.empty() ? "clinicwatch" : config.report.clinic_name;
+    return config.report.clinic_name;  // may be empty: the templates leave it out then
 }
 
 ComposedMail render_mail(const Texts& texts, const Config& config, nlohmann::json model,

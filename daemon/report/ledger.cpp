@@ -125,7 +125,8 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
             status = *d < today ? "past" : *d < today + 365 ? "soon" : "supported";
         a["eos"] = eos.empty() ? unknown : eos;
         a["eos_status"] = status;
-        a["eos_label"] = messages["eos"].value(status, status);
+        // Unknown: the date column already says so; do not print "(unknown)" twice.
+        a["eos_label"] = status == "unknown" ? "" : messages["eos"].value(status, status);
         a["eos_past"] = status == "past";
         a["eos_soon"] = status == "soon";
         Timestamp first = st.getColumn("first_seen").getInt64();

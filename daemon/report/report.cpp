@@ -236,6 +236,24 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     health["incidents"] = incidents;
     health["has_incidents"] = !incidents.empty();
     health["runs"] = db.execAndGet("SELECT count(*) FROM runs").getInt64();
+    // Every capture run (replay or live) with its drops: the JSON carries everything.
+    auto runs = nlohmann::json::array();
+    SQLite::Statement run_st(db,
+                             "SELECT mode, source, started_wall, ended_wall, packets, "
+                             "capture_drops, ring_drops, outcome FROM runs ORDER BY id");
+    while (run_st.executeStep())
+        runs.push_back(
+            {{"mode", run_st.getColumn(0).getString()},
+             {"source", run_st.getColumn(1).getString()},
+             {"started", local_minute(run_st.getColumn(2).getInt64() * kMicrosPerSecond)},
+             {"ended", run_st.getColumn(3).isNull()
+                           ? ""
+                           : local_minute(run_st.getColumn(3).getInt64() * kMicrosPerSecond)},
+             {"packets", run_st.getColumn(4).getInt64()},
+             {"capture_drops", run_st.getColumn(5).getInt64()},
+             {"ring_drops", run_st.getColumn(6).getInt64()},
+             {"outcome", run_st.getColumn(7).getString()}});
+    model["runs"] = runs;
     model["health"] = health;
 
     // Inspection checklist: each item's evidence text filled in with the facts.
