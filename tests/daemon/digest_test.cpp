@@ -364,3 +364,41 @@ TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
     EXPECT_EQ(daemon.calls, 0);
     EXPECT_EQ(cli.calls, 1);
 }
+
+TEST(DigestService, SendsOncePerDayAtTheConfiguredLocalTime) {
+    TempDir dir;
+    fill_clinic_db(dir / "c.db", false);
+    ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
+    ::setenv("TZ", "Asia/Tokyo", 1);
+    ::tzset();
+    Config config;
+    config.digest.critical_immediate = false;
+    config.smtp.to = {"it@clinic.example"};
+    int calls = 0;
+    DigestService service((dir / "c.db").string(), config, [&calls]() -> std::unique_ptr<Mailer> {
+        struct Counting final : Mailer {
+            explicit Counting(int& c) : n(c) {}
+            SendResult send(const std::vector<std::string>&, const std::string&) override {
+                ++n;
+                return {true, "250"};
+            }
+            int& n;
+        };
+        return std::make_unique<Counting>(calls);
+    });
+    std::tm tm{};
+    tm.tm_year = 2026 - 1900;
+    tm.tm_mon = 10;
+    tm.tm_mday = 23;
+    tm.tm_hour = 22;  // 2026-11-23 22:00 UTC = 2026-11-24 07:00 in Tokyo
+    std::int64_t seven = timegm(&tm);
+    service.tick(seven);  // before 07:30: nothing
+    service.tick(seven + 29 * 60);
+    EXPECT_EQ(calls, 0);
+    service.tick(seven + 30 * 60);  // 07:30
+    EXPECT_EQ(calls, 1);
+    service.tick(seven + 12 * 3600);  // 19:00 the same day: nothing more
+    EXPECT_EQ(calls, 1);
+    service.tick(seven + 24 * 3600 + 31 * 60);  // 07:31 the next day: the next digest
+    EXPECT_EQ(calls, 2);
+}
