@@ -133,15 +133,29 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
 std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall) {
     std::vector<ComposedMail> out;
-    // Cheap check first: this runs every few seconds in the daemon.
+    // Cheap checks first (this runs every few seconds in the daemon): which kinds have
+    // candidates, and which of those are not rate-limited right now.
+    std::int64_t window = static_cast<std::int64_t>(config.digest.critical_rate_limit_minutes) * 60;
+    auto rate_limited = [&](const std::string& kind) {
+        SQLite::Statement recent(db,
+                                 "SELECT count(*) FROM mails WHERE kind = 'critical' AND "
+                                 "alert_kind = ? AND status != 'superseded' AND created_wall > ?");
+        recent.bind(1, kind);
+        recent.bind(2, now_wall - window);
+        return recent.executeStep() && recent.getColumn(0).getInt64() > 0;
+    };
     std::string sql =
-        "SELECT count(*) FROM alerts WHERE status = 'open' AND "
+        "SELECT DISTINCT kind FROM alerts WHERE status = 'open' AND "
         "immediate_mailed_wall IS NULL AND (severity >= 4";
     for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i) sql += " OR kind = ?";
     SQLite::Statement any(db, sql + ")");
     for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
         any.bind(static_cast<int>(i + 1), config.digest.critical_kinds[i]);
-    if (!any.executeStep() || any.getColumn(0).getInt64() == 0) return out;
+    std::set<std::string> eligible_kinds;
+    while (any.executeStep()) eligible_kinds.insert(any.getColumn(0).getString());
+    for (auto it = eligible_kinds.begin(); it != eligible_kinds.end();)
+        it = rate_limited(*it) ? eligible_kinds.erase(it) : std::next(it);
+    if (eligible_kinds.empty()) return out;
     Texts texts = texts_for(config);
     auto assets = load_assets(db, texts.messages, 0, now_wall * kMicrosPerSecond);
     auto devices = assets_by_mac(assets);
@@ -161,15 +175,8 @@ std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& c
     for (const auto& a : candidates)
         if (is_critical(a, config) && !queued.count(a["id"].get<std::int64_t>()))
             by_kind[a["kind"].get<std::string>()].push_back(a);
-    std::int64_t window = static_cast<std::int64_t>(config.digest.critical_rate_limit_minutes) * 60;
     for (auto& [kind, alerts] : by_kind) {
-        SQLite::Statement recent(db,
-                                 "SELECT count(*) FROM mails WHERE kind = 'critical' AND "
-                                 "alert_kind = ? AND status != 'superseded' AND created_wall > ?");
-        recent.bind(1, kind);
-        recent.bind(2, now_wall - window);
-        recent.executeStep();
-        if (recent.getColumn(0).getInt64() > 0) continue;  // rate limit: the digest will carry it
+        if (!eligible_kinds.count(kind)) continue;  // rate limit: the digest will carry it
         int highest = 0;
         for (const auto& a : alerts) highest = std::max(highest, a["severity"].get<int>());
         std::string highest_name(to_string(static_cast<Severity>(highest)));
