@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -189,6 +191,107 @@ void read_logging(Reader& r, const YAML::Node& n, LoggingConfig& c) {
                       c.level + "'");
 }
 
+bool read_bool(Reader& r, const YAML::Node& parent, const std::string& parent_key,
+               const char* name, bool& out) {
+    auto node = parent[name];
+    if (!node.IsDefined() || node.IsNull()) return false;
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+        r.problem(node, Reader::join(parent_key, name),
+                  "expected true or false, got '" + Reader::scalar_text(node) + "'");
+        return false;
+    }
+    out = value;
+    return true;
+}
+
+void read_text_list(Reader& r, const YAML::Node& parent, const std::string& parent_key,
+                    const char* name, std::vector<std::string>& out) {
+    auto node = parent[name];
+    if (!node.IsDefined() || node.IsNull()) return;
+    std::string key = Reader::join(parent_key, name);
+    if (node.IsScalar()) {  // a single value is a list of one
+        out = {node.Scalar()};
+        return;
+    }
+    if (!node.IsSequence()) {
+        r.problem(node, key, "expected a list");
+        return;
+    }
+    out.clear();
+    for (const auto& item : node) {
+        if (!item.IsScalar()) r.problem(item, key, "expected a text value in the list");
+        else out.push_back(item.Scalar());
+    }
+}
+
+void read_language(Reader& r, const YAML::Node& n, const std::string& key, std::string& out) {
+    r.text(n, key, "language", out);
+    if (out != "ja" && out != "en")
+        r.problem(n["language"], key + ".language", "expected ja or en, got '" + out + "'");
+}
+
+void read_digest(Reader& r, const YAML::Node& n, DigestConfig& c) {
+    if (!r.section(n, "digest",
+                   {"time", "timezone", "language", "all_quiet_mail", "critical_immediate",
+                    "critical_rate_limit_minutes", "critical_kinds"}))
+        return;
+    std::string time;
+    r.text(n, "digest", "time", time);
+    if (!time.empty()) {
+        int h = -1, m = -1, used = 0;
+        if (std::sscanf(time.c_str(), "%2d:%2d%n", &h, &m, &used) != 2 ||
+            used != static_cast<int>(time.size()) || h < 0 || h > 23 || m < 0 || m > 59)
+            r.problem(n["time"], "digest.time", "expected a time of day like 07:30, got '" + time + "'");
+        else
+            c.hour = h, c.minute = m;
+    }
+    r.text(n, "digest", "timezone", c.timezone);
+    if (c.timezone.empty() || c.timezone.find("..") != std::string::npos ||
+        !std::filesystem::exists("/usr/share/zoneinfo/" + c.timezone))
+        r.problem(n["timezone"], "digest.timezone",
+                  "unknown time zone '" + c.timezone +
+                      "' (expected a name like Asia/Tokyo from /usr/share/zoneinfo)");
+    read_language(r, n, "digest", c.language);
+    read_bool(r, n, "digest", "all_quiet_mail", c.all_quiet_mail);
+    read_bool(r, n, "digest", "critical_immediate", c.critical_immediate);
+    r.integer(n, "digest", "critical_rate_limit_minutes", c.critical_rate_limit_minutes, 1, 10080);
+    read_text_list(r, n, "digest", "critical_kinds", c.critical_kinds);
+}
+
+void read_smtp(Reader& r, const YAML::Node& n, SmtpConfig& c) {
+    if (!r.section(n, "smtp",
+                   {"url", "require_starttls", "from", "to", "username", "password_file",
+                    "ca_file", "timeout_seconds"}))
+        return;
+    r.text(n, "smtp", "url", c.url);
+    if (!c.url.empty() && c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0)
+        r.problem(n["url"], "smtp.url",
+                  "expected smtp://host:587 (STARTTLS) or smtps://host:465, got '" + c.url + "'");
+    read_bool(r, n, "smtp", "require_starttls", c.require_starttls);
+    r.text(n, "smtp", "from", c.from);
+    read_text_list(r, n, "smtp", "to", c.to);
+    r.text(n, "smtp", "username", c.username);
+    r.text(n, "smtp", "password_file", c.password_file);
+    r.text(n, "smtp", "ca_file", c.ca_file);
+    r.integer(n, "smtp", "timeout_seconds", c.timeout_seconds, 1, 600);
+    if (!c.url.empty() && (c.from.empty() || c.to.empty()))
+        r.problem(n, "smtp", "a mail server is set (url) but from or to is missing");
+    for (const auto& addr : c.to)
+        if (addr.find('@') == std::string::npos || addr.find_first_of("<>\r\n ") != std::string::npos)
+            r.problem(n["to"], "smtp.to", "'" + addr + "' is not a plain address like it@clinic.example");
+    if (!c.from.empty() &&
+        (c.from.find('@') == std::string::npos || c.from.find_first_of("<>\r\n ") != std::string::npos))
+        r.problem(n["from"], "smtp.from", "'" + c.from + "' is not a plain address like sensor@clinic.example");
+}
+
+void read_report(Reader& r, const YAML::Node& n, ReportConfig& c) {
+    if (!r.section(n, "report", {"clinic_name", "language", "templates_dir"})) return;
+    r.text(n, "report", "clinic_name", c.clinic_name);
+    read_language(r, n, "report", c.language);
+    r.text(n, "report", "templates_dir", c.templates_dir);
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -221,6 +324,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          [](Reader& rd, const YAML::Node& n, Config& c) { read_daemon(rd, n, c.daemon); }},
         {"export",
          [](Reader& rd, const YAML::Node& n, Config& c) { read_export(rd, n, c.export_events); }},
+        {"digest", [](Reader& rd, const YAML::Node& n, Config& c) { read_digest(rd, n, c.digest); }},
+        {"smtp", [](Reader& rd, const YAML::Node& n, Config& c) { read_smtp(rd, n, c.smtp); }},
+        {"report", [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

@@ -65,6 +65,38 @@ struct LoggingConfig {
     std::string level = "info";
 };
 
+// The nightly e-mail to the clinic's IT contact (section `digest:`).
+struct DigestConfig {
+    int hour = 7, minute = 30;          // `time: "07:30"`, local time in `timezone`
+    std::string timezone = "Asia/Tokyo";  // a name under /usr/share/zoneinfo
+    std::string language = "ja";          // ja or en
+    bool all_quiet_mail = true;           // send a short mail when nothing is new
+    bool critical_immediate = true;       // critical alerts also go out at once
+    int critical_rate_limit_minutes = 60;  // at most one immediate mail per alert kind per window
+    // Kinds mailed at once even when an analyzer rated them below critical.
+    std::vector<std::string> critical_kinds = {"l2-loop", "broadcast-storm", "gateway-mac-change",
+                                               "rogue-dhcp", "inbound-exposure"};
+};
+
+// The mail server (section `smtp:`). Empty url = no mail is sent.
+struct SmtpConfig {
+    std::string url;               // smtp://host:587 (STARTTLS) or smtps://host:465
+    bool require_starttls = true;  // smtp:// only: refuse to send without STARTTLS
+    std::string from;
+    std::vector<std::string> to;
+    std::string username;
+    std::string password_file;  // must be readable by its owner only
+    std::string ca_file;        // extra CA bundle (a private mail server's certificate)
+    int timeout_seconds = 60;
+};
+
+// The discovered-asset report (section `report:`).
+struct ReportConfig {
+    std::string clinic_name;
+    std::string language = "ja";
+    std::string templates_dir;  // empty: CLINICWATCH_DATA_DIR/templates
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -74,6 +106,9 @@ struct Config {
     LoggingConfig logging;
     DaemonConfig daemon;
     ExportConfig export_events;
+    DigestConfig digest;
+    SmtpConfig smtp;
+    ReportConfig report;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

@@ -9,6 +9,9 @@
 #include "capture/packet_source.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/service.hpp"
+#include "daemon/digest/smtp.hpp"
+#include "daemon/report/report_cli.hpp"
+#include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
@@ -68,7 +71,8 @@ Exit codes:
   3  configuration file invalid or unreadable
   4  capture file missing, unreadable or corrupt (packets read before the error are stored)
   5  capture interface missing or down, or no permission to capture
-  6  database cannot be opened or written)";
+  6  database cannot be opened or written
+  7  the mail server did not accept the digest (it stays queued and is retried))";
 
 void add_common(CLI::App* cmd, clinicwatch::CommonOptions& common, bool with_format) {
     cmd->add_option("--config", common.config_path,
@@ -160,6 +164,34 @@ int main(int argc, char** argv) {
         "Validate a configuration file; every problem is printed with its line and key.");
     check_cmd->add_option("file", check_path, "Configuration file")->required();
 
+    ReportOptions report;
+    auto* report_cmd = app.add_subcommand(
+        "report",
+        "Write the discovered-asset report for the network vendor: the asset ledger by "
+        "responsible party, legacy OS and protocols, external connections, network health, "
+        "open alerts and the inspection-checklist mapping.");
+    report_cmd->add_option("--format", report.format, "html (one self-contained file), csv "
+                                                      "(the asset ledger, UTF-8 with BOM) or json")
+        ->check(CLI::IsMember({"html", "csv", "json"}));
+    report_cmd->add_option("--lang", report.language, "ja or en (default: report.language, ja)")
+        ->check(CLI::IsMember({"ja", "en"}));
+    report_cmd->add_option("--out", report.out, "Output file (default: standard output)");
+    report_cmd->add_option("--since", report.since,
+                           "From this time: 2026-11-01, 2026-11-01T08:00:00+09:00, or 30d back");
+    add_common(report_cmd, common, false);
+
+    DigestOptions digest;
+    auto* digest_cmd = app.add_subcommand(
+        "digest",
+        "The alert e-mail: --dry-run prints the next digest, --send sends it now (the running "
+        "daemon sends it every day at digest.time).");
+    auto* dry = digest_cmd->add_flag("--dry-run", digest.dry_run, "Print the next digest");
+    auto* send = digest_cmd->add_flag("--send", digest.send, "Send the digest now");
+    digest_cmd->add_flag("--html", digest.html, "With --dry-run: print the HTML part too");
+    dry->excludes(send);
+    digest_cmd->require_option(1, 3);
+    add_common(digest_cmd, common, false);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -175,6 +207,8 @@ int main(int argc, char** argv) {
         if (*alerts_cmd) return command_alerts(common, alerts);
         if (*stats_cmd) return command_stats(common, stats);
         if (*check_cmd) return command_check_config(check_path);
+        if (*report_cmd) return command_report(common, report);
+        if (*digest_cmd) return command_digest(common, digest);
     } catch (const ConfigError& e) {
         for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());
         return kExitConfig;
@@ -184,6 +218,12 @@ int main(int argc, char** argv) {
     } catch (const StoreError& e) {
         std::fprintf(stderr, "clinicwatch: %s\n", e.what());
         return kExitDatabase;
+    } catch (const TemplateError& e) {
+        std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+        return kExitConfig;
+    } catch (const MailError& e) {
+        std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+        return kExitConfig;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "clinicwatch: internal error: %s\n", e.what());
         return kExitFailure;

@@ -15,7 +15,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "daemon/digest/digest.hpp"
 #include "daemon/export/event_log.hpp"
+#include "daemon/report/report.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/privileges.hpp"
 
@@ -78,6 +80,27 @@ class Service {
         Store store(db_path_,
                     StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
                                  false, events.get()});
+        // The nightly digest and immediate critical mails run beside the capture, on their own
+        // database connection, when a mail server is configured.
+        use_clinic_timezone(config_);
+        struct DigestThread {  // stopped and joined however the run ends (even by an exception)
+            std::atomic<bool> stop{false};
+            std::thread thread;
+            ~DigestThread() {
+                stop.store(true);
+                if (thread.joinable()) thread.join();
+            }
+        } digest;
+        if (!config_.smtp.url.empty()) {
+            digest.thread = std::thread([this, &digest] {
+                try {
+                    DigestService(db_path_, config_).run(digest.stop);
+                } catch (const std::exception& e) {
+                    spdlog::error("digest stopped: {}", e.what());
+                }
+            });
+        }
+
         RunRecord run;
         run.mode = "live";
         run.source = source->describe();

@@ -76,6 +76,38 @@ const char* const kMigrations[] = {
     ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE alerts ADD COLUMN updated_wall INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 2 -> 3: the mail outbox (digests and immediate critical mails) and every send attempt.
+    // alerts.mailed_revision is the revision the last accepted digest reported; an alert is
+    // "new or changed" for the next digest while revision > mailed_revision.
+    R"sql(
+    ALTER TABLE alerts ADD COLUMN mailed_revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN immediate_mailed_wall INTEGER;
+    CREATE TABLE mails (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('digest','critical')),
+        alert_kind TEXT,                        -- critical mails: the kind they were about
+        created_wall INTEGER NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        recipients TEXT NOT NULL,               -- JSON ["it@clinic.example", ...]
+        message BLOB NOT NULL,                  -- the whole RFC 5322 message, sent as is
+        alerts TEXT NOT NULL DEFAULT '[]',      -- JSON [[alert id, revision reported], ...]
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending','sent','superseded')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_wall INTEGER NOT NULL,
+        accepted_wall INTEGER,
+        last_error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX mails_status ON mails(status, next_attempt_wall);
+    CREATE TABLE mail_attempts (
+        id INTEGER PRIMARY KEY,
+        mail_id INTEGER NOT NULL REFERENCES mails(id),
+        attempt_wall INTEGER NOT NULL,
+        accepted INTEGER NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 

@@ -48,8 +48,8 @@ struct RunRecord {
 };
 
 class Store final : public FindingSink {
-  public:
-    static constexpr int kSchemaVersion = 2;
+public:
+    static constexpr int kSchemaVersion = 3;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

@@ -1,0 +1,242 @@
+#include "daemon/report/ledger.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "analyzers/findings.hpp"
+#include "daemon/report/template.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+std::string first_present(const std::set<std::string>& columns,
+                          std::initializer_list<const char*> candidates) {
+    for (const char* c : candidates)
+        if (columns.count(c)) return c;
+    return {};
+}
+
+// "[{value, ...}]" -> distinct values in order.
+nlohmann::json values_of(const std::string& json_text) {
+    auto out = nlohmann::json::array();
+    auto list = nlohmann::json::parse(json_text, nullptr, false);
+    if (!list.is_array()) return out;
+    for (const auto& item : list) {
+        std::string v = item.is_object() ? item.value("value", "") : "";
+        if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+    }
+    return out;
+}
+
+std::string join(const nlohmann::json& list, const char* sep = ", ") {
+    std::string out;
+    for (const auto& v : list) {
+        std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+        out += (out.empty() ? "" : sep) + s;
+    }
+    return out;
+}
+
+// "2020-01-14" -> days since the epoch; nothing for other text.
+std::optional<long> days_of(const std::string& date) {
+    int y = 0, m = 0, d = 0, used = 0;
+    if (std::sscanf(date.c_str(), "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10)
+        return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    return static_cast<long>(timegm(&tm) / 86400);
+}
+
+std::string column_text(SQLite::Statement& st, const std::string& name) {
+    if (name.empty()) return {};
+    auto col = st.getColumn(name.c_str());
+    if (col.isNull()) return {};
+    return col.getString();
+}
+
+}  // namespace
+
+AssetColumns AssetColumns::detect(SQLite::Database& db) {
+    std::set<std::string> columns;
+    SQLite::Statement st(db, "PRAGMA table_info(assets)");
+    while (st.executeStep()) columns.insert(st.getColumn(1).getString());
+    AssetColumns c;
+    c.name = first_present(columns, {"register_name", "registered_name", "name", "asset_name"});
+    c.role = first_present(columns, {"register_role", "role"});
+    c.responsible = first_present(
+        columns, {"responsible_party", "responsible", "register_responsible", "owner"});
+    c.registered = first_present(columns, {"registered", "in_register"});
+    c.eos = first_present(
+        columns, {"os_end_of_support", "os_eos", "end_of_support", "os_support_end", "eos_date"});
+    return c;
+}
+
+std::string local_minute(Timestamp ts) {
+    if (ts == 0) return {};
+    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    return buf;
+}
+
+nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages, Timestamp since,
+                           Timestamp now) {
+    const std::string unknown = messages.value("unknown", "(unknown)");
+    AssetColumns cols = AssetColumns::detect(db);
+    SQLite::Statement st(db, "SELECT * FROM assets WHERE last_seen >= ? ORDER BY first_seen, mac");
+    st.bind(1, static_cast<std::int64_t>(since));
+    auto out = nlohmann::json::array();
+    long today = static_cast<long>(now / kMicrosPerSecond / 86400);
+    while (st.executeStep()) {
+        nlohmann::json a;
+        a["mac"] = st.getColumn("mac").getString();
+        a["vlan"] = st.getColumn("vlan").getInt();
+        std::string vendor = st.getColumn("vendor").getString();
+        bool randomized = st.getColumn("randomized_mac").getInt() != 0;
+        a["vendor"] = vendor.empty() ? unknown : vendor;
+        a["randomized_mac"] = randomized;
+        a["addresses"] = values_of(st.getColumn("addresses").getString());
+        a["names"] = values_of(st.getColumn("names").getString());
+        a["addresses_text"] = join(a["addresses"]);
+        a["names_text"] = join(a["names"]);
+        a["services"] = nlohmann::json::parse(st.getColumn("services").getString(), nullptr, false);
+        if (a["services"].is_discarded()) a["services"] = nlohmann::json::array();
+        a["services_text"] = join(a["services"]);
+        a["evidence"] = nlohmann::json::parse(st.getColumn("evidence").getString(), nullptr, false);
+        if (a["evidence"].is_discarded()) a["evidence"] = nlohmann::json::array();
+        std::string os = st.getColumn("os_family").getString();
+        std::string version = st.getColumn("os_version").getString();
+        if (!version.empty()) os += (os.empty() ? "" : " ") + version;
+        double confidence = st.getColumn("os_confidence").getDouble();
+        a["os"] = os.empty() ? unknown : os;
+        a["os_known"] = !os.empty();
+        a["os_confidence"] = static_cast<int>(confidence * 100.0 + 0.5);
+        std::string eos = column_text(st, cols.eos);
+        std::string status = "unknown";
+        if (auto d = days_of(eos))
+            status = *d < today ? "past" : *d < today + 365 ? "soon" : "supported";
+        a["eos"] = eos.empty() ? unknown : eos;
+        a["eos_status"] = status;
+        // Unknown: the date column already says so; do not print "(unknown)" twice.
+        a["eos_label"] = status == "unknown" ? "" : messages["eos"].value(status, status);
+        a["eos_past"] = status == "past";
+        a["eos_soon"] = status == "soon";
+        Timestamp first = st.getColumn("first_seen").getInt64();
+        Timestamp last = st.getColumn("last_seen").getInt64();
+        a["first_seen"] = local_minute(first);
+        a["last_seen"] = local_minute(last);
+        a["first_seen_us"] = first;
+        a["last_seen_us"] = last;
+        a["frames"] = st.getColumn("frames").getInt64();
+        a["bytes"] = st.getColumn("bytes").getInt64();
+        std::string name = column_text(st, cols.name);
+        std::string role = column_text(st, cols.role);
+        std::string responsible = column_text(st, cols.responsible);
+        // registered: the register's flag when the column exists, else "has a register name".
+        std::string registered = "unknown";
+        if (!cols.registered.empty())
+            registered = column_text(st, cols.registered) == "1" ? "yes" : "no";
+        else if (!cols.name.empty())
+            registered = name.empty() ? "no" : "yes";
+        a["registered"] = registered;
+        a["registered_label"] =
+            registered == "unknown" ? unknown : messages.value(registered, registered);
+        a["unregistered"] = registered == "no";
+        a["register_name"] = name.empty() ? unknown : name;
+        a["role"] = role.empty() ? unknown : role;
+        a["responsible"] = responsible.empty() ? unknown : responsible;
+        // The label people recognise: the register name, else a seen host name, else the MAC.
+        std::string label = !name.empty()         ? name
+                            : !a["names"].empty() ? a["names"][0].get<std::string>()
+                                                  : a["mac"].get<std::string>();
+        a["label"] = label;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::map<std::string, nlohmann::json> assets_by_mac(const nlohmann::json& assets) {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& a : assets) out.emplace(a["mac"].get<std::string>(), a);
+    return out;
+}
+
+nlohmann::json describe_kind(const nlohmann::json& messages, const std::string& kind) {
+    if (messages.contains("kinds") && messages["kinds"].contains(kind))
+        return messages["kinds"][kind];
+    nlohmann::json generic = messages.value("generic_kind", nlohmann::json::object());
+    nlohmann::json out;
+    nlohmann::json model = {{"kind", kind}};
+    for (const char* field : {"title", "what", "action"})
+        out[field] = render_string(generic.value(field, std::string(kind)), model);
+    return out;
+}
+
+nlohmann::json load_alerts(SQLite::Database& db, const nlohmann::json& messages,
+                           const std::map<std::string, nlohmann::json>& devices,
+                           const std::string& where) {
+    const std::string unknown = messages.value("unknown", "(unknown)");
+    SQLite::Statement st(db,
+                         "SELECT id, kind, severity, subject_mac, subject, summary, first_seen, "
+                         "last_seen, count, status, ended_at, revision, evidence FROM alerts "
+                         "WHERE " +
+                             where + " ORDER BY severity DESC, first_seen, id");
+    auto out = nlohmann::json::array();
+    while (st.executeStep()) {
+        nlohmann::json a;
+        std::string kind = st.getColumn(1).getString();
+        int severity = std::clamp(st.getColumn(2).getInt(), 0, 4);
+        auto sev_name = std::string(to_string(static_cast<Severity>(severity)));
+        a["id"] = st.getColumn(0).getInt64();
+        a["kind"] = kind;
+        a["severity"] = severity;
+        a["severity_name"] = sev_name;
+        a["severity_label"] = messages["severity"].value(sev_name, sev_name);
+        a["critical"] = severity >= static_cast<int>(Severity::critical);
+        a["subject"] = st.getColumn(4).getString();
+        a["summary"] = st.getColumn(5).getString();
+        a["first_seen_us"] = st.getColumn(6).getInt64();
+        a["last_seen_us"] = st.getColumn(7).getInt64();
+        a["first_seen"] = local_minute(st.getColumn(6).getInt64());
+        a["last_seen"] = local_minute(st.getColumn(7).getInt64());
+        a["count"] = st.getColumn(8).getInt64();
+        a["status"] = st.getColumn(9).getString();
+        a["ongoing"] = st.getColumn(10).isNull();
+        a["ended_at_us"] = st.getColumn(10).isNull() ? 0 : st.getColumn(10).getInt64();
+        a["ended_at"] = st.getColumn(10).isNull() ? "" : local_minute(st.getColumn(10).getInt64());
+        a["revision"] = st.getColumn(11).getInt64();
+        a["evidence"] = nlohmann::json::parse(st.getColumn(12).getString(), nullptr, false);
+        if (a["evidence"].is_discarded()) a["evidence"] = nlohmann::json::object();
+        a["text"] = describe_kind(messages, kind);
+        // The device: the register's view when the subject MAC is a known asset.
+        nlohmann::json device = {{"name", unknown}, {"role", unknown}, {"responsible", unknown},
+                                 {"ip", unknown},   {"mac", unknown},  {"known", false}};
+        if (!st.getColumn(3).isNull()) {
+            std::string mac = st.getColumn(3).getString();
+            device["mac"] = mac;
+            if (auto it = devices.find(mac); it != devices.end()) {
+                const auto& asset = it->second;
+                device["name"] = asset["label"];
+                device["role"] = asset["role"];
+                device["responsible"] = asset["responsible"];
+                if (!asset["addresses"].empty()) device["ip"] = asset["addresses_text"];
+                device["known"] = true;
+            }
+        }
+        if (device["name"] == unknown && !a["subject"].get<std::string>().empty())
+            device["name"] = a["subject"];
+        a["device"] = device;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+}  // namespace clinicwatch
