@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -26,7 +27,9 @@ std::set<std::string> asset_macs(const std::string& db) {
 
 TEST(CrashSafety, KillNineDuringReplayNeverCorruptsTheDatabase) {
     TempDir dir;
-    std::string pcap = (dir / "busy.pcap").string(), db = (dir / "crash.db").string();
+    std::string pcap = (dir / "busy.pcap").string(), db = (dir / "crash.db").string(),
+                config = (dir / "empty.yaml").string();
+    std::ofstream(config) << "# defaults\n";
     {
         // 250 hosts, 400k frames: long enough (about 0.3-1 s) to be killed mid-way.
         PcapWriter w(pcap);
@@ -39,7 +42,7 @@ TEST(CrashSafety, KillNineDuringReplayNeverCorruptsTheDatabase) {
     std::set<std::string> stored;
     constexpr int kKills = 12;
     for (int i = 0; i < kKills; ++i) {
-        Child replay({CLINICWATCH_BINARY, "replay", pcap, "--db", db, "--no-progress"},
+        Child replay({CLINICWATCH_BINARY, "replay", pcap, "--db", db, "--no-progress", "--config", config},
                      (dir / "replay.log").string());
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
         replay.signal(SIGKILL);
@@ -55,7 +58,7 @@ TEST(CrashSafety, KillNineDuringReplayNeverCorruptsTheDatabase) {
         stored = now;
     }
     // A run to the end afterwards completes and has everything.
-    Child last({CLINICWATCH_BINARY, "replay", pcap, "--db", db, "--no-progress"});
+    Child last({CLINICWATCH_BINARY, "replay", pcap, "--db", db, "--no-progress", "--config", config});
     auto code = last.wait(60s);
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 0);

@@ -62,13 +62,14 @@ TEST(DiskFull, FindingsAreHeldAndWrittenWhenSpaceReturns) {
                           in_ns("ip link set cwa up") + " && " + in_ns("ip link set cwb up")),
               0);
 
+    std::ofstream(dir / "empty.yaml") << "# defaults\n";
     std::string db = (mnt / "clinic.db").string(), log = (dir / "daemon.log").string();
     std::string before = (dir / "before.pcap").string(), during = (dir / "during.pcap").string();
     write_capture(before, 0, 50);
     write_capture(during, 50, 3000);
 
     Child daemon(
-        {"ip", "netns", "exec", ns, CLINICWATCH_BINARY, "run", "--interface", "cwa", "--db", db},
+        {"ip", "netns", "exec", ns, CLINICWATCH_BINARY, "run", "--interface", "cwa", "--db", db, "--config", (dir / "empty.yaml").string()},
         log);
     std::this_thread::sleep_for(1500ms);
     ASSERT_EQ(run_command(in_ns("tcpreplay -q -i cwb --pps 1000 " + before)), 0);

@@ -91,6 +91,13 @@ void write_hosts_capture(const std::string& path, int hosts, int rounds) {
             w.write(ts += 1000, arp_reply_frame(static_cast<std::uint8_t>(h)));
 }
 
+// Tests never read the machine's /etc/clinicwatch/clinicwatch.yaml.
+std::string empty_config(const TempDir& dir) {
+    std::string path = (dir / "empty.yaml").string();
+    std::ofstream(path) << "# defaults\n";
+    return path;
+}
+
 }  // namespace
 
 TEST(LiveCapture, ReplayedTrafficOnVethIsStoredAndSigtermExitsCleanly) {
@@ -102,7 +109,7 @@ TEST(LiveCapture, ReplayedTrafficOnVethIsStoredAndSigtermExitsCleanly) {
     write_hosts_capture(pcap, 20, 100);  // 2000 frames
 
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
-                  "--db", db},
+                  "--db", db, "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
     ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
     std::string out;
@@ -136,7 +143,7 @@ TEST(LiveCapture, DropsToUnprivilegedUserWithNoEffectiveCapabilities) {
     std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
     std::string db = (dir / "drop.db").string();
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
-                  "--db", db, "--user", "nobody"},
+                  "--db", db, "--user", "nobody", "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
     ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
     std::string uid = status_field(daemon.pid(), "Uid");
@@ -169,7 +176,7 @@ TEST(LiveCapture, InterfaceDownIsAGapNotAnExit) {
         for (int i = 0; i < 50; ++i) w.write(1'795'129'300'000'000 + i * 1000, arp_reply_frame(99));
     }
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
-                  "--db", db},
+                  "--db", db, "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
     ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
     ASSERT_EQ(run_command(ns.exec("tcpreplay -q -i cwb --pps 500 " + first)), 0);
