@@ -175,9 +175,11 @@ class LoopHarness {
         dispatcher_.add(std::move(d));
     }
     void feed(Timestamp ts, const Frame& frame) {
+        feed(LinkType::ethernet, ts, static_cast<std::uint32_t>(frame.size()), frame);
+    }
+    void feed(LinkType link, Timestamp ts, std::uint32_t wire_length, Bytes frame) {
         now_ = ts;
-        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(frame.size()), frame,
-                      packet_);
+        decode_packet(link, ts, wire_length, frame, packet_);
         dispatcher_.on_packet(packet_);
     }
     void finish() { dispatcher_.finish(); }
