@@ -33,39 +33,35 @@ bool any_incident(const RecordingSink& sink) {
     return false;
 }
 
-// Generated once for the suite: the default capture, --no-incidents, and
-// --duplicate-mirror --no-incidents.
+// Generated on first use (ctest runs each test in its own process): the default capture,
+// --no-incidents, and --duplicate-mirror --no-incidents.
 class ClinicCapture : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() {
-        auto dir = shared_dir();
-        if (!dir || !std::filesystem::exists(*dir / "bench" / "make-clinic-pcap")) return;
-        tmp_ = new TempDir();
-        generator_ = (*dir / "bench" / "make-clinic-pcap").string();
-        for (auto [name, flags] : {std::pair{"default", ""}, std::pair{"quiet", "--no-incidents"},
-                                   std::pair{"mirror", "--duplicate-mirror --no-incidents"}}) {
-            std::string out;
-            std::string cmd = "python3 " + generator_ + " --out " +
-                              (*tmp_ / (std::string(name) + ".pcap")).string() + " --truth " +
-                              (*tmp_ / (std::string(name) + ".json")).string() + " " + flags;
-            if (run_command(cmd, &out) != 0) {
-                failure_ = cmd + ": " + out;
-                return;
-            }
-        }
-        ready_ = true;
-    }
     static void TearDownTestSuite() {
         delete tmp_;
         tmp_ = nullptr;
     }
     void SetUp() override {
-        if (!ready_ && failure_.empty())
+        auto dir = shared_dir();
+        if (!dir || !std::filesystem::exists(*dir / "bench" / "make-clinic-pcap"))
             GTEST_SKIP() << "../shared/bench/make-clinic-pcap not present";
-        ASSERT_TRUE(ready_) << failure_;
+        generator_ = (*dir / "bench" / "make-clinic-pcap").string();
+        if (!tmp_) tmp_ = new TempDir();
     }
-    static std::filesystem::path pcap(const std::string& name) { return *tmp_ / (name + ".pcap"); }
+    static std::filesystem::path pcap(const std::string& name) {
+        auto path = *tmp_ / (name + ".pcap");
+        if (std::filesystem::exists(path)) return path;
+        std::string flags = name == "quiet"    ? "--no-incidents"
+                            : name == "mirror" ? "--duplicate-mirror --no-incidents"
+                                               : "";
+        std::string cmd = "python3 " + generator_ + " --out " + path.string() + " --truth " +
+                          (*tmp_ / (name + ".json")).string() + " " + flags;
+        std::string out;
+        EXPECT_EQ(run_command(cmd, &out), 0) << cmd << ": " << out;
+        return path;
+    }
     static nlohmann::json truth(const std::string& name) {
+        pcap(name);
         std::ifstream in(*tmp_ / (name + ".json"));
         return nlohmann::json::parse(in);
     }
@@ -77,8 +73,6 @@ class ClinicCapture : public ::testing::Test {
     }
 
     static inline TempDir* tmp_ = nullptr;
-    static inline bool ready_ = false;
-    static inline std::string failure_;
     static inline std::string generator_;
 };
 
