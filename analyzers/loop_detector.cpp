@@ -254,13 +254,6 @@ void LoopDetector::on_repeat(const Packet& p, Entry& e, std::uint64_t sig) {
     maybe_open_loop(p.ts);
 }
 
-std::uint32_t LoopDetector::circulating_now(Timestamp ts) const {
-    std::uint32_t n = 0;
-    for (const auto& h : hot_)
-        if (ts - h.last_seen <= settings_.window) ++n;
-    return n;
-}
-
 void LoopDetector::maybe_open_loop(Timestamp ts) {
     std::uint32_t active = 0, max_count = 0;
     Timestamp start = ts;

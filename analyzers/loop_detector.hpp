@@ -174,7 +174,6 @@ class LoopDetector final : public Analyzer {
     void emit_duplicates(Timestamp now);
     void update_arp(const MacAddress* host, ArpHost& a, Timestamp now);
     nlohmann::json incident_evidence(Timestamp now, bool ended) const;
-    std::uint32_t circulating_now(Timestamp ts) const;
 
     FindingSink& sink_;
     LoopDetectorSettings settings_;

@@ -88,7 +88,8 @@ TEST(Stp, ConfigBpduWithTopologyChangeFlag) {
 }
 
 TEST(Stp, MstpBpduInVlanTag) {
-    Packet p = decode(from_hex(kMstp));
+    auto frame = from_hex(kMstp);  // the Packet points into it
+    Packet p = decode(frame);
     EXPECT_EQ(p.vlan_depth, 1);
     auto b = stp::parse_packet(p);
     ASSERT_TRUE(b);
