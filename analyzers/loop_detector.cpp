@@ -397,8 +397,14 @@ void LoopDetector::close_second() {
     const double threshold = std::max(settings_.storm_floor, settings_.storm_factor * baseline_);
     const bool over = fps > threshold;
     if (over) {
-        if (storm_over_ == 0) storm_first_over_ = second_;
+        if (storm_over_ == 0) {
+            storm_first_over_ = second_;
+            storm_run_frames_ = storm_run_bcast_ = storm_run_peak_ = 0;
+        }
         ++storm_over_;
+        storm_run_frames_ += sec_frames_;
+        storm_run_bcast_ += sec_bcast_;
+        storm_run_peak_ = std::max(storm_run_peak_, sec_bcast_);
     } else {
         storm_over_ = 0;
     }
@@ -406,6 +412,10 @@ void LoopDetector::close_second() {
         open_incident(storm_first_over_);
         incident_.storm = true;
         incident_.last_active = sec_last_ts_;
+        // The seconds that led up to it belong to it (this one is added below).
+        incident_.frames = storm_run_frames_ - sec_frames_;
+        incident_.broadcast_frames = storm_run_bcast_ - sec_bcast_;
+        incident_.peak_fps = storm_run_peak_;
     }
     if (incident_.open) {
         incident_.frames += sec_frames_;

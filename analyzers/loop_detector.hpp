@@ -197,6 +197,7 @@ class LoopDetector final : public Analyzer {
     std::uint64_t baseline_samples_ = 0;
     int storm_over_ = 0;
     Timestamp storm_first_over_ = 0;
+    std::uint64_t storm_run_frames_ = 0, storm_run_bcast_ = 0, storm_run_peak_ = 0;
     Timestamp last_repeat_ = 0;  // last copy of a circulating frame
 
     Incident incident_;

@@ -255,6 +255,10 @@ TEST(LoopDetector, BroadcastStormAboveBaselineEnds) {
     EXPECT_TRUE(storms.back().update.ended);
     EXPECT_LE(storms.back().at, kT0 + 50 * kS);
     EXPECT_NEAR(storms.back().update.evidence["duration_s"].get<double>(), 10, 1.1);
+    // The flood plus the chatter (50/s) from its start until it is closed 5 quiet seconds later.
+    EXPECT_NEAR(storms.back().update.evidence["broadcast_frames"].get<double>(), 30000 + 750, 100);
+    EXPECT_NEAR(storms.back().update.evidence["peak_broadcast_frames_per_second"].get<double>(),
+                3050, 60);
     EXPECT_TRUE(h.sink.of_kind("l2-loop").empty());
 }
 
