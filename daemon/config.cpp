@@ -292,6 +292,20 @@ void read_report(Reader& r, const YAML::Node& n, ReportConfig& c) {
     r.text(n, "report", "templates_dir", c.templates_dir);
 }
 
+void read_loop(Reader& r, const YAML::Node& n, LoopConfig& c) {
+    if (!r.section(n, "loop",
+                   {"repeat_threshold", "storm_floor", "storm_factor", "arp_host_floor",
+                    "arp_lan_floor", "table_capacity", "quiet_seconds"}))
+        return;
+    r.integer(n, "loop", "repeat_threshold", c.repeat_threshold, 3, 100000);
+    r.integer(n, "loop", "storm_floor", c.storm_floor, 10, 10000000);
+    r.integer(n, "loop", "storm_factor", c.storm_factor, 2, 1000);
+    r.integer(n, "loop", "arp_host_floor", c.arp_host_floor, 5, 1000000);
+    r.integer(n, "loop", "arp_lan_floor", c.arp_lan_floor, 5, 1000000);
+    r.integer(n, "loop", "table_capacity", c.table_capacity, 1024, 1 << 22);
+    r.integer(n, "loop", "quiet_seconds", c.quiet_seconds, 1, 600);
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -327,6 +341,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         {"digest", [](Reader& rd, const YAML::Node& n, Config& c) { read_digest(rd, n, c.digest); }},
         {"smtp", [](Reader& rd, const YAML::Node& n, Config& c) { read_smtp(rd, n, c.smtp); }},
         {"report", [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
+        {"loop", [](Reader& rd, const YAML::Node& n, Config& c) { read_loop(rd, n, c.loop); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

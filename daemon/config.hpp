@@ -97,6 +97,17 @@ struct ReportConfig {
     std::string templates_dir;  // empty: CLINICWATCH_DATA_DIR/templates
 };
 
+// Loop and storm detection thresholds (analyzers/loop_detector.hpp explains each).
+struct LoopConfig {
+    int repeat_threshold = 20;      // copies of one frame within a second that mark it looping
+    int storm_floor = 1500;         // broadcast + multicast frames/s never alerted below this
+    int storm_factor = 8;           // ... nor below this many times the learned baseline
+    int arp_host_floor = 50;        // ARP requests/s from one host
+    int arp_lan_floor = 300;        // ARP requests/s on the whole LAN
+    int table_capacity = 16384;     // duplicate-frame signatures kept
+    int quiet_seconds = 5;          // an incident ends after this long without its condition
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -109,6 +120,7 @@ struct Config {
     DigestConfig digest;
     SmtpConfig smtp;
     ReportConfig report;
+    LoopConfig loop;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

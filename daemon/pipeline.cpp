@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "analyzers/inventory.hpp"
+#include "analyzers/loop_detector.hpp"
 #include "analyzers/traffic_stats.hpp"
+#include "daemon/loop_rules.hpp"
 
 namespace clinicwatch {
 
@@ -113,6 +116,16 @@ void Pipeline::install_analyzers() {
     inventory.internal_networks = config_.network.internal_networks;
     inventory.gateway_mac = config_.network.gateway_mac;
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
+    dispatcher_.add(
+        std::make_unique<LoopDetector>(store_, loop_detector_settings(config_.loop), &hosts_));
+}
+
+Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {
+    // Packet time, so a replay of an old capture keeps its own minutes (wall time would delete
+    // them as soon as they are written); but never past the wall clock, so one frame with a
+    // bogus future timestamp cannot wipe the history.
+    Timestamp now = wall_now > 0 ? std::min(packet_now, wall_now) : packet_now;
+    return now - static_cast<Timestamp>(retention_days) * 86400 * kMicrosPerSecond;
 }
 
 PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop) {
@@ -144,12 +157,32 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         packets_at_last_progress = result.packets;
     };
 
+    // Retention of minute statistics: checked once per hour of packet time, and at the end.
+    Timestamp last_retention = 0;
+    auto retention = [&](bool force) {
+        Timestamp packet_now = dispatcher_.now();
+        if (packet_now == 0) return;
+        if (!force && last_retention != 0 && packet_now - last_retention < 3600 * kMicrosPerSecond)
+            return;
+        last_retention = packet_now;
+        auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+        try {
+            std::size_t n = store_.delete_minutes_before(
+                retention_cutoff(packet_now, wall, config_.store.retention_days));
+            if (n) spdlog::info("retention: deleted {} minute statistics rows", n);
+        } catch (const std::exception& e) {
+            spdlog::warn("retention: {}", e.what());  // tried again in an hour
+        }
+    };
+
     auto housekeeping = [&] {
         heartbeat_.fetch_add(1, std::memory_order_relaxed);
         if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
         report_capture_gaps(source);
         auto now = Clock::now();
-        if (store_.flush_due()) flush_store();
+        if (store_.flush_due() && flush_store()) retention(false);
         if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
     };
 
@@ -203,6 +236,7 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     for (int attempt = 0; attempt < 3 && !flush_store(); ++attempt)
         std::this_thread::sleep_for(std::chrono::seconds(1));
     result.store_error = store_error_;
+    if (store_error_.empty()) retention(true);
     result.hosts = hosts_.size();
     result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     report_progress(Clock::now());

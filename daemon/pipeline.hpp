@@ -47,6 +47,9 @@ struct PipelineOptions {
     std::function<void(const PipelineProgress&)> on_progress;  // called about 4 times a second
 };
 
+// The oldest minute kept: retention_days back from packet time, capped by the wall clock.
+Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days);
+
 class Pipeline {
   public:
     Pipeline(const Config& config, Store& store, PipelineOptions options);

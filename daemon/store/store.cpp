@@ -381,6 +381,16 @@ void Store::set_meta(const std::string& key, const std::string& value) {
     st.exec();
 }
 
+std::size_t Store::delete_minutes_before(Timestamp cutoff) {
+    try {
+        SQLite::Statement st(*db_, "DELETE FROM minute_stats WHERE minute < ?");
+        st.bind(1, static_cast<std::int64_t>(cutoff));
+        return static_cast<std::size_t>(st.exec());
+    } catch (const SQLite::Exception& e) {
+        throw StoreError("deleting old minute statistics from " + path_ + " failed: " + e.what());
+    }
+}
+
 std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)

@@ -78,6 +78,10 @@ public:
     std::optional<std::string> meta(const std::string& key);
     void set_meta(const std::string& key, const std::string& value);
 
+    // Retention: deletes minute statistics older than `cutoff` (packet time); returns the rows
+    // deleted. Minutes still queued are not touched.
+    std::size_t delete_minutes_before(Timestamp cutoff);
+
     std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
     std::uint64_t evicted_lost() const { return evicted_lost_; }
     // Findings dropped because the queue was full while the database could not be written.
