@@ -273,6 +273,7 @@ struct Pending {
 };
 
 constexpr std::uint32_t kGatewayIp = ip4(192, 168, 100, 1);
+const MacAddress kGatewayMac{{0x00, 0xa0, 0xde, 0x7a, 0x1c, 0x30}};
 constexpr std::uint32_t kBroadcastIp = ip4(192, 168, 100, 255);
 constexpr std::uint32_t kMdnsGroup = ip4(224, 0, 0, 251);
 constexpr std::uint32_t kSsdpGroup = ip4(239, 255, 255, 250);
@@ -586,6 +587,8 @@ void Clinic::build_hosts() {
     auto ip = [](int last) { return ip4(192, 168, 100, static_cast<std::uint8_t>(last)); };
     add_host(Role::gateway, "RTX830", "00:a0:de", "YAMAHA CORPORATION", kGatewayIp, kRouter,
              "router", false, true, "network vendor");
+    // The gateway's MAC is fixed whatever the seed, so config/demo.yaml can name it.
+    hosts_.back().truth.mac = kGatewayMac;
     add_host(Role::switch_, "AT-x230", "00:1a:eb", "Allied Telesis R&D Center K.K.", ip(2), kSwitch,
              "switch", false, true, "network vendor");
     add_host(Role::ehr_server, "EHR-SRV", "c8:f7:50", "Dell Inc.", ip(10), kWin2008, "ehr-server",
