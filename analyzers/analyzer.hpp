@@ -9,7 +9,7 @@
 namespace clinicwatch {
 
 class Analyzer {
-public:
+  public:
     virtual ~Analyzer() = default;
     virtual std::string_view name() const = 0;
     virtual void on_packet(const Packet& packet) = 0;

@@ -11,7 +11,7 @@
 namespace clinicwatch {
 
 class Dispatcher {
-public:
+  public:
     explicit Dispatcher(HostTable& hosts) : hosts_(hosts) {}
 
     void add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
@@ -25,7 +25,7 @@ public:
     std::uint64_t packets() const { return packets_; }
     std::uint64_t undecodable() const { return undecodable_; }
 
-private:
+  private:
     HostTable& hosts_;
     std::vector<std::unique_ptr<Analyzer>> analyzers_;
     Timestamp now_ = 0;

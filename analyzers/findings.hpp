@@ -46,7 +46,7 @@ struct MinuteStats {
 };
 
 class FindingSink {
-public:
+  public:
     virtual ~FindingSink() = default;
     virtual void alert(AlertUpdate update) = 0;
     virtual void minute(const MinuteStats& stats) = 0;

@@ -56,15 +56,15 @@ struct Host {
     bool randomized_mac = false;      // locally administered address
 
     // Evidence kept for other analyzers (OS fingerprinting), as "kind" -> text.
-    std::vector<Observed> evidence;   // bounded by kMaxEvidence
+    std::vector<Observed> evidence;           // bounded by kMaxEvidence
     std::vector<std::uint16_t> tcp_services;  // ports answered with SYN-ACK, bounded
 
     // Operating system guess (filled by the OS analyzer when it exists).
     std::string os_family, os_version;
     double os_confidence = 0.0;
 
-    bool pinned = false;  // registered devices are never evicted
-    bool dirty = true;    // changed since the store last wrote it
+    bool pinned = false;             // registered devices are never evicted
+    bool dirty = true;               // changed since the store last wrote it
     Timestamp stored_last_seen = 0;  // last_seen as the store last wrote it
 
     static constexpr std::size_t kMaxAddresses = 16;
@@ -82,7 +82,7 @@ struct Host {
 };
 
 class HostTable {
-public:
+  public:
     explicit HostTable(std::size_t capacity, std::uint64_t seed = 0x636c696e6963);
 
     // Finds or creates the host. May evict another host to make room (never a pinned one while
@@ -110,7 +110,7 @@ public:
         on_evict_ = std::move(handler);
     }
 
-private:
+  private:
     void evict_one();
 
     std::size_t capacity_;

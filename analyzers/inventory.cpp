@@ -36,17 +36,17 @@ void Inventory::on_packet(const Packet& packet) {
     if (!packet.ip || packet.src_mac.is_multicast() || packet.src_mac.is_zero()) return;
     if (settings_.gateway_mac && packet.src_mac == *settings_.gateway_mac) return;
     const IpAddress& src = packet.ip->src;
-    // Runs of packets from the same sender and address are the norm: bind once per run, and at
-    // least once a minute so the address's last-seen time stays fresh.
-    if (src == last_ip_ && packet.src_mac == last_mac_ && packet.ts < last_bound_ + 60'000'000)
+    // Most packets repeat a (sender, address) pair bound moments ago: a small direct-mapped
+    // cache skips the string work. Re-bind at least once a minute so last-seen stays fresh.
+    std::uint64_t key = packet.src_mac.as_u64() ^ std::hash<IpAddress>{}(src);
+    BindingCacheEntry& slot = binding_cache_[(key * 0x9e3779b97f4a7c15ULL) >> 52];
+    if (slot.mac == packet.src_mac && slot.ip == src && packet.ts < slot.bound_at + 60'000'000)
         return;
+    slot = BindingCacheEntry{packet.src_mac, src, packet.ts};
     if (src.is_unspecified() || !is_internal(src)) return;
     Host* h = hosts_.find(packet.src_mac, packet.vlan);
     if (!h) return;  // the dispatcher touched the sender already; absent only if evicted
     h->observe_address(src.to_string(), "ip", packet.ts);
-    last_ip_ = src;
-    last_mac_ = packet.src_mac;
-    last_bound_ = packet.ts;
 }
 
 }  // namespace clinicwatch

@@ -3,6 +3,7 @@
 // routed from outside carries the router's MAC with outside addresses, so those are not bound.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -19,19 +20,22 @@ struct InventorySettings {
 std::vector<IpNetwork> default_internal_networks();
 
 class Inventory final : public Analyzer {
-public:
+  public:
     Inventory(HostTable& hosts, InventorySettings settings);
     std::string_view name() const override { return "inventory"; }
     void on_packet(const Packet& packet) override;
 
     bool is_internal(const IpAddress& a) const;
 
-private:
+  private:
     HostTable& hosts_;
     InventorySettings settings_;
-    IpAddress last_ip_;
-    MacAddress last_mac_;
-    Timestamp last_bound_ = 0;
+    struct BindingCacheEntry {
+        MacAddress mac;
+        IpAddress ip;
+        Timestamp bound_at = 0;
+    };
+    std::array<BindingCacheEntry, 4096> binding_cache_{};
 };
 
 }  // namespace clinicwatch

@@ -18,7 +18,7 @@ struct DropCounters {
 };
 
 class TrafficStats final : public Analyzer {
-public:
+  public:
     TrafficStats(FindingSink& sink, std::function<DropCounters()> drops);
     std::string_view name() const override { return "traffic-stats"; }
     void on_packet(const Packet& packet) override;
@@ -27,7 +27,7 @@ public:
 
     static constexpr std::size_t kMaxTrackedHostsPerMinute = 65536;
 
-private:
+  private:
     void close_minute();
 
     FindingSink& sink_;

@@ -26,7 +26,8 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
     if (hex.size() != 12) return std::nullopt;
     MacAddress m;
     for (std::size_t i = 0; i < 6; ++i) {
-        m.bytes[i] = static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
+        m.bytes[i] =
+            static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
     }
     return m;
 }
@@ -64,8 +65,10 @@ bool IpAddress::is_unspecified() const {
 
 std::string IpAddress::to_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (is_v4()) inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
-    else if (is_v6()) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    if (is_v4())
+        inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
+    else if (is_v6())
+        inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
     return buf;
 }
 
@@ -96,6 +99,8 @@ bool IpNetwork::contains(const IpAddress& a) const {
     return (a.bytes[full] & mask) == (base.bytes[full] & mask);
 }
 
-std::string IpNetwork::to_string() const { return base.to_string() + "/" + std::to_string(prefix); }
+std::string IpNetwork::to_string() const {
+    return base.to_string() + "/" + std::to_string(prefix);
+}
 
 }  // namespace clinicwatch

@@ -29,7 +29,7 @@ inline std::uint32_t load_le32(const std::uint8_t* p) {
 
 // A cursor that refuses to move or read past the end of its span.
 class ByteReader {
-public:
+  public:
     explicit ByteReader(Bytes data) : data_(data) {}
 
     std::size_t offset() const { return pos_; }
@@ -77,7 +77,7 @@ public:
         return true;
     }
 
-private:
+  private:
     Bytes data_;
     std::size_t pos_ = 0;
 };

@@ -37,12 +37,14 @@ void CaptureThread::run() {
             auto next = source_.next(frame);
             if (next == PacketSource::Next::end) break;
             if (next == PacketSource::Next::idle) {
+                ring_.flush();
                 publish();
                 continue;
             }
             ++packets;
             bytes += frame.wire_length;
             FrameSlot* slot = ring_.try_claim();
+            if (!slot) ring_.flush();  // let the consumer see everything before we wait or drop
             while (!slot && policy_ == RingFullPolicy::wait &&
                    !stop_requested_.load(std::memory_order_relaxed)) {
                 std::this_thread::yield();
@@ -58,13 +60,16 @@ void CaptureThread::run() {
                 slot->wire_length = frame.wire_length;
                 slot->captured_length = static_cast<std::uint32_t>(n);
                 slot->link_type = static_cast<std::int32_t>(frame.link);
-                ring_.publish();
+                // Replay batches publication; live capture shows each frame at once so a quiet
+                // LAN's frames are not held back.
+                ring_.publish(policy_ == RingFullPolicy::wait);
             }
             if ((packets & 0x3ff) == 0) publish();
         }
     } catch (...) {
         error_ = std::current_exception();
     }
+    ring_.flush();
     publish();
     finished_.store(true, std::memory_order_release);
 }

@@ -27,7 +27,7 @@ struct CaptureCounters {
 enum class RingFullPolicy { drop, wait };
 
 class CaptureThread {
-public:
+  public:
     CaptureThread(PacketSource& source, FrameRing& ring, RingFullPolicy policy)
         : source_(source), ring_(ring), policy_(policy) {}
     ~CaptureThread() { stop(); }
@@ -44,7 +44,7 @@ public:
     const CaptureCounters& counters() const { return counters_; }
     double progress() const { return source_.progress(); }
 
-private:
+  private:
     void run();
 
     PacketSource& source_;

@@ -116,7 +116,8 @@ bool decode_ipv6(Bytes data, Packet& out) {
     ip.ttl = p[7];
     ip.src = IpAddress::v6(p + 8);
     ip.dst = IpAddress::v6(p + 24);
-    ip.total_length = static_cast<std::uint16_t>(std::min<std::size_t>(40u + payload_length, 0xffff));
+    ip.total_length =
+        static_cast<std::uint16_t>(std::min<std::size_t>(40u + payload_length, 0xffff));
     std::size_t end = std::min<std::size_t>(40u + payload_length, data.size());
     std::size_t pos = 40;
     // Walk extension headers, with a bound so a chain of them cannot keep us busy.
@@ -226,7 +227,8 @@ void set_l2_flags_from_packet_type(std::uint16_t packet_type, Packet& out) {
     out.l2_broadcast = packet_type == 1;
     out.l2_multicast = packet_type == 2;
     if (out.l2_broadcast) {
-        out.dst_mac = MacAddress::from(reinterpret_cast<const std::uint8_t*>("\xff\xff\xff\xff\xff\xff"));
+        out.dst_mac =
+            MacAddress::from(reinterpret_cast<const std::uint8_t*>("\xff\xff\xff\xff\xff\xff"));
         out.has_dst_mac = true;
     }
 }

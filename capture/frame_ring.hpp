@@ -25,16 +25,18 @@ struct FrameSlot {
 };
 
 class FrameRing {
-public:
+  public:
+    static constexpr std::size_t kBatch = 32;
+
     // capacity is rounded up to a power of two; slot_bytes is the largest frame kept whole.
     FrameRing(std::size_t capacity, std::size_t slot_bytes)
         : slot_bytes_(slot_bytes), stride_(round_up(sizeof(FrameSlot) + slot_bytes, 64)) {
-        std::size_t c = 1;
+        std::size_t c = 4 * kBatch;  // room for batching on both sides
         while (c < capacity) c <<= 1;
         capacity_ = c;
         mask_ = c - 1;
-        storage_.reset(static_cast<std::uint8_t*>(
-            ::operator new[](capacity_ * stride_, std::align_val_t{64})));
+        storage_.reset(
+            static_cast<std::uint8_t*>(::operator new[](capacity_* stride_, std::align_val_t{64})));
         for (std::size_t i = 0; i < capacity_; ++i) new (slot_at(i)) FrameSlot{};
     }
     FrameRing(const FrameRing&) = delete;
@@ -51,22 +53,31 @@ public:
         }
         return slot_at(head_ & mask_);
     }
-    void publish() {
+    // Makes the claimed slot visible to the consumer. With `batched`, visibility is deferred
+    // until kBatch slots are ready or flush() is called: fewer writes to the shared cache line,
+    // which matters at millions of frames per second (replay). Live capture publishes at once.
+    void publish(bool batched = false) {
         ++head_;
-        published_head_.store(head_, std::memory_order_release);
+        if (!batched || (head_ & (kBatch - 1)) == 0)
+            published_head_.store(head_, std::memory_order_release);
     }
+    void flush() { published_head_.store(head_, std::memory_order_release); }
 
     // Consumer side. Returns nullptr when the ring is empty.
     const FrameSlot* peek() {
         if (tail_local_ == cached_head_) {
             cached_head_ = published_head_.load(std::memory_order_acquire);
-            if (tail_local_ == cached_head_) return nullptr;
+            if (tail_local_ == cached_head_) {
+                tail_.store(tail_local_, std::memory_order_release);  // all consumed: say so
+                return nullptr;
+            }
         }
         return slot_at(tail_local_ & mask_);
     }
+    // Frees the slot returned by peek(). Freed space is announced to the producer in batches.
     void release() {
         ++tail_local_;
-        tail_.store(tail_local_, std::memory_order_release);
+        if ((tail_local_ & (kBatch - 1)) == 0) tail_.store(tail_local_, std::memory_order_release);
     }
 
     // Approximate fill, safe from any thread (for status lines).
@@ -75,7 +86,7 @@ public:
                tail_.load(std::memory_order_relaxed);
     }
 
-private:
+  private:
     static std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
     FrameSlot* slot_at(std::size_t i) {
         return reinterpret_cast<FrameSlot*>(storage_.get() + i * stride_);

@@ -32,11 +32,11 @@ struct IpView {
     std::uint8_t protocol = 0;  // next header after all IPv6 extension headers
     std::uint8_t ttl = 0;       // hop limit for IPv6
     std::uint16_t total_length = 0;
-    std::uint16_t header_length = 0;  // IPv4 header incl. options, or IPv6 fixed + extensions
+    std::uint16_t header_length = 0;   // IPv4 header incl. options, or IPv6 fixed + extensions
     std::uint16_t options_length = 0;  // IPv4 options bytes
     bool dont_fragment = false;
-    bool is_fragment = false;          // any fragment (first or later)
-    bool is_later_fragment = false;    // offset > 0: no transport header in this frame
+    bool is_fragment = false;        // any fragment (first or later)
+    bool is_later_fragment = false;  // offset > 0: no transport header in this frame
 };
 
 // TCP options as sent, in order: the OS fingerprint cares about the layout, not only values.
@@ -53,8 +53,8 @@ struct TcpOptions {
 };
 
 struct TcpView {
-    static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08,
-                                  kAck = 0x10, kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
+    static constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10,
+                                  kUrg = 0x20, kEce = 0x40, kCwr = 0x80;
     std::uint16_t src_port = 0, dst_port = 0;
     std::uint32_t seq = 0, ack = 0;
     std::uint8_t flags = 0;
@@ -85,14 +85,14 @@ struct LlcView {
 };
 
 enum class DecodeResult : std::uint8_t {
-    ok,            // decoded as far as we understand it
-    undecodable,   // a header we know claimed more bytes than the frame holds, or was malformed
+    ok,           // decoded as far as we understand it
+    undecodable,  // a header we know claimed more bytes than the frame holds, or was malformed
 };
 
 struct Packet {
     Timestamp ts = 0;
     std::uint32_t wire_length = 0;  // length on the wire; frame.size() may be less (snaplen)
-    Bytes frame;                     // the captured bytes, link header included
+    Bytes frame;                    // the captured bytes, link header included
 
     // Layer 2. With Linux cooked captures there is no destination MAC: the flags below come from
     // the packet-type field instead.

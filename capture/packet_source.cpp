@@ -1,5 +1,7 @@
 #include "capture/packet_source.hpp"
 
+#include "capture/pcap_file_reader.hpp"
+
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
@@ -48,10 +50,10 @@ Timestamp to_timestamp(const timeval& tv) {
 }
 
 class FileSource final : public PacketSource {
-public:
+  public:
     explicit FileSource(std::vector<std::string> paths) : paths_(std::move(paths)) {
         for (const auto& p : paths_) {
-            struct stat st{};
+            struct stat st {};
             if (::stat(p.c_str(), &st) != 0)
                 throw CaptureError(CaptureError::Kind::input_file,
                                    p + ": cannot open capture file: " + std::strerror(errno));
@@ -64,6 +66,25 @@ public:
 
     Next next(RawFrame& out) override {
         for (;;) {
+            if (reader_) {
+                PcapRecord record;
+                std::string error;
+                switch (reader_->next(record, out.data, error)) {
+                    case PcapFileReader::Result::frame:
+                        out.link = link_;
+                        out.ts = record.ts;
+                        out.wire_length = record.wire_length;
+                        return Next::frame;
+                    case PcapFileReader::Result::corrupt:
+                        throw CaptureError(CaptureError::Kind::input_file,
+                                           paths_[current_] + ": corrupt capture at byte offset " +
+                                               std::to_string(reader_->record_offset()) + ": " +
+                                               error);
+                    case PcapFileReader::Result::end:
+                        if (!advance()) return Next::end;
+                        continue;
+                }
+            }
             if (!pcap_.handle) return Next::end;
             pcap_pkthdr* header = nullptr;
             const u_char* data = nullptr;
@@ -73,21 +94,15 @@ public:
                 out.ts = to_timestamp(header->ts);
                 out.wire_length = header->len;
                 out.data = Bytes(data, header->caplen);
-                record_offset_ += 16 + header->caplen;
                 return Next::frame;
             }
             if (rc == PCAP_ERROR_BREAK) {  // end of this file
-                done_bytes_ += file_size_;
-                if (current_ + 1 >= paths_.size()) {
-                    pcap_ = PcapHandle{};
-                    return Next::end;
-                }
-                open(current_ + 1);
+                if (!advance()) return Next::end;
                 continue;
             }
             // A corrupt or truncated file. Name the file and where it broke.
             std::string reason = pcap_geterr(pcap_.handle);
-            std::uint64_t offset = classic_ ? record_offset_ : current_file_position();
+            std::uint64_t offset = current_file_position();
             throw CaptureError(CaptureError::Kind::input_file,
                                paths_[current_] + ": corrupt capture at byte offset " +
                                    std::to_string(offset) + ": " + reason);
@@ -95,8 +110,8 @@ public:
     }
 
     double progress() const override {
-        if (total_bytes_ == 0) return 1.0;
-        std::uint64_t in_file = classic_ ? record_offset_ : current_file_position();
+        if (total_bytes_ == 0 || (!pcap_.handle && !reader_)) return 1.0;
+        std::uint64_t in_file = reader_ ? reader_->record_offset() : current_file_position();
         return static_cast<double>(done_bytes_ + std::min<std::uint64_t>(in_file, file_size_)) /
                static_cast<double>(total_bytes_);
     }
@@ -105,7 +120,17 @@ public:
         return paths_.size() == 1 ? paths_[0] : std::to_string(paths_.size()) + " capture files";
     }
 
-private:
+  private:
+    // Moves to the next file; false after the last one.
+    bool advance() {
+        done_bytes_ += file_size_;
+        pcap_ = PcapHandle{};
+        reader_.reset();
+        if (current_ + 1 >= paths_.size()) return false;
+        open(current_ + 1);
+        return true;
+    }
+
     void open(std::size_t index) {
         current_ = index;
         const std::string& path = paths_[index];
@@ -113,14 +138,34 @@ private:
         if (!fp)
             throw CaptureError(CaptureError::Kind::input_file,
                                path + ": cannot open capture file: " + std::strerror(errno));
-        std::uint32_t magic = 0;
-        bool got_magic = std::fread(&magic, 1, 4, fp) == 4;
-        std::rewind(fp);
-        // The classic pcap magic in either byte order, micro- or nanosecond.
-        classic_ = got_magic && (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
-                                 magic == 0xa1b23c4d || magic == 0x4d3cb2a1);
-        struct stat st{};
+        // Unbuffered: our reader reads large blocks itself (setvbuf must precede any read).
+        std::setvbuf(fp, nullptr, _IONBF, 0);
+        struct stat st {};
         file_size_ = fstat(fileno(fp), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        std::uint8_t header[24];
+        bool got_header = std::fread(header, 1, sizeof header, fp) == sizeof header;
+        auto classic =
+            got_header ? parse_pcap_file_header(Bytes(header, sizeof header)) : std::nullopt;
+        if (classic) {
+            // Classic pcap: our own reader, reading unbuffered into its large buffer.
+            reader_ = nullptr;
+            try {
+                link_ = checked_link_type(static_cast<int>(classic->linktype), path);
+            } catch (...) {
+                std::fclose(fp);
+                throw;
+            }
+            reader_ = std::make_unique<PcapFileReader>(fp, *classic, kReadBufferBytes);
+            return;
+        }
+        // pcapng (or something libpcap may know better): libpcap, reopened with a larger stdio
+        // buffer than the default 4 KB.
+        std::fclose(fp);
+        fp = std::fopen(path.c_str(), "rb");
+        if (!fp)
+            throw CaptureError(CaptureError::Kind::input_file,
+                               path + ": cannot open capture file: " + std::strerror(errno));
+        std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_t* p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, err);
         if (!p) {
@@ -130,7 +175,6 @@ private:
         }
         pcap_ = PcapHandle(p);
         link_ = checked_link_type(pcap_datalink(p), path);
-        record_offset_ = 24;
     }
 
     std::uint64_t current_file_position() const {
@@ -139,17 +183,17 @@ private:
         return pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
     }
 
+    static constexpr std::size_t kReadBufferBytes = 1 << 20;
     std::vector<std::string> paths_;
     std::size_t current_ = 0;
-    PcapHandle pcap_;
+    std::unique_ptr<PcapFileReader> reader_;  // classic pcap
+    PcapHandle pcap_;                         // pcapng (through libpcap)
     LinkType link_ = LinkType::ethernet;
-    bool classic_ = true;
-    std::uint64_t record_offset_ = 24;  // classic pcap: where the next record header starts
     std::uint64_t file_size_ = 0, done_bytes_ = 0, total_bytes_ = 0;
 };
 
 class LiveSource final : public PacketSource {
-public:
+  public:
     explicit LiveSource(const LiveCaptureOptions& o) : name_(o.interface) {
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_t* p = pcap_create(o.interface.c_str(), err);
@@ -185,9 +229,9 @@ public:
         if (!o.bpf_filter.empty()) {
             bpf_program program{};
             if (pcap_compile(p, &program, o.bpf_filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
-                throw CaptureError(CaptureError::Kind::filter,
-                                   "capture filter \"" + o.bpf_filter +
-                                       "\" does not compile: " + pcap_geterr(p));
+                throw CaptureError(
+                    CaptureError::Kind::filter,
+                    "capture filter \"" + o.bpf_filter + "\" does not compile: " + pcap_geterr(p));
             int set = pcap_setfilter(p, &program);
             pcap_freecode(&program);
             if (set != 0)
@@ -222,7 +266,7 @@ public:
 
     std::string describe() const override { return "interface " + name_; }
 
-private:
+  private:
     std::string name_;
     PcapHandle pcap_;
     LinkType link_ = LinkType::ethernet;

@@ -17,13 +17,13 @@ namespace clinicwatch {
 // Thrown for problems the user can fix: a missing file, a corrupt capture, a missing interface,
 // missing privileges. what() is one line that says what to do.
 class CaptureError : public std::runtime_error {
-public:
+  public:
     enum class Kind { input_file, interface, permission, filter, link_type };
     CaptureError(Kind kind, const std::string& message)
         : std::runtime_error(message), kind_(kind) {}
     Kind kind() const { return kind_; }
 
-private:
+  private:
     Kind kind_;
 };
 
@@ -41,7 +41,7 @@ struct KernelStats {
 };
 
 class PacketSource {
-public:
+  public:
     enum class Next { frame, idle, end };
     virtual ~PacketSource() = default;
     // Reads one frame. `idle` means a live source had nothing within its timeout.

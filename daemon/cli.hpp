@@ -13,12 +13,12 @@ namespace clinicwatch {
 // Documented in `clinicwatch --help`.
 enum ExitCode : int {
     kExitOk = 0,
-    kExitFailure = 1,       // unexpected internal error
-    kExitUsage = 2,         // bad command line
-    kExitConfig = 3,        // configuration file invalid or unreadable
-    kExitInput = 4,         // capture file missing, unreadable or corrupt (what came before is stored)
-    kExitCapture = 5,       // interface missing, down, or no permission to capture
-    kExitDatabase = 6,      // database cannot be opened or written
+    kExitFailure = 1,   // unexpected internal error
+    kExitUsage = 2,     // bad command line
+    kExitConfig = 3,    // configuration file invalid or unreadable
+    kExitInput = 4,     // capture file missing, unreadable or corrupt (what came before is stored)
+    kExitCapture = 5,   // interface missing, down, or no permission to capture
+    kExitDatabase = 6,  // database cannot be opened or written
 };
 
 enum class OutputFormat { table, json, csv };

@@ -20,10 +20,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void request_stop(int) { g_stop.store(true); }
+extern "C" void request_stop(int) {
+    g_stop.store(true);
+}
 
 void install_stop_signals() {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = request_stop;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
@@ -32,18 +34,23 @@ void install_stop_signals() {
 
 std::string human_count(double v) {
     char buf[32];
-    if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
-    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
-    else std::snprintf(buf, sizeof buf, "%.0f ", v);
+    if (v >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
+    else if (v >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f ", v);
     return buf;
 }
 
 void print_progress(const PipelineProgress& p) {
-    std::fprintf(stderr, "\r  %12llu packets  %10spackets/s", static_cast<unsigned long long>(p.packets),
+    std::fprintf(stderr, "\r  %12llu packets  %10spackets/s",
+                 static_cast<unsigned long long>(p.packets),
                  human_count(p.packets_per_second).c_str());
     if (p.fraction_done >= 0) std::fprintf(stderr, "  %5.1f%% of input", p.fraction_done * 100.0);
     std::fprintf(stderr, "  %6zu devices", p.hosts);
-    if (p.ring_drops) std::fprintf(stderr, "  ring drops %llu", static_cast<unsigned long long>(p.ring_drops));
+    if (p.ring_drops)
+        std::fprintf(stderr, "  ring drops %llu", static_cast<unsigned long long>(p.ring_drops));
     std::fprintf(stderr, "   ");
     std::fflush(stderr);
 }
@@ -54,7 +61,8 @@ std::int64_t count_rows(Store& store, const char* sql) {
 
 void print_summary(Store& store, const PipelineResult& r, const std::string& db_path) {
     std::int64_t assets = count_rows(store, "SELECT count(*) FROM assets");
-    std::int64_t alerts = count_rows(store, "SELECT count(*) FROM alerts WHERE status != 'resolved'");
+    std::int64_t alerts =
+        count_rows(store, "SELECT count(*) FROM alerts WHERE status != 'resolved'");
     std::printf("\npackets      %llu (%llu bytes)\n", static_cast<unsigned long long>(r.packets),
                 static_cast<unsigned long long>(r.bytes));
     std::printf("decoded      %llu\n", static_cast<unsigned long long>(r.packets - r.undecodable));

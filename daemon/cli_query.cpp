@@ -55,9 +55,9 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
     sql += " ORDER BY first_seen, mac";
     SQLite::Statement st(*db, sql);
     if (!options.vendor.empty()) st.bind(1, options.vendor);
-    Table table{{"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "FIRST SEEN", "LAST SEEN",
-                 "FRAMES"},
-                {}};
+    Table table{
+        {"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "FIRST SEEN", "LAST SEEN", "FRAMES"},
+        {}};
     auto json = nlohmann::json::array();
     while (st.executeStep()) {
         std::string mac = st.getColumn(0).getString();
@@ -65,13 +65,12 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
         bool randomized = st.getColumn(3).getInt() != 0;
         std::string os = st.getColumn(6).getString();
         if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
-        table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
-                              randomized && vendor.empty() ? "(randomised MAC)" : vendor,
-                              joined_values(st.getColumn(4).getString()),
-                              joined_values(st.getColumn(5).getString()), os,
-                              format_time(st.getColumn(9).getInt64()),
-                              format_time(st.getColumn(10).getInt64()),
-                              std::to_string(st.getColumn(11).getInt64())});
+        table.rows.push_back(
+            {mac, std::to_string(st.getColumn(1).getInt()),
+             randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+             joined_values(st.getColumn(4).getString()), joined_values(st.getColumn(5).getString()),
+             os, format_time(st.getColumn(9).getInt64()), format_time(st.getColumn(10).getInt64()),
+             std::to_string(st.getColumn(11).getInt64())});
         json.push_back({
             {"mac", mac},
             {"vlan", st.getColumn(1).getInt()},
@@ -125,24 +124,26 @@ int command_alerts(const CommonOptions& common, const AlertsOptions& options) {
         auto severity = to_string(static_cast<Severity>(st.getColumn(2).getInt()));
         std::string status = st.getColumn(9).getString();
         if (!st.getColumn(10).isNull() && status == "open") status = "open (ended)";
-        table.rows.push_back({std::to_string(st.getColumn(0).getInt64()), std::string(severity),
-                              st.getColumn(1).getString(), st.getColumn(4).getString(),
-                              format_time(st.getColumn(6).getInt64()),
-                              format_time(st.getColumn(7).getInt64()),
-                              std::to_string(st.getColumn(8).getInt64()), status,
-                              st.getColumn(5).getString()});
+        table.rows.push_back(
+            {std::to_string(st.getColumn(0).getInt64()), std::string(severity),
+             st.getColumn(1).getString(), st.getColumn(4).getString(),
+             format_time(st.getColumn(6).getInt64()), format_time(st.getColumn(7).getInt64()),
+             std::to_string(st.getColumn(8).getInt64()), status, st.getColumn(5).getString()});
         nlohmann::json j = {
             {"id", st.getColumn(0).getInt64()},
             {"kind", st.getColumn(1).getString()},
             {"severity", severity},
-            {"subject_mac", st.getColumn(3).isNull() ? nlohmann::json() : nlohmann::json(st.getColumn(3).getString())},
+            {"subject_mac", st.getColumn(3).isNull() ? nlohmann::json()
+                                                     : nlohmann::json(st.getColumn(3).getString())},
             {"subject", st.getColumn(4).getString()},
             {"summary", st.getColumn(5).getString()},
             {"first_seen", format_time_iso(st.getColumn(6).getInt64())},
             {"last_seen", format_time_iso(st.getColumn(7).getInt64())},
             {"count", st.getColumn(8).getInt64()},
             {"status", st.getColumn(9).getString()},
-            {"ended_at", st.getColumn(10).isNull() ? nlohmann::json() : nlohmann::json(format_time_iso(st.getColumn(10).getInt64()))},
+            {"ended_at", st.getColumn(10).isNull()
+                             ? nlohmann::json()
+                             : nlohmann::json(format_time_iso(st.getColumn(10).getInt64()))},
             {"evidence", nlohmann::json::parse(st.getColumn(11).getString(), nullptr, false)},
         };
         json.push_back(std::move(j));

@@ -22,7 +22,7 @@ std::string join_problems(const std::vector<std::string>& problems) {
 
 // Walks the YAML tree, collecting problems with file, line and dotted key.
 class Reader {
-public:
+  public:
     explicit Reader(std::string source) : source_(std::move(source)) {}
 
     void problem(const YAML::Node& node, const std::string& key, const std::string& what) {
@@ -114,7 +114,7 @@ public:
 
     std::vector<std::string>& problems() { return problems_; }
 
-private:
+  private:
     std::string source_;
     std::vector<std::string> problems_;
 };
@@ -187,8 +187,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     try {
         root = YAML::Load(yaml_text);
     } catch (const YAML::Exception& e) {
-        throw ConfigError({source_name + ":" + std::to_string(e.mark.line + 1) +
-                           ": not valid YAML: " + e.msg});
+        throw ConfigError(
+            {source_name + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg});
     }
     Config config;
     config.source = source_name;
@@ -196,11 +196,15 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     Reader r(source_name);
     using SectionReader = std::function<void(Reader&, const YAML::Node&, Config&)>;
     const std::map<std::string, SectionReader> sections = {
-        {"capture", [](Reader& rd, const YAML::Node& n, Config& c) { read_capture(rd, n, c.capture); }},
-        {"network", [](Reader& rd, const YAML::Node& n, Config& c) { read_network(rd, n, c.network); }},
+        {"capture",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_capture(rd, n, c.capture); }},
+        {"network",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_network(rd, n, c.network); }},
         {"store", [](Reader& rd, const YAML::Node& n, Config& c) { read_store(rd, n, c.store); }},
-        {"limits", [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
-        {"logging", [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
+        {"limits",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
+        {"logging",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

@@ -1,7 +1,7 @@
 // clinicwatch: a passive network sensor for small clinic LANs. One binary, several subcommands.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -14,7 +14,7 @@ namespace clinicwatch {
 
 Config resolve_config(const CommonOptions& common) {
     if (!common.config_path.empty()) return load_config(common.config_path);
-    struct stat st{};
+    struct stat st {};
     if (::stat(kDefaultConfigPath, &st) == 0) return load_config(kDefaultConfigPath);
     Config defaults;
     defaults.source = "(built-in defaults)";
@@ -30,10 +30,13 @@ std::string resolve_db_path(const CommonOptions& common, const Config& config) {
 int command_check_config(const std::string& path) {
     Config c = load_config(path);
     std::printf("%s: configuration is valid\n", path.c_str());
-    std::printf("  capture.interface  %s\n", c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());
+    std::printf("  capture.interface  %s\n",
+                c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());
     std::printf("  store.path         %s\n", c.store.path.c_str());
     std::printf("  internal networks  %zu%s\n", c.network.internal_networks.size(),
-                c.network.internal_networks.empty() ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)" : "");
+                c.network.internal_networks.empty()
+                    ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)"
+                    : "");
     return kExitOk;
 }
 

@@ -15,9 +15,12 @@ std::size_t display_width(const std::string& s) {
         unsigned char c = static_cast<unsigned char>(s[i]);
         std::uint32_t cp = c;
         std::size_t len = 1;
-        if (c >= 0xf0) len = 4, cp = c & 0x07;
-        else if (c >= 0xe0) len = 3, cp = c & 0x0f;
-        else if (c >= 0xc0) len = 2, cp = c & 0x1f;
+        if (c >= 0xf0)
+            len = 4, cp = c & 0x07;
+        else if (c >= 0xe0)
+            len = 3, cp = c & 0x0f;
+        else if (c >= 0xc0)
+            len = 2, cp = c & 0x1f;
         for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
             cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
         i += len;
@@ -95,11 +98,11 @@ std::string format_time_iso(Timestamp ts) {
     char zone[8];
     std::strftime(zone, sizeof zone, "%z", &tm);  // +0900
     std::string z(zone);
-    if (z.size() == 5) z.insert(3, ":");
+    if (z.size() == 5) z = z.substr(0, 3) + ":" + z.substr(3);  // +0900 -> +09:00
     char micros[8];
-    std::snprintf(micros, sizeof micros, ".%06lld",
-                  static_cast<long long>(((ts % kMicrosPerSecond) + kMicrosPerSecond) %
-                                         kMicrosPerSecond));
+    std::snprintf(
+        micros, sizeof micros, ".%06lld",
+        static_cast<long long>(((ts % kMicrosPerSecond) + kMicrosPerSecond) % kMicrosPerSecond));
     return std::string(buf) + micros + z;
 }
 

@@ -44,7 +44,7 @@ struct PipelineOptions {
 };
 
 class Pipeline {
-public:
+  public:
     Pipeline(const Config& config, Store& store, PipelineOptions options);
     ~Pipeline();
 
@@ -55,7 +55,7 @@ public:
     HostTable& hosts() { return hosts_; }
     Dispatcher& dispatcher() { return dispatcher_; }
 
-private:
+  private:
     void install_analyzers();
 
     const Config& config_;

@@ -87,7 +87,9 @@ nlohmann::json observed_json(const std::vector<Observed>& list) {
     return out;
 }
 
-std::int64_t wall_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t wall_seconds() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 }  // namespace
 
@@ -98,9 +100,9 @@ int Store::schema_version(SQLite::Database& db) {
 void Store::migrate(SQLite::Database& db, int target) {
     int version = schema_version(db);
     if (version > kSchemaVersion)
-        throw StoreError(db.getFilename() + ": database schema version " +
-                         std::to_string(version) + " is newer than this clinicwatch (" +
-                         std::to_string(kSchemaVersion) + "); upgrade clinicwatch");
+        throw StoreError(db.getFilename() + ": database schema version " + std::to_string(version) +
+                         " is newer than this clinicwatch (" + std::to_string(kSchemaVersion) +
+                         "); upgrade clinicwatch");
     for (; version < target; ++version) {
         SQLite::Transaction tx(db);
         db.exec(kMigrations[version]);
@@ -132,9 +134,13 @@ Store::Store(const std::string& path, StoreOptions options)
 
 Store::~Store() = default;
 
-void Store::alert(AlertUpdate update) { alerts_.push_back(std::move(update)); }
+void Store::alert(AlertUpdate update) {
+    alerts_.push_back(std::move(update));
+}
 
-void Store::minute(const MinuteStats& stats) { minutes_.push_back(stats); }
+void Store::minute(const MinuteStats& stats) {
+    minutes_.push_back(stats);
+}
 
 void Store::host_evicted(const Host& host) {
     if (!host.dirty) return;
@@ -208,17 +214,23 @@ void Store::flush(HostTable& hosts) {
             alert_st.bind(1, a.key);
             alert_st.bind(2, a.kind);
             alert_st.bind(3, static_cast<int>(a.severity));
-            if (a.subject_mac) alert_st.bind(4, a.subject_mac->to_string());
-            else alert_st.bind(4);
+            if (a.subject_mac)
+                alert_st.bind(4, a.subject_mac->to_string());
+            else
+                alert_st.bind(4);
             alert_st.bind(5, a.subject);
             alert_st.bind(6, a.summary);
             alert_st.bind(7, static_cast<std::int64_t>(a.first_seen));
             alert_st.bind(8, static_cast<std::int64_t>(a.last_seen));
             alert_st.bind(9, static_cast<std::int64_t>(a.count));
-            if (a.evidence.is_null()) alert_st.bind(10);
-            else alert_st.bind(10, a.evidence.dump());
-            if (a.ended) alert_st.bind(11, static_cast<std::int64_t>(a.last_seen));
-            else alert_st.bind(11);
+            if (a.evidence.is_null())
+                alert_st.bind(10);
+            else
+                alert_st.bind(10, a.evidence.dump());
+            if (a.ended)
+                alert_st.bind(11, static_cast<std::int64_t>(a.last_seen));
+            else
+                alert_st.bind(11);
             alert_st.bind(12, wall_seconds());
             alert_st.exec();
             alert_st.reset();
@@ -266,8 +278,7 @@ void Store::flush(HostTable& hosts) {
 }
 
 std::int64_t Store::begin_run(const RunRecord& run) {
-    SQLite::Statement st(*db_,
-                         "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
+    SQLite::Statement st(*db_, "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
     st.bind(1, run.mode);
     st.bind(2, run.source);
     st.bind(3, run.started_wall ? run.started_wall : wall_seconds());
@@ -301,15 +312,16 @@ std::optional<std::string> Store::meta(const std::string& key) {
 }
 
 void Store::set_meta(const std::string& key, const std::string& value) {
-    SQLite::Statement st(*db_, "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-                               "value = excluded.value");
+    SQLite::Statement st(*db_,
+                         "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                         "value = excluded.value");
     st.bind(1, key);
     st.bind(2, value);
     st.exec();
 }
 
 std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw StoreError("no database at " + path +
                          " (run `clinicwatch replay` or `clinicwatch run` first, or give --db)");

@@ -21,7 +21,7 @@ class Database;
 namespace clinicwatch {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -34,8 +34,8 @@ struct StoreOptions {
 // A summary of one replay or live run, kept in the runs table.
 struct RunRecord {
     std::int64_t id = 0;
-    std::string mode;    // "replay" or "live"
-    std::string source;  // file names or interface
+    std::string mode;                               // "replay" or "live"
+    std::string source;                             // file names or interface
     std::int64_t started_wall = 0, ended_wall = 0;  // wall clock, seconds (bookkeeping only)
     Timestamp first_packet = 0, last_packet = 0;
     std::uint64_t packets = 0, bytes = 0, undecodable = 0;
@@ -44,7 +44,7 @@ struct RunRecord {
 };
 
 class Store final : public FindingSink {
-public:
+  public:
     static constexpr int kSchemaVersion = 2;
 
     Store(const std::string& path, StoreOptions options = {});
@@ -81,7 +81,7 @@ public:
     static void migrate(SQLite::Database& db, int target = kSchemaVersion);
     static int schema_version(SQLite::Database& db);
 
-private:
+  private:
     void write_host(const Host& host);
 
     std::string path_;

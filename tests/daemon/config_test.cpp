@@ -99,6 +99,7 @@ TEST(Config, MissingFileIsAClearError) {
 }
 
 TEST(Config, ExampleFileIsValid) {
-    Config c = load_config(std::string(CLINICWATCH_SOURCE_DIR) + "/config/clinicwatch.example.yaml");
+    Config c =
+        load_config(std::string(CLINICWATCH_SOURCE_DIR) + "/config/clinicwatch.example.yaml");
     EXPECT_FALSE(c.capture.interface.empty());
 }

@@ -14,10 +14,14 @@ std::vector<std::uint8_t> from_hex(const std::string& hex) {
     int high = -1;
     for (char c : hex) {
         int v;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else continue;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else
+            continue;
         if (high < 0) {
             high = v;
         } else {
@@ -30,8 +34,12 @@ std::vector<std::uint8_t> from_hex(const std::string& hex) {
 }
 
 namespace {
-void put32(std::ofstream& o, std::uint32_t v) { o.write(reinterpret_cast<const char*>(&v), 4); }
-void put16(std::ofstream& o, std::uint16_t v) { o.write(reinterpret_cast<const char*>(&v), 2); }
+void put32(std::ofstream& o, std::uint32_t v) {
+    o.write(reinterpret_cast<const char*>(&v), 4);
+}
+void put16(std::ofstream& o, std::uint16_t v) {
+    o.write(reinterpret_cast<const char*>(&v), 2);
+}
 }  // namespace
 
 PcapWriter::PcapWriter(const std::filesystem::path& path, std::uint32_t linktype,
@@ -53,7 +61,8 @@ void PcapWriter::write(std::int64_t ts_us, const std::vector<std::uint8_t>& fram
     put32(out_, static_cast<std::uint32_t>(ts_us % 1000000));
     put32(out_, static_cast<std::uint32_t>(frame.size()));
     put32(out_, wire_length ? wire_length : static_cast<std::uint32_t>(frame.size()));
-    out_.write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
+    out_.write(reinterpret_cast<const char*>(frame.data()),
+               static_cast<std::streamsize>(frame.size()));
 }
 
 TempDir::TempDir() {

@@ -16,20 +16,20 @@ std::vector<std::uint8_t> from_hex(const std::string& hex);
 
 // Writes a classic pcap file (microsecond timestamps).
 class PcapWriter {
-public:
+  public:
     PcapWriter(const std::filesystem::path& path, std::uint32_t linktype = 1,
                std::uint32_t snaplen = 65535);
     void write(std::int64_t ts_us, const std::vector<std::uint8_t>& frame,
                std::uint32_t wire_length = 0);
     void close() { out_.close(); }
 
-private:
+  private:
     std::ofstream out_;
 };
 
 // A fresh folder under the system temp dir, removed with its contents on destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -37,7 +37,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -1,0 +1,63 @@
+#include "analyzers/host_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace clinicwatch;
+
+namespace {
+MacAddress mac_of(std::uint64_t v) {
+    MacAddress m;
+    for (int i = 5; i >= 0; --i, v >>= 8) m.bytes[i] = static_cast<std::uint8_t>(v);
+    return m;
+}
+}  // namespace
+
+TEST(HostTable, TouchFindsOrCreates) {
+    HostTable t(10);
+    bool created = false;
+    Host& h = t.touch(mac_of(1), 0, 100, &created);
+    EXPECT_TRUE(created);
+    EXPECT_EQ(h.first_seen, 100);
+    t.touch(mac_of(1), 0, 200, &created);
+    EXPECT_FALSE(created);
+    EXPECT_EQ(t.find(mac_of(1), 0)->last_seen, 200);
+    EXPECT_EQ(t.find(mac_of(1), 5), nullptr);  // VLAN is part of the key
+    EXPECT_TRUE(t.touch(mac_of(0x020000000001), 0, 1).randomized_mac);
+}
+
+TEST(HostTable, FloodKeepsCapAndPinnedHosts) {
+    HostTable t(1000);
+    for (int i = 0; i < 10; ++i) t.touch(mac_of(0x00a0de000000 + i), 0, 0).pinned = true;
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 1'000'000; ++i) t.touch(mac_of(rng() & 0xfeffffffffffULL), 0, i + 1);
+    EXPECT_EQ(t.size(), 1000u);
+    EXPECT_GE(t.evictions(), 1'000'000u - 1000u);
+    for (int i = 0; i < 10; ++i) EXPECT_NE(t.find(mac_of(0x00a0de000000 + i), 0), nullptr) << i;
+}
+
+TEST(HostTable, EvictionPrefersStaleHostsAndReportsThem) {
+    HostTable t(100);
+    std::vector<MacAddress> evicted;
+    t.set_eviction_handler([&](const Host& h) { evicted.push_back(h.key.mac); });
+    for (int i = 0; i < 100; ++i) t.touch(mac_of(i + 1), 0, 1000 + i);
+    t.touch(mac_of(5000), 0, 5000);
+    ASSERT_EQ(evicted.size(), 1u);
+    EXPECT_EQ(t.size(), 100u);
+    EXPECT_EQ(t.find(evicted[0], 0), nullptr);
+    // The victim is the stalest of its sample: statistically among the older hosts.
+    EXPECT_LT(evicted[0].as_u64(), 90u);
+}
+
+TEST(Host, ObservationsAreBoundedAndDeduplicated) {
+    Host h;
+    EXPECT_TRUE(h.observe_address("192.168.1.2", "arp", 1));
+    EXPECT_FALSE(h.observe_address("192.168.1.2", "arp", 2));
+    EXPECT_EQ(h.addresses[0].last_seen, 2);
+    for (int i = 0; i < 100; ++i) h.observe_name("name" + std::to_string(i), "dhcp", i);
+    EXPECT_EQ(h.names.size(), Host::kMaxNames);
+    for (int p = 0; p < 1000; ++p) h.observe_service(static_cast<std::uint16_t>(p));
+    EXPECT_EQ(h.tcp_services.size(), Host::kMaxServices);
+    EXPECT_TRUE(std::is_sorted(h.tcp_services.begin(), h.tcp_services.end()));
+}
