@@ -47,7 +47,11 @@ Example:
     app.add_option("--register", register_path,
                    "also write the registered devices as a `register:` YAML fragment here");
     app.footer("Exit codes: 0 written, 2 bad command line, 1 could not write or generate.");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
 
     auto start_us = parse_iso_time(start);
     if (!start_us) {
@@ -78,6 +82,7 @@ Example:
                     truth.hosts.size(), truth.incidents.size());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "clinicwatch-make-capture: %s\n", e.what());
+        std::remove(out.c_str());  // no half-written capture left behind
         return 1;
     }
     return 0;
