@@ -5,9 +5,10 @@
 # `clinicwatch replay` (decode, analyzers and the SQLite store) on the same file, and prints
 # packets/s of each, their ratio, and the replay's peak RSS.
 #
-# Usage: bench/run-benchmark.sh [--packets N] [--runs N] [--strict]
+# Usage: bench/run-benchmark.sh [--packets N] [--runs N] [--own-generator] [--strict]
 #   --packets N   capture size (default 2000000); the capture is kept in build/bench-data/
 #   --runs N      measurement rounds (default 3); each round runs both readers once
+#   --own-generator  use clinicwatch-make-capture even when ../shared is there
 #   --strict      exit 1 when a target is missed (median ratio >= 0.5, every RSS < 64 MB)
 # Targets (issue 2): replay >= 50% of the raw loop's packets/s, peak RSS < 64 MB.
 set -euo pipefail
@@ -16,12 +17,14 @@ cd "$(dirname "$0")/.."
 packets=2000000
 runs=3
 strict=0
+own=0
 while (($#)); do
   case $1 in
     --packets) packets=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --strict) strict=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --own-generator) own=1; shift ;;
+    -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-benchmark: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +37,7 @@ raw=build/release/bench/clinicwatch-raw-read-loop
 
 data=build/bench-data
 mkdir -p "$data"
-if [[ -x ../shared/bench/make-clinic-pcap ]] || [[ -f ../shared/bench/make-clinic-pcap ]]; then
+if ((!own)) && [[ -f ../shared/bench/make-clinic-pcap ]]; then
   generator="../shared/bench/make-clinic-pcap"
   pcap="$data/shared-clinic-$packets.pcap"
   make_capture() { python3 ../shared/bench/make-clinic-pcap --out "$pcap" --truth "$pcap.json" \
