@@ -326,6 +326,17 @@ class Clinic {
     void emit(std::int64_t ts, Frame f) {
         out_->push_back(Pending{ts, order_++, tag_, std::move(f)});
     }
+    // Any length, from several slices of the random blob.
+    Frame blob_bytes(Rng& r, std::size_t n) {
+        Frame out;
+        out.reserve(n);
+        while (out.size() < n) {
+            auto part = blob(r, n - out.size());
+            out.insert(out.end(), part.begin(), part.end());
+        }
+        return out;
+    }
+    // At most half the blob (32 KB): callers needing more use blob_bytes.
     ByteView blob(Rng& r, std::size_t n) {
         n = std::min(n, blob_.size() / 2);
         std::size_t at = r.below(blob_.size() - n);
@@ -1215,7 +1226,7 @@ void Clinic::ehr_http_session(std::int64_t t, Host& c) {
             "Microsoft-IIS/7.5\r\nX-Powered-By: ASP.NET\r\nContent-Length: " +
             std::to_string(body) + "\r\n\r\n";
         Frame resp(head.begin(), head.end());
-        auto b = blob(r, body);
+        auto b = blob_bytes(r, body);
         resp.insert(resp.end(), b.begin(), b.end());
         f.send(false, resp, r.range(2 * kMs, 30 * kMs));
     }
@@ -1241,7 +1252,8 @@ void Clinic::smb_session(std::int64_t t, Host& c, Host& server) {
                smb2_read_request(2 + static_cast<std::uint64_t>(i), session, tree, len, offset),
                r.range(200, 20 * kMs));
         f.send(false,
-               smb2_read_response(2 + static_cast<std::uint64_t>(i), session, tree, blob(r, len)),
+               smb2_read_response(2 + static_cast<std::uint64_t>(i), session, tree,
+                                  blob_bytes(r, len)),
                400);
         offset += len;
     }
@@ -1257,12 +1269,20 @@ void Clinic::dicom_session(std::int64_t t) {
     f.send(true, dicom_associate(false, "PACS01", "FCR_CONSOLE"), 500);
     f.send(false, dicom_associate(true, "PACS01", "FCR_CONSOLE"), 800);
     std::size_t image = r.log_size(60'000, 400'000);
-    image &= ~std::size_t{1};  // PDV lengths are even
-    for (std::size_t sent = 0; sent < image; sent += 16'000) {
-        std::size_t n = std::min<std::size_t>(16'000, image - sent);
-        f.send(true, dicom_pdata(blob(r, n), sent + n >= image), 100);
+    image &= ~std::size_t{1};  // OW pixel data has an even length
+    const std::string sop =
+        "1.2.392.200036.9125.9.0." + std::to_string(r.range(100000000, 999999999));
+    f.send(true, dicom_pdata(dicom_cstore_command(false, 1, sop), true, true), 300);
+    Frame first = dicom_pixel_data_header(static_cast<std::uint32_t>(image));
+    for (std::size_t sent = 0; sent < image;) {
+        std::size_t n = std::min<std::size_t>(16'000 - first.size(), image - sent);
+        auto pixels = blob(r, n);
+        first.insert(first.end(), pixels.begin(), pixels.end());
+        sent += n;
+        f.send(true, dicom_pdata(first, false, sent >= image), 100);
+        first.clear();
     }
-    f.send(false, dicom_pdata(blob(r, 80), true), 2 * kMs);
+    f.send(false, dicom_pdata(dicom_cstore_command(true, 1, sop), true, true), 2 * kMs);
     f.send(true, dicom_release(false), 1 * kMs);
     f.send(false, dicom_release(true), 400);
     f.close(true, 200);
@@ -1275,7 +1295,7 @@ void Clinic::print_session(std::int64_t t, Host& c) {
     f.handshake();
     std::string pjl = "\x1b%-12345X@PJL JOB NAME=\"shohosen\"\r\n@PJL ENTER LANGUAGE=PCLXL\r\n";
     Frame job(pjl.begin(), pjl.end());
-    auto body = blob(r, r.log_size(8000, 120000));
+    auto body = blob_bytes(r, r.log_size(8000, 120000));
     job.insert(job.end(), body.begin(), body.end());
     f.send(true, job, 500);
     f.close(true, r.range(50 * kMs, 500 * kMs));

@@ -534,15 +534,61 @@ Frame dicom_associate(bool accept, std::string_view called, std::string_view cal
     return f;
 }
 
-Frame dicom_pdata(ByteView data, bool last) {
+Frame dicom_pdata(ByteView data, bool command, bool last) {
     Frame f;
     put8(f, 0x04);
     put8(f, 0);
     put32(f, static_cast<std::uint32_t>(data.size() + 6));
     put32(f, static_cast<std::uint32_t>(data.size() + 2));  // PDV item length
     put8(f, 1);                                             // presentation context
-    put8(f, last ? 0x02 : 0x00);                            // data set fragment, last or not
+    put8(f, static_cast<std::uint8_t>((command ? 0x01 : 0x00) | (last ? 0x02 : 0x00)));
     put_bytes(f, data);
+    return f;
+}
+
+namespace {
+void put_element(Frame& f, std::uint16_t element, ByteView value) {
+    put16le(f, 0x0000);  // command group
+    put16le(f, element);
+    put32le(f, static_cast<std::uint32_t>(value.size()));
+    put_bytes(f, value);
+}
+void put_us(Frame& f, std::uint16_t element, std::uint16_t v) {
+    Frame b;
+    put16le(b, v);
+    put_element(f, element, b);
+}
+void put_ui(Frame& f, std::uint16_t element, std::string_view uid) {
+    Frame b(uid.begin(), uid.end());
+    if (b.size() % 2) b.push_back(0);  // UIDs are padded to even length with NUL
+    put_element(f, element, b);
+}
+}  // namespace
+
+Frame dicom_cstore_command(bool response, std::uint16_t message_id, std::string_view sop_instance) {
+    Frame body;
+    put_ui(body, 0x0002, "1.2.840.10008.5.1.4.1.1.1");  // CR Image Storage
+    put_us(body, 0x0100, response ? 0x8001 : 0x0001);   // C-STORE-RSP / C-STORE-RQ
+    put_us(body, response ? 0x0120 : 0x0110, message_id);
+    if (!response) put_us(body, 0x0700, 0);            // priority medium
+    put_us(body, 0x0800, response ? 0x0101 : 0x0000);  // data set absent / present
+    if (response) put_us(body, 0x0900, 0x0000);        // status success
+    put_ui(body, 0x1000, sop_instance);                // affected SOP instance
+    Frame f;
+    Frame length;
+    put32le(length, static_cast<std::uint32_t>(body.size()));
+    put_element(f, 0x0000, length);  // command group length
+    put_bytes(f, body);
+    return f;
+}
+
+Frame dicom_pixel_data_header(std::uint32_t pixel_bytes) {
+    Frame f;
+    put16le(f, 0x7fe0);
+    put16le(f, 0x0010);
+    put_text(f, "OW");
+    put16le(f, 0);
+    put32le(f, pixel_bytes);
     return f;
 }
 

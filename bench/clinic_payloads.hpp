@@ -82,7 +82,13 @@ Frame smb2_read_response(std::uint64_t message_id, std::uint64_t session, std::u
 
 // DICOM upper layer PDUs (PS3.8).
 Frame dicom_associate(bool accept, std::string_view called, std::string_view calling);
-Frame dicom_pdata(ByteView data, bool last);
+// One PDV in a P-DATA-TF PDU; `command` marks a command set (else a data set fragment).
+Frame dicom_pdata(ByteView data, bool command, bool last);
+// C-STORE request and response command sets (implicit VR little endian, PS3.7 9.3.1).
+Frame dicom_cstore_command(bool response, std::uint16_t message_id, std::string_view sop_instance);
+// The start of a data set holding only Pixel Data (7FE0,0010) OW of `pixel_bytes` bytes
+// (explicit VR little endian); the pixel bytes follow in later fragments.
+Frame dicom_pixel_data_header(std::uint32_t pixel_bytes);
 Frame dicom_release(bool response);
 
 }  // namespace clinicwatch::bench
