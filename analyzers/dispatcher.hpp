@@ -16,6 +16,8 @@ class Dispatcher {
 
     void add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
     const std::vector<std::unique_ptr<Analyzer>>& analyzers() const { return analyzers_; }
+    // Removes every analyzer (a configuration reload installs new ones); hosts are kept.
+    void clear() { analyzers_.clear(); }
 
     void on_packet(const Packet& packet);
     // End of input: every analyzer closes what it has open.

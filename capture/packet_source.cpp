@@ -3,11 +3,15 @@
 #include "capture/pcap_file_reader.hpp"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
 
 namespace clinicwatch {
 
@@ -194,13 +198,132 @@ class FileSource final : public PacketSource {
 
 class LiveSource final : public PacketSource {
   public:
-    explicit LiveSource(const LiveCaptureOptions& o) : name_(o.interface) {
+    explicit LiveSource(const LiveCaptureOptions& o) : options_(o) { open(); }
+
+    Next next(RawFrame& out) override {
+        if (!pcap_.handle) return reopen_when_due();
+        pcap_pkthdr* header = nullptr;
+        const u_char* data = nullptr;
+        int rc = pcap_next_ex(pcap_.handle, &header, &data);
+        if (rc == 0) {
+            // Non-blocking handle: wait for frames ourselves, with a timeout, so that a silent
+            // link still lets us notice it is down (libpcap's own wait may never return).
+            pollfd pfd{pcap_get_selectable_fd(pcap_.handle), POLLIN, 0};
+            if (::poll(&pfd, 1, options_.read_timeout_ms) > 0)
+                rc = pcap_next_ex(pcap_.handle, &header, &data);
+        }
+        if (rc == 1) {
+            out.link = link_;
+            out.ts = to_timestamp(header->ts);
+            out.wire_length = header->len;
+            out.data = Bytes(data, header->caplen);
+            return Next::frame;
+        }
+        if (rc == 0 || rc == PCAP_ERROR_BREAK) {
+            check_link_state();
+            return Next::idle;
+        }
+        // The interface went down or disappeared (a cable pulled, a USB adapter replugged):
+        // keep the counters, close, and try again with backoff. The sensor never exits for it.
+        std::string reason = pcap_geterr(pcap_.handle);
+        lose_interface(reason);
+        return Next::idle;
+    }
+
+    KernelStats kernel_stats() const override {
+        KernelStats k = dropped_before_;
+        if (!pcap_.handle) return k;
+        pcap_stat s{};
+        if (pcap_stats(pcap_.handle, &s) != 0) return k;
+        k.received += s.ps_recv;
+        k.dropped += s.ps_drop;
+        k.interface_dropped += s.ps_ifdrop;
+        return k;
+    }
+
+    std::vector<CaptureGap> take_gaps() override {
+        std::lock_guard lock(gaps_mutex_);
+        std::vector<CaptureGap> out;
+        std::swap(out, gaps_);
+        return out;
+    }
+
+    std::string describe() const override { return "interface " + options_.interface; }
+
+  private:
+    using Clock = std::chrono::steady_clock;
+
+    // Some drivers (veth, many USB adapters) do not fail the capture when the link goes down:
+    // it just goes quiet. When quiet, look at the link state once a second so the gap is
+    // recorded either way.
+    void check_link_state() {
+        auto now = Clock::now();
+        if (now < next_link_check_) return;
+        next_link_check_ = now + std::chrono::seconds(1);
+        std::ifstream in("/sys/class/net/" + options_.interface + "/operstate");
+        std::string state;
+        if (!(in >> state)) state = "absent";
+        bool down = state == "down" || state == "lowerlayerdown" || state == "notpresent" ||
+                    state == "absent";
+        if (down && !link_down_) {
+            link_down_ = true;
+            down_since_wall_ = wall_now();
+            std::lock_guard lock(gaps_mutex_);
+            gaps_.push_back(CaptureGap{down_since_wall_, 0, "link " + state});
+        } else if (!down && link_down_) {
+            link_down_ = false;
+            std::lock_guard lock(gaps_mutex_);
+            gaps_.push_back(CaptureGap{down_since_wall_, wall_now(), "link up again"});
+        }
+    }
+
+    void lose_interface(const std::string& reason) {
+        dropped_before_ = kernel_stats();
+        pcap_ = PcapHandle{};
+        if (link_down_) return;  // already recorded as a gap
+        link_down_ = true;
+        down_since_wall_ = wall_now();
+        backoff_ = std::chrono::milliseconds(500);
+        next_attempt_ = Clock::now() + backoff_;
+        std::lock_guard lock(gaps_mutex_);
+        gaps_.push_back(CaptureGap{down_since_wall_, 0, reason});
+    }
+
+    Next reopen_when_due() {
+        if (Clock::now() < next_attempt_) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return Next::idle;
+        }
+        try {
+            if (options_.before_reopen) options_.before_reopen();
+            open();
+            if (options_.after_reopen) options_.after_reopen();
+            link_down_ = false;
+            std::lock_guard lock(gaps_mutex_);
+            gaps_.push_back(CaptureGap{down_since_wall_, wall_now(), "capture resumed"});
+        } catch (const CaptureError& e) {
+            if (options_.after_reopen) options_.after_reopen();
+            last_error_ = e.what();
+            backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, std::chrono::seconds(30));
+            next_attempt_ = Clock::now() + backoff_;
+        }
+        return Next::idle;
+    }
+
+    static std::int64_t wall_now() {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
+    void open() {
+        const auto& o = options_;
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_t* p = pcap_create(o.interface.c_str(), err);
         if (!p)
             throw CaptureError(CaptureError::Kind::interface,
                                "cannot open interface " + o.interface + ": " + err);
-        pcap_ = PcapHandle(p);
+        PcapHandle handle(p);
         pcap_set_snaplen(p, o.snaplen);
         pcap_set_promisc(p, o.promiscuous ? 1 : 0);
         pcap_set_timeout(p, o.read_timeout_ms);
@@ -238,38 +361,24 @@ class LiveSource final : public PacketSource {
                 throw CaptureError(CaptureError::Kind::filter,
                                    "cannot apply capture filter: " + std::string(pcap_geterr(p)));
         }
+        if (pcap_setnonblock(p, 1, err) != 0)
+            throw CaptureError(CaptureError::Kind::interface,
+                               "cannot set " + o.interface + " non-blocking: " + err);
+        pcap_ = std::move(handle);
     }
 
-    Next next(RawFrame& out) override {
-        pcap_pkthdr* header = nullptr;
-        const u_char* data = nullptr;
-        int rc = pcap_next_ex(pcap_.handle, &header, &data);
-        if (rc == 1) {
-            out.link = link_;
-            out.ts = to_timestamp(header->ts);
-            out.wire_length = header->len;
-            out.data = Bytes(data, header->caplen);
-            return Next::frame;
-        }
-        if (rc == 0 || rc == PCAP_ERROR_BREAK) return Next::idle;
-        throw CaptureError(CaptureError::Kind::interface,
-                           "capture on " + name_ + " failed: " + pcap_geterr(pcap_.handle));
-    }
-
-    void interrupt() override { pcap_breakloop(pcap_.handle); }
-
-    KernelStats kernel_stats() const override {
-        pcap_stat s{};
-        if (pcap_stats(pcap_.handle, &s) != 0) return {};
-        return {s.ps_recv, s.ps_drop, s.ps_ifdrop};
-    }
-
-    std::string describe() const override { return "interface " + name_; }
-
-  private:
-    std::string name_;
+    LiveCaptureOptions options_;
     PcapHandle pcap_;
     LinkType link_ = LinkType::ethernet;
+    KernelStats dropped_before_{};
+    std::int64_t down_since_wall_ = 0;
+    std::chrono::milliseconds backoff_{500};
+    Clock::time_point next_attempt_{};
+    std::string last_error_;
+    bool link_down_ = false;
+    Clock::time_point next_link_check_{};
+    std::mutex gaps_mutex_;
+    std::vector<CaptureGap> gaps_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,6 +35,14 @@ struct RawFrame {
     Bytes data;  // valid until the next call to next()
 };
 
+// A stretch of time (wall clock, microseconds) when a live capture could not read, e.g. the
+// interface went down. end == 0 while it lasts.
+struct CaptureGap {
+    std::int64_t start_wall_us = 0;
+    std::int64_t end_wall_us = 0;
+    std::string reason;
+};
+
 struct KernelStats {
     std::uint64_t received = 0;
     std::uint64_t dropped = 0;            // buffer full in the kernel (pcap_stats ps_drop)
@@ -50,6 +59,8 @@ class PacketSource {
     // Asks a blocking next() to return soon (safe from another thread).
     virtual void interrupt() {}
     virtual KernelStats kernel_stats() const { return {}; }
+    // Interruptions since the last call (live capture only; thread-safe).
+    virtual std::vector<CaptureGap> take_gaps() { return {}; }
     // Share of the input read so far, 0..1, when known (files); negative when not.
     virtual double progress() const { return -1.0; }
     virtual std::string describe() const = 0;
@@ -74,6 +85,9 @@ struct LiveCaptureOptions {
     std::string bpf_filter;
     bool promiscuous = true;
     int read_timeout_ms = 100;
+    // Called around re-opening the interface after it went away (e.g. to raise CAP_NET_RAW
+    // for the moment it takes, after privileges were dropped).
+    std::function<void()> before_reopen, after_reopen;
 };
 
 // Opens the interface immediately so that privilege errors appear before any thread starts.

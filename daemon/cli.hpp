@@ -41,8 +41,8 @@ int command_replay(const CommonOptions& common, const ReplayOptions& options);
 
 struct RunOptions {
     std::string interface;  // overrides capture.interface
+    std::string user;       // overrides daemon.user
 };
-int command_run(const CommonOptions& common, const RunOptions& options);
 
 struct AssetsOptions {
     std::string vendor;

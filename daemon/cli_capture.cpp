@@ -11,6 +11,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "daemon/cli.hpp"
+#include "daemon/export/event_log.hpp"
 #include "daemon/output.hpp"
 #include "daemon/pipeline.hpp"
 
@@ -83,7 +84,9 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
 // Runs the pipeline and records the run; returns the exit code.
 int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
                  const std::string& mode, bool show_progress, RingFullPolicy policy) {
-    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms)});
+    auto events = open_event_log(config.export_events);
+    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
+                                      2000, false, events.get()});
     RunRecord run;
     run.mode = mode;
     run.source = source.describe();
@@ -118,6 +121,10 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
             code = e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
         }
     }
+    if (!result.store_error.empty()) {
+        spdlog::error("the last findings could not be written: {}", result.store_error);
+        code = kExitDatabase;
+    }
     store.end_run(run);
     print_summary(store, result, db_path);
     return code;
@@ -131,28 +138,6 @@ int command_replay(const CommonOptions& common, const ReplayOptions& options) {
     auto source = open_capture_files(options.files);
     bool progress = options.progress && isatty(STDERR_FILENO);
     return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
-}
-
-int command_run(const CommonOptions& common, const RunOptions& options) {
-    Config config = resolve_config(common);
-    std::string db_path = resolve_db_path(common, config);
-    LiveCaptureOptions live;
-    live.interface = options.interface.empty() ? config.capture.interface : options.interface;
-    if (live.interface.empty()) {
-        std::fprintf(stderr,
-                     "clinicwatch: no capture interface: set capture.interface in %s or give "
-                     "--interface\n",
-                     config.source.c_str());
-        return kExitConfig;
-    }
-    live.snaplen = config.capture.snaplen;
-    live.buffer_mb = config.capture.buffer_mb;
-    live.bpf_filter = config.capture.filter;
-    auto source = open_live_capture(live);
-    spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", live.interface,
-                 live.snaplen, live.buffer_mb, db_path);
-    return run_pipeline(config, db_path, *source, "live", isatty(STDERR_FILENO),
-                        RingFullPolicy::drop);
 }
 
 }  // namespace clinicwatch

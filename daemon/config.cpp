@@ -165,6 +165,18 @@ void read_limits(Reader& r, const YAML::Node& n, LimitsConfig& c) {
     r.integer(n, "limits", "max_hosts", c.max_hosts, 16, 1000000);
 }
 
+void read_daemon(Reader& r, const YAML::Node& n, DaemonConfig& c) {
+    if (!r.section(n, "daemon", {"user"})) return;
+    r.text(n, "daemon", "user", c.user);
+}
+
+void read_export(Reader& r, const YAML::Node& n, ExportConfig& c) {
+    if (!r.section(n, "export", {"events_path", "max_megabytes", "keep"})) return;
+    r.text(n, "export", "events_path", c.events_path);
+    r.integer(n, "export", "max_megabytes", c.max_megabytes, 1, 10240);
+    r.integer(n, "export", "keep", c.keep, 1, 100);
+}
+
 void read_logging(Reader& r, const YAML::Node& n, LoggingConfig& c) {
     if (!r.section(n, "logging", {"level"})) return;
     r.text(n, "logging", "level", c.level);
@@ -205,6 +217,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
         {"logging",
          [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
+        {"daemon",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_daemon(rd, n, c.daemon); }},
+        {"export",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_export(rd, n, c.export_events); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

@@ -49,6 +49,18 @@ struct LimitsConfig {
     int max_hosts = 20000;
 };
 
+struct DaemonConfig {
+    // When started as root, drop to this user after opening the capture (empty: stay as
+    // started; under systemd the unit sets the user and gives only CAP_NET_RAW instead).
+    std::string user;
+};
+
+struct ExportConfig {
+    std::string events_path;  // JSON-lines event log; empty = off
+    int max_megabytes = 10;   // rotate when the file would grow beyond this
+    int keep = 5;             // rotated files kept
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -60,6 +72,8 @@ struct Config {
     StoreConfig store;
     LimitsConfig limits;
     LoggingConfig logging;
+    DaemonConfig daemon;
+    ExportConfig export_events;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

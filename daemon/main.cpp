@@ -8,6 +8,7 @@
 
 #include "capture/packet_source.hpp"
 #include "daemon/cli.hpp"
+#include "daemon/service.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
     using namespace clinicwatch;
     CLI::App app{kDescription, "clinicwatch"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("clinicwatch ") + "0.1.0");
+    app.set_version_flag("--version", std::string("clinicwatch ") + CLINICWATCH_VERSION);
     app.footer("Run `clinicwatch COMMAND --help` for the options of each command.");
 
     CommonOptions common;
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
         "nothing is ever sent on it.");
     run_cmd->add_option("-i,--interface", run.interface,
                         "Capture interface (overrides capture.interface)");
+    run_cmd->add_option("--user", run.user,
+                        "When started as root, switch to this user once the capture is open "
+                        "(overrides daemon.user)");
+    run_cmd->footer(
+        "Signals: SIGTERM/SIGINT stop capture, drain the ring, flush the database and exit 0; "
+        "SIGHUP reloads the configuration (an invalid file is refused and logged, the old one "
+        "stays). Under systemd it reports READY, STATUS and WATCHDOG and logs to the journal.");
     add_common(run_cmd, common, false);
 
     AssetsOptions assets;
@@ -162,7 +170,7 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
     try {
         if (*replay_cmd) return command_replay(common, replay);
-        if (*run_cmd) return command_run(common, run);
+        if (*run_cmd) return run_service(common, run);
         if (*assets_cmd) return command_assets(common, assets);
         if (*alerts_cmd) return command_alerts(common, alerts);
         if (*stats_cmd) return command_stats(common, stats);

@@ -22,6 +22,82 @@ Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
 
 Pipeline::~Pipeline() = default;
 
+void Pipeline::request_reload(Config config) {
+    std::lock_guard lock(reload_mutex_);
+    pending_reload_ = std::move(config);
+    reload_pending_.store(true, std::memory_order_release);
+}
+
+void Pipeline::apply_pending_reload() {
+    std::optional<Config> next;
+    {
+        std::lock_guard lock(reload_mutex_);
+        next.swap(pending_reload_);
+        reload_pending_.store(false, std::memory_order_relaxed);
+    }
+    if (!next) return;
+    if (next->capture.interface != config_.capture.interface ||
+        next->capture.snaplen != config_.capture.snaplen ||
+        next->capture.filter != config_.capture.filter)
+        spdlog::warn("reload: capture settings changed; they take effect after a restart");
+    dispatcher_.finish();
+    dispatcher_.clear();
+    next->capture = config_.capture;
+    config_ = std::move(*next);
+    install_analyzers();
+    spdlog::info("reload: configuration from {} applied", config_.source);
+}
+
+void Pipeline::report_capture_gaps(PacketSource& source) {
+    for (const CaptureGap& gap : source.take_gaps()) {
+        AlertUpdate a;
+        a.kind = "capture-interrupted";
+        a.key = "capture-interrupted:" + std::to_string(gap.start_wall_us);
+        a.severity = Severity::medium;
+        a.subject = source.describe();
+        a.first_seen = gap.start_wall_us;
+        a.last_seen = gap.end_wall_us ? gap.end_wall_us : gap.start_wall_us;
+        a.count = gap.end_wall_us ? 0 : 1;
+        a.ended = gap.end_wall_us != 0;
+        a.summary = gap.end_wall_us ? "capture resumed after the interface came back"
+                                    : "capture stopped: " + gap.reason;
+        a.evidence = {{"reason", gap.reason}, {"start_wall_us", gap.start_wall_us}};
+        if (gap.end_wall_us) a.evidence["end_wall_us"] = gap.end_wall_us;
+        if (gap.end_wall_us)
+            spdlog::info("{}: capture resumed", source.describe());
+        else
+            spdlog::warn("{}: capture stopped ({}); retrying with backoff", source.describe(),
+                         gap.reason);
+        store_.alert(std::move(a));
+    }
+}
+
+bool Pipeline::flush_store() {
+    try {
+        store_.flush(hosts_);
+        if (!store_error_.empty()) {
+            spdlog::info("database writes resumed ({} findings were held in memory)",
+                         held_findings_);
+            store_error_.clear();
+        }
+        return true;
+    } catch (const StoreError& e) {
+        // Disk full, or the file locked or gone: keep analysing, hold findings in memory (the
+        // store bounds them), log now and then, and try again at the next flush.
+        auto now = std::chrono::steady_clock::now();
+        if (store_error_.empty() || now - last_store_error_log_ > std::chrono::seconds(60)) {
+            spdlog::error(
+                "{}; capture and analysis go on, findings are held in memory until "
+                "writing works again",
+                e.what());
+            last_store_error_log_ = now;
+        }
+        store_error_ = e.what();
+        held_findings_ = store_.queued();
+        return false;
+    }
+}
+
 void Pipeline::install_analyzers() {
     dispatcher_.add(std::make_unique<TrafficStats>(store_, [this] {
         DropCounters d;
@@ -69,8 +145,11 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     };
 
     auto housekeeping = [&] {
+        heartbeat_.fetch_add(1, std::memory_order_relaxed);
+        if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
+        report_capture_gaps(source);
         auto now = Clock::now();
-        if (store_.flush_due()) store_.flush(hosts_);
+        if (store_.flush_due()) flush_store();
         if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
     };
 
@@ -119,7 +198,11 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     result.cut_to_slot = c.cut_to_slot.load();
     result.host_evictions = hosts_.evictions();
     result.capture_error = capture.error();
-    store_.flush(hosts_);
+    // The last flush gets a few tries (a full disk may be cleared meanwhile); what still fails
+    // is reported, never silently dropped.
+    for (int attempt = 0; attempt < 3 && !flush_store(); ++attempt)
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    result.store_error = store_error_;
     result.hosts = hosts_.size();
     result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     report_progress(Clock::now());

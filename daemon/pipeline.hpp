@@ -4,10 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "analyzers/dispatcher.hpp"
@@ -35,6 +38,7 @@ struct PipelineResult {
     Timestamp first_packet = 0, last_packet = 0;
     double elapsed_seconds = 0;
     std::exception_ptr capture_error;  // set when the source failed (corrupt file ...)
+    std::string store_error;           // set when the last write to the database failed
 };
 
 struct PipelineOptions {
@@ -55,15 +59,34 @@ class Pipeline {
     HostTable& hosts() { return hosts_; }
     Dispatcher& dispatcher() { return dispatcher_; }
 
+    // Thread-safe: the analysis thread applies the new configuration between packets. The
+    // HostTable and the store are kept; analyzers close what they have open and are rebuilt
+    // with the new settings. Capture settings (interface, snaplen) need a restart.
+    void request_reload(Config config);
+
+    // Thread-safe: increases while the analysis thread is alive and not stuck (watchdog).
+    std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
+
   private:
     void install_analyzers();
 
-    const Config& config_;
+    void apply_pending_reload();
+    bool flush_store();
+    void report_capture_gaps(PacketSource& source);
+
+    Config config_;
     Store& store_;
     PipelineOptions options_;
     HostTable hosts_;
     Dispatcher dispatcher_;
     const CaptureThread* capture_ = nullptr;  // set while run() is active
+    std::mutex reload_mutex_;
+    std::optional<Config> pending_reload_;
+    std::atomic<bool> reload_pending_{false};
+    std::atomic<std::uint64_t> heartbeat_{0};
+    std::string store_error_;
+    std::size_t held_findings_ = 0;
+    std::chrono::steady_clock::time_point last_store_error_log_{};
 };
 
 }  // namespace clinicwatch

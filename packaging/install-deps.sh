@@ -5,12 +5,13 @@ set -euo pipefail
 
 build_packages=(
   build-essential cmake ninja-build pkg-config
-  libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libsystemd-dev libcap-dev
   libsqlite3-dev libsqlitecpp-dev libcli11-dev nlohmann-json3-dev
   ieee-data
 )
 test_packages=(
-  libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3
+  libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
+  dpkg-dev file systemd
 )
 
 wanted=("${build_packages[@]}")

@@ -17,3 +17,8 @@ if [[ ${CLINICWATCH_SKIP_ASAN:-0} != 1 ]]; then
   cmake --build --preset asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
 fi
+
+if [[ ${CLINICWATCH_SKIP_FUZZ:-0} != 1 ]]; then
+  echo "== fuzz smoke: every libFuzzer target for ${CLINICWATCH_FUZZ_SECONDS:-5} s"
+  fuzz/run-all.sh "${CLINICWATCH_FUZZ_SECONDS:-5}"
+fi

@@ -1,5 +1,7 @@
 #include "daemon/store/store.hpp"
 
+#include "daemon/export/event_log.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/stat.h>
 
@@ -210,6 +212,7 @@ void Store::flush(HostTable& hosts) {
                 status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
                 revision = revision + 1,
                 updated_wall = excluded.updated_wall)sql");
+        SQLite::Statement revision_st(*db_, "SELECT revision FROM alerts WHERE key = ?");
         for (const auto& a : alerts_) {
             alert_st.bind(1, a.key);
             alert_st.bind(2, a.kind);
@@ -233,6 +236,15 @@ void Store::flush(HostTable& hosts) {
                 alert_st.bind(11);
             alert_st.bind(12, wall_seconds());
             alert_st.exec();
+            if (options_.events) {
+                revision_st.bind(1, a.key);
+                std::int64_t revision =
+                    revision_st.executeStep() ? revision_st.getColumn(0).getInt64() : 1;
+                revision_st.reset();
+                pending_alert_events_.push_back({&a, a.ended         ? "ended"
+                                                     : revision <= 1 ? "opened"
+                                                                     : "updated"});
+            }
             alert_st.reset();
             alert_st.clearBindings();
         }
@@ -264,11 +276,24 @@ void Store::flush(HostTable& hosts) {
             if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
         });
         tx.commit();
+        if (options_.events) {
+            for (const auto& [alert, action] : pending_alert_events_)
+                options_.events->alert(*alert, action);
+            // Asset events only for content changes, not for every last-seen update.
+            hosts.for_each([&](Host& h) {
+                if (h.dirty)
+                    options_.events->asset(h, h.stored_last_seen == 0 ? "discovered" : "changed");
+            });
+            options_.events->flush();
+        }
+        pending_alert_events_.clear();
     } catch (const SQLite::Exception& e) {
+        pending_alert_events_.clear();
         // Keep everything queued: the next flush tries again (disk full, locked database).
         throw StoreError("writing to " + path_ + " failed: " + e.what());
     }
     alerts_.clear();
+    queued_alert_index_.clear();
     minutes_.clear();
     evicted_.clear();
     hosts.for_each([](Host& h) {
@@ -277,16 +302,18 @@ void Store::flush(HostTable& hosts) {
     });
 }
 
-std::int64_t Store::begin_run(const RunRecord& run) {
+std::int64_t Store::begin_run(const RunRecord& run) try {
     SQLite::Statement st(*db_, "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
     st.bind(1, run.mode);
     st.bind(2, run.source);
     st.bind(3, run.started_wall ? run.started_wall : wall_seconds());
     st.exec();
     return db_->getLastInsertRowid();
+} catch (const SQLite::Exception& e) {
+    throw StoreError("writing to " + path_ + " failed: " + e.what());
 }
 
-void Store::end_run(const RunRecord& run) {
+void Store::end_run(const RunRecord& run) try {
     SQLite::Statement st(*db_, R"sql(
         UPDATE runs SET ended_wall = ?, first_packet = ?, last_packet = ?, packets = ?,
             bytes = ?, undecodable = ?, capture_drops = ?, ring_drops = ?, outcome = ?
@@ -302,6 +329,8 @@ void Store::end_run(const RunRecord& run) {
     st.bind(9, run.outcome);
     st.bind(10, run.id);
     st.exec();
+} catch (const SQLite::Exception& e) {
+    throw StoreError("writing to " + path_ + " failed: " + e.what());
 }
 
 std::optional<std::string> Store::meta(const std::string& key) {

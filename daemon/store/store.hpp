@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analyzers/findings.hpp"
@@ -20,6 +21,8 @@ class Database;
 
 namespace clinicwatch {
 
+class EventLog;
+
 class StoreError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
@@ -29,6 +32,7 @@ struct StoreOptions {
     std::chrono::milliseconds flush_interval{1000};
     std::size_t flush_after_findings = 2000;
     bool read_only = false;
+    EventLog* events = nullptr;  // optional JSON-lines export of what each flush wrote
 };
 
 // A summary of one replay or live run, kept in the runs table.
@@ -76,6 +80,8 @@ class Store final : public FindingSink {
 
     std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
     std::uint64_t evicted_lost() const { return evicted_lost_; }
+    // Findings dropped because the queue was full while the database could not be written.
+    std::uint64_t findings_lost() const { return findings_lost_; }
 
     // Applies migrations up to `target` (tests use this to build an older database).
     static void migrate(SQLite::Database& db, int target = kSchemaVersion);
@@ -90,9 +96,14 @@ class Store final : public FindingSink {
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
+    std::vector<std::pair<const AlertUpdate*, const char*>> pending_alert_events_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
     static constexpr std::size_t kMaxEvictedQueued = 4096;
+    static constexpr std::size_t kMaxQueuedAlerts = 100000;
+    static constexpr std::size_t kMaxQueuedMinutes = 7 * 24 * 60;  // a week
+    std::unordered_map<std::string, std::size_t> queued_alert_index_;
+    std::uint64_t findings_lost_ = 0;
 };
 
 // Opens an existing database for reading (the query commands); a clear StoreError when the

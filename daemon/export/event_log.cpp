@@ -1,0 +1,133 @@
+#include "daemon/export/event_log.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/output.hpp"
+
+namespace clinicwatch {
+
+namespace {
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "clinicwatch";
+    return buf;
+}
+
+nlohmann::json observed_values(const std::vector<Observed>& list) {
+    auto out = nlohmann::json::array();
+    for (const auto& o : list) out.push_back(o.value);
+    return out;
+}
+}  // namespace
+
+EventLog::EventLog(EventLogOptions options) : options_(std::move(options)) {
+    if (options_.observer.empty()) options_.observer = host_name();
+    if (!options_.path.empty()) open();
+}
+
+EventLog::~EventLog() {
+    if (file_) std::fclose(file_);
+}
+
+void EventLog::open() {
+    file_ = std::fopen(options_.path.c_str(), "a");
+    if (!file_) {
+        spdlog::error("event log {}: cannot open: {}", options_.path, std::strerror(errno));
+        ++write_errors_;
+        return;
+    }
+    struct stat st {};
+    size_ = fstat(fileno(file_), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+void EventLog::rotate() {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+    for (int i = options_.keep; i >= 1; --i) {
+        std::string from = i == 1 ? options_.path : options_.path + "." + std::to_string(i - 1);
+        std::string to = options_.path + "." + std::to_string(i);
+        std::rename(from.c_str(), to.c_str());  // a missing older file is fine
+    }
+    open();
+}
+
+void EventLog::write(const nlohmann::json& event) {
+    if (options_.path.empty()) return;
+    std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (size_ > 0 && size_ + line.size() > options_.max_bytes) rotate();
+    if (!file_) open();
+    if (!file_ || std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+        ++write_errors_;
+        return;
+    }
+    size_ += line.size();
+}
+
+void EventLog::flush() {
+    if (file_) std::fflush(file_);
+}
+
+void EventLog::alert(const AlertUpdate& a, const std::string& action) {
+    nlohmann::json e = {
+        {"@timestamp", format_time_iso(a.last_seen)},
+        {"message", a.summary},
+        {"event",
+         {{"kind", "alert"},
+          {"category", nlohmann::json::array({"network"})},
+          {"action", action},
+          {"severity", static_cast<int>(a.severity)},
+          {"start", format_time_iso(a.first_seen)}}},
+        {"observer", {{"name", options_.observer}, {"product", "clinicwatch"}, {"type", "sensor"}}},
+        {"clinicwatch",
+         {{"alert",
+           {{"kind", a.kind},
+            {"key", a.key},
+            {"severity", std::string(to_string(a.severity))},
+            {"subject", a.subject},
+            {"count", a.count}}}}},
+    };
+    if (a.ended) e["event"]["end"] = format_time_iso(a.last_seen);
+    if (a.subject_mac) e["source"] = {{"mac", a.subject_mac->to_string()}};
+    if (!a.evidence.is_null()) e["clinicwatch"]["alert"]["evidence"] = a.evidence;
+    write(e);
+}
+
+void EventLog::asset(const Host& h, const std::string& action) {
+    nlohmann::json e = {
+        {"@timestamp", format_time_iso(h.last_seen)},
+        {"message", "asset " + h.key.mac.to_string() + " " + action},
+        {"event",
+         {{"kind", "asset"},
+          {"category", nlohmann::json::array({"host"})},
+          {"action", action},
+          {"start", format_time_iso(h.first_seen)}}},
+        {"observer", {{"name", options_.observer}, {"product", "clinicwatch"}, {"type", "sensor"}}},
+        {"source", {{"mac", h.key.mac.to_string()}}},
+        {"clinicwatch",
+         {{"asset",
+           {{"vlan", h.key.vlan},
+            {"vendor", h.vendor},
+            {"randomized_mac", h.randomized_mac},
+            {"addresses", observed_values(h.addresses)},
+            {"names", observed_values(h.names)},
+            {"os_family", h.os_family},
+            {"os_version", h.os_version}}}}},
+    };
+    write(e);
+}
+
+std::unique_ptr<EventLog> open_event_log(const ExportConfig& config) {
+    if (config.events_path.empty()) return nullptr;
+    EventLogOptions o;
+    o.path = config.events_path;
+    o.max_bytes = static_cast<std::uint64_t>(config.max_megabytes) * 1024 * 1024;
+    o.keep = config.keep;
+    return std::make_unique<EventLog>(o);
+}
+
+}  // namespace clinicwatch

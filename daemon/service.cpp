@@ -1,0 +1,244 @@
+#include "daemon/service.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <thread>
+
+#include "daemon/export/event_log.hpp"
+#include "daemon/pipeline.hpp"
+#include "daemon/privileges.hpp"
+
+namespace clinicwatch {
+
+void setup_logging(const std::string& level) {
+    std::shared_ptr<spdlog::logger> logger;
+    // systemd connects stderr to the journal and says so in JOURNAL_STREAM.
+    if (std::getenv("JOURNAL_STREAM"))
+        logger = std::make_shared<spdlog::logger>(
+            "clinicwatch", std::make_shared<spdlog::sinks::systemd_sink_mt>("clinicwatch"));
+    else
+        logger = std::make_shared<spdlog::logger>(
+            "clinicwatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->set_level(spdlog::level::from_str(level));
+    logger->set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
+    spdlog::set_default_logger(logger);
+}
+
+namespace {
+
+struct Status {
+    std::atomic<std::uint64_t> packets{0};
+    std::atomic<std::uint64_t> ring_drops{0}, capture_drops{0};
+    std::atomic<double> packets_per_second{0};
+    std::atomic<std::size_t> hosts{0};
+};
+
+class Service {
+  public:
+    Service(Config config, std::string db_path, std::string config_path)
+        : config_(std::move(config)),
+          db_path_(std::move(db_path)),
+          config_path_(std::move(config_path)),
+          signals_(io_, SIGINT, SIGTERM, SIGHUP),
+          status_timer_(io_),
+          watchdog_timer_(io_) {}
+
+    int run(const std::string& interface) {
+        LiveCaptureOptions live;
+        live.interface = interface;
+        live.snaplen = config_.capture.snaplen;
+        live.buffer_mb = config_.capture.buffer_mb;
+        live.bpf_filter = config_.capture.filter;
+        live.before_reopen = raise_capture_capability;
+        live.after_reopen = lower_capture_capability;
+        auto source = open_live_capture(live);  // needs the privileges we are about to drop
+
+        if (!config_.daemon.user.empty() && running_as_root()) {
+            drop_privileges(config_.daemon.user);
+            spdlog::info("running as user {} (capture capabilities kept, not effective)",
+                         config_.daemon.user);
+        } else if (running_as_root()) {
+            spdlog::warn(
+                "running as root: set daemon.user (or use the systemd unit) so the "
+                "sensor does not analyse hostile traffic with full privileges");
+        }
+
+        auto events = open_event_log(config_.export_events);
+        Store store(db_path_,
+                    StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
+                                 false, events.get()});
+        RunRecord run;
+        run.mode = "live";
+        run.source = source->describe();
+        run.id = store.begin_run(run);
+
+        PipelineOptions options;
+        options.ring_full = RingFullPolicy::drop;
+        options.slot_bytes = static_cast<std::size_t>(std::min(config_.capture.snaplen, 2048));
+        options.on_progress = [this](const PipelineProgress& p) {
+            status_.packets = p.packets;
+            status_.packets_per_second = p.packets_per_second;
+            status_.ring_drops = p.ring_drops;
+            status_.capture_drops = p.capture_drops;
+            status_.hosts = p.hosts;
+        };
+        Pipeline pipeline(config_, store, options);
+        pipeline_ = &pipeline;
+
+        PipelineResult result;
+        std::thread analysis([&] {
+            result = pipeline.run(*source, stop_);
+            io_.stop();  // thread-safe; ends the main loop if the pipeline stopped on its own
+        });
+
+        wait_for_signal();
+        schedule_status();
+        schedule_watchdog();
+        sd_notify(0, "READY=1\nSTATUS=capturing");
+        spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", interface,
+                     live.snaplen, live.buffer_mb, db_path_);
+        io_.run();
+        stop_.store(true);
+        analysis.join();
+        pipeline_ = nullptr;
+
+        sd_notify(0, "STOPPING=1");
+        run.first_packet = result.first_packet;
+        run.last_packet = result.last_packet;
+        run.packets = result.packets;
+        run.bytes = result.bytes;
+        run.undecodable = result.undecodable;
+        run.capture_drops = result.capture_drops;
+        run.ring_drops = result.ring_drops;
+        run.outcome = "ok";
+        int code = kExitOk;
+        if (result.capture_error) {
+            try {
+                std::rethrow_exception(result.capture_error);
+            } catch (const std::exception& e) {
+                run.outcome = std::string("error: ") + e.what();
+                spdlog::error("capture failed: {}", e.what());
+                code = kExitCapture;
+            }
+        }
+        if (!result.store_error.empty()) {
+            spdlog::error("the last findings could not be written: {}", result.store_error);
+            code = kExitDatabase;
+        }
+        store.end_run(run);
+        spdlog::info("stopped: {} packets, {} ring drops, {} kernel drops, {} devices",
+                     result.packets, result.ring_drops, result.capture_drops, result.hosts);
+        return code;
+    }
+
+  private:
+    void wait_for_signal() {
+        signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            if (signal == SIGHUP) {
+                reload();
+                wait_for_signal();
+                return;
+            }
+            spdlog::info("signal {}: stopping (draining the ring, flushing the store)", signal);
+            sd_notify(0, "STOPPING=1");
+            stop_.store(true);
+            io_.stop();
+        });
+    }
+
+    void reload() {
+        if (config_path_.empty()) {
+            spdlog::warn("SIGHUP: no configuration file to reload (started without one)");
+            return;
+        }
+        try {
+            Config next = load_config(config_path_);
+            sd_notify(0, "RELOADING=1");
+            if (pipeline_) pipeline_->request_reload(std::move(next));
+            sd_notify(0, "READY=1");
+        } catch (const ConfigError& e) {
+            // Keep running with the old configuration: a typo must not stop the sensor.
+            for (const auto& p : e.problems()) spdlog::error("reload refused: {}", p);
+        }
+    }
+
+    void schedule_status() {
+        status_timer_.expires_after(std::chrono::seconds(10));
+        status_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            char line[200];
+            std::snprintf(line, sizeof line,
+                          "STATUS=%.0f packets/s, %llu packets, %zu devices, drops: %llu ring, "
+                          "%llu kernel",
+                          status_.packets_per_second.load(),
+                          static_cast<unsigned long long>(status_.packets.load()),
+                          status_.hosts.load(),
+                          static_cast<unsigned long long>(status_.ring_drops.load()),
+                          static_cast<unsigned long long>(status_.capture_drops.load()));
+            sd_notify(0, line);
+            spdlog::debug("{}", line + 7);
+            schedule_status();
+        });
+    }
+
+    void schedule_watchdog() {
+        std::uint64_t usec = 0;
+        if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+        watchdog_timer_.expires_after(std::chrono::microseconds(usec / 2));
+        watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            // Only vouch for the sensor while the analysis thread is making progress.
+            std::uint64_t beat = pipeline_ ? pipeline_->heartbeat() : 0;
+            if (beat != last_heartbeat_)
+                sd_notify(0, "WATCHDOG=1");
+            else
+                spdlog::warn("analysis thread made no progress since the last watchdog ping");
+            last_heartbeat_ = beat;
+            schedule_watchdog();
+        });
+    }
+
+    Config config_;
+    std::string db_path_, config_path_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer status_timer_, watchdog_timer_;
+    std::atomic<bool> stop_{false};
+    Pipeline* pipeline_ = nullptr;
+    Status status_;
+    std::uint64_t last_heartbeat_ = ~0ULL;
+};
+
+}  // namespace
+
+int run_service(const CommonOptions& common, const RunOptions& options) {
+    Config config = resolve_config(common);
+    setup_logging(config.logging.level);
+    if (!options.user.empty()) config.daemon.user = options.user;
+    std::string interface =
+        options.interface.empty() ? config.capture.interface : options.interface;
+    if (interface.empty()) {
+        spdlog::error("no capture interface: set capture.interface in {} or give --interface",
+                      config.source);
+        return kExitConfig;
+    }
+    config.capture.interface = interface;
+    std::string config_path = common.config_path;
+    if (config_path.empty() && config.source != "(built-in defaults)") config_path = config.source;
+    Service service(config, resolve_db_path(common, config), config_path);
+    return service.run(interface);
+}
+
+}  // namespace clinicwatch

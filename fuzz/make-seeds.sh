@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Writes a seed corpus for every fuzz target into fuzz/corpus/<target>/, made from the
+# project's own bytes: frames and messages from the unit tests, the example configuration and
+# a generated capture. Never other people's captures.
+# Usage: fuzz/make-seeds.sh BUILD_DIR      (BUILD_DIR of a normal preset, for the generator)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+out=fuzz/corpus
+mkdir -p "$out"
+
+seed() {  # seed TARGET NAME HEX
+  mkdir -p "$out/$1"
+  echo "$3" | xxd -r -p > "$out/$1/$2"
+}
+
+# Frames for decode: first byte selects the link type (0 Ethernet, 1 SLL, 2 SLL2).
+seed decode arp "00ffffffffffff0016ce6e8b24080600010800060400010016ce6e8b24c0a800720000000000000c0a80001"
+seed decode syn "0000055d21994c00216a5b7d4a080045000034 40f24000800653 5cac1010804a7d5f68064600507c235ab7000000008002200 00b30000002040 5b401030302010104 02"
+seed decode sll "01000000010006 00216a5b7d4a0000080045000034 40f24000800653 5cac1010804a7d5f68064600507c235ab7000000008002200 00b30000002040 5b401030302010104 02"
+seed dns answer "180f81800001000100000000 09776972657368 61726b036f72670000010001c00c000100010000384000048079327a"
+mkdir -p "$out/config"
+cp config/clinicwatch.example.yaml "$out/config/example.yaml"
+[[ -f config/demo.yaml ]] && cp config/demo.yaml "$out/config/demo.yaml"
+mkdir -p "$out/pcap_file"
+if [[ -x $build/bench/clinicwatch-make-capture ]]; then
+  "$build/bench/clinicwatch-make-capture" --out "$out/pcap_file/small.pcap" \
+    --truth /dev/null --packets 5000 >/dev/null 2>&1 || true
+  # libFuzzer prefers small inputs: keep the first 8 KB.
+  head -c 8192 "$out/pcap_file/small.pcap" > "$out/pcap_file/head.pcap" && rm -f "$out/pcap_file/small.pcap"
+fi
+# A minimal classic pcap with one ARP frame, written by hand.
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$out/pcap_file/one.pcap"
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\x2a\x00\x00\x00\x2a\x00\x00\x00' >> "$out/pcap_file/one.pcap"
+echo "ffffffffffff0016ce6e8b24080600010800060400010016ce6e8b24c0a800720000000000000c0a80001" | xxd -r -p >> "$out/pcap_file/one.pcap"
+# Any other target (added with its parser) gets an empty seed folder at least.
+for t in build/fuzz/fuzz/fuzz_*; do
+  [[ -x $t ]] || continue
+  mkdir -p "$out/$(basename "$t" | sed 's/^fuzz_//')"
+done
+echo "seeds in $out/"

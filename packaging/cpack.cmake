@@ -1,0 +1,65 @@
+# packaging/cpack.cmake: install layout of the appliance and the Debian package (CPack DEB).
+# Included from the top-level CMakeLists.txt after the targets exist. Build the .deb with
+#   cmake --preset package && cmake --build --preset package && cpack --preset package
+# (the package preset sets CMAKE_INSTALL_PREFIX=/usr, which the binary's data path needs).
+include(GNUInstallDirs)
+
+# Detection knowledge and report templates: read at start from CLINICWATCH_DATA_DIR.
+# Both folders are filled by other parts of the project; install whatever is there.
+if(EXISTS "${PROJECT_SOURCE_DIR}/rules")
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/rules/" DESTINATION "${CMAKE_INSTALL_DATADIR}/clinicwatch/rules")
+endif()
+if(EXISTS "${PROJECT_SOURCE_DIR}/daemon/report/templates")
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/daemon/report/templates/"
+          DESTINATION "${CMAKE_INSTALL_DATADIR}/clinicwatch/templates")
+endif()
+
+# The configuration: a conffile (see packaging/deb/conffiles), so dpkg keeps local edits on
+# upgrade and asks when both sides changed. With prefix /usr, GNUInstallDirs gives /etc.
+install(FILES "${PROJECT_SOURCE_DIR}/config/clinicwatch.example.yaml"
+        DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/clinicwatch" RENAME clinicwatch.yaml)
+
+# systemd unit and sysusers.d entry, under /usr/lib where systemd looks for vendor files.
+install(FILES "${CMAKE_CURRENT_LIST_DIR}/clinicwatch.service" DESTINATION lib/systemd/system)
+install(FILES "${CMAKE_CURRENT_LIST_DIR}/clinicwatch.sysusers" DESTINATION lib/sysusers.d
+        RENAME clinicwatch.conf)
+
+install(FILES "${PROJECT_SOURCE_DIR}/README.md" "${PROJECT_SOURCE_DIR}/docs/install.md"
+              "${PROJECT_SOURCE_DIR}/config/clinicwatch.example.yaml"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+
+set(CLINICWATCH_PACKAGE_MAINTAINER "clinicwatch maintainers <maintainers@clinicwatch.invalid>"
+    CACHE STRING "Maintainer field of the .deb")
+
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "clinicwatch")
+set(CPACK_PACKAGE_VENDOR "clinicwatch")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_CONTACT "${CLINICWATCH_PACKAGE_MAINTAINER}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "passive network sensor for small clinic LANs")
+set(CPACK_PACKAGE_DESCRIPTION
+    "clinicwatch sits on a switch mirror port, never sends a packet, and keeps an asset\n\
+inventory, alerts (loops and storms, unregistered devices, unsupported operating systems,\n\
+unexpected internet traffic, remote-maintenance tools) and network statistics in SQLite.")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGE_DIRECTORY "${PROJECT_BINARY_DIR}/packages")
+
+set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")
+set(CPACK_DEBIAN_PACKAGE_RELEASE "1")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CLINICWATCH_PACKAGE_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_SECTION "net")
+set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
+# Depends computed by dpkg-shlibdeps from the binary (needs dpkg-dev and file).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    "${CMAKE_CURRENT_LIST_DIR}/deb/conffiles" "${CMAKE_CURRENT_LIST_DIR}/deb/postinst"
+    "${CMAKE_CURRENT_LIST_DIR}/deb/prerm" "${CMAKE_CURRENT_LIST_DIR}/deb/postrm")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+# Checked when cpack runs: the binary looks for rules under CMAKE_INSTALL_PREFIX, so a tree
+# configured for /usr/local would ship a binary that cannot find its own rules.
+set(CPACK_CLINICWATCH_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_LIST_DIR}/cpack_project_config.cmake")
+
+include(CPack)
