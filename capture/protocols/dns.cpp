@@ -77,10 +77,8 @@ bool read_section(Bytes msg, std::size_t& pos, std::uint16_t count, std::vector<
     for (std::uint16_t i = 0; i < count; ++i) {
         Record r;
         if (!read_record(msg, pos, r)) return false;
-        if (out.size() < kMaxRecordsPerSection)
-            out.push_back(std::move(r));
-        else
-            truncated = true;
+        if (out.size() < kMaxRecordsPerSection) out.push_back(std::move(r));
+        else truncated = true;
     }
     return true;
 }

@@ -14,14 +14,7 @@
 namespace clinicwatch::dns {
 
 enum Type : std::uint16_t {
-    kA = 1,
-    kNs = 2,
-    kCname = 5,
-    kPtr = 12,
-    kTxt = 16,
-    kAaaa = 28,
-    kSrv = 33,
-    kNb = 32,
+    kA = 1, kNs = 2, kCname = 5, kPtr = 12, kTxt = 16, kAaaa = 28, kSrv = 33, kNb = 32,
     kNbstat = 33,  // NBNS reuses 33 (SRV in DNS)
     kAny = 255
 };
@@ -37,10 +30,10 @@ struct Record {
     std::uint16_t type = 0;
     std::uint16_t klass = 0;  // top bit = mDNS "cache flush"
     std::uint32_t ttl = 0;
-    Bytes rdata;             // points into the message
-    IpAddress address;       // A / AAAA
-    std::string target;      // CNAME, PTR, NS, SRV target
-    std::uint16_t port = 0;  // SRV
+    Bytes rdata;               // points into the message
+    IpAddress address;         // A / AAAA
+    std::string target;        // CNAME, PTR, NS, SRV target
+    std::uint16_t port = 0;    // SRV
 };
 
 struct Message {
