@@ -53,6 +53,13 @@ struct LoggingConfig {
     std::string level = "info";
 };
 
+// OS fingerprinting (issue 4): rules/os-fingerprints.yaml and rules/os-eol.yaml.
+struct OsFingerprintConfig {
+    bool enabled = true;
+    std::string rules_dir;  // empty: the installed rules, else the source tree's rules/
+    std::string p0f_database = "/etc/p0f/p0f.fp";  // read too when present; "" to skip
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -60,6 +67,7 @@ struct Config {
     StoreConfig store;
     LimitsConfig limits;
     LoggingConfig logging;
+    OsFingerprintConfig os_fingerprint;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";
