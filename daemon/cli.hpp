@@ -46,6 +46,7 @@ int command_run(const CommonOptions& common, const RunOptions& options);
 
 struct AssetsOptions {
     std::string vendor;
+    std::string why;  // a MAC: print the evidence behind its OS guess
 };
 int command_assets(const CommonOptions& common, const AssetsOptions& options);
 
