@@ -484,8 +484,18 @@ void OsFingerprint::on_login(const Packet& p) {
     sink_.alert(std::move(a));
 }
 
+namespace {
+// Changes when evidence is added or replaced (by us or by another analyzer).
+std::uint64_t evidence_signature(const Host& h) {
+    std::uint64_t sig = h.evidence.size() * 1000003ULL + h.tcp_services.size() + h.vendor.size();
+    for (const auto& e : h.evidence) sig = sig * 31 + static_cast<std::uint64_t>(e.first_seen);
+    return sig;
+}
+}  // namespace
+
 void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
     ++evaluations_;
+    st.evidence_signature = evidence_signature(h);
     st.pending = false;
     st.last_eval = now;
     OsVerdict v = infer_os(h.evidence, h.tcp_services, rules_, h.vendor);
@@ -578,12 +588,8 @@ void OsFingerprint::on_tick(Timestamp now) {
     // evidence list changed since we last looked.
     hosts_.for_each([&](Host& h) {
         if (h.evidence.empty() && h.vendor.empty()) return;
-        std::uint64_t sig =
-            h.evidence.size() * 1000003ULL + h.tcp_services.size() + h.vendor.size();
-        for (const auto& e : h.evidence) sig = sig * 31 + static_cast<std::uint64_t>(e.first_seen);
         State& st = state(h.key);
-        if (sig == st.evidence_signature) return;
-        st.evidence_signature = sig;
+        if (evidence_signature(h) == st.evidence_signature) return;
         evaluate(h, st, now);
     });
 }

@@ -167,9 +167,14 @@ std::vector<OsClaim> claims_for(const Observed& ev, const OsRules& rules) {
                   r.weight};
         if (c.family == "windows" && ev.source == "smb-native-os") {
             // "Windows 7 Professional 7601 Service Pack 1": the build is the 4-5 digit token.
-            std::smatch b;
-            static const std::regex kBuild(R"((?:^|\s)(\d{4,5})(?:\s|$))");
-            if (std::regex_search(ev.value, b, kBuild)) c.build = std::stoi(b[1].str());
+            // "Windows Server 2008 R2 Standard 7601": the year is not the build, so take the
+            // token that is a known build of this NT version.
+            static const std::regex kBuild(R"((?:^|\s)(\d{4,5})(?=\s|$))");
+            for (auto it = std::sregex_iterator(ev.value.begin(), ev.value.end(), kBuild);
+                 it != std::sregex_iterator(); ++it) {
+                int b = std::stoi((*it)[1].str());
+                if (known_build(rules, c.nt, b)) c.build = b;
+            }
         }
         if (c.family.empty() && c.nt.empty()) continue;
         out.push_back(std::move(c));
