@@ -8,6 +8,7 @@
 
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/os_fingerprint.hpp"
+#include "daemon/config.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace clinicwatch;
@@ -446,5 +447,19 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
     {
         auto r = run("ssh_cisco_ssh199_banner.pcap");
         EXPECT_EQ(r.os("fa:16:3e:14:a2:ab").rfind("embedded|", 0), 0u) << r.os("fa:16:3e:14:a2:ab");
+    }
+}
+
+TEST(OsFingerprintConfig, SectionIsValidated) {
+    auto c = parse_config("os_fingerprint:\n  enabled: false\n  rules_dir: /tmp/rules\n", "t.yaml");
+    EXPECT_FALSE(c.os_fingerprint.enabled);
+    EXPECT_EQ(c.os_fingerprint.rules_dir, "/tmp/rules");
+    try {
+        parse_config("os_fingerprint:\n  enabled: maybe\n  colour: red\n", "t.yaml");
+        FAIL() << "accepted a bad os_fingerprint section";
+    } catch (const ConfigError& e) {
+        std::string all = e.what();
+        EXPECT_NE(all.find("t.yaml:2: os_fingerprint.enabled"), std::string::npos) << all;
+        EXPECT_NE(all.find("os_fingerprint.colour: unknown setting"), std::string::npos) << all;
     }
 }
