@@ -111,8 +111,8 @@ bool OsFingerprint::add_evidence_to(Host& h, std::uint16_t vlan, std::string_vie
                                     std::string_view value, Timestamp ts) {
     State& st = state(HostKey{h.key.mac, vlan});
     if (seen_recently(st, evidence_hash(source, value), ts)) return false;
-    h.observe_evidence(std::string(clip(value)), std::string(source), ts);
-    st.pending = true;
+    // A refresh only moves last_seen: re-infer only when the evidence is new.
+    if (h.observe_evidence(std::string(clip(value)), std::string(source), ts)) st.pending = true;
     return true;
 }
 
@@ -188,8 +188,7 @@ void OsFingerprint::on_syn(const Packet& p) {
     o.layout.assign(t.options.layout.begin(), t.options.layout.begin() + t.options.layout_length);
     o.df = p.ip->dont_fragment;
     o.syn_ack = t.is_syn_ack();
-    h->observe_evidence(o.to_string(), "tcp-syn", p.ts);
-    st.pending = true;
+    if (h->observe_evidence(o.to_string(), "tcp-syn", p.ts)) st.pending = true;
 }
 
 void OsFingerprint::raise_once(const Packet& p, Host* h, std::uint32_t flag, AlertUpdate a) {
@@ -300,8 +299,7 @@ void OsFingerprint::on_http(const Packet& p, bool ssdp) {
         if (seen_recently(st, hash, p.ts)) return;
         Observed o{std::string(clip(value)), std::string(source), p.ts, p.ts};
         if (claims_for(o, rules_).empty()) return;
-        h->observe_evidence(o.value, o.source, p.ts);
-        st.pending = true;
+        if (h->observe_evidence(o.value, o.source, p.ts)) st.pending = true;
     };
     if (m->request && !m->user_agent.empty()) {
         std::string_view ua = m->user_agent;
@@ -370,8 +368,7 @@ void OsFingerprint::on_tls(const Packet& p) {
         if (!seen_recently(st, hash, p.ts)) {
             Observed o{value, "tls-client", p.ts, p.ts};
             if (max <= tls::kTls11 || !claims_for(o, rules_).empty()) {
-                h->observe_evidence(value, "tls-client", p.ts);
-                st.pending = true;
+                if (h->observe_evidence(value, "tls-client", p.ts)) st.pending = true;
             }
         }
         if (max <= tls::kTls11)
