@@ -62,6 +62,9 @@ struct Host {
     // Operating system guess (filled by the OS analyzer when it exists).
     std::string os_family, os_version;
     double os_confidence = 0.0;
+    std::string os_support;      // end of support: "past", "ending-soon", "supported", "unknown"
+    std::string os_support_end;  // ISO date of the end of support, when known
+    std::string os_explanation;  // JSON: the evidence behind the guess (`assets --why`)
 
     bool pinned = false;             // registered devices are never evicted
     bool dirty = true;               // changed since the store last wrote it

@@ -47,6 +47,7 @@ struct RunOptions {
 
 struct AssetsOptions {
     std::string vendor;
+    std::string why;  // a MAC: print the evidence behind its OS guess
 };
 int command_assets(const CommonOptions& common, const AssetsOptions& options);
 

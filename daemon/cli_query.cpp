@@ -2,6 +2,7 @@
 // work while the daemon writes (WAL).
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -43,21 +44,108 @@ void emit(const CommonOptions& common, const Table& table, const nlohmann::json&
     }
 }
 
+// "0.97 high": the number and the word the reference's thresholds give it.
+std::string confidence_text(double c) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", c);
+    return std::string(buf);
+}
+
+// "past since 2020-01-14", "ends 2027-01-12", "supported"...
+std::string support_text(const std::string& state, const std::string& end) {
+    if (state == "past") return "PAST END " + end;
+    if (state == "ending-soon") return "ends " + end;
+    if (state == "supported") return end.empty() ? "supported" : "to " + end;
+    return state;
+}
+
+int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::string& mac_text) {
+    auto mac = MacAddress::parse(mac_text);
+    if (!mac) {
+        std::cerr << "clinicwatch: --why needs a MAC address like 00:a0:de:12:34:56, got '"
+                  << mac_text << "'\n";
+        return kExitUsage;
+    }
+    SQLite::Statement st(db,
+                         "SELECT vlan, names, addresses, os_family, os_version, os_confidence, "
+                         "os_support, os_support_end, os_explanation, evidence FROM assets "
+                         "WHERE mac = ? ORDER BY vlan");
+    st.bind(1, mac->to_string());
+    bool any = false;
+    auto all = nlohmann::json::array();
+    while (st.executeStep()) {
+        any = true;
+        auto why = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
+        auto evidence = nlohmann::json::parse(st.getColumn(9).getString(), nullptr, false);
+        if (common.format == OutputFormat::json) {
+            all.push_back({{"mac", mac->to_string()}, {"vlan", st.getColumn(0).getInt()},
+                           {"os", why}, {"evidence", evidence}});
+            continue;
+        }
+        std::cout << mac->to_string() << " (VLAN " << st.getColumn(0).getInt() << ") "
+                  << joined_values(st.getColumn(2).getString()) << " "
+                  << joined_values(st.getColumn(1).getString()) << "\n";
+        std::string os = st.getColumn(3).getString();
+        if (os.empty()) {
+            std::cout << "  OS: unknown (no evidence a rule understands)\n";
+        } else {
+            std::cout << "  OS: " << os << " " << st.getColumn(4).getString() << ", confidence "
+                      << confidence_text(st.getColumn(5).getDouble()) << " ("
+                      << why.value("level", "") << ")";
+            if (!why.value("role", std::string()).empty()) std::cout << ", role " << why.value("role", "");
+            std::cout << "\n";
+            auto support = why.value("support", nlohmann::json::object());
+            std::cout << "  End of support: " << support.value("state", "unknown");
+            if (support.contains("end")) std::cout << " (" << support["end"].get<std::string>() << ")";
+            if (support.contains("days_past")) std::cout << ", " << support["days_past"] << " days ago";
+            if (support.contains("days_left")) std::cout << ", in " << support["days_left"] << " days";
+            std::cout << "\n";
+            for (const char* k : {"extended_note", "note", "source"})
+                if (support.contains(k)) std::cout << "    " << k << ": " << support[k].get<std::string>() << "\n";
+            for (const char* section : {"evidence", "conflicts"}) {
+                auto list = why.value(section, nlohmann::json::array());
+                if (list.empty()) continue;
+                std::cout << "  " << (std::string(section) == "evidence" ? "Evidence for it:" : "Conflicting evidence (lowered the confidence):") << "\n";
+                for (const auto& e : list) {
+                    char w[16];
+                    std::snprintf(w, sizeof w, "%.2f", e.value("weight", 0.0));
+                    std::cout << "    [" << e.value("source", "") << "] " << e.value("value", "")
+                              << "\n        -> " << e.value("says", "") << " (rule " << e.value("rule", "")
+                              << ", weight " << w << ")\n";
+                }
+            }
+        }
+        std::cout << "  All evidence seen:\n";
+        if (evidence.is_array())
+            for (const auto& e : evidence)
+                std::cout << "    [" << e.value("source", "") << "] " << e.value("value", "") << "  (last "
+                          << format_time(e.value("last_seen", std::int64_t{0})) << ")\n";
+    }
+    if (!any) {
+        std::cerr << "clinicwatch: no asset with MAC " << mac->to_string() << " in the database\n";
+        return kExitUsage;
+    }
+    if (common.format == OutputFormat::json) std::cout << all.dump(2) << '\n';
+    return kExitOk;
+}
+
 }  // namespace
 
 int command_assets(const CommonOptions& common, const AssetsOptions& options) {
     Config config = resolve_config(common);
     auto db = open_for_reading(resolve_db_path(common, config));
+    if (!options.why.empty()) return print_os_why(common, *db, options.why);
     std::string sql =
         "SELECT mac, vlan, vendor, randomized_mac, addresses, names, os_family, os_version, "
-        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence FROM assets";
+        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence, os_support, "
+        "os_support_end FROM assets";
     if (!options.vendor.empty()) sql += " WHERE vendor LIKE '%' || ? || '%'";
     sql += " ORDER BY first_seen, mac";
     SQLite::Statement st(*db, sql);
     if (!options.vendor.empty()) st.bind(1, options.vendor);
-    Table table{
-        {"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "FIRST SEEN", "LAST SEEN", "FRAMES"},
-        {}};
+    Table table{{"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "CONF", "SUPPORT",
+                 "FIRST SEEN", "LAST SEEN", "FRAMES"},
+                {}};
     auto json = nlohmann::json::array();
     while (st.executeStep()) {
         std::string mac = st.getColumn(0).getString();
@@ -65,12 +153,16 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
         bool randomized = st.getColumn(3).getInt() != 0;
         std::string os = st.getColumn(6).getString();
         if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
-        table.rows.push_back(
-            {mac, std::to_string(st.getColumn(1).getInt()),
-             randomized && vendor.empty() ? "(randomised MAC)" : vendor,
-             joined_values(st.getColumn(4).getString()), joined_values(st.getColumn(5).getString()),
-             os, format_time(st.getColumn(9).getInt64()), format_time(st.getColumn(10).getInt64()),
-             std::to_string(st.getColumn(11).getInt64())});
+        table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
+                              randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+                              joined_values(st.getColumn(4).getString()),
+                              joined_values(st.getColumn(5).getString()), os,
+                              os.empty() ? "" : confidence_text(st.getColumn(8).getDouble()),
+                              support_text(st.getColumn(15).getString(),
+                                           st.getColumn(16).getString()),
+                              format_time(st.getColumn(9).getInt64()),
+                              format_time(st.getColumn(10).getInt64()),
+                              std::to_string(st.getColumn(11).getInt64())});
         json.push_back({
             {"mac", mac},
             {"vlan", st.getColumn(1).getInt()},
@@ -81,6 +173,8 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
             {"os_family", st.getColumn(6).getString()},
             {"os_version", st.getColumn(7).getString()},
             {"os_confidence", st.getColumn(8).getDouble()},
+            {"os_support", st.getColumn(15).getString()},
+            {"os_support_end", st.getColumn(16).getString()},
             {"first_seen", format_time_iso(st.getColumn(9).getInt64())},
             {"last_seen", format_time_iso(st.getColumn(10).getInt64())},
             {"frames", st.getColumn(11).getInt64()},

@@ -306,6 +306,19 @@ void read_loop(Reader& r, const YAML::Node& n, LoopConfig& c) {
     r.integer(n, "loop", "quiet_seconds", c.quiet_seconds, 1, 600);
 }
 
+void read_os_fingerprint(Reader& r, const YAML::Node& n, OsFingerprintConfig& c) {
+    if (!r.section(n, "os_fingerprint", {"enabled", "rules_dir", "p0f_database"})) return;
+    if (auto e = n["enabled"]; e.IsDefined() && !e.IsNull()) {
+        bool value = true;
+        if (!e.IsScalar() || !YAML::convert<bool>::decode(e, value))
+            r.problem(e, "os_fingerprint.enabled", "expected true or false");
+        else
+            c.enabled = value;
+    }
+    r.text(n, "os_fingerprint", "rules_dir", c.rules_dir);
+    r.text(n, "os_fingerprint", "p0f_database", c.p0f_database);
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -342,6 +355,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         {"smtp", [](Reader& rd, const YAML::Node& n, Config& c) { read_smtp(rd, n, c.smtp); }},
         {"report", [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
         {"loop", [](Reader& rd, const YAML::Node& n, Config& c) { read_loop(rd, n, c.loop); }},
+        {"os_fingerprint", [](Reader& rd, const YAML::Node& n, Config& c) { read_os_fingerprint(rd, n, c.os_fingerprint); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

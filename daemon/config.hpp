@@ -108,6 +108,13 @@ struct LoopConfig {
     int quiet_seconds = 5;          // an incident ends after this long without its condition
 };
 
+// OS fingerprinting (issue 4): rules/os-fingerprints.yaml and rules/os-eol.yaml.
+struct OsFingerprintConfig {
+    bool enabled = true;
+    std::string rules_dir;  // empty: the installed rules, else the source tree's rules/
+    std::string p0f_database = "/etc/p0f/p0f.fp";  // read too when present; "" to skip
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -121,6 +128,7 @@ struct Config {
     SmtpConfig smtp;
     ReportConfig report;
     LoopConfig loop;
+    OsFingerprintConfig os_fingerprint;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
     auto* assets_cmd = app.add_subcommand(
         "assets", "List the devices seen: MAC, vendor, addresses, names, OS, first/last seen.");
     assets_cmd->add_option("--vendor", assets.vendor, "Only devices whose vendor contains this");
+    assets_cmd->add_option("--why", assets.why,
+                           "Print the evidence behind one device's OS guess and end of support "
+                           "(give its MAC)");
     add_common(assets_cmd, common, true);
 
     AlertsOptions alerts;

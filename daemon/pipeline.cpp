@@ -4,14 +4,56 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
+#include "analyzers/os_fingerprint.hpp"
 #include "analyzers/traffic_stats.hpp"
 #include "daemon/loop_rules.hpp"
 
 namespace clinicwatch {
+
+namespace {
+
+// The rules folder: the configured one, else the installed one, else the source tree's (so a
+// build runs from its folder). Bad rules stop the start with file:line (exit 3); no rules
+// folder at all only disables OS fingerprinting, with a warning.
+std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c) {
+    if (!c.enabled) return std::nullopt;
+    std::vector<std::string> candidates;
+    if (!c.rules_dir.empty()) candidates.push_back(c.rules_dir);
+    else candidates = {std::string(CLINICWATCH_DATA_DIR) + "/rules", CLINICWATCH_SOURCE_RULES_DIR};
+    for (const auto& dir : candidates) {
+        std::string fp = dir + "/os-fingerprints.yaml", eol = dir + "/os-eol.yaml";
+        if (!std::filesystem::exists(fp)) continue;
+        try {
+            OsRules rules = OsRules::load(fp, eol);
+            if (!c.p0f_database.empty() && std::filesystem::exists(c.p0f_database)) {
+                std::ifstream in(c.p0f_database);
+                std::stringstream text;
+                text << in.rdbuf();
+                std::size_t n = rules.add_p0f(text.str(), c.p0f_database);
+                spdlog::debug("os fingerprint: {} TCP signatures from {}", n, c.p0f_database);
+                for (const auto& w : rules.warnings) spdlog::debug("p0f: {}", w);
+            }
+            return rules;
+        } catch (const RulesError& e) {
+            throw ConfigError(e.problems());
+        }
+    }
+    if (!c.rules_dir.empty())
+        throw ConfigError({"os_fingerprint.rules_dir: no os-fingerprints.yaml in " + c.rules_dir});
+    spdlog::warn("OS fingerprinting is off: no rules folder found (looked in {})",
+                 std::string(CLINICWATCH_DATA_DIR) + "/rules");
+    return std::nullopt;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
     : config_(config),
@@ -118,6 +160,12 @@ void Pipeline::install_analyzers() {
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
     dispatcher_.add(
         std::make_unique<LoopDetector>(store_, loop_detector_settings(config_.loop), &hosts_));
+    if (auto rules = load_os_rules(config_.os_fingerprint)) {
+        OsFingerprintSettings os;
+        os.internal_networks = config_.network.internal_networks;
+        os.max_tracked_hosts = static_cast<std::size_t>(config_.limits.max_hosts);
+        dispatcher_.add(std::make_unique<OsFingerprint>(hosts_, store_, std::move(*rules), os));
+    }
 }
 
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {

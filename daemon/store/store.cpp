@@ -108,6 +108,12 @@ const char* const kMigrations[] = {
         detail TEXT NOT NULL DEFAULT ''
     );
     )sql",
+    // 3 -> 4: end of support of the OS guess, and the evidence behind it.
+    R"sql(
+    ALTER TABLE assets ADD COLUMN os_support TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN os_support_end TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN os_explanation TEXT NOT NULL DEFAULT '{}';
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -205,6 +211,9 @@ void Store::write_host(const Host& h) {
             first_seen = min(first_seen, excluded.first_seen),
             last_seen = max(last_seen, excluded.last_seen),
             frames = excluded.frames, bytes = excluded.bytes)sql";
+    static const char* kOsSql =
+        "UPDATE assets SET os_support = ?, os_support_end = ?, os_explanation = ? "
+        "WHERE mac = ? AND vlan = ?";
     SQLite::Statement st(*db_, kSql);
     st.bind(1, h.key.mac.to_string());
     st.bind(2, h.key.vlan);
@@ -222,6 +231,15 @@ void Store::write_host(const Host& h) {
     st.bind(14, static_cast<std::int64_t>(h.frames));
     st.bind(15, static_cast<std::int64_t>(h.bytes));
     st.exec();
+    if (!h.os_explanation.empty()) {
+        SQLite::Statement os(*db_, kOsSql);
+        os.bind(1, h.os_support);
+        os.bind(2, h.os_support_end);
+        os.bind(3, h.os_explanation);
+        os.bind(4, h.key.mac.to_string());
+        os.bind(5, h.key.vlan);
+        os.exec();
+    }
 }
 
 void Store::flush(HostTable& hosts) {

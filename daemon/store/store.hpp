@@ -49,7 +49,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

@@ -1,0 +1,108 @@
+// Legacy OS fingerprinting from passive evidence. Collects evidence per asset from NetBIOS
+// browser announcements, SMB, NTLMSSP, HTTP, SSDP, TLS, SSH and TCP SYN shapes (DHCP comes from
+// the inventory as Host::evidence with source "dhcp"), infers the OS at most once a second per
+// changed asset, and raises:
+//   legacy-os            the asset's OS is past its end of support
+//   os-support-ending    end of support within rules' ending_soon_days (180)
+//   smb1-in-use          SMBv1 negotiated or used (or offered as the only dialect)
+//   legacy-tls           TLS 1.0/1.1 as the highest version offered or negotiated
+//   cleartext-login      a Telnet or FTP login in clear text (the password is never kept)
+//   internet-explorer    an Internet Explorer user agent
+// "Today" is packet time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/findings.hpp"
+#include "analyzers/host_table.hpp"
+#include "analyzers/os_inference.hpp"
+#include "analyzers/os_rules.hpp"
+
+namespace clinicwatch {
+
+struct OsFingerprintSettings {
+    std::vector<IpNetwork> internal_networks;  // empty = defaults; evidence only from these
+    std::size_t max_tracked_hosts = 20000;
+};
+
+class OsFingerprint final : public Analyzer {
+  public:
+    OsFingerprint(HostTable& hosts, FindingSink& sink, OsRules rules,
+                  OsFingerprintSettings settings);
+    const OsRules& rules() const { return rules_; }
+    std::string_view name() const override { return "os-fingerprint"; }
+    void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
+
+    std::uint64_t evaluations() const { return evaluations_; }
+    std::uint64_t state_evictions() const { return state_evictions_; }
+
+  private:
+    struct Seen {
+        std::uint64_t hash = 0;
+        Timestamp refreshed = 0;
+    };
+    // Per-asset bookkeeping, bounded: which evidence we stored recently (so repeated packets
+    // cost a hash, not a string), and what we last concluded.
+    struct State {
+        std::array<Seen, 48> seen{};
+        std::uint8_t next = 0;
+        bool pending = false;
+        Timestamp last_eval = 0;
+        std::uint64_t evidence_signature = 0;
+        std::string alerted;  // "product|state|level" last alerted
+        Timestamp alerted_at = 0;
+        std::uint32_t flags = 0;  // kFlag* alerts raised once per asset
+    };
+    static constexpr std::uint32_t kFlagSmb1 = 1, kFlagTls = 2, kFlagIe = 4;
+
+    struct LoginFlow {
+        IpAddress client, server;
+        std::uint16_t client_port = 0, server_port = 0;
+        MacAddress client_mac, server_mac;
+        std::uint16_t vlan = 0;
+        bool prompted = false;  // the server asked for a password
+        bool reported = false;
+        std::string user;  // FTP USER (an account name, not a secret)
+        Timestamp last = 0;
+    };
+
+    bool internal(const IpAddress& a) const;
+    State& state(const HostKey& key);
+    // Stores evidence on the packet's sender; false when it was seen recently (no change).
+    bool add_evidence(const Packet& p, std::string_view source, std::string_view value);
+    bool add_evidence_to(Host& h, std::uint16_t vlan, std::string_view source,
+                         std::string_view value, Timestamp ts);
+    bool seen_recently(State& st, std::uint64_t hash, Timestamp ts);
+
+    void on_syn(const Packet& p);
+    void on_smb(const Packet& p);
+    void on_http(const Packet& p, bool ssdp);
+    void on_tls(const Packet& p);
+    void on_ssh(const Packet& p);
+    void on_login(const Packet& p);
+    void on_browser(const Packet& p);
+    void on_l2(const Packet& p, std::string_view what);
+
+    void evaluate(Host& h, State& st, Timestamp now);
+    void raise_once(const Packet& p, Host* h, std::uint32_t flag, AlertUpdate a);
+
+    HostTable& hosts_;
+    FindingSink& sink_;
+    OsRules rules_;
+    OsFingerprintSettings settings_;
+    std::unordered_map<HostKey, State, HostKeyHash> states_;
+    std::vector<LoginFlow> logins_;
+    static constexpr std::size_t kMaxLoginFlows = 64;
+    Timestamp last_scan_ = 0;
+    std::uint64_t evaluations_ = 0;
+    std::uint64_t state_evictions_ = 0;
+};
+
+}  // namespace clinicwatch

@@ -1,0 +1,35 @@
+// HTTP/1.x message heads (also SSDP, which is HTTP over UDP 1900): the request or status line
+// and the few headers the analyzers use. Only the first segment of a message is looked at;
+// every field is a view into the payload, so parsing allocates nothing. Made general so the
+// egress analyzer can reuse it for the Host header.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "capture/bytes.hpp"
+
+namespace clinicwatch::http {
+
+struct Message {
+    bool request = false;
+    std::string_view method, target, version;  // request line ("NOTIFY * HTTP/1.1" for SSDP)
+    int status = 0;                            // response
+    std::string_view reason;
+    std::string_view host, user_agent, server;
+    std::string_view authorization, www_authenticate;  // first of each
+    bool nls = false;                                  // an "01-NLS" header (Windows Vista+ UPnP)
+    bool headers_complete = false;  // the empty line ending the head was in this segment
+    std::uint16_t header_count = 0;
+};
+
+constexpr std::size_t kMaxHeaders = 64;
+constexpr std::size_t kMaxLine = 8192;
+
+// Cheap check on the first bytes: a known method or "HTTP/".
+bool looks_like_http(Bytes payload);
+
+std::optional<Message> parse(Bytes payload);
+
+}  // namespace clinicwatch::http

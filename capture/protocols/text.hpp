@@ -1,0 +1,22 @@
+// Small text helpers shared by the protocol parsers: UTF-16LE to UTF-8 and bounded C strings.
+// Every helper stops at its limit, so hostile input cannot make a parser allocate much.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "capture/bytes.hpp"
+
+namespace clinicwatch::text {
+
+// Converts UTF-16LE code units to UTF-8 until a NUL unit, the end of `in`, or `max_chars`.
+// `consumed` (optional) gets the bytes used, including the terminating NUL when one was seen.
+std::string utf16le_to_utf8(Bytes in, std::size_t max_chars, std::size_t* consumed = nullptr);
+
+// Reads a NUL-terminated 8-bit string (kept as is; non-printable bytes become '?').
+std::string cstring(Bytes in, std::size_t max_chars, std::size_t* consumed = nullptr);
+
+// Trims trailing spaces and NULs (NetBIOS names are space padded).
+std::string trim_right(std::string s);
+
+}  // namespace clinicwatch::text
