@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/egress_policy.hpp"
 #include "capture/address.hpp"
 
 namespace YAML {
@@ -53,6 +54,12 @@ struct LoggingConfig {
     std::string level = "info";
 };
 
+// `egress:`: what each role may reach across the internet boundary (see EgressPolicy).
+struct EgressConfig {
+    EgressPolicy policy;
+    std::string rules_dir;  // empty = the installed rules/ (see daemon/rules.hpp)
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -60,6 +67,7 @@ struct Config {
     StoreConfig store;
     LimitsConfig limits;
     LoggingConfig logging;
+    EgressConfig egress;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <thread>
 
+#include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/traffic_stats.hpp"
+#include "daemon/egress_rules.hpp"
 
 namespace clinicwatch {
 
@@ -37,6 +39,14 @@ void Pipeline::install_analyzers() {
     inventory.internal_networks = config_.network.internal_networks;
     inventory.gateway_mac = config_.network.gateway_mac;
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
+    EgressSettings egress;
+    egress.internal_networks = config_.network.internal_networks;
+    egress.policy = config_.egress.policy;
+    egress.rules = load_egress_rules(resolve_rules_dir(config_.egress.rules_dir));
+    check_egress_policy(egress.policy, egress.rules);
+    // Roles come from the register (wired by the register's owner); until then every device
+    // has the unknown role.
+    dispatcher_.add(std::make_unique<Egress>(store_, std::move(egress), Egress::RoleOf{}));
 }
 
 PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop) {

@@ -45,7 +45,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;
@@ -58,6 +58,7 @@ public:
     // FindingSink: queued, written by flush().
     void alert(AlertUpdate update) override;
     void minute(const MinuteStats& stats) override;
+    void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override;
 
     // Keeps the last state of a host that is leaving the HostTable (bounded queue).
     void host_evicted(const Host& host);
@@ -74,7 +75,9 @@ public:
     std::optional<std::string> meta(const std::string& key);
     void set_meta(const std::string& key, const std::string& value);
 
-    std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
+    std::size_t queued() const {
+        return alerts_.size() + minutes_.size() + evicted_.size() + flows_.size();
+    }
     std::uint64_t evicted_lost() const { return evicted_lost_; }
 
     // Applies migrations up to `target` (tests use this to build an older database).
@@ -90,6 +93,7 @@ private:
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
+    std::vector<BoundaryFlowSummary> flows_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
     static constexpr std::size_t kMaxEvictedQueued = 4096;
