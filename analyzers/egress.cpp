@@ -88,7 +88,17 @@ void Egress::on_packet(const Packet& packet) {
         if (packet.tcp) on_lan(packet);
         return;
     }
-    if (src_in == dst_in) return;  // neither end inside: transit we do not own
+    if (!src_in && !dst_in) {
+        // Neither address is listed as internal: global IPv6 on the LAN, or transit. The
+        // router's MAC tells which side is ours.
+        if (!settings_.gateway_mac || !packet.has_dst_mac) return;
+        if (packet.dst_mac == *settings_.gateway_mac)
+            src_in = true;
+        else if (packet.src_mac == *settings_.gateway_mac)
+            dst_in = true;
+        else
+            return;
+    }
     if (is_multicast_or_broadcast(src_in ? ip.dst : ip.src)) return;
     on_boundary(packet, src_in);
 }

@@ -25,6 +25,9 @@ namespace clinicwatch {
 
 struct EgressSettings {
     std::vector<IpNetwork> internal_networks;  // empty = default_internal_networks()
+    // The router's LAN MAC. When known, traffic between two non-internal addresses (a clinic on
+    // IPv6 IPoE whose PCs hold global addresses) is placed by which side the router is on.
+    std::optional<MacAddress> gateway_mac;
     EgressPolicy policy;
     EgressRules rules;
 };

@@ -41,6 +41,7 @@ void Pipeline::install_analyzers() {
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
     EgressSettings egress;
     egress.internal_networks = config_.network.internal_networks;
+    egress.gateway_mac = config_.network.gateway_mac;
     egress.policy = config_.egress.policy;
     egress.rules = load_egress_rules(resolve_rules_dir(config_.egress.rules_dir));
     check_egress_policy(egress.policy, egress.rules);

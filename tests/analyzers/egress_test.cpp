@@ -399,6 +399,31 @@ TEST(Egress, UdpFlowsGoByTheFirstPacket) {
     EXPECT_EQ(denied[0]->evidence["port"], 123);
 }
 
+TEST(Egress, GlobalIpv6IsPlacedByTheRouterMac) {
+    auto v6_ehr = *IpAddress::parse("2409:10:a0e0:1200::10");  // a NGN IPoE prefix
+    auto v6_far = *IpAddress::parse("2001:db8:77::443");
+    {
+        Harness h;  // without the router's MAC both ends look external: ignored
+        h.send(
+            ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6, tcp_segment(50000, 443, TcpView::kSyn)));
+        EXPECT_EQ(h.egress.flows(), 0u);
+    }
+    EgressSettings settings = test_settings();
+    settings.gateway_mac = kRouter;
+    Harness h(std::move(settings));
+    h.send(ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6, tcp_segment(50000, 443, TcpView::kSyn)));
+    h.send(ipv6_frame(kRouter, kEhr, v6_far, v6_ehr, 6,
+                      tcp_segment(443, 50000, TcpView::kSyn | TcpView::kAck)));
+    h.send(ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6,
+                      tcp_segment(50000, 443, TcpView::kAck | TcpView::kPsh,
+                                  client_hello("backup.example-cloud.jp"))));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->subject_mac, kEhr);
+    EXPECT_EQ(denied[0]->evidence["destination_name"], "backup.example-cloud.jp");
+    EXPECT_EQ(denied[0]->evidence["destination_ip"], "2001:db8:77::443");
+}
+
 // ---- Bounds ---------------------------------------------------------------------------------
 
 TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {

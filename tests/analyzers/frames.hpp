@@ -45,6 +45,21 @@ inline Frame ipv4_frame(const MacAddress& src_mac, const MacAddress& dst_mac, co
     return f;
 }
 
+inline Frame ipv6_frame(const MacAddress& src_mac, const MacAddress& dst_mac, const IpAddress& src,
+                        const IpAddress& dst, std::uint8_t next_header, const Frame& l4) {
+    Frame f(dst_mac.bytes.begin(), dst_mac.bytes.end());
+    f.insert(f.end(), src_mac.bytes.begin(), src_mac.bytes.end());
+    put16(f, 0x86dd);
+    put32(f, 0x60000000);  // version 6, no traffic class or flow label
+    put16(f, static_cast<std::uint16_t>(l4.size()));
+    f.push_back(next_header);
+    f.push_back(64);
+    f.insert(f.end(), src.bytes.begin(), src.bytes.end());
+    f.insert(f.end(), dst.bytes.begin(), dst.bytes.end());
+    f.insert(f.end(), l4.begin(), l4.end());
+    return f;
+}
+
 inline Frame tcp_segment(std::uint16_t sport, std::uint16_t dport, std::uint8_t flags,
                          const Frame& payload = {}, std::uint32_t seq = 1000) {
     Frame t;
