@@ -103,6 +103,14 @@ TEST(EgressRulesFiles, ShippedRulesLoadAndCiteSources) {
         EXPECT_NE(rules.service(s), nullptr) << s;
 }
 
+TEST(EgressRulesFiles, ExampleConfigurationNamesKnownServices) {
+    Config c = load_config(CLINICWATCH_SOURCE_DIR "/config/clinicwatch.example.yaml");
+    auto rules = load_egress_rules(CLINICWATCH_SOURCE_DIR "/rules");
+    EXPECT_NO_THROW(check_egress_policy(c.egress.policy, rules));
+    EXPECT_EQ(c.egress.policy.for_role("ehr-server").mode, EgressMode::allow);
+    EXPECT_EQ(c.egress.policy.for_role("pacs-server").mode, EgressMode::none);
+}
+
 TEST(EgressRulesFiles, BadEntriesAreReportedWithTheirLine) {
     TempDir dir;
     write(dir / "remote-access.yaml",
