@@ -157,14 +157,21 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
             f.direction = outbound ? FlowDirection::egress : FlowDirection::inbound;
         } else if (packet.tcp && packet.tcp->is_syn_ack()) {
             f.direction = outbound ? FlowDirection::inbound : FlowDirection::egress;
+        } else if (packet.tcp) {
+            // Mid-stream: the capture began after the handshake. The lower port is the service.
+            f.direction = key.outside_port <= key.inside_port ? FlowDirection::egress
+                                                              : FlowDirection::inbound;
+            f.direction_guessed = true;
         } else {
-            // Mid-stream (the capture started late) or connectionless: the side with the
-            // well-known (lower) port is the service.
-            bool outside_serves = key.outside_port < key.inside_port;
-            f.direction =
-                outbound || outside_serves ? FlowDirection::egress : FlowDirection::inbound;
-            if (packet.tcp || !outbound) f.direction_guessed = true;
-            if (!outbound && outside_serves) f.direction = FlowDirection::egress;
+            // Connectionless: the first packet's sender opened the flow, unless it went from a
+            // well-known port to an ephemeral one (a reply whose request we did not see).
+            bool inside_serves = key.inside_port < 1024 && key.outside_port >= 1024;
+            bool outside_serves = key.outside_port < 1024 && key.inside_port >= 1024;
+            f.direction = (outbound && !inside_serves) || outside_serves ? FlowDirection::egress
+                                                                         : FlowDirection::inbound;
+            // Nothing confirms an inbound datagram was accepted: judge its ports, but never
+            // call it an exposure.
+            f.direction_guessed = f.direction == FlowDirection::inbound;
         }
         if (const std::string* n = names_.lookup(key.outside, packet.ts)) {
             f.name = *n;

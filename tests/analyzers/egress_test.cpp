@@ -324,6 +324,35 @@ TEST(Egress, InboundSynWithoutAnswerIsNotAnExposure) {
     EXPECT_EQ(h.sink.flows[0].verdict, "refused");
 }
 
+TEST(Egress, MidStreamRdpServedFromInsideIsRemoteAccessNotExposure) {
+    Harness h;  // the capture started after the handshake
+    auto far = *IpAddress::parse("198.51.100.77");
+    h.send(ipv4_frame(kEhr, kRouter, kEhrIp, far, 6,
+                      tcp_segment(3389, 52000, TcpView::kAck | TcpView::kPsh, Frame(40, 3))));
+    h.send(ipv4_frame(kRouter, kEhr, far, kEhrIp, 6,
+                      tcp_segment(52000, 3389, TcpView::kAck | TcpView::kPsh, Frame(40, 3))));
+    h.egress.on_tick(h.now + 5 * kMicrosPerSecond);
+    EXPECT_TRUE(h.sink.of("inbound-exposure").empty());
+    ASSERT_EQ(h.sink.of("remote-access").size(), 1u);
+    EXPECT_EQ(h.sink.of("remote-access")[0]->evidence["direction"], "inbound");
+    EXPECT_EQ(h.sink.of("remote-access")[0]->evidence["port"], 3389);
+    EXPECT_EQ(h.sink.of("risky-protocol-wan").size(), 1u);
+    EXPECT_TRUE(h.sink.of("egress-denied").empty());
+}
+
+TEST(Egress, UdpReplyFromAWellKnownPortIsEgress) {
+    Harness h;  // the DNS query to the outside server was not seen, only its answer
+    auto resolver = *IpAddress::parse("8.8.8.8");
+    h.send(ipv4_frame(
+        kRouter, kEhr, resolver, kEhrIp, 17,
+        udp_datagram(53, 53000,
+                     dns_response("a.example", 1, {{"a.example", 1, 60, "203.0.113.1"}}))));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->evidence["direction"], "egress");
+    EXPECT_EQ(denied[0]->evidence["port"], 53);
+}
+
 TEST(Egress, UnansweredSmbToTheInternetIsRisky) {
     Harness h;
     auto far = *IpAddress::parse("147.137.21.94");
