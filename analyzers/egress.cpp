@@ -49,7 +49,9 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       flows_(settings_.policy.max_flows),
       names_(settings_.policy.max_dns_names),
       alert_destinations_(4096),
-      alerted_keys_(16384) {
+      alerted_keys_(16384),
+      summary_destinations_(4096),
+      summary_rows_(16384) {
     if (settings_.internal_networks.empty())
         settings_.internal_networks = default_internal_networks();
     for (const auto& n : settings_.internal_networks) {
@@ -352,7 +354,27 @@ void Egress::raise(const std::string& kind, Severity severity, const FlowKey& ke
                   {"verdict", f.verdict},
                   {"day", day}};
     if (lumped) a.evidence["lumped"] = true;
+    if (auto it = repeats_.find(a.key); it != repeats_.end()) {
+        AlertUpdate& r = it->second;
+        ++r.count;
+        r.last_seen = std::max(r.last_seen, a.last_seen);
+        r.first_seen = std::min(r.first_seen, a.first_seen);
+        r.severity = std::max(r.severity, a.severity);
+        r.summary = std::move(a.summary);
+        r.evidence = std::move(a.evidence);
+        return;
+    }
+    if (repeats_.size() >= 1024) flush_alerts();
+    AlertUpdate pending = a;
+    pending.count = 0;  // the first occurrence goes out now; repeats add up until the tick
+    repeats_.emplace(a.key, std::move(pending));
     sink_.alert(std::move(a));
+}
+
+void Egress::flush_alerts() {
+    for (auto& [_, a] : repeats_)
+        if (a.count > 0) sink_.alert(std::move(a));
+    repeats_.clear();
 }
 
 const std::string& Egress::day_of(Timestamp ts) {
@@ -380,21 +402,41 @@ void Egress::report(const FlowKey& key, BoundaryFlow& f) {
                     (f.direction == FlowDirection::egress ? "e" : "i") + "|" +
                     key.outside.to_string() + "|" + f.name + "|" + std::to_string(key.protocol) +
                     "/" + std::to_string(service_port);
+    bool lumped = false;
+    if (!pending_.count(k) && !summary_rows_.find(k)) {
+        std::string bucket = f.inside_mac.to_string() + "|" + day;
+        std::uint32_t* seen = summary_destinations_.find(bucket);
+        if (!seen)
+            seen = &summary_destinations_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (*seen >= kMaxSummaryDestinations) {
+            lumped = true;
+            ++summaries_capped_;
+            k = bucket + "|" + (f.direction == FlowDirection::egress ? "e" : "i") + "|*|" +
+                std::to_string(key.protocol);
+        } else {
+            ++*seen;
+            summary_rows_.insert(
+                k, f.last_seen, [](Timestamp a, Timestamp b) { return a < b; },
+                [](const std::string&, Timestamp) {});
+        }
+    }
     auto [it, fresh] = pending_.try_emplace(k);
     BoundaryFlowSummary& s = it->second;
     if (fresh) {
         s.mac = f.inside_mac;
         s.day = day;
         s.direction = f.direction == FlowDirection::egress ? "egress" : "inbound";
-        s.address = key.outside;
-        s.name = f.name;
-        s.name_source = f.name_source;
-        s.port = service_port;
+        s.address = lumped ? IpAddress{} : key.outside;
+        s.name = lumped ? "(other destinations)" : f.name;
+        s.name_source = lumped ? "" : f.name_source;
+        s.port = lumped ? 0 : service_port;
         s.protocol = key.protocol;
         s.first_seen = f.first_seen;
     }
-    s.application = f.application;
-    s.verdict = f.verdict;
+    if (!lumped) s.application = f.application;
+    s.verdict = lumped && s.verdict != f.verdict && !s.verdict.empty() ? "mixed" : f.verdict;
     if (!f.reported) ++s.flows;
     s.packets += dp;
     s.bytes_out += f.bytes_out - f.reported_out;
@@ -431,6 +473,7 @@ void Egress::on_tick(Timestamp now) {
             return true;
         });
     }
+    flush_alerts();
     if (now >= next_report_) {
         next_report_ = now + 60 * kMicrosPerSecond;
         flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) { report(k, f); });
@@ -443,6 +486,7 @@ void Egress::on_finish(Timestamp) {
         if (!f.evaluated) evaluate(k, f);
         report(k, f);
     });
+    flush_alerts();
     flush_summaries();
 }
 

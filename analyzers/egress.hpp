@@ -88,6 +88,7 @@ class Egress final : public Analyzer {
     std::uint64_t flow_evictions() const { return flows_.evictions(); }
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
+    std::uint64_t summaries_capped() const { return summaries_capped_; }
 
     // Seconds without a packet before a flow is reported and dropped.
     static constexpr Timestamp kIdleTcp = 300 * kMicrosPerSecond;
@@ -97,6 +98,9 @@ class Egress final : public Analyzer {
     // Distinct destinations alerted per asset, alert kind and day before they are lumped
     // together, so a flood of random destinations stays a handful of alerts.
     static constexpr std::uint32_t kMaxAlertDestinations = 64;
+    // Distinct peers summed per asset and day in the store before the rest are summed in one
+    // "(other destinations)" row, so a flood cannot grow the database without bound.
+    static constexpr std::uint32_t kMaxSummaryDestinations = 1024;
 
   private:
     void on_boundary(const Packet& packet, bool outbound);
@@ -107,6 +111,7 @@ class Egress final : public Analyzer {
                Timestamp ts);
     void report(const FlowKey& key, BoundaryFlow& flow);
     void flush_summaries();
+    void flush_alerts();
     const std::string& day_of(Timestamp ts);
 
     FindingSink& sink_;
@@ -123,6 +128,12 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
     std::uint64_t alerts_capped_ = 0;
+    // Repeats of an alert within the same second are summed into one update (a flood of
+    // flows to one lumped key must not become a flood of store writes).
+    std::unordered_map<std::string, AlertUpdate> repeats_;
+    BoundedTable<std::string, std::uint32_t> summary_destinations_;  // mac|day -> count
+    BoundedTable<std::string, Timestamp> summary_rows_;              // row keys admitted
+    std::uint64_t summaries_capped_ = 0;
     Timestamp next_report_ = 0, next_sweep_ = 0;
     Timestamp day_start_ = 0, day_end_ = 0;
     std::string day_;

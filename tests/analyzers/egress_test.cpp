@@ -248,21 +248,25 @@ TEST(Egress, ServerHttpsEgressWithSniIsDenied) {
     EXPECT_EQ(denied[0]->evidence["port"], 443);
     EXPECT_NE(denied[0]->key.find("sync.medibox-cloud.net"), std::string::npos);
     EXPECT_TRUE(h.sink.of("remote-access").empty());
-    // A second connection to the same place the same day is the same alert (store merges).
+    // Two more connections to the same place the same day are the same alert; repeats within
+    // a second are summed into one update (the store adds counts up).
     h.connect(kEhr, kEhrIp, dst, 443, client_hello("sync.medibox-cloud.net"), 49800);
+    h.connect(kEhr, kEhrIp, dst, 443, client_hello("sync.medibox-cloud.net"), 49801);
+    EXPECT_EQ(h.sink.of("egress-denied").size(), 1u);
+    h.finish();
     denied = h.sink.of("egress-denied");
     ASSERT_EQ(denied.size(), 2u);
     EXPECT_EQ(denied[0]->key, denied[1]->key);
+    EXPECT_EQ(denied[0]->count + denied[1]->count, 3u);
 
-    h.finish();
     ASSERT_EQ(h.sink.flows.size(), 1u);
     const auto& row = h.sink.flows[0];
     EXPECT_EQ(row.mac, kEhr);
     EXPECT_EQ(row.name, "sync.medibox-cloud.net");
     EXPECT_EQ(row.direction, "egress");
     EXPECT_EQ(row.verdict, "denied");
-    EXPECT_EQ(row.flows, 2u);
-    EXPECT_EQ(row.packets, 8u);
+    EXPECT_EQ(row.flows, 3u);
+    EXPECT_EQ(row.packets, 12u);
     EXPECT_EQ(row.port, 443);
 }
 
@@ -492,6 +496,27 @@ TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {
         << "rows " << h.sink.flows.size() << " evictions " << h.egress.flow_evictions();
 }
 
+TEST(Egress, StoredDestinationsPerAssetAndDayAreCapped) {
+    Harness h;
+    const std::uint32_t kPeers = 2000;
+    for (std::uint32_t i = 0; i < kPeers; ++i)
+        h.send(ipv4_frame(kPhone, kRouter, kPhoneIp, IpAddress::v4(0x2d4cd200u + i), 17,
+                          udp_datagram(50000, 9999, Frame(8, 1))));
+    h.finish();
+    EXPECT_EQ(h.sink.flows.size(), Egress::kMaxSummaryDestinations + 1u);
+    EXPECT_EQ(h.egress.summaries_capped(), kPeers - Egress::kMaxSummaryDestinations);
+    std::uint64_t flows = 0, lumped = 0;
+    for (const auto& row : h.sink.flows) {
+        flows += row.flows;
+        if (row.name == "(other destinations)") {
+            lumped = row.flows;
+            EXPECT_TRUE(row.address.empty());
+        }
+    }
+    EXPECT_EQ(flows, kPeers);
+    EXPECT_EQ(lumped, kPeers - Egress::kMaxSummaryDestinations);
+}
+
 TEST(Egress, AlertsPerAssetAndDayAreCapped) {
     Harness h;
     for (std::uint32_t i = 0; i < 500; ++i) {
@@ -502,4 +527,9 @@ TEST(Egress, AlertsPerAssetAndDayAreCapped) {
     for (const auto* a : h.sink.of("egress-denied")) keys.insert(a->key);
     EXPECT_EQ(keys.size(), Egress::kMaxAlertDestinations + 1);  // 64 named + one "many"
     EXPECT_EQ(h.egress.alerts_capped(), 500u - Egress::kMaxAlertDestinations);
+    h.finish();
+    std::uint64_t lumped = 0;
+    for (const auto* a : h.sink.of("egress-denied"))
+        if (a->key.find("|*|") != std::string::npos) lumped += a->count;
+    EXPECT_EQ(lumped, 500u - Egress::kMaxAlertDestinations);
 }
