@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,11 +46,29 @@ struct MinuteStats {
     std::uint64_t active_hosts = 0;
 };
 
+// Traffic crossing the LAN/WAN boundary, summed per internal asset, peer, port, protocol,
+// direction and day. The store adds the counts to what it holds for the same key.
+struct BoundaryFlowSummary {
+    MacAddress mac;
+    std::string day;        // YYYY-MM-DD, local time of the sensor
+    std::string direction;  // "egress" (opened from inside) or "inbound" (opened from outside)
+    IpAddress address;      // the outside peer
+    std::string name;       // the peer's name (DNS answer, TLS SNI, HTTP Host); may be empty
+    std::string name_source;  // "dns", "tls-sni", "http-host" or ""
+    std::uint16_t port = 0;   // the service port (the peer's for egress, ours for inbound)
+    std::uint8_t protocol = 0;  // IP protocol number
+    std::string application;    // remote-access tool or risky protocol, if recognised
+    std::string verdict;        // allowed, denied, observed, inbound
+    std::uint64_t flows = 0, packets = 0, bytes_out = 0, bytes_in = 0;
+    Timestamp first_seen = 0, last_seen = 0;
+};
+
 class FindingSink {
   public:
     virtual ~FindingSink() = default;
     virtual void alert(AlertUpdate update) = 0;
     virtual void minute(const MinuteStats& stats) = 0;
+    virtual void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) { (void)rows; }
 };
 
 }  // namespace clinicwatch

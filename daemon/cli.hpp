@@ -65,4 +65,10 @@ int command_stats(const CommonOptions& common, const StatsOptions& options);
 
 int command_check_config(const std::string& path);
 
+struct EgressOptions {
+    std::string asset;  // MAC
+    std::string since;
+};
+int command_egress(const CommonOptions& common, const EgressOptions& options);
+
 }  // namespace clinicwatch

@@ -319,6 +319,94 @@ void read_os_fingerprint(Reader& r, const YAML::Node& n, OsFingerprintConfig& c)
     r.text(n, "os_fingerprint", "p0f_database", c.p0f_database);
 }
 
+// A role's policy: `none`, `observe`, or a mapping of allow lists (policy: allow implied).
+std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const std::string& key) {
+    RolePolicy p;
+    if (n.IsScalar()) {
+        if (n.Scalar() == "none") p.mode = EgressMode::none;
+        else if (n.Scalar() == "observe") p.mode = EgressMode::observe;
+        else {
+            r.problem(n, key,
+                      "expected none, observe, or a mapping of allow lists (services, domains, "
+                      "networks, ports); got '" + n.Scalar() + "'");
+            return std::nullopt;
+        }
+        return p;
+    }
+    if (!r.section(n, key, {"policy", "services", "domains", "networks", "ports"}))
+        return std::nullopt;
+    p.mode = EgressMode::allow;
+    if (auto m = n["policy"]; m.IsDefined() && !(m.IsScalar() && m.Scalar() == "allow"))
+        r.problem(m, key + ".policy", "with allow lists the policy can only be 'allow'");
+    auto list = [&](const char* name, auto&& add) {
+        auto node = n[name];
+        if (!node.IsDefined() || node.IsNull()) return;
+        if (!node.IsSequence()) {
+            r.problem(node, key + "." + name, "expected a list");
+            return;
+        }
+        for (const auto& item : node) {
+            if (!item.IsScalar() || !add(item.Scalar()))
+                r.problem(item, key + "." + name,
+                          "not understood: '" + Reader::scalar_text(item) + "'");
+        }
+    };
+    list("services", [&](const std::string& v) { p.services.push_back(v); return !v.empty(); });
+    list("domains", [&](const std::string& v) {
+        std::string d;
+        for (char c : v) d.push_back(c >= 'A' && c <= 'Z' ? char(c + 32) : c);
+        p.domains.push_back(d);
+        return !d.empty() && d.find(' ') == std::string::npos;
+    });
+    list("networks", [&](const std::string& v) {
+        auto net = IpNetwork::parse(v);
+        if (!net) net = IpNetwork::parse(v + (v.find(':') == std::string::npos ? "/32" : "/128"));
+        if (net) p.networks.push_back(*net);
+        return net.has_value();
+    });
+    list("ports", [&](const std::string& v) {
+        auto m = PortMatch::parse(v);
+        if (m) p.ports.push_back(*m);
+        return m.has_value();
+    });
+    return p;
+}
+
+void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
+    if (!r.section(n, "egress",
+                   {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names",
+                    "rules_dir"}))
+        return;
+    if (auto u = n["unknown_role"]; u.IsDefined() && !u.IsNull())
+        if (auto p = read_role_policy(r, u, "egress.unknown_role")) c.policy.unknown_role = *p;
+    if (auto roles = n["roles"]; roles.IsDefined() && !roles.IsNull()) {
+        if (!roles.IsMap()) {
+            r.problem(roles, "egress.roles", "expected a mapping of role: policy");
+        } else {
+            for (const auto& kv : roles) {
+                std::string role = kv.first.as<std::string>("");
+                if (auto p = read_role_policy(r, kv.second, "egress.roles." + role))
+                    c.policy.roles[role] = *p;
+            }
+        }
+    }
+    if (auto closed = n["closed_roles"]; closed.IsDefined() && !closed.IsNull()) {
+        if (!closed.IsSequence()) {
+            r.problem(closed, "egress.closed_roles", "expected a list of role patterns");
+        } else {
+            c.policy.closed_roles.clear();
+            for (const auto& item : closed) c.policy.closed_roles.push_back(item.as<std::string>(""));
+        }
+    }
+    int max_flows = static_cast<int>(c.policy.max_flows);
+    int max_names = static_cast<int>(c.policy.max_dns_names);
+    r.integer(n, "egress", "max_flows", max_flows, 256, 4'000'000);
+    r.integer(n, "egress", "max_dns_names", max_names, 256, 4'000'000);
+    c.policy.max_flows = static_cast<std::size_t>(max_flows);
+    c.policy.max_dns_names = static_cast<std::size_t>(max_names);
+    r.text(n, "egress", "rules_dir", c.rules_dir);
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -356,6 +444,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         {"report", [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
         {"loop", [](Reader& rd, const YAML::Node& n, Config& c) { read_loop(rd, n, c.loop); }},
         {"os_fingerprint", [](Reader& rd, const YAML::Node& n, Config& c) { read_os_fingerprint(rd, n, c.os_fingerprint); }},
+        {"limits", [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
+        {"logging", [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
+        {"egress", [](Reader& rd, const YAML::Node& n, Config& c) { read_egress(rd, n, c.egress); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

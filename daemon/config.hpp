@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/egress_policy.hpp"
 #include "capture/address.hpp"
 
 namespace YAML {
@@ -115,6 +116,12 @@ struct OsFingerprintConfig {
     std::string p0f_database = "/etc/p0f/p0f.fp";  // read too when present; "" to skip
 };
 
+// `egress:`: what each role may reach across the internet boundary (see EgressPolicy).
+struct EgressConfig {
+    EgressPolicy policy;
+    std::string rules_dir;  // empty = the installed rules/ (see daemon/rules.hpp)
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -129,6 +136,7 @@ struct Config {
     ReportConfig report;
     LoopConfig loop;
     OsFingerprintConfig os_fingerprint;
+    EgressConfig egress;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

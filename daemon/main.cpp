@@ -161,6 +161,17 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("--until", stats.until, "Up to this time (same forms as --since)");
     add_common(stats_cmd, common, true);
 
+    EgressOptions egress;
+    auto* egress_cmd = app.add_subcommand(
+        "egress",
+        "Traffic across the internet boundary per asset: names, addresses, ports, bytes, "
+        "first/last seen and the egress policy verdict.");
+    egress_cmd->add_option("--asset", egress.asset, "Only this device (MAC address)");
+    egress_cmd->add_option("--since", egress.since,
+                           "From this time: 2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d "
+                           "back from now");
+    add_common(egress_cmd, common, true);
+
     std::string check_path;
     auto* check_cmd = app.add_subcommand(
         "check-config",
@@ -212,6 +223,7 @@ int main(int argc, char** argv) {
         if (*check_cmd) return command_check_config(check_path);
         if (*report_cmd) return command_report(common, report);
         if (*digest_cmd) return command_digest(common, digest);
+        if (*egress_cmd) return command_egress(common, egress);
     } catch (const ConfigError& e) {
         for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());
         return kExitConfig;

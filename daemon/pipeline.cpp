@@ -10,11 +10,13 @@
 #include <sstream>
 #include <thread>
 
+#include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "analyzers/traffic_stats.hpp"
 #include "daemon/loop_rules.hpp"
+#include "daemon/egress_rules.hpp"
 
 namespace clinicwatch {
 
@@ -166,6 +168,15 @@ void Pipeline::install_analyzers() {
         os.max_tracked_hosts = static_cast<std::size_t>(config_.limits.max_hosts);
         dispatcher_.add(std::make_unique<OsFingerprint>(hosts_, store_, std::move(*rules), os));
     }
+    EgressSettings egress;
+    egress.internal_networks = config_.network.internal_networks;
+    egress.gateway_mac = config_.network.gateway_mac;
+    egress.policy = config_.egress.policy;
+    egress.rules = load_egress_rules(resolve_rules_dir(config_.egress.rules_dir));
+    check_egress_policy(egress.policy, egress.rules);
+    // Roles come from the register (wired by the register's owner); until then every device
+    // has the unknown role.
+    dispatcher_.add(std::make_unique<Egress>(store_, std::move(egress), Egress::RoleOf{}));
 }
 
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {

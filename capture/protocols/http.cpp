@@ -109,4 +109,24 @@ std::optional<Message> parse(Bytes payload) {
     return m;
 }
 
+std::string host_name(std::string_view value) {
+    if (!value.empty() && value.front() == '[') {
+        auto close = value.find(']');
+        value = close == std::string_view::npos ? value.substr(1) : value.substr(1, close - 1);
+    } else if (auto c = value.rfind(':'); c != std::string_view::npos) {
+        value = value.substr(0, c);
+    }
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+    return out;
+}
+
+std::optional<HttpRequest> parse_http_request(Bytes payload) {
+    auto m = parse(payload);
+    if (!m || !m->request) return std::nullopt;
+    return HttpRequest{std::string(m->method), std::string(m->target), host_name(m->host),
+                       std::string(m->user_agent)};
+}
+
 }  // namespace clinicwatch::http

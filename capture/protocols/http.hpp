@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "capture/bytes.hpp"
@@ -31,5 +32,19 @@ constexpr std::size_t kMaxLine = 8192;
 bool looks_like_http(Bytes payload);
 
 std::optional<Message> parse(Bytes payload);
+
+// A request as the egress analyzer wants it: owned strings, the host normalised.
+struct HttpRequest {
+    std::string method;      // GET, POST ...
+    std::string target;      // as sent (path, absolute URI, or authority for CONNECT)
+    std::string host;        // Host header, lower-case, without the port; empty if absent
+    std::string user_agent;  // as sent
+};
+
+// parse() for requests only (responses and SSDP answers give nothing).
+std::optional<HttpRequest> parse_http_request(Bytes payload);
+
+// "ORCA.Example.JP:8000" -> "orca.example.jp"; "[2001:db8::1]:8080" -> "2001:db8::1".
+std::string host_name(std::string_view host_header);
 
 }  // namespace clinicwatch::http

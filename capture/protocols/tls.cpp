@@ -90,7 +90,14 @@ std::optional<ClientHello> parse_client_hello(Bytes record) {
                 auto name_len = d.be16();
                 if (!name_type || *name_type != 0 || !name_len) break;
                 auto name = d.take(std::min<std::size_t>(*name_len, 255));
-                if (name) h.sni.assign(as_chars(*name));
+                // A host name is printable ASCII; anything else (control bytes, a crafted
+                // name) is not stored. DNS names are case-insensitive: keep them lower-case.
+                bool printable = name.has_value();
+                if (name)
+                    for (auto c : *name) printable &= c > 0x20 && c < 0x7f;
+                if (printable)
+                    for (auto c : *name)
+                        h.sni.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
                 break;
             }
             case 10: {

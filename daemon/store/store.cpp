@@ -114,6 +114,29 @@ const char* const kMigrations[] = {
     ALTER TABLE assets ADD COLUMN os_support_end TEXT NOT NULL DEFAULT '';
     ALTER TABLE assets ADD COLUMN os_explanation TEXT NOT NULL DEFAULT '{}';
     )sql",
+    // 4 -> 5: traffic crossing the LAN/WAN boundary, per asset, peer, port, protocol and day.
+    R"sql(
+    CREATE TABLE boundary_flows (
+        mac TEXT NOT NULL,
+        day TEXT NOT NULL,                 -- YYYY-MM-DD, sensor local time
+        direction TEXT NOT NULL CHECK (direction IN ('egress','inbound')),
+        address TEXT NOT NULL,             -- the outside peer
+        name TEXT NOT NULL DEFAULT '',     -- from DNS answers, TLS SNI or HTTP Host
+        name_source TEXT NOT NULL DEFAULT '',
+        port INTEGER NOT NULL,             -- service port (peer's for egress, ours for inbound)
+        protocol INTEGER NOT NULL,         -- IP protocol number
+        application TEXT NOT NULL DEFAULT '',
+        verdict TEXT NOT NULL DEFAULT '',  -- allowed, denied, observed, inbound, refused
+        flows INTEGER NOT NULL DEFAULT 0,
+        packets INTEGER NOT NULL DEFAULT 0,
+        bytes_out INTEGER NOT NULL DEFAULT 0,
+        bytes_in INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (mac, address, name, port, protocol, day, direction)
+    );
+    CREATE INDEX boundary_flows_last_seen ON boundary_flows(last_seen);
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -180,6 +203,10 @@ void Store::alert(AlertUpdate update) {
 
 void Store::minute(const MinuteStats& stats) {
     minutes_.push_back(stats);
+}
+
+void Store::boundary_flows(const std::vector<BoundaryFlowSummary>& rows) {
+    flows_.insert(flows_.end(), rows.begin(), rows.end());
 }
 
 void Store::host_evicted(const Host& host) {
@@ -321,6 +348,41 @@ void Store::flush(HostTable& hosts) {
             minute_st.exec();
             minute_st.reset();
         }
+        SQLite::Statement flow_st(*db_, R"sql(
+            INSERT INTO boundary_flows (mac, day, direction, address, name, name_source, port,
+                                        protocol, application, verdict, flows, packets,
+                                        bytes_out, bytes_in, first_seen, last_seen)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT (mac, address, name, port, protocol, day, direction) DO UPDATE SET
+                name_source = excluded.name_source,
+                application = CASE WHEN excluded.application = '' THEN application
+                                   ELSE excluded.application END,
+                verdict = excluded.verdict,
+                flows = flows + excluded.flows, packets = packets + excluded.packets,
+                bytes_out = bytes_out + excluded.bytes_out,
+                bytes_in = bytes_in + excluded.bytes_in,
+                first_seen = min(first_seen, excluded.first_seen),
+                last_seen = max(last_seen, excluded.last_seen))sql");
+        for (const auto& f : flows_) {
+            flow_st.bind(1, f.mac.to_string());
+            flow_st.bind(2, f.day);
+            flow_st.bind(3, f.direction);
+            flow_st.bind(4, f.address.to_string());
+            flow_st.bind(5, f.name);
+            flow_st.bind(6, f.name_source);
+            flow_st.bind(7, f.port);
+            flow_st.bind(8, f.protocol);
+            flow_st.bind(9, f.application);
+            flow_st.bind(10, f.verdict);
+            flow_st.bind(11, static_cast<std::int64_t>(f.flows));
+            flow_st.bind(12, static_cast<std::int64_t>(f.packets));
+            flow_st.bind(13, static_cast<std::int64_t>(f.bytes_out));
+            flow_st.bind(14, static_cast<std::int64_t>(f.bytes_in));
+            flow_st.bind(15, static_cast<std::int64_t>(f.first_seen));
+            flow_st.bind(16, static_cast<std::int64_t>(f.last_seen));
+            flow_st.exec();
+            flow_st.reset();
+        }
         for (const auto& h : evicted_) write_host(h);
         hosts.for_each([&](Host& h) {
             if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
@@ -346,6 +408,7 @@ void Store::flush(HostTable& hosts) {
     queued_alert_index_.clear();
     minutes_.clear();
     evicted_.clear();
+    flows_.clear();
     hosts.for_each([](Host& h) {
         h.dirty = false;
         h.stored_last_seen = h.last_seen;

@@ -49,7 +49,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;
@@ -62,6 +62,7 @@ public:
     // FindingSink: queued, written by flush().
     void alert(AlertUpdate update) override;
     void minute(const MinuteStats& stats) override;
+    void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override;
 
     // Keeps the last state of a host that is leaving the HostTable (bounded queue).
     void host_evicted(const Host& host);
@@ -82,7 +83,9 @@ public:
     // deleted. Minutes still queued are not touched.
     std::size_t delete_minutes_before(Timestamp cutoff);
 
-    std::size_t queued() const { return alerts_.size() + minutes_.size() + evicted_.size(); }
+    std::size_t queued() const {
+        return alerts_.size() + minutes_.size() + evicted_.size() + flows_.size();
+    }
     std::uint64_t evicted_lost() const { return evicted_lost_; }
     // Findings dropped because the queue was full while the database could not be written.
     std::uint64_t findings_lost() const { return findings_lost_; }
@@ -101,6 +104,7 @@ public:
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
     std::vector<std::pair<const AlertUpdate*, const char*>> pending_alert_events_;
+    std::vector<BoundaryFlowSummary> flows_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
     static constexpr std::size_t kMaxEvictedQueued = 4096;

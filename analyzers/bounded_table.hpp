@@ -1,0 +1,104 @@
+// A hash table with a hard capacity. When full, inserting evicts the oldest of a few randomly
+// sampled entries (Redis-style approximate LRU): constant work per insert whatever the size,
+// and a flood of new keys cannot grow memory. Evictions are counted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace clinicwatch {
+
+template <typename Key, typename Value, typename Hash = std::hash<Key>>
+class BoundedTable {
+  public:
+    struct Entry {
+        Key key;
+        Value value;
+    };
+
+    explicit BoundedTable(std::size_t capacity, std::uint64_t seed = 0x65677265737321)
+        : capacity_(capacity < 1 ? 1 : capacity), rng_(seed) {
+        entries_.reserve(capacity_);
+        index_.reserve(capacity_);
+    }
+
+    Value* find(const Key& key) {
+        auto it = index_.find(key);
+        return it == index_.end() ? nullptr : &entries_[it->second].value;
+    }
+
+    // Inserts (or replaces) `key`. When the table is full, the entry for which `older(a, b)`
+    // says it is the oldest among kSamples random ones is first passed to `on_evict` and removed.
+    template <typename Older, typename OnEvict>
+    Value& insert(const Key& key, Value value, Older older, OnEvict on_evict) {
+        if (auto it = index_.find(key); it != index_.end()) {
+            entries_[it->second].value = std::move(value);
+            return entries_[it->second].value;
+        }
+        if (entries_.size() >= capacity_) {
+            std::uniform_int_distribution<std::size_t> pick(0, entries_.size() - 1);
+            std::size_t victim = pick(rng_);
+            for (int i = 1; i < kSamples; ++i) {
+                std::size_t s = pick(rng_);
+                if (older(entries_[s].value, entries_[victim].value)) victim = s;
+            }
+            on_evict(entries_[victim].key, entries_[victim].value);
+            remove_slot(victim);
+            ++evictions_;
+        }
+        index_.emplace(key, entries_.size());
+        entries_.push_back(Entry{key, std::move(value)});
+        return entries_.back().value;
+    }
+
+    bool erase(const Key& key) {
+        auto it = index_.find(key);
+        if (it == index_.end()) return false;
+        remove_slot(it->second);
+        return true;
+    }
+
+    // Removes every entry for which `pred(key, value)` is true.
+    template <typename Pred>
+    void erase_if(Pred pred) {
+        for (std::size_t i = 0; i < entries_.size();) {
+            if (pred(entries_[i].key, entries_[i].value))
+                remove_slot(i);
+            else
+                ++i;
+        }
+    }
+
+    template <typename F>
+    void for_each(F&& f) {
+        for (auto& e : entries_) f(e.key, e.value);
+    }
+
+    std::size_t size() const { return entries_.size(); }
+    std::size_t capacity() const { return capacity_; }
+    std::uint64_t evictions() const { return evictions_; }
+
+  private:
+    static constexpr int kSamples = 8;
+
+    void remove_slot(std::size_t slot) {
+        index_.erase(entries_[slot].key);
+        if (slot + 1 != entries_.size()) {
+            entries_[slot] = std::move(entries_.back());
+            index_[entries_[slot].key] = slot;
+        }
+        entries_.pop_back();
+    }
+
+    std::size_t capacity_;
+    std::vector<Entry> entries_;
+    std::unordered_map<Key, std::size_t, Hash> index_;
+    std::mt19937_64 rng_;
+    std::uint64_t evictions_ = 0;
+};
+
+}  // namespace clinicwatch

@@ -1,0 +1,493 @@
+#include "analyzers/egress.hpp"
+
+#include <ctime>
+
+#include "analyzers/inventory.hpp"
+#include "capture/protocols/dns.hpp"
+#include "capture/protocols/http.hpp"
+#include "capture/protocols/tls.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+bool is_multicast_or_broadcast(const IpAddress& a) {
+    if (a.is_v4()) return a.bytes[0] >= 224 || a.v4_host_order() == 0;  // multicast, 240/4, 0/8
+    if (a.is_v6()) return a.bytes[0] == 0xff || a.is_unspecified();
+    return true;
+}
+
+std::string protocol_name(std::uint8_t p) {
+    switch (p) {
+        case kProtoTcp:
+            return "tcp";
+        case kProtoUdp:
+            return "udp";
+        case 1:
+            return "icmp";
+        case 50:
+            return "esp";
+        case 47:
+            return "gre";
+        case 58:
+            return "icmpv6";
+        default:
+            return "ip-" + std::to_string(p);
+    }
+}
+
+bool older_flow(const BoundaryFlow& a, const BoundaryFlow& b) {
+    return a.last_seen < b.last_seen;
+}
+
+}  // namespace
+
+Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
+    : sink_(sink),
+      settings_(std::move(settings)),
+      role_of_(std::move(role_of)),
+      flows_(settings_.policy.max_flows),
+      names_(settings_.policy.max_dns_names),
+      alert_destinations_(4096),
+      alerted_keys_(16384),
+      summary_destinations_(4096),
+      summary_rows_(16384) {
+    if (settings_.internal_networks.empty())
+        settings_.internal_networks = default_internal_networks();
+    for (const auto& n : settings_.internal_networks) {
+        if (n.base.is_v4()) {
+            std::uint32_t mask = n.prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - n.prefix);
+            v4_internal_.push_back({n.base.v4_host_order() & mask, mask});
+        } else {
+            v6_internal_.push_back(n);
+        }
+    }
+    settings_.rules.index();
+}
+
+bool Egress::is_internal(const IpAddress& a) const {
+    if (a.is_v4()) {
+        std::uint32_t v = a.v4_host_order();
+        for (const auto& n : v4_internal_)
+            if ((v & n.mask) == n.base) return true;
+        return false;
+    }
+    for (const auto& n : v6_internal_)
+        if (n.contains(a)) return true;
+    return false;
+}
+
+void Egress::on_packet(const Packet& packet) {
+    if (!packet.ip || packet.ip->is_later_fragment) return;
+    const IpView& ip = *packet.ip;
+    // Answers from DNS servers name the addresses clients are about to connect to.
+    if (packet.udp && packet.udp->src_port == 53 && !packet.payload.empty()) {
+        if (auto m = dns::parse(packet.payload)) names_.learn(*m, packet.ts);
+    }
+    bool src_in = is_internal(ip.src);
+    bool dst_in = is_internal(ip.dst);
+    if (src_in && dst_in) {
+        if (packet.tcp) on_lan(packet);
+        return;
+    }
+    if (!src_in && !dst_in) {
+        // Neither address is listed as internal: global IPv6 on the LAN, or transit. The
+        // router's MAC tells which side is ours.
+        if (!settings_.gateway_mac || !packet.has_dst_mac) return;
+        if (packet.dst_mac == *settings_.gateway_mac)
+            src_in = true;
+        else if (packet.src_mac == *settings_.gateway_mac)
+            dst_in = true;
+        else
+            return;
+    }
+    if (is_multicast_or_broadcast(src_in ? ip.dst : ip.src)) return;
+    on_boundary(packet, src_in);
+}
+
+void Egress::on_lan(const Packet& packet) {
+    const TcpView& tcp = *packet.tcp;
+    // A SYN-ACK from a remote-access port: a device on the LAN accepted a remote session.
+    if (!tcp.is_syn_ack() || !settings_.rules.maybe_remote_port(kProtoTcp, tcp.src_port)) return;
+    const auto* tool = settings_.rules.tool_for_port(kProtoTcp, tcp.src_port);
+    if (!tool) return;
+    const std::string& day = day_of(packet.ts);
+    std::string server = packet.ip->src.to_string();
+    std::string client = packet.ip->dst.to_string();
+    AlertUpdate a;
+    a.kind = "remote-access";
+    a.key = "remote-access|lan|" + packet.src_mac.to_string() + "|" + client + "|" +
+            std::to_string(tcp.src_port) + "|" + day;
+    a.severity = Severity::low;  // inside the LAN: expected for support work, worth knowing
+    a.subject_mac = packet.src_mac;
+    a.subject = tool->name + " " + server + ":" + std::to_string(tcp.src_port) + " from " + client;
+    a.summary = tool->name + " session inside the LAN: " + client + " connected to " + server +
+                " on tcp/" + std::to_string(tcp.src_port);
+    a.first_seen = a.last_seen = packet.ts;
+    a.evidence = {{"scope", "lan"},       {"tool", tool->name},
+                  {"server_ip", server},  {"server_mac", packet.src_mac.to_string()},
+                  {"client_ip", client},  {"client_mac", packet.dst_mac.to_string()},
+                  {"port", tcp.src_port}, {"protocol", "tcp"},
+                  {"day", day},           {"source", tool->source}};
+    sink_.alert(std::move(a));
+}
+
+void Egress::on_boundary(const Packet& packet, bool outbound) {
+    const IpView& ip = *packet.ip;
+    FlowKey key;
+    key.inside = outbound ? ip.src : ip.dst;
+    key.outside = outbound ? ip.dst : ip.src;
+    key.protocol = ip.protocol;
+    std::uint16_t sport = 0, dport = 0;
+    if (packet.tcp) {
+        sport = packet.tcp->src_port;
+        dport = packet.tcp->dst_port;
+    } else if (packet.udp) {
+        sport = packet.udp->src_port;
+        dport = packet.udp->dst_port;
+    }
+    key.inside_port = outbound ? sport : dport;
+    key.outside_port = outbound ? dport : sport;
+
+    BoundaryFlow* flow = flows_.find(key);
+    if (!flow) {
+        BoundaryFlow f;
+        f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
+        f.first_seen = packet.ts;
+        f.verdict = "pending";
+        if (packet.tcp && packet.tcp->is_syn_only()) {
+            f.direction = outbound ? FlowDirection::egress : FlowDirection::inbound;
+        } else if (packet.tcp && packet.tcp->is_syn_ack()) {
+            f.direction = outbound ? FlowDirection::inbound : FlowDirection::egress;
+        } else if (packet.tcp) {
+            // Mid-stream: the capture began after the handshake. The lower port is the service.
+            f.direction = key.outside_port <= key.inside_port ? FlowDirection::egress
+                                                              : FlowDirection::inbound;
+            f.direction_guessed = true;
+        } else {
+            // Connectionless: the first packet's sender opened the flow, unless it went from a
+            // well-known port to an ephemeral one (a reply whose request we did not see).
+            bool inside_serves = key.inside_port < 1024 && key.outside_port >= 1024;
+            bool outside_serves = key.outside_port < 1024 && key.inside_port >= 1024;
+            f.direction = (outbound && !inside_serves) || outside_serves ? FlowDirection::egress
+                                                                         : FlowDirection::inbound;
+            // Nothing confirms an inbound datagram was accepted: judge its ports, but never
+            // call it an exposure.
+            f.direction_guessed = f.direction == FlowDirection::inbound;
+        }
+        if (const std::string* n = names_.lookup(key.outside, packet.ts)) {
+            f.name = *n;
+            f.name_source = "dns";
+        }
+        flow = &flows_.insert(key, std::move(f), older_flow,
+                              [this](const FlowKey& k, BoundaryFlow& v) {
+                                  if (!v.evaluated) evaluate(k, v);
+                                  report(k, v);
+                              });
+    }
+    BoundaryFlow& f = *flow;
+    ++f.packets;
+    (outbound ? f.bytes_out : f.bytes_in) += packet.wire_length;
+    f.last_seen = packet.ts;
+    if (f.inside_mac.is_zero()) f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
+
+    if (packet.tcp) {
+        const TcpView& tcp = *packet.tcp;
+        if (tcp.flags & (TcpView::kFin | TcpView::kRst)) f.closed = true;
+        if (tcp.is_syn_ack() && outbound && f.direction == FlowDirection::inbound && !f.accepted) {
+            f.accepted = true;
+            f.direction_guessed = false;
+            evaluate(key, f);  // an exposure is known now, whatever the name
+            return;
+        }
+    }
+    bool from_opener = (f.direction == FlowDirection::egress) == outbound;
+    if (!f.evaluated && from_opener && !packet.payload.empty() && f.client_payloads < 3) {
+        ++f.client_payloads;
+        if (packet.tcp) {
+            if (auto hello = tls::parse_client_hello(packet.payload);
+                hello && !hello->sni.empty()) {
+                f.name = hello->sni;
+                f.name_source = "tls-sni";
+            } else if (auto req = http::parse_http_request(packet.payload);
+                       req && !req->host.empty()) {
+                f.name = req->host;
+                f.name_source = "http-host";
+            }
+        }
+        evaluate(key, f);
+        return;
+    }
+    // Connectionless flows have no handshake to wait for.
+    if (!f.evaluated && !packet.tcp) evaluate(key, f);
+}
+
+void Egress::evaluate(const FlowKey& key, BoundaryFlow& f) {
+    f.evaluated = true;
+    if (f.direction == FlowDirection::inbound && !f.accepted) {
+        // Nobody inside answered (or we missed it): a knock at the door, not an exposure.
+        f.verdict = f.direction_guessed ? "inbound" : "refused";
+        if (!f.direction_guessed) return;
+    }
+    const EgressRules& rules = settings_.rules;
+    std::uint16_t service_port =
+        f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
+    std::string role = role_of_ ? role_of_(f.inside_mac) : std::string();
+    const RemoteAccessTool* tool = rules.tool_for_port(key.protocol, service_port);
+    if (!tool) tool = rules.tool_for_name(f.name);
+    const RiskyProtocol* risky = rules.risky_for_port(key.protocol, service_port);
+    if (tool)
+        f.application = tool->name;
+    else if (risky)
+        f.application = risky->name;
+
+    // Texts for people, built only when an alert needs them (most flows raise none).
+    auto port_text = [&] {
+        std::string proto = protocol_name(key.protocol);
+        return key.protocol == kProtoTcp || key.protocol == kProtoUdp
+                   ? proto + "/" + std::to_string(service_port)
+                   : proto;
+    };
+    auto peer = [&] {
+        return f.name.empty() ? key.outside.to_string()
+                              : f.name + " (" + key.outside.to_string() + ")";
+    };
+    auto who = [&] {
+        return (role.empty() ? std::string("device") : role) + " " + key.inside.to_string();
+    };
+
+    if (f.direction == FlowDirection::inbound) {
+        f.verdict = "inbound";
+        if (f.accepted)
+            raise("inbound-exposure", Severity::critical, key, f,
+                  who() + " accepted a connection from the internet: " + peer() + " to " +
+                      port_text(),
+                  role, f.last_seen);
+    } else {
+        const RolePolicy& policy = settings_.policy.for_role(role);
+        std::string why;
+        Verdict v =
+            evaluate_egress(policy, rules, f.name, key.outside, key.protocol, service_port, &why);
+        f.verdict = std::string(to_string(v));
+        if (v == Verdict::denied)
+            raise("egress-denied",
+                  policy.mode == EgressMode::none ? Severity::high : Severity::medium, key, f,
+                  who() + " connected to " + peer() + " on " + port_text() +
+                      ", which the egress policy for " +
+                      (role.empty() ? std::string("devices without a role") : "role " + role) +
+                      " (" + std::string(to_string(policy.mode)) + ") does not allow",
+                  role, f.last_seen);
+        // The clinic listed this destination for the role (a vendor's support relay, the
+        // online-eligibility VPN): a declared path, recorded but not alerted.
+        if (v == Verdict::allowed) return;
+    }
+    if (tool) {
+        std::string how = f.direction == FlowDirection::egress ? " to " : " from ";
+        raise("remote-access",
+              f.direction == FlowDirection::inbound ? Severity::critical : Severity::high, key, f,
+              tool->name + " across the internet boundary: " + who() + how + peer() + " on " +
+                  port_text(),
+              role, f.last_seen);
+    }
+    if (risky)
+        raise("risky-protocol-wan",
+              risky->severity == "critical" ? Severity::critical
+              : risky->severity == "medium" ? Severity::medium
+                                            : Severity::high,
+              key, f,
+              risky->name + " crossing the internet boundary: " + who() +
+                  (f.direction == FlowDirection::egress ? " to " : " from ") + peer() + " on " +
+                  port_text(),
+              role, f.last_seen);
+}
+
+void Egress::raise(const std::string& kind, Severity severity, const FlowKey& key,
+                   const BoundaryFlow& f, const std::string& what, const std::string& role,
+                   Timestamp ts) {
+    const std::string& day = day_of(ts);
+    std::uint16_t service_port =
+        f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
+    std::string dest = f.name.empty() ? key.outside.to_string() : f.name;
+    std::string mac = f.inside_mac.to_string();
+    std::string key_text = kind + "|" + mac + "|" + dest + "|" + std::to_string(key.protocol) +
+                           "/" + std::to_string(service_port) + "|" + day;
+    bool lumped = false;
+    if (!alerted_keys_.find(key_text)) {
+        std::string bucket = kind + "|" + mac + "|" + day;
+        std::uint32_t* seen = alert_destinations_.find(bucket);
+        if (!seen)
+            seen = &alert_destinations_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (*seen >= kMaxAlertDestinations) {
+            lumped = true;
+            ++alerts_capped_;
+            key_text = kind + "|" + mac + "|*|" + day;
+        } else {
+            ++*seen;
+            alerted_keys_.insert(
+                key_text, ts, [](Timestamp a, Timestamp b) { return a < b; },
+                [](const std::string&, Timestamp) {});
+        }
+    }
+    AlertUpdate a;
+    a.kind = kind;
+    a.key = key_text;
+    a.severity = severity;
+    a.subject_mac = f.inside_mac;
+    a.subject = lumped ? "many destinations" : dest + ":" + std::to_string(service_port);
+    a.summary = lumped ? what + " (and more than " + std::to_string(kMaxAlertDestinations) +
+                             " other destinations today)"
+                       : what;
+    a.first_seen = f.first_seen;
+    a.last_seen = ts;
+    a.evidence = {{"asset_mac", mac},
+                  {"asset_ip", key.inside.to_string()},
+                  {"role", role},
+                  {"direction", f.direction == FlowDirection::egress ? "egress" : "inbound"},
+                  {"destination_ip", key.outside.to_string()},
+                  {"destination_name", f.name},
+                  {"name_source", f.name_source},
+                  {"port", service_port},
+                  {"protocol", protocol_name(key.protocol)},
+                  {"application", f.application},
+                  {"verdict", f.verdict},
+                  {"day", day}};
+    if (lumped) a.evidence["lumped"] = true;
+    if (auto it = repeats_.find(a.key); it != repeats_.end()) {
+        AlertUpdate& r = it->second;
+        ++r.count;
+        r.last_seen = std::max(r.last_seen, a.last_seen);
+        r.first_seen = std::min(r.first_seen, a.first_seen);
+        r.severity = std::max(r.severity, a.severity);
+        r.summary = std::move(a.summary);
+        r.evidence = std::move(a.evidence);
+        return;
+    }
+    if (repeats_.size() >= 1024) flush_alerts();
+    AlertUpdate pending = a;
+    pending.count = 0;  // the first occurrence goes out now; repeats add up until the tick
+    repeats_.emplace(a.key, std::move(pending));
+    sink_.alert(std::move(a));
+}
+
+void Egress::flush_alerts() {
+    for (auto& [_, a] : repeats_)
+        if (a.count > 0) sink_.alert(std::move(a));
+    repeats_.clear();
+}
+
+const std::string& Egress::day_of(Timestamp ts) {
+    if (ts >= day_start_ && ts < day_end_ && !day_.empty()) return day_;
+    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    day_ = buf;
+    Timestamp since_midnight = (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+    day_start_ = (static_cast<Timestamp>(secs) - since_midnight) * kMicrosPerSecond;
+    // A DST change makes a day 23 or 25 hours long; recomputing an hour early is harmless.
+    day_end_ = day_start_ + 23 * 3600 * kMicrosPerSecond;
+    return day_;
+}
+
+void Egress::report(const FlowKey& key, BoundaryFlow& f) {
+    std::uint64_t dp = f.packets - f.reported_packets;
+    if (dp == 0 && f.reported) return;
+    const std::string& day = day_of(f.last_seen);
+    std::uint16_t service_port =
+        f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
+    std::string k = f.inside_mac.to_string() + "|" + day + "|" +
+                    (f.direction == FlowDirection::egress ? "e" : "i") + "|" +
+                    key.outside.to_string() + "|" + f.name + "|" + std::to_string(key.protocol) +
+                    "/" + std::to_string(service_port);
+    bool lumped = false;
+    if (!pending_.count(k) && !summary_rows_.find(k)) {
+        std::string bucket = f.inside_mac.to_string() + "|" + day;
+        std::uint32_t* seen = summary_destinations_.find(bucket);
+        if (!seen)
+            seen = &summary_destinations_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (*seen >= kMaxSummaryDestinations) {
+            lumped = true;
+            ++summaries_capped_;
+            k = bucket + "|" + (f.direction == FlowDirection::egress ? "e" : "i") + "|*|" +
+                std::to_string(key.protocol);
+        } else {
+            ++*seen;
+            summary_rows_.insert(
+                k, f.last_seen, [](Timestamp a, Timestamp b) { return a < b; },
+                [](const std::string&, Timestamp) {});
+        }
+    }
+    auto [it, fresh] = pending_.try_emplace(k);
+    BoundaryFlowSummary& s = it->second;
+    if (fresh) {
+        s.mac = f.inside_mac;
+        s.day = day;
+        s.direction = f.direction == FlowDirection::egress ? "egress" : "inbound";
+        s.address = lumped ? IpAddress{} : key.outside;
+        s.name = lumped ? "(other destinations)" : f.name;
+        s.name_source = lumped ? "" : f.name_source;
+        s.port = lumped ? 0 : service_port;
+        s.protocol = key.protocol;
+        s.first_seen = f.first_seen;
+    }
+    if (!lumped) s.application = f.application;
+    s.verdict = lumped && s.verdict != f.verdict && !s.verdict.empty() ? "mixed" : f.verdict;
+    if (!f.reported) ++s.flows;
+    s.packets += dp;
+    s.bytes_out += f.bytes_out - f.reported_out;
+    s.bytes_in += f.bytes_in - f.reported_in;
+    s.first_seen = std::min(s.first_seen, f.first_seen);
+    s.last_seen = std::max(s.last_seen, f.last_seen);
+    f.reported = true;
+    f.reported_packets = f.packets;
+    f.reported_out = f.bytes_out;
+    f.reported_in = f.bytes_in;
+    if (pending_.size() >= 4096) flush_summaries();
+}
+
+void Egress::flush_summaries() {
+    if (pending_.empty()) return;
+    std::vector<BoundaryFlowSummary> rows;
+    rows.reserve(pending_.size());
+    for (auto& [_, s] : pending_) rows.push_back(std::move(s));
+    pending_.clear();
+    sink_.boundary_flows(rows);
+}
+
+void Egress::on_tick(Timestamp now) {
+    if (next_sweep_ == 0) next_sweep_ = now;
+    if (next_report_ == 0) next_report_ = now + 60 * kMicrosPerSecond;
+    if (now >= next_sweep_) {
+        next_sweep_ = now + 10 * kMicrosPerSecond;
+        flows_.erase_if([&](const FlowKey& k, BoundaryFlow& f) {
+            if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) evaluate(k, f);
+            Timestamp idle = k.protocol == kProtoTcp ? (f.closed ? 10 * kMicrosPerSecond : kIdleTcp)
+                                                     : kIdleOther;
+            if (now - f.last_seen < idle) return false;
+            report(k, f);
+            return true;
+        });
+    }
+    flush_alerts();
+    if (now >= next_report_) {
+        next_report_ = now + 60 * kMicrosPerSecond;
+        flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) { report(k, f); });
+        flush_summaries();
+    }
+}
+
+void Egress::on_finish(Timestamp) {
+    flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) {
+        if (!f.evaluated) evaluate(k, f);
+        report(k, f);
+    });
+    flush_alerts();
+    flush_summaries();
+}
+
+}  // namespace clinicwatch

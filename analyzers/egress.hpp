@@ -1,0 +1,142 @@
+// Traffic that crosses the clinic's LAN/WAN boundary: who talks to the internet, under which
+// name, whether the device's role may, and every remote-access path in or out.
+//
+// A bounded table of boundary flows (5-tuple) records who opened each one: a SYN from inside
+// is egress; a SYN from outside answered by a SYN-ACK from inside is an inbound exposure; UDP
+// and other protocols go by the first packet. Each flow is evaluated once, as soon as its name
+// is known (DNS answer seen on the LAN, TLS SNI or HTTP Host in the client's first bytes), and
+// summed per asset, peer, port and day into the store. LAN-to-LAN handshakes are only looked
+// at for remote-access ports (RDP, VNC, AnyDesk direct ...).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/bounded_table.hpp"
+#include "analyzers/dns_cache.hpp"
+#include "analyzers/egress_policy.hpp"
+#include "analyzers/findings.hpp"
+
+namespace clinicwatch {
+
+struct EgressSettings {
+    std::vector<IpNetwork> internal_networks;  // empty = default_internal_networks()
+    // The router's LAN MAC. When known, traffic between two non-internal addresses (a clinic on
+    // IPv6 IPoE whose PCs hold global addresses) is placed by which side the router is on.
+    std::optional<MacAddress> gateway_mac;
+    EgressPolicy policy;
+    EgressRules rules;
+};
+
+struct FlowKey {
+    IpAddress inside, outside;
+    std::uint16_t inside_port = 0, outside_port = 0;
+    std::uint8_t protocol = 0;
+    bool operator==(const FlowKey&) const = default;
+};
+
+struct FlowKeyHash {
+    std::size_t operator()(const FlowKey& k) const noexcept {
+        std::uint64_t h = std::hash<IpAddress>{}(k.inside) * 31 + std::hash<IpAddress>{}(k.outside);
+        h ^= (std::uint64_t{k.inside_port} << 24) ^ (std::uint64_t{k.outside_port} << 8) ^
+             k.protocol;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        return static_cast<std::size_t>(h);
+    }
+};
+
+enum class FlowDirection : std::uint8_t { egress, inbound };
+
+struct BoundaryFlow {
+    MacAddress inside_mac;
+    FlowDirection direction = FlowDirection::egress;
+    bool direction_guessed = false;  // no handshake seen: guessed from the ports
+    bool accepted = false;           // inbound: our side answered the SYN
+    bool evaluated = false;
+    bool closed = false;               // FIN or RST seen
+    std::uint8_t client_payloads = 0;  // opener's payload packets inspected for a name
+    std::uint64_t packets = 0, bytes_out = 0, bytes_in = 0;
+    std::uint64_t reported_packets = 0, reported_out = 0, reported_in = 0;
+    bool reported = false;
+    Timestamp first_seen = 0, last_seen = 0;
+    std::string name, name_source;
+    std::string application;  // remote-access tool or risky protocol
+    std::string verdict;      // allowed / denied / observed / inbound / pending
+};
+
+class Egress final : public Analyzer {
+  public:
+    using RoleOf = std::function<std::string(const MacAddress&)>;
+
+    // `role_of` gives a device's role from the register ("" = unknown); may be empty.
+    Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of);
+    std::string_view name() const override { return "egress"; }
+    void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
+
+    bool is_internal(const IpAddress& a) const;
+
+    std::size_t flows() const { return flows_.size(); }
+    std::size_t flow_capacity() const { return flows_.capacity(); }
+    std::uint64_t flow_evictions() const { return flows_.evictions(); }
+    const DnsNameCache& names() const { return names_; }
+    std::uint64_t alerts_capped() const { return alerts_capped_; }
+    std::uint64_t summaries_capped() const { return summaries_capped_; }
+
+    // Seconds without a packet before a flow is reported and dropped.
+    static constexpr Timestamp kIdleTcp = 300 * kMicrosPerSecond;
+    static constexpr Timestamp kIdleOther = 120 * kMicrosPerSecond;
+    // A flow without a name by then is evaluated by address only (e.g. SYNs never answered).
+    static constexpr Timestamp kEvaluateAfter = 2 * kMicrosPerSecond;
+    // Distinct destinations alerted per asset, alert kind and day before they are lumped
+    // together, so a flood of random destinations stays a handful of alerts.
+    static constexpr std::uint32_t kMaxAlertDestinations = 64;
+    // Distinct peers summed per asset and day in the store before the rest are summed in one
+    // "(other destinations)" row, so a flood cannot grow the database without bound.
+    static constexpr std::uint32_t kMaxSummaryDestinations = 1024;
+
+  private:
+    void on_boundary(const Packet& packet, bool outbound);
+    void on_lan(const Packet& packet);
+    void evaluate(const FlowKey& key, BoundaryFlow& flow);
+    void raise(const std::string& kind, Severity severity, const FlowKey& key,
+               const BoundaryFlow& flow, const std::string& what, const std::string& role,
+               Timestamp ts);
+    void report(const FlowKey& key, BoundaryFlow& flow);
+    void flush_summaries();
+    void flush_alerts();
+    const std::string& day_of(Timestamp ts);
+
+    FindingSink& sink_;
+    EgressSettings settings_;
+    RoleOf role_of_;
+    struct V4Net {
+        std::uint32_t base, mask;
+    };
+    std::vector<V4Net> v4_internal_;
+    std::vector<IpNetwork> v6_internal_;
+    BoundedTable<FlowKey, BoundaryFlow, FlowKeyHash> flows_;
+    DnsNameCache names_;
+    std::unordered_map<std::string, BoundaryFlowSummary> pending_;
+    BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
+    BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
+    std::uint64_t alerts_capped_ = 0;
+    // Repeats of an alert within the same second are summed into one update (a flood of
+    // flows to one lumped key must not become a flood of store writes).
+    std::unordered_map<std::string, AlertUpdate> repeats_;
+    BoundedTable<std::string, std::uint32_t> summary_destinations_;  // mac|day -> count
+    BoundedTable<std::string, Timestamp> summary_rows_;              // row keys admitted
+    std::uint64_t summaries_capped_ = 0;
+    Timestamp next_report_ = 0, next_sweep_ = 0;
+    Timestamp day_start_ = 0, day_end_ = 0;
+    std::string day_;
+};
+
+}  // namespace clinicwatch

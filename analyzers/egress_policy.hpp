@@ -1,0 +1,113 @@
+// What the egress analyzer knows (rules/: remote-access tools, well-known services, risky
+// protocols) and what the clinic wants (config `egress:`: a policy per role). Plain data plus
+// the small functions that match a flow against them; the YAML readers live in daemon/.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/address.hpp"
+
+namespace clinicwatch {
+
+constexpr std::uint8_t kProtoTcp = 6, kProtoUdp = 17;
+
+// "443", "tcp/5938", "udp/123", "tcp/5900-5906". proto 0 = TCP or UDP.
+struct PortMatch {
+    std::uint8_t proto = 0;
+    std::uint16_t first = 0, last = 0;
+    static std::optional<PortMatch> parse(std::string_view text);
+    bool matches(std::uint8_t p, std::uint16_t port) const {
+        return (proto == 0 || proto == p) && port >= first && port <= last;
+    }
+};
+
+// `name` equals `suffix` or ends with "." + suffix. A leading "*." or "." on the suffix is
+// ignored, so "*.teamviewer.com" and "teamviewer.com" mean the same.
+bool domain_matches(std::string_view name, std::string_view suffix);
+// Role patterns: exact, or with one leading or trailing '*' ("*-server", "modality-*").
+bool role_matches(std::string_view role, std::string_view pattern);
+
+struct RemoteAccessTool {
+    std::string name;
+    std::vector<PortMatch> ports;      // the service side's port
+    std::vector<std::string> domains;  // suffixes
+    std::vector<std::string> dpi;      // application names a DPI engine reports
+    std::string source;
+};
+
+struct WellKnownService {
+    std::string name;
+    std::vector<std::string> domains;
+    std::vector<IpNetwork> networks;
+    std::vector<PortMatch> ports;
+    std::string source;
+};
+
+struct RiskyProtocol {
+    std::string name;
+    std::vector<PortMatch> ports;
+    std::string severity = "high";
+    std::string source;
+};
+
+struct EgressRules {
+    std::vector<RemoteAccessTool> tools;
+    std::vector<WellKnownService> services;
+    std::vector<RiskyProtocol> risky;
+
+    // Builds the per-port lookup bitmaps; call after filling the lists.
+    void index();
+    const RemoteAccessTool* tool_for_port(std::uint8_t proto, std::uint16_t port) const;
+    const RemoteAccessTool* tool_for_name(std::string_view name) const;
+    const RiskyProtocol* risky_for_port(std::uint8_t proto, std::uint16_t port) const;
+    const WellKnownService* service(std::string_view name) const;
+    // Cheap pre-check for the per-packet path (LAN-to-LAN handshakes).
+    bool maybe_remote_port(std::uint8_t proto, std::uint16_t port) const {
+        return proto == kProtoTcp ? remote_tcp_[port] : proto == kProtoUdp && remote_udp_[port];
+    }
+
+  private:
+    std::bitset<65536> remote_tcp_, remote_udp_;
+};
+
+enum class EgressMode { none, observe, allow };
+std::string_view to_string(EgressMode m);
+
+struct RolePolicy {
+    EgressMode mode = EgressMode::observe;
+    std::vector<std::string> services;  // names from rules/well-known-services.yaml
+    std::vector<std::string> domains;   // suffixes
+    std::vector<IpNetwork> networks;
+    std::vector<PortMatch> ports;
+};
+
+struct EgressPolicy {
+    std::map<std::string, RolePolicy> roles;                       // explicit per-role policies
+    RolePolicy unknown_role{EgressMode::observe, {}, {}, {}, {}};  // devices without a role
+    // Roles with no explicit entry that default to `none`: servers and modalities should not
+    // reach the internet unless the clinic says so.
+    std::vector<std::string> closed_roles = {"ehr-server", "pacs",     "pacs-server",
+                                             "nas",        "modality", "modality-*",
+                                             "*-modality", "*-server", "server"};
+    std::size_t max_flows = 65536;
+    std::size_t max_dns_names = 16384;
+
+    const RolePolicy& for_role(const std::string& role) const;
+};
+
+enum class Verdict { allowed, denied, observed };
+std::string_view to_string(Verdict v);
+
+// The verdict for a connection from a device with `policy` to `name` (may be empty) at
+// `address`, `proto`/`port`. Names `why` what allowed it (for the report).
+Verdict evaluate_egress(const RolePolicy& policy, const EgressRules& rules, std::string_view name,
+                        const IpAddress& address, std::uint8_t proto, std::uint16_t port,
+                        std::string* why = nullptr);
+
+}  // namespace clinicwatch

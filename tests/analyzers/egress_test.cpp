@@ -1,0 +1,535 @@
+#include "analyzers/egress.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "analyzers/dns_cache.hpp"
+#include "capture/protocols/dns.hpp"
+#include "tests/analyzers/frames.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace clinicwatch;
+using namespace clinicwatch::test;
+
+namespace {
+
+const MacAddress kRouter = *MacAddress::parse("00:a0:de:6e:21:4c");
+const MacAddress kEhr = *MacAddress::parse("98:e7:43:0c:55:21");
+const MacAddress kReception = *MacAddress::parse("f4:6e:24:19:c2:7b");
+const MacAddress kPhone = *MacAddress::parse("6a:3f:91:c4:08:2e");
+const IpAddress kEhrIp = *IpAddress::parse("192.168.100.10");
+const IpAddress kReceptionIp = *IpAddress::parse("192.168.100.109");
+const IpAddress kPhoneIp = *IpAddress::parse("192.168.100.129");
+const IpAddress kDnsIp = *IpAddress::parse("192.168.100.1");
+constexpr Timestamp kT0 = 1'795'130'000'000'000;  // 2026-11-20, packet time
+
+struct CollectSink : FindingSink {
+    std::vector<AlertUpdate> alerts;
+    std::vector<BoundaryFlowSummary> flows;
+    void alert(AlertUpdate a) override { alerts.push_back(std::move(a)); }
+    void minute(const MinuteStats&) override {}
+    void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override {
+        flows.insert(flows.end(), rows.begin(), rows.end());
+    }
+    std::vector<const AlertUpdate*> of(const std::string& kind) const {
+        std::vector<const AlertUpdate*> out;
+        for (const auto& a : alerts)
+            if (a.kind == kind) out.push_back(&a);
+        return out;
+    }
+};
+
+EgressRules test_rules() {
+    EgressRules r;
+    r.tools.push_back(
+        {"TeamViewer", {*PortMatch::parse("tcp/5938")}, {"teamviewer.com"}, {}, "test"});
+    r.tools.push_back({"RDP", {*PortMatch::parse("tcp/3389")}, {}, {}, "test"});
+    r.tools.push_back({"VNC", {*PortMatch::parse("tcp/5900-5906")}, {}, {}, "test"});
+    r.services.push_back({"windows-update", {"windowsupdate.com"}, {}, {}, "test"});
+    r.services.push_back({"time", {}, {}, {*PortMatch::parse("udp/123")}, "test"});
+    r.risky.push_back({"SMB", {*PortMatch::parse("tcp/445")}, "high", "test"});
+    r.risky.push_back({"RDP", {*PortMatch::parse("tcp/3389")}, "high", "test"});
+    r.index();
+    return r;
+}
+
+EgressSettings test_settings() {
+    EgressSettings s;
+    s.internal_networks = {*IpNetwork::parse("192.168.100.0/24")};
+    s.rules = test_rules();
+    RolePolicy reception;
+    reception.mode = EgressMode::allow;
+    reception.services = {"windows-update"};
+    reception.domains = {"mhlw.go.jp"};
+    s.policy.roles["reception"] = reception;
+    return s;
+}
+
+class Harness {
+  public:
+    explicit Harness(EgressSettings settings = test_settings())
+        : egress(sink, std::move(settings), [this](const MacAddress& m) {
+              auto it = roles.find(m.to_string());
+              return it == roles.end() ? std::string() : it->second;
+          }) {
+        roles[kEhr.to_string()] = "ehr-server";
+        roles[kReception.to_string()] = "reception";
+    }
+    void send(const Frame& f, Timestamp dt_us = 1000) {
+        now += dt_us;
+        decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
+        egress.on_packet(packet);
+    }
+    // Client inside -> server outside through the router, with the DNS answer first.
+    void resolve(const MacAddress& client, const IpAddress& client_ip, const std::string& name,
+                 const std::string& address, std::uint32_t ttl = 300) {
+        send(ipv4_frame(kRouter, client, kDnsIp, client_ip, 17,
+                        udp_datagram(53, 50000, dns_response(name, 1, {{name, 1, ttl, address}}))));
+    }
+    void connect(const MacAddress& client, const IpAddress& client_ip, const IpAddress& server,
+                 std::uint16_t port, const Frame& first_payload = {}, std::uint16_t sport = 49700) {
+        send(ipv4_frame(client, kRouter, client_ip, server, 6,
+                        tcp_segment(sport, port, TcpView::kSyn)));
+        send(ipv4_frame(kRouter, client, server, client_ip, 6,
+                        tcp_segment(port, sport, TcpView::kSyn | TcpView::kAck)));
+        send(ipv4_frame(client, kRouter, client_ip, server, 6,
+                        tcp_segment(sport, port, TcpView::kAck)));
+        if (!first_payload.empty())
+            send(
+                ipv4_frame(client, kRouter, client_ip, server, 6,
+                           tcp_segment(sport, port, TcpView::kAck | TcpView::kPsh, first_payload)));
+    }
+    void finish() { egress.on_finish(now); }
+
+    std::map<std::string, std::string> roles;
+    CollectSink sink;
+    Egress egress;
+    Packet packet;
+    Timestamp now = kT0;
+};
+
+}  // namespace
+
+// ---- DNS name cache -------------------------------------------------------------------------
+
+TEST(DnsNameCache, LearnsAnswersAndWalksCnameChainsBackToTheQuestion) {
+    DnsNameCache cache(16);
+    auto msg = dns_response("router15.teamviewer.com", 1,
+                            {{"router15.teamviewer.com", 5, 300, "tv-jp.trafficmanager.net"},
+                             {"tv-jp.trafficmanager.net", 5, 60, "edge7.tv.example.net"},
+                             {"edge7.tv.example.net", 1, 120, "217.146.28.112"}});
+    auto parsed = dns::parse(msg);
+    ASSERT_TRUE(parsed);
+    cache.learn(*parsed, kT0);
+    const std::string* name = cache.lookup(*IpAddress::parse("217.146.28.112"), kT0 + 1);
+    ASSERT_NE(name, nullptr);
+    EXPECT_EQ(*name, "router15.teamviewer.com");
+    // The chain's smallest TTL (60 s) bounds the entry.
+    EXPECT_NE(cache.lookup(*IpAddress::parse("217.146.28.112"), kT0 + 59 * kMicrosPerSecond),
+              nullptr);
+    EXPECT_EQ(cache.lookup(*IpAddress::parse("217.146.28.112"), kT0 + 61 * kMicrosPerSecond),
+              nullptr);
+    EXPECT_EQ(cache.size(), 0u);  // the expired entry was dropped
+}
+
+TEST(DnsNameCache, AaaaAndShortTtlFloor) {
+    DnsNameCache cache(16);
+    auto parsed = dns::parse(
+        dns_response("Update.Example.JP", 28, {{"Update.Example.JP", 28, 0, "2001:db8::53"}}));
+    ASSERT_TRUE(parsed);
+    cache.learn(*parsed, kT0);
+    auto addr = *IpAddress::parse("2001:db8::53");
+    ASSERT_NE(cache.lookup(addr, kT0 + 4 * kMicrosPerSecond), nullptr);
+    EXPECT_EQ(*cache.lookup(addr, kT0), "update.example.jp");
+    EXPECT_EQ(cache.lookup(addr, kT0 + 6 * kMicrosPerSecond), nullptr);
+}
+
+TEST(DnsNameCache, IgnoresQueriesAndErrors) {
+    DnsNameCache cache(16);
+    auto msg = dns_response("a.example", 1, {{"a.example", 1, 300, "203.0.113.5"}});
+    msg[2] = 0x01;  // clear QR: a query
+    cache.learn(*dns::parse(msg), kT0);
+    msg[2] = 0x81;
+    msg[3] = 0x83;  // NXDOMAIN
+    cache.learn(*dns::parse(msg), kT0);
+    EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(DnsNameCache, StaysAtItsCapacity) {
+    DnsNameCache cache(256);
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+        auto ip = IpAddress::v4(0xcb007100u + i);
+        auto msg = dns_response("h" + std::to_string(i) + ".example", 1,
+                                {{"h" + std::to_string(i) + ".example", 1, 3600, ip.to_string()}});
+        cache.learn(*dns::parse(msg), kT0 + i);
+        ASSERT_LE(cache.size(), 256u);
+    }
+    EXPECT_EQ(cache.size(), 256u);
+    EXPECT_EQ(cache.evictions(), 5000u - 256u);
+}
+
+// ---- Policy ---------------------------------------------------------------------------------
+
+TEST(EgressPolicy, PortsDomainsAndRoles) {
+    auto p = PortMatch::parse("tcp/5900-5906");
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(p->matches(kProtoTcp, 5901));
+    EXPECT_FALSE(p->matches(kProtoUdp, 5901));
+    EXPECT_FALSE(p->matches(kProtoTcp, 5907));
+    EXPECT_TRUE(PortMatch::parse("123")->matches(kProtoUdp, 123));
+    EXPECT_FALSE(PortMatch::parse("sctp/1"));
+    EXPECT_FALSE(PortMatch::parse("70000"));
+    EXPECT_FALSE(PortMatch::parse("10-5"));
+
+    EXPECT_TRUE(domain_matches("router15.teamviewer.com", "teamviewer.com"));
+    EXPECT_TRUE(domain_matches("teamviewer.com", "*.teamviewer.com"));
+    EXPECT_FALSE(domain_matches("evilteamviewer.com", "teamviewer.com"));
+    EXPECT_FALSE(domain_matches("", "teamviewer.com"));
+
+    EXPECT_TRUE(role_matches("orca-server", "*-server"));
+    EXPECT_TRUE(role_matches("modality-cr", "modality-*"));
+    EXPECT_FALSE(role_matches("ehr-client", "*-server"));
+
+    EgressPolicy policy;
+    EXPECT_EQ(policy.for_role("ehr-server").mode, EgressMode::none);
+    EXPECT_EQ(policy.for_role("modality-workstation").mode, EgressMode::none);
+    EXPECT_EQ(policy.for_role("nas").mode, EgressMode::none);
+    EXPECT_EQ(policy.for_role("ehr-client").mode, EgressMode::observe);
+    EXPECT_EQ(policy.for_role("").mode, EgressMode::observe);
+    policy.roles["ehr-server"].mode = EgressMode::allow;
+    EXPECT_EQ(policy.for_role("ehr-server").mode, EgressMode::allow);
+}
+
+TEST(EgressPolicy, Evaluation) {
+    auto rules = test_rules();
+    RolePolicy allow;
+    allow.mode = EgressMode::allow;
+    allow.services = {"windows-update", "time"};
+    allow.domains = {"karte-vendor.jp"};
+    allow.networks = {*IpNetwork::parse("61.213.150.0/24")};
+    auto ip = *IpAddress::parse("203.0.113.9");
+    std::string why;
+    EXPECT_EQ(evaluate_egress(allow, rules, "cloud.karte-vendor.jp", ip, kProtoTcp, 443, &why),
+              Verdict::allowed);
+    EXPECT_EQ(why, "domain karte-vendor.jp");
+    EXPECT_EQ(evaluate_egress(allow, rules, "ctldl.windowsupdate.com", ip, kProtoTcp, 80, &why),
+              Verdict::allowed);
+    EXPECT_EQ(why, "service windows-update");
+    EXPECT_EQ(evaluate_egress(allow, rules, "", ip, kProtoUdp, 123), Verdict::allowed);
+    EXPECT_EQ(evaluate_egress(allow, rules, "", *IpAddress::parse("61.213.150.20"), 50, 0),
+              Verdict::allowed);
+    EXPECT_EQ(evaluate_egress(allow, rules, "sync.medibox-cloud.net", ip, kProtoTcp, 443),
+              Verdict::denied);
+    EXPECT_EQ(evaluate_egress(allow, rules, "", ip, kProtoTcp, 123), Verdict::denied);
+    RolePolicy none{EgressMode::none, {}, {}, {}, {}};
+    EXPECT_EQ(evaluate_egress(none, rules, "ctldl.windowsupdate.com", ip, kProtoTcp, 80),
+              Verdict::denied);
+    RolePolicy observe;
+    EXPECT_EQ(evaluate_egress(observe, rules, "x.example", ip, kProtoTcp, 443), Verdict::observed);
+}
+
+// ---- Alerts from frames ---------------------------------------------------------------------
+
+TEST(Egress, ServerHttpsEgressWithSniIsDenied) {
+    Harness h;
+    auto dst = *IpAddress::parse("45.76.210.84");
+    h.connect(kEhr, kEhrIp, dst, 443, client_hello("sync.medibox-cloud.net"));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->severity, Severity::high);
+    EXPECT_EQ(denied[0]->subject_mac, kEhr);
+    EXPECT_EQ(denied[0]->evidence["destination_name"], "sync.medibox-cloud.net");
+    EXPECT_EQ(denied[0]->evidence["name_source"], "tls-sni");
+    EXPECT_EQ(denied[0]->evidence["destination_ip"], "45.76.210.84");
+    EXPECT_EQ(denied[0]->evidence["role"], "ehr-server");
+    EXPECT_EQ(denied[0]->evidence["port"], 443);
+    EXPECT_NE(denied[0]->key.find("sync.medibox-cloud.net"), std::string::npos);
+    EXPECT_TRUE(h.sink.of("remote-access").empty());
+    // Two more connections to the same place the same day are the same alert; repeats within
+    // a second are summed into one update (the store adds counts up).
+    h.connect(kEhr, kEhrIp, dst, 443, client_hello("sync.medibox-cloud.net"), 49800);
+    h.connect(kEhr, kEhrIp, dst, 443, client_hello("sync.medibox-cloud.net"), 49801);
+    EXPECT_EQ(h.sink.of("egress-denied").size(), 1u);
+    h.finish();
+    denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 2u);
+    EXPECT_EQ(denied[0]->key, denied[1]->key);
+    EXPECT_EQ(denied[0]->count + denied[1]->count, 3u);
+
+    ASSERT_EQ(h.sink.flows.size(), 1u);
+    const auto& row = h.sink.flows[0];
+    EXPECT_EQ(row.mac, kEhr);
+    EXPECT_EQ(row.name, "sync.medibox-cloud.net");
+    EXPECT_EQ(row.direction, "egress");
+    EXPECT_EQ(row.verdict, "denied");
+    EXPECT_EQ(row.flows, 3u);
+    EXPECT_EQ(row.packets, 12u);
+    EXPECT_EQ(row.port, 443);
+}
+
+TEST(Egress, TeamViewerNamedByDnsIsRemoteAccess) {
+    Harness h;
+    h.resolve(kReception, kReceptionIp, "router15.teamviewer.com", "217.146.28.112");
+    h.connect(kReception, kReceptionIp, *IpAddress::parse("217.146.28.112"), 5938,
+              from_hex("17 24 0a 20 00 00 00 00"));
+    auto ra = h.sink.of("remote-access");
+    ASSERT_EQ(ra.size(), 1u);
+    EXPECT_EQ(ra[0]->severity, Severity::high);
+    EXPECT_EQ(ra[0]->subject_mac, kReception);
+    EXPECT_EQ(ra[0]->evidence["destination_name"], "router15.teamviewer.com");
+    EXPECT_EQ(ra[0]->evidence["name_source"], "dns");
+    EXPECT_EQ(ra[0]->evidence["application"], "TeamViewer");
+    // The reception PC may reach Windows Update and mhlw.go.jp only: TeamViewer is denied too.
+    EXPECT_EQ(h.sink.of("egress-denied").size(), 1u);
+}
+
+TEST(Egress, TeamViewerOn443IsFoundByName) {
+    Harness h;
+    h.resolve(kPhone, kPhoneIp, "master11.teamviewer.com", "185.188.32.11");
+    h.connect(kPhone, kPhoneIp, *IpAddress::parse("185.188.32.11"), 443,
+              from_hex("16 03 01 00 04 01 00 00 00"));  // a hello too short to carry an SNI
+    auto ra = h.sink.of("remote-access");
+    ASSERT_EQ(ra.size(), 1u);
+    EXPECT_EQ(ra[0]->evidence["application"], "TeamViewer");
+    EXPECT_TRUE(h.sink.of("egress-denied").empty());  // unknown role: observe
+}
+
+TEST(Egress, InboundRdpAcceptedIsAnExposure) {
+    Harness h;
+    auto attacker = *IpAddress::parse("193.233.48.27");
+    h.send(ipv4_frame(kRouter, kEhr, attacker, kEhrIp, 6, tcp_segment(51234, 3389, TcpView::kSyn)));
+    EXPECT_TRUE(h.sink.alerts.empty());  // a knock is not yet an exposure
+    h.send(ipv4_frame(kEhr, kRouter, kEhrIp, attacker, 6,
+                      tcp_segment(3389, 51234, TcpView::kSyn | TcpView::kAck)));
+    auto exposure = h.sink.of("inbound-exposure");
+    ASSERT_EQ(exposure.size(), 1u);
+    EXPECT_EQ(exposure[0]->severity, Severity::critical);
+    EXPECT_EQ(exposure[0]->subject_mac, kEhr);
+    EXPECT_EQ(exposure[0]->evidence["direction"], "inbound");
+    EXPECT_EQ(exposure[0]->evidence["port"], 3389);
+    EXPECT_EQ(exposure[0]->evidence["destination_ip"], "193.233.48.27");
+    EXPECT_EQ(h.sink.of("remote-access").size(), 1u);
+    EXPECT_EQ(h.sink.of("risky-protocol-wan").size(), 1u);
+    EXPECT_TRUE(h.sink.of("egress-denied").empty());
+}
+
+TEST(Egress, InboundSynWithoutAnswerIsNotAnExposure) {
+    Harness h;
+    h.send(ipv4_frame(kRouter, kEhr, *IpAddress::parse("45.148.10.90"), kEhrIp, 6,
+                      tcp_segment(40000, 3389, TcpView::kSyn)));
+    h.send(ipv4_frame(kEhr, kRouter, kEhrIp, *IpAddress::parse("45.148.10.90"), 6,
+                      tcp_segment(3389, 40000, TcpView::kRst | TcpView::kAck)));
+    h.finish();
+    EXPECT_TRUE(h.sink.alerts.empty());
+    ASSERT_EQ(h.sink.flows.size(), 1u);
+    EXPECT_EQ(h.sink.flows[0].verdict, "refused");
+}
+
+TEST(Egress, MidStreamRdpServedFromInsideIsRemoteAccessNotExposure) {
+    Harness h;  // the capture started after the handshake
+    auto far = *IpAddress::parse("198.51.100.77");
+    h.send(ipv4_frame(kEhr, kRouter, kEhrIp, far, 6,
+                      tcp_segment(3389, 52000, TcpView::kAck | TcpView::kPsh, Frame(40, 3))));
+    h.send(ipv4_frame(kRouter, kEhr, far, kEhrIp, 6,
+                      tcp_segment(52000, 3389, TcpView::kAck | TcpView::kPsh, Frame(40, 3))));
+    h.egress.on_tick(h.now + 5 * kMicrosPerSecond);
+    EXPECT_TRUE(h.sink.of("inbound-exposure").empty());
+    ASSERT_EQ(h.sink.of("remote-access").size(), 1u);
+    EXPECT_EQ(h.sink.of("remote-access")[0]->evidence["direction"], "inbound");
+    EXPECT_EQ(h.sink.of("remote-access")[0]->evidence["port"], 3389);
+    EXPECT_EQ(h.sink.of("risky-protocol-wan").size(), 1u);
+    EXPECT_TRUE(h.sink.of("egress-denied").empty());
+}
+
+TEST(Egress, UdpReplyFromAWellKnownPortIsEgress) {
+    Harness h;  // the DNS query to the outside server was not seen, only its answer
+    auto resolver = *IpAddress::parse("8.8.8.8");
+    h.send(ipv4_frame(
+        kRouter, kEhr, resolver, kEhrIp, 17,
+        udp_datagram(53, 53000,
+                     dns_response("a.example", 1, {{"a.example", 1, 60, "203.0.113.1"}}))));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->evidence["direction"], "egress");
+    EXPECT_EQ(denied[0]->evidence["port"], 53);
+}
+
+TEST(Egress, UnansweredSmbToTheInternetIsRisky) {
+    Harness h;
+    auto far = *IpAddress::parse("147.137.21.94");
+    for (int i = 0; i < 3; ++i)
+        h.send(ipv4_frame(kPhone, kRouter, kPhoneIp, far, 6, tcp_segment(1050, 445, TcpView::kSyn)),
+               3 * kMicrosPerSecond);
+    EXPECT_TRUE(h.sink.alerts.empty());  // waiting for a name or a payload
+    h.egress.on_tick(h.now + 20 * kMicrosPerSecond);
+    auto risky = h.sink.of("risky-protocol-wan");
+    ASSERT_EQ(risky.size(), 1u);
+    EXPECT_EQ(risky[0]->subject_mac, kPhone);
+    EXPECT_EQ(risky[0]->evidence["port"], 445);
+    EXPECT_NE(risky[0]->summary.find("SMB"), std::string::npos);
+}
+
+TEST(Egress, AllowedDestinationsRaiseNothing) {
+    Harness h;
+    h.resolve(kReception, kReceptionIp, "ctldl.windowsupdate.com", "23.200.237.143");
+    std::string get =
+        "GET /msdownload/update/v3/static/trustedr/en/authrootstl.cab HTTP/1.1\r\n"
+        "User-Agent: Microsoft-CryptoAPI/10.0\r\nHost: ctldl.windowsupdate.com\r\n\r\n";
+    h.connect(kReception, kReceptionIp, *IpAddress::parse("23.200.237.143"), 80,
+              Frame(get.begin(), get.end()));
+    h.connect(kReception, kReceptionIp, *IpAddress::parse("210.171.180.101"), 443,
+              client_hello("www.mhlw.go.jp"), 49801);
+    h.finish();
+    EXPECT_TRUE(h.sink.alerts.empty());
+    ASSERT_EQ(h.sink.flows.size(), 2u);
+    for (const auto& row : h.sink.flows) EXPECT_EQ(row.verdict, "allowed");
+    // The same device to a name not on its list is denied.
+    h.connect(kReception, kReceptionIp, *IpAddress::parse("45.76.210.84"), 443,
+              client_hello("sync.medibox-cloud.net"), 49802);
+    EXPECT_EQ(h.sink.of("egress-denied").size(), 1u);
+    EXPECT_EQ(h.sink.of("egress-denied")[0]->severity, Severity::medium);
+}
+
+TEST(Egress, LanRemoteAccessIsLowSeverity) {
+    Harness h;
+    auto vnc_server = *IpAddress::parse("192.168.100.50");
+    auto vnc_mac = *MacAddress::parse("00:11:22:33:44:55");
+    h.send(ipv4_frame(kReception, vnc_mac, kReceptionIp, vnc_server, 6,
+                      tcp_segment(50000, 5901, TcpView::kSyn)));
+    h.send(ipv4_frame(vnc_mac, kReception, vnc_server, kReceptionIp, 6,
+                      tcp_segment(5901, 50000, TcpView::kSyn | TcpView::kAck)));
+    auto ra = h.sink.of("remote-access");
+    ASSERT_EQ(ra.size(), 1u);
+    EXPECT_EQ(ra[0]->severity, Severity::low);
+    EXPECT_EQ(ra[0]->subject_mac, vnc_mac);
+    EXPECT_EQ(ra[0]->evidence["scope"], "lan");
+    EXPECT_EQ(ra[0]->evidence["tool"], "VNC");
+    h.finish();
+    EXPECT_TRUE(h.sink.flows.empty());  // LAN traffic is not a boundary flow
+}
+
+TEST(Egress, MulticastAndLanTrafficIsNotBoundary) {
+    Harness h;
+    h.send(ipv4_frame(kPhone, *MacAddress::parse("01:00:5e:7f:ff:fa"), kPhoneIp,
+                      *IpAddress::parse("239.255.255.250"), 17, udp_datagram(50000, 1900)));
+    h.send(ipv4_frame(kPhone, kEhr, kPhoneIp, kEhrIp, 6, tcp_segment(50000, 445, TcpView::kSyn)));
+    h.finish();
+    EXPECT_TRUE(h.sink.alerts.empty());
+    EXPECT_TRUE(h.sink.flows.empty());
+    EXPECT_EQ(h.egress.flows(), 0u);
+}
+
+TEST(Egress, UdpFlowsGoByTheFirstPacket) {
+    Harness h;
+    auto ntp = *IpAddress::parse("133.243.238.164");
+    h.send(ipv4_frame(kEhr, kRouter, kEhrIp, ntp, 17, udp_datagram(123, 123, Frame(48, 0x23))));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->evidence["protocol"], "udp");
+    EXPECT_EQ(denied[0]->evidence["port"], 123);
+}
+
+TEST(Egress, GlobalIpv6IsPlacedByTheRouterMac) {
+    auto v6_ehr = *IpAddress::parse("2409:10:a0e0:1200::10");  // a NGN IPoE prefix
+    auto v6_far = *IpAddress::parse("2001:db8:77::443");
+    {
+        Harness h;  // without the router's MAC both ends look external: ignored
+        h.send(
+            ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6, tcp_segment(50000, 443, TcpView::kSyn)));
+        EXPECT_EQ(h.egress.flows(), 0u);
+    }
+    EgressSettings settings = test_settings();
+    settings.gateway_mac = kRouter;
+    Harness h(std::move(settings));
+    h.send(ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6, tcp_segment(50000, 443, TcpView::kSyn)));
+    h.send(ipv6_frame(kRouter, kEhr, v6_far, v6_ehr, 6,
+                      tcp_segment(443, 50000, TcpView::kSyn | TcpView::kAck)));
+    h.send(ipv6_frame(kEhr, kRouter, v6_ehr, v6_far, 6,
+                      tcp_segment(50000, 443, TcpView::kAck | TcpView::kPsh,
+                                  client_hello("backup.example-cloud.jp"))));
+    auto denied = h.sink.of("egress-denied");
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]->subject_mac, kEhr);
+    EXPECT_EQ(denied[0]->evidence["destination_name"], "backup.example-cloud.jp");
+    EXPECT_EQ(denied[0]->evidence["destination_ip"], "2001:db8:77::443");
+}
+
+// ---- Bounds ---------------------------------------------------------------------------------
+
+TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {
+    EgressSettings settings = test_settings();
+    settings.policy.max_flows = 4096;
+    Harness h(std::move(settings));
+    Frame f = ipv4_frame(kPhone, kRouter, kPhoneIp, IpAddress::v4(0x08080808u), 6,
+                         tcp_segment(40000, 443, TcpView::kSyn));
+    std::mt19937 rng(7);
+    const std::size_t kDestinations = 1'000'000;
+    std::size_t peak = 0;
+    for (std::size_t i = 0; i < kDestinations; ++i) {
+        // Random public IPv4 destination written into the frame in place (bytes 30..33).
+        std::uint32_t ip = (rng() % 0xdf000000u) + 0x01000000u;
+        std::uint32_t first = ip >> 24;
+        if (first == 10 || first == 100 || first == 172 || first == 192)
+            ip = (45u << 24) | (ip & 0x00ffffffu);  // keep clear of private ranges
+        f[30] = static_cast<std::uint8_t>(ip >> 24);
+        f[31] = static_cast<std::uint8_t>(ip >> 16);
+        f[32] = static_cast<std::uint8_t>(ip >> 8);
+        f[33] = static_cast<std::uint8_t>(ip);
+        h.now += 10;
+        decode_packet(LinkType::ethernet, h.now, static_cast<std::uint32_t>(f.size()), f, h.packet);
+        h.egress.on_packet(h.packet);
+        peak = std::max(peak, h.egress.flows());
+    }
+    EXPECT_EQ(peak, 4096u);
+    EXPECT_EQ(h.egress.flows(), 4096u);
+    // Nearly every destination is new (a few random repeats may hit a live flow).
+    EXPECT_GE(h.egress.flow_evictions(), kDestinations - 4096 - 1000);
+    EXPECT_LE(h.egress.flow_evictions(), kDestinations - 4096);
+    h.finish();
+    // Evicted flows were summed, not lost: every SYN is counted once.
+    std::uint64_t packets = 0;
+    for (const auto& row : h.sink.flows) packets += row.packets;
+    EXPECT_EQ(packets, kDestinations)
+        << "rows " << h.sink.flows.size() << " evictions " << h.egress.flow_evictions();
+}
+
+TEST(Egress, StoredDestinationsPerAssetAndDayAreCapped) {
+    Harness h;
+    const std::uint32_t kPeers = 2000;
+    for (std::uint32_t i = 0; i < kPeers; ++i)
+        h.send(ipv4_frame(kPhone, kRouter, kPhoneIp, IpAddress::v4(0x2d4cd200u + i), 17,
+                          udp_datagram(50000, 9999, Frame(8, 1))));
+    h.finish();
+    EXPECT_EQ(h.sink.flows.size(), Egress::kMaxSummaryDestinations + 1u);
+    EXPECT_EQ(h.egress.summaries_capped(), kPeers - Egress::kMaxSummaryDestinations);
+    std::uint64_t flows = 0, lumped = 0;
+    for (const auto& row : h.sink.flows) {
+        flows += row.flows;
+        if (row.name == "(other destinations)") {
+            lumped = row.flows;
+            EXPECT_TRUE(row.address.empty());
+        }
+    }
+    EXPECT_EQ(flows, kPeers);
+    EXPECT_EQ(lumped, kPeers - Egress::kMaxSummaryDestinations);
+}
+
+TEST(Egress, AlertsPerAssetAndDayAreCapped) {
+    Harness h;
+    for (std::uint32_t i = 0; i < 500; ++i) {
+        auto dst = IpAddress::v4(0x2d4cd200u + i);
+        h.send(ipv4_frame(kEhr, kRouter, kEhrIp, dst, 17, udp_datagram(50000, 9999, Frame(8, 1))));
+    }
+    std::set<std::string> keys;
+    for (const auto* a : h.sink.of("egress-denied")) keys.insert(a->key);
+    EXPECT_EQ(keys.size(), Egress::kMaxAlertDestinations + 1);  // 64 named + one "many"
+    EXPECT_EQ(h.egress.alerts_capped(), 500u - Egress::kMaxAlertDestinations);
+    h.finish();
+    std::uint64_t lumped = 0;
+    for (const auto* a : h.sink.of("egress-denied"))
+        if (a->key.find("|*|") != std::string::npos) lumped += a->count;
+    EXPECT_EQ(lumped, 500u - Egress::kMaxAlertDestinations);
+}
