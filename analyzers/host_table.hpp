@@ -64,6 +64,12 @@ struct Host {
     double os_confidence = 0.0;
 
     bool pinned = false;  // registered devices are never evicted
+
+    // From the asset register (config): set when the device matches an entry.
+    bool registered = false;
+    std::string register_name, role, responsible;
+    bool register_checked = false;       // vendor and register looked up (inventory)
+    bool unregistered_alerted = false;   // unregistered-device raised or summarised (hygiene)
     bool dirty = true;    // changed since the store last wrote it
     Timestamp stored_last_seen = 0;  // last_seen as the store last wrote it
 
@@ -94,6 +100,8 @@ public:
     std::size_t size() const { return hosts_.size(); }
     std::size_t capacity() const { return capacity_; }
     std::uint64_t evictions() const { return evictions_; }
+    // Hosts created since the start (a MAC flood shows as a steep rise).
+    std::uint64_t created() const { return created_; }
 
     // Visits every host (order unspecified).
     template <typename F>
@@ -117,6 +125,7 @@ private:
     std::vector<Host> hosts_;
     std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
     std::uint64_t evictions_ = 0;
+    std::uint64_t created_ = 0;
     std::mt19937_64 rng_;
     std::function<void(const Host&)> on_evict_;
     // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.

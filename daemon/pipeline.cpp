@@ -5,7 +5,10 @@
 #include <chrono>
 #include <thread>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "analyzers/inventory.hpp"
+#include "analyzers/lan_hygiene.hpp"
 #include "analyzers/traffic_stats.hpp"
 
 namespace clinicwatch {
@@ -36,7 +39,47 @@ void Pipeline::install_analyzers() {
     InventorySettings inventory;
     inventory.internal_networks = config_.network.internal_networks;
     inventory.gateway_mac = config_.network.gateway_mac;
+    std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
+    if (vendor_entries == 0)
+        spdlog::warn("no IEEE vendor data in {} (install the ieee-data package, or set "
+                     "inventory.vendor_data_dir): vendors will be blank",
+                     config_.inventory.vendor_data_dir);
+    asset_register_ = AssetRegister(config_.asset_register);
+    inventory.vendors = &vendors_;
+    inventory.asset_register = &asset_register_;
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
+    install_lan_hygiene();
+}
+
+void Pipeline::install_lan_hygiene() {
+    const InventoryConfig& c = config_.inventory;
+    LanHygieneSettings s;
+    s.learning_period = static_cast<Timestamp>(c.learning_days) * 86400 * kMicrosPerSecond;
+    if (auto first = store_.meta("first_packet_us")) {
+        try {
+            s.first_packet_ever = std::stoll(*first);
+        } catch (const std::exception&) {
+            spdlog::warn("ignoring unreadable meta first_packet_us '{}'", *first);
+        }
+    }
+    s.record_first_packet = [this](Timestamp ts) {
+        store_.set_meta("first_packet_us", std::to_string(ts));
+    };
+    // Devices from earlier runs keep their first-seen time across restarts.
+    SQLite::Statement known(store_.db(),
+                            "SELECT mac, min(first_seen) FROM assets GROUP BY mac LIMIT ?");
+    known.bind(1, config_.limits.max_hosts);
+    while (known.executeStep())
+        if (auto mac = MacAddress::parse(known.getColumn(0).getString()))
+            s.known_devices.emplace(mac->as_u64(), known.getColumn(1).getInt64());
+    s.gateway_ip = config_.network.gateway_ip;
+    s.gateway_mac = config_.network.gateway_mac;
+    s.dhcp_servers = c.dhcp_servers;
+    s.shared_addresses = c.shared_addresses;
+    s.alert_each_randomized = c.alert_each_randomized;
+    s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
+    s.ip_conflict_window = static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
+    dispatcher_.add(std::make_unique<LanHygiene>(hosts_, store_, std::move(s)));
 }
 
 PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop) {

@@ -10,8 +10,10 @@
 #include <memory>
 #include <string>
 
+#include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
 #include "daemon/config.hpp"
@@ -57,6 +59,7 @@ public:
 
 private:
     void install_analyzers();
+    void install_lan_hygiene();
 
     const Config& config_;
     Store& store_;
@@ -64,6 +67,9 @@ private:
     HostTable hosts_;
     Dispatcher dispatcher_;
     const CaptureThread* capture_ = nullptr;  // set while run() is active
+    // Loaded once at start, read by the inventory (issue 3).
+    VendorRegistry vendors_;
+    AssetRegister asset_register_;
 };
 
 }  // namespace clinicwatch

@@ -69,6 +69,15 @@ std::optional<Message> parse(Bytes payload) {
     return out;
 }
 
+std::optional<Name> datagram_source_name(Bytes payload) {
+    // Message types 0x10-0x12 (direct unique, direct group, broadcast) carry a 10-byte header,
+    // data length and offset, then the encoded source name.
+    if (payload.size() < 14 + 34 || payload[0] < 0x10 || payload[0] > 0x12) return std::nullopt;
+    if (payload[14] != 0x20) return std::nullopt;
+    Bytes label = payload.subspan(15, 32);
+    return decode_name(as_chars(label));
+}
+
 std::string_view suffix_name(std::uint8_t suffix) {
     switch (suffix) {
         case kWorkstation:

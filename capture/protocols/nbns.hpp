@@ -65,6 +65,11 @@ std::optional<Name> decode_name(std::string_view encoded);
 
 std::optional<Message> parse(Bytes payload);
 
+// NetBIOS datagram service (UDP 138, RFC 1002 4.4): the sender's own NetBIOS name from the
+// header of a direct or broadcast datagram (browser announcements carry the host's name here).
+constexpr std::uint16_t kDatagramPort = 138;
+std::optional<Name> datagram_source_name(Bytes payload);
+
 // "workstation", "server", "domain-controllers", ... for display.
 std::string_view suffix_name(std::uint8_t suffix);
 

@@ -74,6 +74,13 @@ const char* const kMigrations[] = {
     ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE alerts ADD COLUMN updated_wall INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 2 -> 3: the asset register's view of each asset (issue 3).
+    R"sql(
+    ALTER TABLE assets ADD COLUMN registered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE assets ADD COLUMN register_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN responsible TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -154,8 +161,9 @@ void Store::write_host(const Host& h) {
     static const char* kSql = R"sql(
         INSERT INTO assets (mac, vlan, vendor, randomized_mac, addresses, names, evidence,
                             services, os_family, os_version, os_confidence, first_seen,
-                            last_seen, frames, bytes)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                            last_seen, frames, bytes, registered, register_name, role,
+                            responsible)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         ON CONFLICT (mac, vlan) DO UPDATE SET
             vendor = excluded.vendor, randomized_mac = excluded.randomized_mac,
             addresses = excluded.addresses, names = excluded.names,
@@ -164,7 +172,9 @@ void Store::write_host(const Host& h) {
             os_confidence = excluded.os_confidence,
             first_seen = min(first_seen, excluded.first_seen),
             last_seen = max(last_seen, excluded.last_seen),
-            frames = excluded.frames, bytes = excluded.bytes)sql";
+            frames = excluded.frames, bytes = excluded.bytes,
+            registered = excluded.registered, register_name = excluded.register_name,
+            role = excluded.role, responsible = excluded.responsible)sql";
     SQLite::Statement st(*db_, kSql);
     st.bind(1, h.key.mac.to_string());
     st.bind(2, h.key.vlan);
@@ -181,6 +191,10 @@ void Store::write_host(const Host& h) {
     st.bind(13, static_cast<std::int64_t>(h.last_seen));
     st.bind(14, static_cast<std::int64_t>(h.frames));
     st.bind(15, static_cast<std::int64_t>(h.bytes));
+    st.bind(16, h.registered ? 1 : 0);
+    st.bind(17, h.register_name);
+    st.bind(18, h.role);
+    st.bind(19, h.responsible);
     st.exec();
 }
 

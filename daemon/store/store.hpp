@@ -45,7 +45,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;
