@@ -46,6 +46,8 @@ int command_run(const CommonOptions& common, const RunOptions& options);
 
 struct AssetsOptions {
     std::string vendor;
+    std::string role;           // only devices with this register role
+    bool unregistered = false;  // only devices not in the register
 };
 int command_assets(const CommonOptions& common, const AssetsOptions& options);
 
@@ -62,5 +64,11 @@ struct StatsOptions {
 int command_stats(const CommonOptions& common, const StatsOptions& options);
 
 int command_check_config(const std::string& path);
+
+struct RegisterDraftOptions {
+    std::string out;  // empty: standard output
+};
+// Writes a register YAML from the inventory for the IT contact to review (cli_register.cpp).
+int command_register_draft(const CommonOptions& common, const RegisterDraftOptions& options);
 
 }  // namespace clinicwatch

@@ -50,13 +50,17 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
     auto db = open_for_reading(resolve_db_path(common, config));
     std::string sql =
         "SELECT mac, vlan, vendor, randomized_mac, addresses, names, os_family, os_version, "
-        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence FROM assets";
-    if (!options.vendor.empty()) sql += " WHERE vendor LIKE '%' || ? || '%'";
+        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence, registered, "
+        "register_name, role, responsible FROM assets WHERE 1";
+    if (!options.vendor.empty()) sql += " AND vendor LIKE '%' || :vendor || '%'";
+    if (!options.role.empty()) sql += " AND role = :role";
+    if (options.unregistered) sql += " AND registered = 0";
     sql += " ORDER BY first_seen, mac";
     SQLite::Statement st(*db, sql);
-    if (!options.vendor.empty()) st.bind(1, options.vendor);
-    Table table{{"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "FIRST SEEN", "LAST SEEN",
-                 "FRAMES"},
+    if (!options.vendor.empty()) st.bind(":vendor", options.vendor);
+    if (!options.role.empty()) st.bind(":role", options.role);
+    Table table{{"MAC", "VLAN", "VENDOR", "NAME", "ROLE", "REGISTERED", "ADDRESSES", "NAMES SEEN",
+                 "OS", "FIRST SEEN", "LAST SEEN", "FRAMES"},
                 {}};
     auto json = nlohmann::json::array();
     while (st.executeStep()) {
@@ -65,8 +69,11 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
         bool randomized = st.getColumn(3).getInt() != 0;
         std::string os = st.getColumn(6).getString();
         if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
+        bool registered = st.getColumn(15).getInt() != 0;
         table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
                               randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+                              st.getColumn(16).getString(), st.getColumn(17).getString(),
+                              registered ? "yes" : "no",
                               joined_values(st.getColumn(4).getString()),
                               joined_values(st.getColumn(5).getString()), os,
                               format_time(st.getColumn(9).getInt64()),
@@ -77,6 +84,10 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
             {"vlan", st.getColumn(1).getInt()},
             {"vendor", vendor},
             {"randomized_mac", randomized},
+            {"registered", registered},
+            {"register_name", st.getColumn(16).getString()},
+            {"role", st.getColumn(17).getString()},
+            {"responsible", st.getColumn(18).getString()},
             {"addresses", nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false)},
             {"names", nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false)},
             {"os_family", st.getColumn(6).getString()},

@@ -121,6 +121,10 @@ int main(int argc, char** argv) {
     auto* assets_cmd = app.add_subcommand(
         "assets", "List the devices seen: MAC, vendor, addresses, names, OS, first/last seen.");
     assets_cmd->add_option("--vendor", assets.vendor, "Only devices whose vendor contains this");
+    assets_cmd->add_option("--role", assets.role,
+                           "Only devices with this role in the register (e.g. ehr-client)");
+    assets_cmd->add_flag("--unregistered", assets.unregistered,
+                         "Only devices that are not in the register");
     add_common(assets_cmd, common, true);
 
     AlertsOptions alerts;
@@ -143,6 +147,19 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("--until", stats.until, "Up to this time (same forms as --since)");
     add_common(stats_cmd, common, true);
 
+    RegisterDraftOptions register_draft;
+    auto* register_cmd = app.add_subcommand(
+        "register", "The asset register: the approved devices listed in the configuration.");
+    register_cmd->require_subcommand(1);
+    auto* register_draft_cmd = register_cmd->add_subcommand(
+        "draft",
+        "Write a register (YAML) from the inventory, one entry per device with its vendor, "
+        "names and addresses as comments, for the IT contact to review and paste into the "
+        "configuration under `register:`.");
+    register_draft_cmd->add_option("--out", register_draft.out,
+                                   "Write to this file instead of standard output");
+    add_common(register_draft_cmd, common, false);
+
     std::string check_path;
     auto* check_cmd = app.add_subcommand(
         "check-config",
@@ -164,6 +181,7 @@ int main(int argc, char** argv) {
         if (*alerts_cmd) return command_alerts(common, alerts);
         if (*stats_cmd) return command_stats(common, stats);
         if (*check_cmd) return command_check_config(check_path);
+        if (*register_draft_cmd) return command_register_draft(common, register_draft);
     } catch (const ConfigError& e) {
         for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());
         return kExitConfig;
