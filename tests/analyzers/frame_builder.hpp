@@ -113,7 +113,9 @@ inline Frame dhcp_message(std::uint8_t op, const std::string& chaddr, const std:
     return m;
 }
 
-inline Frame text_bytes(const std::string& s) { return Frame(s.begin(), s.end()); }
+inline Frame text_bytes(const std::string& s) {
+    return Frame(s.begin(), s.end());
+}
 inline Frame ip_bytes(const std::string& ip) {
     Frame f;
     put_ip(f, ip);

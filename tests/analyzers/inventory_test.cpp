@@ -46,16 +46,16 @@ bool has(const std::vector<Observed>& list, const std::string& value, const std:
 TEST(Inventory, DhcpClientNamesFingerprintAndAckBinding) {
     Fixture fx;
     const std::string client = "00:04:23:57:a5:7a", server = "00:a0:de:00:00:01";
-    Frame discover = dhcp_message(1, client, "0.0.0.0",
-                                  {{53, {1}},
-                                   {12, text_bytes("DJP95S0J")},
-                                   {81, {0x05, 0, 0, 3, 'p', 'c', '1', 6, 'c', 'l', 'i', 'n', 'i',
-                                         'c', 0}},
-                                   {60, text_bytes("MSFT 5.0")},
-                                   {55, {1, 15, 3, 6, 44, 46, 47, 31, 33, 249, 43}}});
+    Frame discover =
+        dhcp_message(1, client, "0.0.0.0",
+                     {{53, {1}},
+                      {12, text_bytes("DJP95S0J")},
+                      {81, {0x05, 0, 0, 3, 'p', 'c', '1', 6, 'c', 'l', 'i', 'n', 'i', 'c', 0}},
+                      {60, text_bytes("MSFT 5.0")},
+                      {55, {1, 15, 3, 6, 44, 46, 47, 31, 33, 249, 43}}});
     fx.feed(udp("ff:ff:ff:ff:ff:ff", client, "0.0.0.0", "255.255.255.255", 68, 67, discover));
-    Frame ack = dhcp_message(2, client, "192.168.1.249",
-                             {{53, {5}}, {54, ip_bytes("192.168.1.1")}});
+    Frame ack =
+        dhcp_message(2, client, "192.168.1.249", {{53, {5}}, {54, ip_bytes("192.168.1.1")}});
     fx.feed(udp(client, server, "192.168.1.1", "192.168.1.249", 67, 68, ack), kT0 + 1000);
     Host& h = fx.host(client);
     EXPECT_TRUE(has(h.names, "DJP95S0J", "dhcp"));
@@ -71,8 +71,8 @@ TEST(Inventory, NamesFromRealNbnsMdnsLlmnrLldpCdpAndSsdp) {
     Fixture fx;
     std::vector<std::uint8_t> storage;
     Packet p;
-    for (const char* hex : {kNbnsRegistration, kMdnsAnnouncement, kLlmnrResponse, kLldpS2,
-                            kCdpSwitch, kSsdpNotify}) {
+    for (const char* hex :
+         {kNbnsRegistration, kMdnsAnnouncement, kLlmnrResponse, kLldpS2, kCdpSwitch, kSsdpNotify}) {
         decode_hex(hex, storage, p);
         fx.dispatcher.on_packet(p);
     }
@@ -115,8 +115,8 @@ TEST(Inventory, ServicesFromSynAckInsideTheLanOnly) {
 }
 
 TEST(Inventory, RegisterPinsAndNamesDevicesLongestPrefixFirst) {
-    RegisterEntry exact{*MacPrefix::parse("00:a0:de:00:00:01"), "gateway", "router",
-                        "network vendor", "", 10};
+    RegisterEntry exact{
+        *MacPrefix::parse("00:a0:de:00:00:01"), "gateway", "router", "network vendor", "", 10};
     RegisterEntry yamaha{*MacPrefix::parse("00:a0:de"), "yamaha-ap", "wifi-ap", "clinic", "", 11};
     Fixture fx({yamaha, exact});
     fx.feed(arp(1, "00:a0:de:00:00:01", "192.168.100.1", "00:00:00:00:00:00", "192.168.100.5"));

@@ -9,7 +9,7 @@ namespace clinicwatch::test {
 
 // Keeps every finding for inspection.
 class RecordingSink : public FindingSink {
-public:
+  public:
     void alert(AlertUpdate update) override { alerts.push_back(std::move(update)); }
     void minute(const MinuteStats& stats) override { minutes.push_back(stats); }
 
