@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "analyzers/inventory.hpp"
 #include "capture/protocols/dhcp.hpp"
 
 namespace clinicwatch {
@@ -47,6 +48,32 @@ LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings s
     : hosts_(hosts), sink_(sink), settings_(std::move(settings)) {
     if (settings_.dhcp_servers.empty() && settings_.gateway_ip)
         settings_.dhcp_servers.push_back(*settings_.gateway_ip);
+    if (settings_.internal_networks.empty())
+        settings_.internal_networks = default_internal_networks();
+}
+
+void LanHygiene::learn_next_hop(const Packet& packet) {
+    // Traffic from the LAN to the internet is sent to the gateway's MAC: the router's true MAC
+    // even when it never shows up in ARP (the capture may start after its last ARP reply).
+    if (!packet.has_dst_mac || packet.dst_mac.is_multicast() || packet.ip->dst.is_unspecified())
+        return;
+    auto internal = [&](const IpAddress& a) {
+        for (const auto& n : settings_.internal_networks)
+            if (n.contains(a)) return true;
+        return false;
+    };
+    if (internal(packet.ip->dst) || !internal(packet.ip->src)) return;
+    if (packet.ip->dst.is_v4() && (packet.ip->dst.bytes[0] >= 224)) return;  // multicast
+    if (next_hop_candidate_ == packet.dst_mac) {
+        // A few packets to different destinations agreeing: not a one-off.
+        if (++next_hop_votes_ >= 3) {
+            settings_.gateway_mac = packet.dst_mac;
+            gateway_mac_from_ = "learned from outbound traffic";
+        }
+    } else {
+        next_hop_candidate_ = packet.dst_mac;
+        next_hop_votes_ = 1;
+    }
 }
 
 bool LanHygiene::is_shared(const IpAddress& a) const {
@@ -73,6 +100,7 @@ void LanHygiene::on_packet(const Packet& packet) {
         next_scan_ = packet.ts + kScanInterval;
     }
     if (packet.arp) return on_arp(packet);
+    if (settings_.gateway_ip && !settings_.gateway_mac && packet.ip) learn_next_hop(packet);
     if (packet.udp && packet.udp->src_port == dhcp::kServerPort &&
         packet.udp->dst_port == dhcp::kClientPort)
         on_dhcp_reply(packet);
@@ -121,7 +149,7 @@ void LanHygiene::on_arp(const Packet& packet) {
     if (settings_.gateway_ip && arp.sender_ip == *settings_.gateway_ip) {
         if (!settings_.gateway_mac) {
             settings_.gateway_mac = arp.sender_mac;
-            gateway_learned_ = true;
+            gateway_mac_from_ = "learned from ARP";
             return;
         }
         if (arp.sender_mac == *settings_.gateway_mac) return;
@@ -139,7 +167,7 @@ void LanHygiene::on_arp(const Packet& packet) {
         u.evidence = {
             {"ip", ip},
             {"expected_mac", settings_.gateway_mac->to_string()},
-            {"expected_mac_from", gateway_learned_ ? "learned from ARP" : "configuration"},
+            {"expected_mac_from", gateway_mac_from_},
             {"new_mac", arp.sender_mac.to_string()},
             {"arp", how},
             {"vlan", packet.vlan}};

@@ -32,7 +32,8 @@ struct LanHygieneSettings {
     std::unordered_map<std::uint64_t, Timestamp> known_devices;
 
     std::optional<IpAddress> gateway_ip;
-    std::optional<MacAddress> gateway_mac;  // learned from ARP when unset and gateway_ip is set
+    std::optional<MacAddress> gateway_mac;  // learned when unset and gateway_ip is set
+    std::vector<IpNetwork> internal_networks;  // empty = defaults (to learn the next hop)
     std::vector<IpAddress> dhcp_servers;    // empty: the gateway, else the first server seen
     std::vector<IpAddress> shared_addresses;
     bool alert_each_randomized = false;
@@ -68,6 +69,7 @@ class LanHygiene final : public Analyzer {
     };
 
     void on_arp(const Packet& packet);
+    void learn_next_hop(const Packet& packet);
     void on_dhcp_reply(const Packet& packet);
     void claim(const IpAddress& ip, const MacAddress& mac, const char* how, Timestamp ts);
     void check_unregistered(Timestamp now, bool final);
@@ -83,7 +85,10 @@ class LanHygiene final : public Analyzer {
     LanHygieneSettings settings_;
     Timestamp learning_ends_ = 0;
     bool started_ = false;
-    bool gateway_learned_ = false;
+    const char* gateway_mac_from_ = "configuration";
+
+    MacAddress next_hop_candidate_;
+    int next_hop_votes_ = 0;
 
     std::unordered_map<std::uint32_t, Claim> claims_;  // IPv4 (host order) -> last claimant
     std::uint64_t claim_evictions_ = 0;

@@ -74,6 +74,7 @@ void Pipeline::install_lan_hygiene() {
             s.known_devices.emplace(mac->as_u64(), known.getColumn(1).getInt64());
     s.gateway_ip = config_.network.gateway_ip;
     s.gateway_mac = config_.network.gateway_mac;
+    s.internal_networks = config_.network.internal_networks;
     s.dhcp_servers = c.dhcp_servers;
     s.shared_addresses = c.shared_addresses;
     s.alert_each_randomized = c.alert_each_randomized;

@@ -270,3 +270,25 @@ TEST(LanHygiene, MacFloodIsOneAlertAndRegisteredDevicesStay) {
 
 }  // namespace
 }  // namespace clinicwatch
+
+namespace clinicwatch {
+namespace {
+
+TEST(LanHygiene, GatewayMacIsLearnedFromOutboundTrafficBeforeArp) {
+    LanHygieneSettings s = Fixture::defaults();
+    s.gateway_ip = IpAddress::parse("172.16.0.1");
+    s.gateway_mac.reset();
+    Fixture fx(s);
+    const std::string victim = "00:21:70:c0:56:f0", router = "00:26:0b:31:07:33";
+    for (const char* dst : {"93.184.216.34", "142.250.0.1", "151.101.1.1"})
+        fx.feed(tcp(router, victim, "172.16.0.107", dst, 50000, 443, 0x02));
+    ASSERT_TRUE(fx.hygiene->gateway_mac());
+    EXPECT_EQ(fx.hygiene->gateway_mac()->to_string(), router);
+    fx.feed(arp(2, "00:25:b3:bf:91:ee", "172.16.0.1", victim, "172.16.0.107"));
+    auto g = fx.sink.of_kind("gateway-mac-change");
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_EQ(g[0]->evidence["expected_mac_from"], "learned from outbound traffic");
+}
+
+}  // namespace
+}  // namespace clinicwatch
