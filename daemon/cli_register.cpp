@@ -102,11 +102,11 @@ int command_register_draft(const CommonOptions& common, const RegisterDraftOptio
                                : suggested_name(names, mac);
         const char* lead = randomized && !registered ? "  # " : "  ";
         y << "\n";
-        y << "  # vendor: " << comment(vendor.empty() ? (randomized ? "(randomised MAC)" : "(unknown)") : vendor)
+        y << "  # vendor: "
+          << comment(vendor.empty() ? (randomized ? "(randomised MAC)" : "(unknown)") : vendor)
           << "\n";
         y << "  # names seen: " << comment(join(values(names, true))) << "\n";
-        y << "  # addresses: " << comment(join(values(st.getColumn(4).getString(), false)))
-          << "\n";
+        y << "  # addresses: " << comment(join(values(st.getColumn(4).getString(), false))) << "\n";
         y << "  # seen " << format_time(st.getColumn(6).getInt64()) << " .. "
           << format_time(st.getColumn(7).getInt64())
           << (registered ? "; already in the register" : "") << "\n";

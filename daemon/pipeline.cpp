@@ -19,7 +19,12 @@ Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
       options_(std::move(options)),
       hosts_(static_cast<std::size_t>(config.limits.max_hosts)),
       dispatcher_(hosts_) {
-    hosts_.set_eviction_handler([this](const Host& h) { store_.host_evicted(h); });
+    hosts_.set_eviction_handler([this](const Host& h) {
+        // A MAC flood's hosts (a frame or two, no address, no name) are counted by the
+        // mac-flood alert; storing each would grow the assets table by a row per forged MAC.
+        if (h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered) return;
+        store_.host_evicted(h);
+    });
     install_analyzers();
 }
 

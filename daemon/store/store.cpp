@@ -175,7 +175,10 @@ void Store::write_host(const Host& h) {
             frames = excluded.frames, bytes = excluded.bytes,
             registered = excluded.registered, register_name = excluded.register_name,
             role = excluded.role, responsible = excluded.responsible)sql";
-    SQLite::Statement st(*db_, kSql);
+    if (!host_statement_) host_statement_ = std::make_unique<SQLite::Statement>(*db_, kSql);
+    SQLite::Statement& st = *host_statement_;
+    st.reset();
+    st.clearBindings();
     st.bind(1, h.key.mac.to_string());
     st.bind(2, h.key.vlan);
     st.bind(3, h.vendor);
@@ -263,7 +266,10 @@ void Store::flush(HostTable& hosts) {
         }
         for (const auto& h : evicted_) write_host(h);
         hosts.for_each([&](Host& h) {
-            if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
+            // A frame or two from a MAC with no address or name is what a MAC flood forges:
+            // kept in memory (and counted by mac-flood) but stored only once it says more.
+            bool noise = h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered;
+            if ((h.dirty || h.last_seen != h.stored_last_seen) && !noise) write_host(h);
         });
         tx.commit();
     } catch (const SQLite::Exception& e) {

@@ -16,6 +16,7 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace clinicwatch {
@@ -87,6 +88,7 @@ private:
     std::string path_;
     StoreOptions options_;
     std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<SQLite::Statement> host_statement_;  // prepared once: floods write many
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
