@@ -34,6 +34,8 @@ int command_check_config(const std::string& path) {
     std::printf("  store.path         %s\n", c.store.path.c_str());
     std::printf("  internal networks  %zu%s\n", c.network.internal_networks.size(),
                 c.network.internal_networks.empty() ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)" : "");
+    std::printf("  register           %zu devices; learning period %d days\n",
+                c.asset_register.size(), c.inventory.learning_days);
     return kExitOk;
 }
 
