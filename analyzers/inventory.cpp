@@ -91,16 +91,17 @@ void Inventory::on_packet(const Packet& packet) {
         packet.llc->snap_type == cdp::kSnapType)
         return on_cdp(packet);
     if (!packet.ip || !usable_mac(packet.src_mac)) return;
+    // Services: the ports on which a device inside the LAN (the router too) answers a SYN.
+    // Internet servers answer through the router's MAC from outside addresses: not counted.
+    if (packet.tcp && packet.tcp->is_syn_ack() && is_internal(packet.ip->src)) {
+        if (Host* h = sender(packet)) h->observe_service(packet.tcp->src_port);
+    }
     if (settings_.gateway_mac && packet.src_mac == *settings_.gateway_mac) {
         if (packet.udp && packet.udp->src_port == dhcp::kServerPort) on_dhcp(packet);
         return;
     }
     if (packet.udp) on_udp(packet);
     if (packet.icmp && packet.icmp->v6 && packet.icmp->type == 136) on_neighbour_advert(packet);
-    // Services: the ports on which a device inside the LAN answers a SYN.
-    if (packet.tcp && packet.tcp->is_syn_ack() && is_internal(packet.ip->src)) {
-        if (Host* h = sender(packet)) h->observe_service(packet.tcp->src_port);
-    }
     const IpAddress& src = packet.ip->src;
     // Runs of packets from the same sender and address are the norm: bind once per run, and at
     // least once a minute so the address's last-seen time stays fresh.

@@ -109,8 +109,10 @@ TEST(Inventory, ServicesFromSynAckInsideTheLanOnly) {
     fx.feed(tcp(client, server, "192.168.100.10", "192.168.100.111", 8080, 50002, 0x10));  // ACK
     // A SYN-ACK from the internet arrives with the gateway's MAC: not a LAN service.
     fx.feed(tcp(client, "00:a0:de:00:00:01", "203.0.113.5", "192.168.100.111", 443, 50003, 0x12));
+    // The router's own web console answers from its LAN address.
+    fx.feed(tcp(client, "00:a0:de:00:00:01", "192.168.100.1", "192.168.100.111", 80, 50004, 0x12));
     EXPECT_EQ(fx.host(server).tcp_services, (std::vector<std::uint16_t>{445, 3389}));
-    EXPECT_TRUE(fx.host("00:a0:de:00:00:01").tcp_services.empty());
+    EXPECT_EQ(fx.host("00:a0:de:00:00:01").tcp_services, (std::vector<std::uint16_t>{80}));
     EXPECT_TRUE(has(fx.host(server).addresses, "192.168.100.10", "ip"));
 }
 
