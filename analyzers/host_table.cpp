@@ -98,6 +98,7 @@ Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, 
     last_key_ = hosts_.back().key;
     last_slot_ = hosts_.size() - 1;
     if (created) *created = true;
+    ++created_;
     return hosts_.back();
 }
 

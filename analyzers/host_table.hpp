@@ -66,8 +66,14 @@ struct Host {
     std::string os_support_end;  // ISO date of the end of support, when known
     std::string os_explanation;  // JSON: the evidence behind the guess (`assets --why`)
 
-    bool pinned = false;             // registered devices are never evicted
-    bool dirty = true;               // changed since the store last wrote it
+    bool pinned = false;  // registered devices are never evicted
+
+    // From the asset register (config): set when the device matches an entry.
+    bool registered = false;
+    std::string register_name, role, responsible;
+    bool register_checked = false;       // vendor and register looked up (inventory)
+    bool unregistered_alerted = false;   // unregistered-device raised or summarised (hygiene)
+    bool dirty = true;    // changed since the store last wrote it
     Timestamp stored_last_seen = 0;  // last_seen as the store last wrote it
 
     static constexpr std::size_t kMaxAddresses = 16;
@@ -97,6 +103,8 @@ class HostTable {
     std::size_t size() const { return hosts_.size(); }
     std::size_t capacity() const { return capacity_; }
     std::uint64_t evictions() const { return evictions_; }
+    // Hosts created since the start (a MAC flood shows as a steep rise).
+    std::uint64_t created() const { return created_; }
 
     // Visits every host (order unspecified).
     template <typename F>
@@ -120,6 +128,7 @@ class HostTable {
     std::vector<Host> hosts_;
     std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
     std::uint64_t evictions_ = 0;
+    std::uint64_t created_ = 0;
     std::mt19937_64 rng_;
     std::function<void(const Host&)> on_evict_;
     // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.

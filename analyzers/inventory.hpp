@@ -1,6 +1,11 @@
-// The asset inventory: which addresses belong to which device. Addresses are bound from ARP
-// (the sender's own claim) and from IP source addresses inside the internal networks. Traffic
+// The asset inventory: one asset per MAC (+VLAN) with its addresses, names, vendor, register
+// entry, and the evidence other analyzers need (DHCP fingerprint, LLDP capabilities, services).
+//
+// Addresses are bound from ARP (the sender's own claim), DHCP ACKs (client MAC <-> yiaddr),
+// IPv6 neighbour advertisements, and IP source addresses inside the internal networks. Traffic
 // routed from outside carries the router's MAC with outside addresses, so those are not bound.
+// Names come from DHCP (12, 81), NBNS registrations and answers, mDNS and LLMNR answers, LLDP
+// and CDP. Parsing happens only for the few packets on those ports or ethertypes.
 #pragma once
 
 #include <array>
@@ -8,13 +13,17 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/asset_register.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/vendor_registry.hpp"
 
 namespace clinicwatch {
 
 struct InventorySettings {
     std::vector<IpNetwork> internal_networks;  // empty = RFC 1918, RFC 6598, link-local, ULA
     std::optional<MacAddress> gateway_mac;
+    const VendorRegistry* vendors = nullptr;  // optional; owned by the pipeline
+    const AssetRegister* asset_register = nullptr;
 };
 
 std::vector<IpNetwork> default_internal_networks();
@@ -27,7 +36,22 @@ class Inventory final : public Analyzer {
 
     bool is_internal(const IpAddress& a) const;
 
+    // Looks up the vendor and the register entry of a host (once per host).
+    void classify(Host& h) const;
+
   private:
+    void on_arp(const Packet& packet);
+    void on_udp(const Packet& packet);
+    void on_dhcp(const Packet& packet);
+    void on_nbns(const Packet& packet);
+    void on_dns_names(const Packet& packet, const char* source);
+    void on_ssdp(const Packet& packet);
+    void on_lldp(const Packet& packet);
+    void on_cdp(const Packet& packet);
+    void on_neighbour_advert(const Packet& packet);
+    void bind(Host& h, const IpAddress& a, const char* source, Timestamp ts);
+    Host* sender(const Packet& packet);
+
     HostTable& hosts_;
     InventorySettings settings_;
     struct BindingCacheEntry {

@@ -48,6 +48,8 @@ struct RunOptions {
 struct AssetsOptions {
     std::string vendor;
     std::string why;  // a MAC: print the evidence behind its OS guess
+    std::string role;           // only devices with this register role
+    bool unregistered = false;  // only devices not in the register
 };
 int command_assets(const CommonOptions& common, const AssetsOptions& options);
 
@@ -70,5 +72,10 @@ struct EgressOptions {
     std::string since;
 };
 int command_egress(const CommonOptions& common, const EgressOptions& options);
+struct RegisterDraftOptions {
+    std::string out;  // empty: standard output
+};
+// Writes a register YAML from the inventory for the IT contact to review (cli_register.cpp).
+int command_register_draft(const CommonOptions& common, const RegisterDraftOptions& options);
 
 }  // namespace clinicwatch

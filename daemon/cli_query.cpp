@@ -135,16 +135,23 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
     Config config = resolve_config(common);
     auto db = open_for_reading(resolve_db_path(common, config));
     if (!options.why.empty()) return print_os_why(common, *db, options.why);
+    // Columns by index: 0 mac, 1 vlan, 2 vendor, 3 randomized_mac, 4 addresses, 5 names,
+    // 6 os_family, 7 os_version, 8 os_confidence, 9 first_seen, 10 last_seen, 11 frames,
+    // 12 bytes, 13 services, 14 evidence, 15 registered, 16 register_name, 17 role,
+    // 18 responsible, 19 os_support, 20 os_support_end.
     std::string sql =
         "SELECT mac, vlan, vendor, randomized_mac, addresses, names, os_family, os_version, "
-        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence, os_support, "
-        "os_support_end FROM assets";
-    if (!options.vendor.empty()) sql += " WHERE vendor LIKE '%' || ? || '%'";
+        "os_confidence, first_seen, last_seen, frames, bytes, services, evidence, registered, "
+        "register_name, role, responsible, os_support, os_support_end FROM assets WHERE 1";
+    if (!options.vendor.empty()) sql += " AND vendor LIKE '%' || :vendor || '%'";
+    if (!options.role.empty()) sql += " AND role = :role";
+    if (options.unregistered) sql += " AND registered = 0";
     sql += " ORDER BY first_seen, mac";
     SQLite::Statement st(*db, sql);
-    if (!options.vendor.empty()) st.bind(1, options.vendor);
-    Table table{{"MAC", "VLAN", "VENDOR", "ADDRESSES", "NAMES", "OS", "CONF", "SUPPORT",
-                 "FIRST SEEN", "LAST SEEN", "FRAMES"},
+    if (!options.vendor.empty()) st.bind(":vendor", options.vendor);
+    if (!options.role.empty()) st.bind(":role", options.role);
+    Table table{{"MAC", "VLAN", "VENDOR", "NAME", "ROLE", "REGISTERED", "ADDRESSES", "NAMES SEEN",
+                 "OS", "CONF", "SUPPORT", "FIRST SEEN", "LAST SEEN", "FRAMES"},
                 {}};
     auto json = nlohmann::json::array();
     while (st.executeStep()) {
@@ -153,13 +160,16 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
         bool randomized = st.getColumn(3).getInt() != 0;
         std::string os = st.getColumn(6).getString();
         if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
+        bool registered = st.getColumn(15).getInt() != 0;
         table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
                               randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+                              st.getColumn(16).getString(), st.getColumn(17).getString(),
+                              registered ? "yes" : "no",
                               joined_values(st.getColumn(4).getString()),
                               joined_values(st.getColumn(5).getString()), os,
                               os.empty() ? "" : confidence_text(st.getColumn(8).getDouble()),
-                              support_text(st.getColumn(15).getString(),
-                                           st.getColumn(16).getString()),
+                              support_text(st.getColumn(19).getString(),
+                                           st.getColumn(20).getString()),
                               format_time(st.getColumn(9).getInt64()),
                               format_time(st.getColumn(10).getInt64()),
                               std::to_string(st.getColumn(11).getInt64())});
@@ -168,13 +178,17 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
             {"vlan", st.getColumn(1).getInt()},
             {"vendor", vendor},
             {"randomized_mac", randomized},
+            {"registered", registered},
+            {"register_name", st.getColumn(16).getString()},
+            {"role", st.getColumn(17).getString()},
+            {"responsible", st.getColumn(18).getString()},
             {"addresses", nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false)},
             {"names", nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false)},
             {"os_family", st.getColumn(6).getString()},
             {"os_version", st.getColumn(7).getString()},
             {"os_confidence", st.getColumn(8).getDouble()},
-            {"os_support", st.getColumn(15).getString()},
-            {"os_support_end", st.getColumn(16).getString()},
+            {"os_support", st.getColumn(19).getString()},
+            {"os_support_end", st.getColumn(20).getString()},
             {"first_seen", format_time_iso(st.getColumn(9).getInt64())},
             {"last_seen", format_time_iso(st.getColumn(10).getInt64())},
             {"frames", st.getColumn(11).getInt64()},

@@ -407,6 +407,95 @@ void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
     r.text(n, "egress", "rules_dir", c.rules_dir);
 }
 
+void read_address_list(Reader& r, const YAML::Node& n, const std::string& key,
+                       std::vector<IpAddress>& out) {
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsSequence()) {
+        r.problem(n, key, "expected a list of IP addresses");
+        return;
+    }
+    for (const auto& item : n) {
+        auto a = item.IsScalar() ? IpAddress::parse(item.Scalar()) : std::nullopt;
+        if (!a)
+            r.problem(item, key, "expected an IP address, got '" + Reader::scalar_text(item) + "'");
+        else
+            out.push_back(*a);
+    }
+}
+
+void read_inventory(Reader& r, const YAML::Node& n, InventoryConfig& c) {
+    if (!r.section(n, "inventory",
+                   {"learning_days", "dhcp_servers", "shared_addresses", "alert_each_randomized",
+                    "max_new_macs_per_minute", "ip_conflict_window_seconds", "vendor_data_dir"}))
+        return;
+    r.integer(n, "inventory", "learning_days", c.learning_days, 0, 365);
+    read_address_list(r, n["dhcp_servers"], "inventory.dhcp_servers", c.dhcp_servers);
+    read_address_list(r, n["shared_addresses"], "inventory.shared_addresses", c.shared_addresses);
+    if (auto b = n["alert_each_randomized"]; b.IsDefined() && !b.IsNull()) {
+        bool v = false;
+        if (!b.IsScalar() || !YAML::convert<bool>::decode(b, v))
+            r.problem(b, "inventory.alert_each_randomized",
+                      "expected true or false, got '" + Reader::scalar_text(b) + "'");
+        else
+            c.alert_each_randomized = v;
+    }
+    r.integer(n, "inventory", "max_new_macs_per_minute", c.max_new_macs_per_minute, 1, 1000000);
+    r.integer(n, "inventory", "ip_conflict_window_seconds", c.ip_conflict_window_seconds, 1, 86400);
+    r.text(n, "inventory", "vendor_data_dir", c.vendor_data_dir);
+}
+
+void read_register(Reader& r, const YAML::Node& n, std::vector<RegisterEntry>& out) {
+    if (n.IsNull()) return;
+    if (!n.IsSequence()) {
+        r.problem(n, "register", "expected a list of devices (- mac: ..., name: ..., role: ...)");
+        return;
+    }
+    std::size_t index = 0;
+    for (const auto& item : n) {
+        std::string key = "register[" + std::to_string(index++) + "]";
+        if (!r.section(item, key, {"mac", "mac_prefix", "name", "role", "responsible", "notes"}))
+            continue;
+        RegisterEntry e;
+        e.line = item.Mark().line + 1;
+        auto mac = item["mac"];
+        auto prefix = item["mac_prefix"];
+        if (mac.IsDefined() == prefix.IsDefined()) {
+            r.problem(item, key, "give exactly one of mac or mac_prefix");
+            continue;
+        }
+        if (mac.IsDefined()) {
+            auto m = mac.IsScalar() ? MacAddress::parse(mac.Scalar()) : std::nullopt;
+            if (!m) {
+                r.problem(mac, key + ".mac",
+                          "expected a MAC address like 00:a0:de:12:34:56, got '" +
+                              Reader::scalar_text(mac) + "'");
+                continue;
+            }
+            e.mac = MacPrefix::of(*m);
+        } else {
+            auto p = prefix.IsScalar() ? MacPrefix::parse(prefix.Scalar()) : std::nullopt;
+            if (!p) {
+                r.problem(prefix, key + ".mac_prefix",
+                          "expected at least 6 hex digits like 00:a0:de, got '" +
+                              Reader::scalar_text(prefix) + "'");
+                continue;
+            }
+            e.mac = *p;
+        }
+        r.text(item, key, "name", e.name);
+        r.text(item, key, "role", e.role);
+        r.text(item, key, "responsible", e.responsible);
+        r.text(item, key, "notes", e.notes);
+        if (e.name.empty()) r.problem(item, key + ".name", "every device needs a name");
+        for (const auto& other : out)
+            if (other.mac.bits == e.mac.bits && other.mac.value == e.mac.value)
+                r.problem(item, key,
+                          "the same " + std::string(e.mac.bits == 48 ? "MAC" : "prefix") +
+                              " is already listed at line " + std::to_string(other.line));
+        out.push_back(std::move(e));
+    }
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<std::string> problems)
@@ -447,6 +536,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         {"limits", [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
         {"logging", [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
         {"egress", [](Reader& rd, const YAML::Node& n, Config& c) { read_egress(rd, n, c.egress); }},
+        {"inventory", [](Reader& rd, const YAML::Node& n, Config& c) { read_inventory(rd, n, c.inventory); }},
+        {"register", [](Reader& rd, const YAML::Node& n, Config& c) { read_register(rd, n, c.asset_register); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analyzers/egress_policy.hpp"
+#include "analyzers/asset_register.hpp"
 #include "capture/address.hpp"
 
 namespace YAML {
@@ -122,6 +123,18 @@ struct EgressConfig {
     std::string rules_dir;  // empty = the installed rules/ (see daemon/rules.hpp)
 };
 
+// The `inventory:` section: how the asset inventory and the LAN hygiene checks behave.
+struct InventoryConfig {
+    int learning_days = 7;  // devices first seen this long after the first packet ever are
+                            // recorded without an alert
+    std::vector<IpAddress> dhcp_servers;      // empty = the gateway (or the first one seen)
+    std::vector<IpAddress> shared_addresses;  // virtual IPs (VRRP, clusters): no ip-conflict
+    bool alert_each_randomized = false;       // else one low summary per day
+    int max_new_macs_per_minute = 200;        // above this: mac-flood
+    int ip_conflict_window_seconds = 300;
+    std::string vendor_data_dir = "/usr/share/ieee-data";
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -137,6 +150,8 @@ struct Config {
     LoopConfig loop;
     OsFingerprintConfig os_fingerprint;
     EgressConfig egress;
+    std::vector<RegisterEntry> asset_register;  // the `register:` list
+    InventoryConfig inventory;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

@@ -38,9 +38,9 @@ int command_check_config(const std::string& path) {
                 c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());
     std::printf("  store.path         %s\n", c.store.path.c_str());
     std::printf("  internal networks  %zu%s\n", c.network.internal_networks.size(),
-                c.network.internal_networks.empty()
-                    ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)"
-                    : "");
+                c.network.internal_networks.empty() ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)" : "");
+    std::printf("  register           %zu devices; learning period %d days\n",
+                c.asset_register.size(), c.inventory.learning_days);
     return kExitOk;
 }
 
@@ -139,6 +139,10 @@ int main(int argc, char** argv) {
     assets_cmd->add_option("--why", assets.why,
                            "Print the evidence behind one device's OS guess and end of support "
                            "(give its MAC)");
+    assets_cmd->add_option("--role", assets.role,
+                           "Only devices with this role in the register (e.g. ehr-client)");
+    assets_cmd->add_flag("--unregistered", assets.unregistered,
+                         "Only devices that are not in the register");
     add_common(assets_cmd, common, true);
 
     AlertsOptions alerts;
@@ -171,6 +175,18 @@ int main(int argc, char** argv) {
                            "From this time: 2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d "
                            "back from now");
     add_common(egress_cmd, common, true);
+    RegisterDraftOptions register_draft;
+    auto* register_cmd = app.add_subcommand(
+        "register", "The asset register: the approved devices listed in the configuration.");
+    register_cmd->require_subcommand(1);
+    auto* register_draft_cmd = register_cmd->add_subcommand(
+        "draft",
+        "Write a register (YAML) from the inventory, one entry per device with its vendor, "
+        "names and addresses as comments, for the IT contact to review and paste into the "
+        "configuration under `register:`.");
+    register_draft_cmd->add_option("--out", register_draft.out,
+                                   "Write to this file instead of standard output");
+    add_common(register_draft_cmd, common, false);
 
     std::string check_path;
     auto* check_cmd = app.add_subcommand(
@@ -224,6 +240,7 @@ int main(int argc, char** argv) {
         if (*report_cmd) return command_report(common, report);
         if (*digest_cmd) return command_digest(common, digest);
         if (*egress_cmd) return command_egress(common, egress);
+        if (*register_draft_cmd) return command_register_draft(common, register_draft);
     } catch (const ConfigError& e) {
         for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());
         return kExitConfig;

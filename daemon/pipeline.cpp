@@ -14,6 +14,9 @@
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "analyzers/lan_hygiene.hpp"
 #include "analyzers/traffic_stats.hpp"
 #include "daemon/loop_rules.hpp"
 #include "daemon/egress_rules.hpp"
@@ -63,7 +66,12 @@ Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
       options_(std::move(options)),
       hosts_(static_cast<std::size_t>(config.limits.max_hosts)),
       dispatcher_(hosts_) {
-    hosts_.set_eviction_handler([this](const Host& h) { store_.host_evicted(h); });
+    hosts_.set_eviction_handler([this](const Host& h) {
+        // A MAC flood's hosts (a frame or two, no address, no name) are counted by the
+        // mac-flood alert; storing each would grow the assets table by a row per forged MAC.
+        if (h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered) return;
+        store_.host_evicted(h);
+    });
     install_analyzers();
 }
 
@@ -159,6 +167,14 @@ void Pipeline::install_analyzers() {
     InventorySettings inventory;
     inventory.internal_networks = config_.network.internal_networks;
     inventory.gateway_mac = config_.network.gateway_mac;
+    std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
+    if (vendor_entries == 0)
+        spdlog::warn("no IEEE vendor data in {} (install the ieee-data package, or set "
+                     "inventory.vendor_data_dir): vendors will be blank",
+                     config_.inventory.vendor_data_dir);
+    asset_register_ = AssetRegister(config_.asset_register);
+    inventory.vendors = &vendors_;
+    inventory.asset_register = &asset_register_;
     dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
     dispatcher_.add(
         std::make_unique<LoopDetector>(store_, loop_detector_settings(config_.loop), &hosts_));
@@ -174,9 +190,46 @@ void Pipeline::install_analyzers() {
     egress.policy = config_.egress.policy;
     egress.rules = load_egress_rules(resolve_rules_dir(config_.egress.rules_dir));
     check_egress_policy(egress.policy, egress.rules);
-    // Roles come from the register (wired by the register's owner); until then every device
-    // has the unknown role.
-    dispatcher_.add(std::make_unique<Egress>(store_, std::move(egress), Egress::RoleOf{}));
+    // A device's role comes from the register; unregistered devices have no role (the
+    // policy's unknown_role applies).
+    dispatcher_.add(std::make_unique<Egress>(
+        store_, std::move(egress), [this](const MacAddress& mac) -> std::string {
+            const RegisterEntry* entry = asset_register_.find(mac);
+            return entry ? entry->role : std::string();
+        }));
+    install_lan_hygiene();
+}
+
+void Pipeline::install_lan_hygiene() {
+    const InventoryConfig& c = config_.inventory;
+    LanHygieneSettings s;
+    s.learning_period = static_cast<Timestamp>(c.learning_days) * 86400 * kMicrosPerSecond;
+    if (auto first = store_.meta("first_packet_us")) {
+        try {
+            s.first_packet_ever = std::stoll(*first);
+        } catch (const std::exception&) {
+            spdlog::warn("ignoring unreadable meta first_packet_us '{}'", *first);
+        }
+    }
+    s.record_first_packet = [this](Timestamp ts) {
+        store_.set_meta("first_packet_us", std::to_string(ts));
+    };
+    // Devices from earlier runs keep their first-seen time across restarts.
+    SQLite::Statement known(store_.db(),
+                            "SELECT mac, min(first_seen) FROM assets GROUP BY mac LIMIT ?");
+    known.bind(1, config_.limits.max_hosts);
+    while (known.executeStep())
+        if (auto mac = MacAddress::parse(known.getColumn(0).getString()))
+            s.known_devices.emplace(mac->as_u64(), known.getColumn(1).getInt64());
+    s.gateway_ip = config_.network.gateway_ip;
+    s.gateway_mac = config_.network.gateway_mac;
+    s.internal_networks = config_.network.internal_networks;
+    s.dhcp_servers = c.dhcp_servers;
+    s.shared_addresses = c.shared_addresses;
+    s.alert_each_randomized = c.alert_each_randomized;
+    s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
+    s.ip_conflict_window = static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
+    dispatcher_.add(std::make_unique<LanHygiene>(hosts_, store_, std::move(s)));
 }
 
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {

@@ -13,8 +13,10 @@
 #include <optional>
 #include <string>
 
+#include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
 #include "daemon/config.hpp"
@@ -72,6 +74,7 @@ class Pipeline {
 
   private:
     void install_analyzers();
+    void install_lan_hygiene();
 
     void apply_pending_reload();
     bool flush_store();
@@ -90,6 +93,9 @@ class Pipeline {
     std::string store_error_;
     std::size_t held_findings_ = 0;
     std::chrono::steady_clock::time_point last_store_error_log_{};
+    // Loaded once at start, read by the inventory (issue 3).
+    VendorRegistry vendors_;
+    AssetRegister asset_register_;
 };
 
 }  // namespace clinicwatch

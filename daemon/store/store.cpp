@@ -137,6 +137,13 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX boundary_flows_last_seen ON boundary_flows(last_seen);
     )sql",
+    // 5 -> 6: the asset register's view of each asset (issue 3).
+    R"sql(
+    ALTER TABLE assets ADD COLUMN registered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE assets ADD COLUMN register_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE assets ADD COLUMN responsible TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -227,8 +234,9 @@ void Store::write_host(const Host& h) {
     static const char* kSql = R"sql(
         INSERT INTO assets (mac, vlan, vendor, randomized_mac, addresses, names, evidence,
                             services, os_family, os_version, os_confidence, first_seen,
-                            last_seen, frames, bytes)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                            last_seen, frames, bytes, registered, register_name, role,
+                            responsible)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         ON CONFLICT (mac, vlan) DO UPDATE SET
             vendor = excluded.vendor, randomized_mac = excluded.randomized_mac,
             addresses = excluded.addresses, names = excluded.names,
@@ -237,11 +245,16 @@ void Store::write_host(const Host& h) {
             os_confidence = excluded.os_confidence,
             first_seen = min(first_seen, excluded.first_seen),
             last_seen = max(last_seen, excluded.last_seen),
-            frames = excluded.frames, bytes = excluded.bytes)sql";
+            frames = excluded.frames, bytes = excluded.bytes,
+            registered = excluded.registered, register_name = excluded.register_name,
+            role = excluded.role, responsible = excluded.responsible)sql";
     static const char* kOsSql =
         "UPDATE assets SET os_support = ?, os_support_end = ?, os_explanation = ? "
         "WHERE mac = ? AND vlan = ?";
-    SQLite::Statement st(*db_, kSql);
+    if (!host_statement_) host_statement_ = std::make_unique<SQLite::Statement>(*db_, kSql);
+    SQLite::Statement& st = *host_statement_;
+    st.reset();
+    st.clearBindings();
     st.bind(1, h.key.mac.to_string());
     st.bind(2, h.key.vlan);
     st.bind(3, h.vendor);
@@ -257,6 +270,10 @@ void Store::write_host(const Host& h) {
     st.bind(13, static_cast<std::int64_t>(h.last_seen));
     st.bind(14, static_cast<std::int64_t>(h.frames));
     st.bind(15, static_cast<std::int64_t>(h.bytes));
+    st.bind(16, h.registered ? 1 : 0);
+    st.bind(17, h.register_name);
+    st.bind(18, h.role);
+    st.bind(19, h.responsible);
     st.exec();
     if (!h.os_explanation.empty()) {
         SQLite::Statement os(*db_, kOsSql);
@@ -385,7 +402,10 @@ void Store::flush(HostTable& hosts) {
         }
         for (const auto& h : evicted_) write_host(h);
         hosts.for_each([&](Host& h) {
-            if (h.dirty || h.last_seen != h.stored_last_seen) write_host(h);
+            // A frame or two from a MAC with no address or name is what a MAC flood forges:
+            // kept in memory (and counted by mac-flood) but stored only once it says more.
+            bool noise = h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered;
+            if ((h.dirty || h.last_seen != h.stored_last_seen) && !noise) write_host(h);
         });
         tx.commit();
         if (options_.events) {

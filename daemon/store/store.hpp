@@ -17,6 +17,7 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace clinicwatch {
@@ -49,7 +50,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;
@@ -100,6 +101,7 @@ public:
     std::string path_;
     StoreOptions options_;
     std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<SQLite::Statement> host_statement_;  // prepared once: floods write many
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;

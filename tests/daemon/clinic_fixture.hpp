@@ -50,17 +50,11 @@ inline std::int64_t now_us() {
     return static_cast<std::int64_t>(std::time(nullptr)) * 1000000;
 }
 
-// Fills a fresh database. With `register_columns`, the assets table also gets the register
-// and end-of-support columns other issues add (to check both shapes are read).
+// Fills a fresh database. With `register_columns`, the register and end-of-support columns
+// are filled in (devices in the register, OS end of support known); without, they stay empty.
 inline void fill_clinic_db(const std::filesystem::path& path, bool register_columns) {
     { Store store(path.string()); }
     SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
-    if (register_columns)
-        db.exec(
-            "ALTER TABLE assets ADD COLUMN register_name TEXT; "
-            "ALTER TABLE assets ADD COLUMN role TEXT; "
-            "ALTER TABLE assets ADD COLUMN responsible_party TEXT; "
-            "ALTER TABLE assets ADD COLUMN os_end_of_support TEXT;");
     std::int64_t now = now_us(), hour = 3600LL * 1000000;
     for (const auto& a : fixture_assets()) {
         auto obs = [&](const std::string& v) {
@@ -87,7 +81,8 @@ inline void fill_clinic_db(const std::filesystem::path& path, bool register_colu
         if (register_columns && !a.register_name.empty()) {
             SQLite::Statement reg(db,
                                   "UPDATE assets SET register_name = ?, role = ?, "
-                                  "responsible_party = ?, os_end_of_support = ? WHERE mac = ?");
+                                  "responsible = ?, os_support_end = ?, registered = 1 "
+                                  "WHERE mac = ?");
             reg.bind(1, a.register_name);
             reg.bind(2, a.role);
             reg.bind(3, a.responsible);

@@ -103,3 +103,77 @@ TEST(Config, ExampleFileIsValid) {
         load_config(std::string(CLINICWATCH_SOURCE_DIR) + "/config/clinicwatch.example.yaml");
     EXPECT_FALSE(c.capture.interface.empty());
 }
+
+TEST(Config, ReadsRegisterAndInventory) {
+    Config c = parse_config(R"(
+inventory:
+  learning_days: 3
+  dhcp_servers: [192.168.100.1, 192.168.100.2]
+  shared_addresses: [192.168.100.250]
+  alert_each_randomized: true
+  max_new_macs_per_minute: 50
+  vendor_data_dir: /opt/ieee
+register:
+  - mac: "00:a0:de:6e:21:4c"
+    name: gateway
+    role: router
+    responsible: network vendor
+    notes: RTX830 in the rack
+  - mac_prefix: "ac:44:f2"
+    name: yamaha-aps
+    role: wifi-ap
+)",
+                            "test.yaml");
+    EXPECT_EQ(c.inventory.learning_days, 3);
+    ASSERT_EQ(c.inventory.dhcp_servers.size(), 2u);
+    EXPECT_EQ(c.inventory.shared_addresses[0].to_string(), "192.168.100.250");
+    EXPECT_TRUE(c.inventory.alert_each_randomized);
+    EXPECT_EQ(c.inventory.max_new_macs_per_minute, 50);
+    EXPECT_EQ(c.inventory.vendor_data_dir, "/opt/ieee");
+    ASSERT_EQ(c.asset_register.size(), 2u);
+    EXPECT_EQ(c.asset_register[0].mac.bits, 48);
+    EXPECT_EQ(c.asset_register[0].responsible, "network vendor");
+    EXPECT_EQ(c.asset_register[0].line, 10);
+    EXPECT_EQ(c.asset_register[1].mac.bits, 24);
+    EXPECT_EQ(c.asset_register[1].role, "wifi-ap");
+}
+
+TEST(Config, InventoryDefaults) {
+    Config c = parse_config("", "empty.yaml");
+    EXPECT_EQ(c.inventory.learning_days, 7);
+    EXPECT_TRUE(c.inventory.dhcp_servers.empty());
+    EXPECT_FALSE(c.inventory.alert_each_randomized);
+    EXPECT_TRUE(c.asset_register.empty());
+}
+
+TEST(Config, RegisterProblemsNameTheLine) {
+    auto problems = problems_of(R"(register:
+  - mac: "00:a0:de:6e:21:4c"
+    name: gateway
+  - mac: "not-a-mac"
+    name: x
+  - mac_prefix: "00:a0"
+    name: y
+  - name: no-mac
+  - mac: "00:a0:de:6e:21:4c"
+    name: again
+    colour: red
+inventory:
+  learning_days: -1
+  dhcp_servers: [192.168.100.999]
+  alert_each_randomized: maybe
+)");
+    auto has = [&](const std::string& part) {
+        for (const auto& p : problems)
+            if (p.find(part) != std::string::npos) return true;
+        return false;
+    };
+    EXPECT_TRUE(has("test.yaml:4: register[1].mac: expected a MAC address")) << problems.size();
+    EXPECT_TRUE(has("test.yaml:6: register[2].mac_prefix: expected at least 6 hex digits"));
+    EXPECT_TRUE(has("test.yaml:8: register[3]: give exactly one of mac or mac_prefix"));
+    EXPECT_TRUE(has("register[4].colour: unknown setting"));
+    EXPECT_TRUE(has("register[4]: the same MAC is already listed at line 2"));
+    EXPECT_TRUE(has("test.yaml:13: inventory.learning_days: must be from 0 to 365"));
+    EXPECT_TRUE(has("test.yaml:14: inventory.dhcp_servers: expected an IP address"));
+    EXPECT_TRUE(has("inventory.alert_each_randomized: expected true or false"));
+}

@@ -158,12 +158,12 @@ TEST(Report, JsonHasEverything) {
     EXPECT_EQ(j["health"]["capture_drops"], 12);
     ASSERT_EQ(j["chart"]["incidents"].size(), 1u);  // the loop, marked on the chart
     EXPECT_FALSE(j["checklist"].empty());
-    // Without the register columns every register field is "(unknown)".
+    // With the register fields empty (nothing registered), they read "(unknown)".
     for (const auto& a : j["assets"]) {
         EXPECT_EQ(a["responsible"], "(unknown)");
         EXPECT_EQ(a["register_name"], "(unknown)");
         EXPECT_EQ(a["eos"], "(unknown)");
-        EXPECT_EQ(a["registered"], "unknown");
+        EXPECT_EQ(a["registered"], "no");
     }
 }
 
@@ -187,8 +187,8 @@ TEST(Report, RegisterColumnsAreReadWhenPresent) {
     SQLite::Database db((dir / "c.db").string(), SQLite::OPEN_READONLY);
     auto cols = AssetColumns::detect(db);
     EXPECT_EQ(cols.name, "register_name");
-    EXPECT_EQ(cols.responsible, "responsible_party");
-    EXPECT_EQ(cols.eos, "os_end_of_support");
+    EXPECT_EQ(cols.responsible, "responsible");
+    EXPECT_EQ(cols.eos, "os_support_end");
     auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "en");
     auto assets = load_assets(db, messages, 0, now_us());
     ASSERT_EQ(assets.size(), fixture_assets().size());

@@ -95,7 +95,7 @@ TEST(Store, EvictedHostsAreStillWritten) {
     for (int i = 1; i <= 5; ++i) {
         MacAddress m;
         m.bytes[5] = static_cast<std::uint8_t>(i);
-        hosts.touch(m, 0, i);
+        hosts.touch(m, 0, i).observe_address("10.0.0." + std::to_string(i), "arp", i);
     }
     store.flush(hosts);
     EXPECT_EQ(store.db().execAndGet("SELECT count(*) FROM assets").getInt(), 5);

@@ -45,7 +45,7 @@ TEST(DiskFull, FindingsAreHeldAndWrittenWhenSpaceReturns) {
     auto mnt = dir / "small";
     std::filesystem::create_directory(mnt);
     std::string out;
-    if (run_command("mount -t tmpfs -o size=1m tmpfs " + mnt.string(), &out) != 0)
+    if (run_command("mount -t tmpfs -o size=8m tmpfs " + mnt.string(), &out) != 0)
         GTEST_SKIP() << "cannot mount tmpfs: " << out;
     struct Unmount {
         std::string path;

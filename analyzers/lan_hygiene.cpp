@@ -1,0 +1,436 @@
+#include "analyzers/lan_hygiene.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "analyzers/inventory.hpp"
+#include "capture/protocols/dhcp.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+constexpr Timestamp kScanInterval = 5 * kMicrosPerSecond;
+constexpr Timestamp kThrottle = 10 * kMicrosPerSecond;
+constexpr Timestamp kMinute = 60 * kMicrosPerSecond;
+constexpr std::size_t kMaxThrottleKeys = 1024;
+constexpr std::size_t kMaxRandomizedListed = 64;
+
+bool usable_mac(const MacAddress& m) {
+    return !m.is_multicast() && !m.is_zero();
+}
+
+std::string utc_day(Timestamp ts) {
+    std::time_t t = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+nlohmann::json observed_values(const std::vector<Observed>& list) {
+    auto out = nlohmann::json::array();
+    for (const auto& o : list) out.push_back({{"value", o.value}, {"source", o.source}});
+    return out;
+}
+
+std::string first_name(const Host& h) {
+    const Observed* best = nullptr;
+    for (const auto& n : h.names)
+        if (!best || n.first_seen < best->first_seen) best = &n;
+    return best ? best->value : std::string();
+}
+
+}  // namespace
+
+LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings settings)
+    : hosts_(hosts), sink_(sink), settings_(std::move(settings)) {
+    if (settings_.dhcp_servers.empty() && settings_.gateway_ip)
+        settings_.dhcp_servers.push_back(*settings_.gateway_ip);
+    if (settings_.internal_networks.empty())
+        settings_.internal_networks = default_internal_networks();
+}
+
+void LanHygiene::learn_next_hop(const Packet& packet) {
+    // Traffic from the LAN to the internet is sent to the gateway's MAC: the router's true MAC
+    // even when it never shows up in ARP (the capture may start after its last ARP reply).
+    if (!packet.has_dst_mac || packet.dst_mac.is_multicast() || packet.ip->dst.is_unspecified())
+        return;
+    auto internal = [&](const IpAddress& a) {
+        for (const auto& n : settings_.internal_networks)
+            if (n.contains(a)) return true;
+        return false;
+    };
+    if (internal(packet.ip->dst) || !internal(packet.ip->src)) return;
+    if (packet.ip->dst.is_v4() && (packet.ip->dst.bytes[0] >= 224)) return;  // multicast
+    if (next_hop_candidate_ == packet.dst_mac) {
+        // A few packets to different destinations agreeing: not a one-off.
+        if (++next_hop_votes_ >= 3) {
+            settings_.gateway_mac = packet.dst_mac;
+            gateway_mac_from_ = "learned from outbound traffic";
+        }
+    } else {
+        next_hop_candidate_ = packet.dst_mac;
+        next_hop_votes_ = 1;
+    }
+}
+
+bool LanHygiene::is_shared(const IpAddress& a) const {
+    return std::find(settings_.shared_addresses.begin(), settings_.shared_addresses.end(), a) !=
+           settings_.shared_addresses.end();
+}
+
+Timestamp LanHygiene::device_first_seen(const Host& h) const {
+    auto it = settings_.known_devices.find(h.key.mac.as_u64());
+    return it == settings_.known_devices.end() ? h.first_seen : std::min(it->second, h.first_seen);
+}
+
+void LanHygiene::on_packet(const Packet& packet) {
+    if (!started_) {
+        started_ = true;
+        if (!settings_.first_packet_ever) {
+            settings_.first_packet_ever = packet.ts;
+            if (settings_.record_first_packet) settings_.record_first_packet(packet.ts);
+        }
+        learning_ends_ = *settings_.first_packet_ever + settings_.learning_period;
+        minute_start_ = packet.ts;
+        created_at_minute_start_ = hosts_.created();
+        evictions_at_minute_start_ = hosts_.evictions();
+        next_scan_ = packet.ts + kScanInterval;
+    }
+    if (packet.arp) return on_arp(packet);
+    if (settings_.gateway_ip && !settings_.gateway_mac && packet.ip) learn_next_hop(packet);
+    if (packet.udp && packet.udp->src_port == dhcp::kServerPort &&
+        packet.udp->dst_port == dhcp::kClientPort)
+        on_dhcp_reply(packet);
+}
+
+void LanHygiene::emit(AlertUpdate update) {
+    // One update per key per kThrottle; what happens in between is counted and sent later.
+    auto it = throttle_.find(update.key);
+    if (it != throttle_.end() && update.last_seen < it->second.sent + kThrottle) {
+        it->second.pending += update.count;
+        it->second.last = std::move(update);
+        return;
+    }
+    if (throttle_.size() >= kMaxThrottleKeys) flush_throttled(INT64_MAX, true);
+    Throttled& t = throttle_[update.key];
+    t.sent = update.last_seen;
+    t.pending = 0;
+    t.last = update;
+    sink_.alert(std::move(update));
+}
+
+void LanHygiene::flush_throttled(Timestamp now, bool all) {
+    for (auto it = throttle_.begin(); it != throttle_.end();) {
+        Throttled& t = it->second;
+        if (t.pending > 0 && (all || now >= t.sent + kThrottle)) {
+            AlertUpdate u = t.last;
+            u.count = t.pending;
+            t.pending = 0;
+            t.sent = now == INT64_MAX ? u.last_seen : now;
+            sink_.alert(std::move(u));
+        }
+        // Keys quiet for a while are dropped; the store keeps the alert.
+        if (all || (t.pending == 0 && now != INT64_MAX && now > t.sent + 10 * kMinute))
+            it = throttle_.erase(it);
+        else
+            ++it;
+    }
+}
+
+void LanHygiene::on_arp(const Packet& packet) {
+    const ArpView& arp = *packet.arp;
+    if (arp.sender_ip.is_unspecified() || !usable_mac(arp.sender_mac)) return;
+    const char* how = arp.is_gratuitous() ? "gratuitous-arp"
+                      : arp.opcode == 2   ? "arp-reply"
+                                          : "arp-request";
+    if (settings_.gateway_ip && arp.sender_ip == *settings_.gateway_ip) {
+        if (!settings_.gateway_mac) {
+            settings_.gateway_mac = arp.sender_mac;
+            gateway_mac_from_ = "learned from ARP";
+            return;
+        }
+        if (arp.sender_mac == *settings_.gateway_mac) return;
+        AlertUpdate u;
+        u.kind = "gateway-mac-change";
+        std::string ip = arp.sender_ip.to_string();
+        u.key = u.kind + ":" + ip + ":" + arp.sender_mac.to_string();
+        u.severity = Severity::critical;
+        u.subject_mac = arp.sender_mac;
+        u.subject = ip;
+        u.summary = "The gateway " + ip + " was claimed by " + arp.sender_mac.to_string() +
+                    " instead of " + settings_.gateway_mac->to_string() +
+                    " (ARP spoofing or a swapped router)";
+        u.first_seen = u.last_seen = packet.ts;
+        u.evidence = {
+            {"ip", ip},
+            {"expected_mac", settings_.gateway_mac->to_string()},
+            {"expected_mac_from", gateway_mac_from_},
+            {"new_mac", arp.sender_mac.to_string()},
+            {"arp", how},
+            {"vlan", packet.vlan}};
+        emit(std::move(u));
+        return;
+    }
+    claim(arp.sender_ip, arp.sender_mac, how, packet.ts);
+}
+
+void LanHygiene::claim(const IpAddress& ip, const MacAddress& mac, const char* how, Timestamp ts) {
+    if (!ip.is_v4() || is_shared(ip)) return;
+    std::uint32_t key = ip.v4_host_order();
+    auto it = claims_.find(key);
+    if (it == claims_.end()) {
+        if (claims_.size() >= kMaxClaims) {
+            claims_.erase(claims_.begin());  // any one: the cap matters, not which goes
+            ++claim_evictions_;
+        }
+        claims_.emplace(key, Claim{mac, ts, {}, 0, 0, 0, 0});
+        return;
+    }
+    Claim& c = it->second;
+    if (c.mac == mac) {
+        c.last = ts;
+        // Still in conflict while the other claimant was heard within the window.
+        if (c.conflict_since == 0 || ts - c.other_last > settings_.ip_conflict_window) {
+            c.conflict_since = 0;
+            return;
+        }
+    } else {
+        if (ts - c.last > settings_.ip_conflict_window) {
+            // The address moved to another device (a new lease): not a conflict.
+            c = Claim{mac, ts, {}, 0, 0, 0, 0};
+            return;
+        }
+        c.other = c.mac;
+        c.other_last = c.last;
+        c.mac = mac;
+        c.last = ts;
+        if (c.conflict_since == 0) c.conflict_since = ts;
+    }
+    std::string text = ip.to_string();
+    bool lasting = ts - c.conflict_since >= kMinute;
+    AlertUpdate u;
+    u.kind = "ip-conflict";
+    u.key = u.kind + ":" + text;
+    u.severity = lasting ? Severity::high : Severity::medium;
+    u.subject_mac = mac;
+    u.subject = text;
+    u.summary =
+        "Two devices claim " + text + ": " + c.other.to_string() + " and " + mac.to_string();
+    u.first_seen = c.conflict_since;
+    u.last_seen = ts;
+    u.evidence = {{"ip", text},
+                  {"macs", {c.other.to_string(), mac.to_string()}},
+                  {"last_claim", how},
+                  {"conflict_seconds", (ts - c.conflict_since) / kMicrosPerSecond}};
+    emit(std::move(u));
+}
+
+void LanHygiene::on_dhcp_reply(const Packet& packet) {
+    auto m = dhcp::parse(packet.payload);
+    if (!m || m->op != 2) return;
+    if (m->message_type != dhcp::kOffer && m->message_type != dhcp::kAck) return;
+    IpAddress server = m->server_id ? *m->server_id : packet.ip->src;
+    if (settings_.dhcp_servers.empty()) {
+        // Nothing configured and no gateway: the first server heard is taken as the clinic's.
+        settings_.dhcp_servers.push_back(server);
+    }
+    bool approved = std::find(settings_.dhcp_servers.begin(), settings_.dhcp_servers.end(),
+                              server) != settings_.dhcp_servers.end();
+    if (approved) {
+        if (!settings_.gateway_ip && !m->routers.empty()) settings_.gateway_ip = m->routers[0];
+    } else {
+        std::string ip = server.to_string();
+        AlertUpdate u;
+        u.kind = "rogue-dhcp";
+        u.key = u.kind + ":" + ip;
+        u.severity = Severity::high;
+        u.subject_mac = packet.src_mac;
+        u.subject = ip;
+        u.summary = "DHCP server " + ip + " (" + packet.src_mac.to_string() +
+                    ") is not an approved one: it hands out addresses and routes";
+        u.first_seen = u.last_seen = packet.ts;
+        auto list = [](const std::vector<IpAddress>& v) {
+            auto a = nlohmann::json::array();
+            for (const auto& x : v) a.push_back(x.to_string());
+            return a;
+        };
+        u.evidence = {{"server_ip", ip},
+                      {"server_mac", packet.src_mac.to_string()},
+                      {"message", std::string(dhcp::message_type_name(m->message_type))},
+                      {"offered_ip", m->yiaddr.to_string()},
+                      {"client_mac", m->chaddr_is_ethernet ? m->chaddr.to_string() : ""},
+                      {"router_option", list(m->routers)},
+                      {"dns_option", list(m->dns_servers)},
+                      {"approved_servers", list(settings_.dhcp_servers)}};
+        emit(std::move(u));
+    }
+    if (m->message_type == dhcp::kAck && m->chaddr_is_ethernet && usable_mac(m->chaddr) &&
+        !m->yiaddr.is_unspecified())
+        claim(m->yiaddr, m->chaddr, "dhcp-ack", packet.ts);
+}
+
+void LanHygiene::on_tick(Timestamp now) {
+    if (!started_) return;
+    check_flood(now);
+    if (now >= next_scan_) {
+        next_scan_ = now + kScanInterval;
+        check_unregistered(now, false);
+        flush_randomized(now);
+        flush_throttled(now, false);
+    }
+}
+
+void LanHygiene::on_finish(Timestamp now) {
+    if (!started_) return;
+    check_flood(now);
+    check_unregistered(now, true);
+    flush_randomized(now);
+    flush_throttled(now, true);
+}
+
+void LanHygiene::check_unregistered(Timestamp now, bool final) {
+    if (now < learning_ends_) return;
+    if (now - unregistered_minute_ >= kMinute) {
+        unregistered_minute_ = now;
+        unregistered_this_minute_ = 0;
+    }
+    hosts_.for_each([&](Host& h) {
+        if (h.registered || h.unregistered_alerted) return;
+        if (!final && now - h.first_seen < settings_.unregistered_settle) return;
+        // Discovered during the learning period: recorded, not alerted.
+        if (device_first_seen(h) < learning_ends_) {
+            h.unregistered_alerted = true;
+            return;
+        }
+        // Devices of a MAC flood are reported by the mac-flood alert, not one by one.
+        if (flooding_ ||
+            (flood_start_ != 0 && h.first_seen >= flood_start_ && h.first_seen <= flood_end_)) {
+            h.unregistered_alerted = true;
+            return;
+        }
+        if (h.randomized_mac && !settings_.alert_each_randomized) {
+            h.unregistered_alerted = true;
+            ++randomized_count_;
+            randomized_dirty_ = true;
+            if (randomized_devices_.size() < kMaxRandomizedListed) {
+                const Observed* a = h.first_address();
+                randomized_devices_.push_back({{"mac", h.key.mac.to_string()},
+                                               {"name", first_name(h)},
+                                               {"address", a ? a->value : ""}});
+            }
+            return;
+        }
+        if (unregistered_this_minute_ >= settings_.max_new_macs_per_minute) return;
+        ++unregistered_this_minute_;
+        h.unregistered_alerted = true;
+        std::string mac = h.key.mac.to_string();
+        const Observed* a = h.first_address();
+        std::string name = first_name(h);
+        AlertUpdate u;
+        u.kind = "unregistered-device";
+        u.key = u.kind + ":" + mac + (h.key.vlan ? ":" + std::to_string(h.key.vlan) : "");
+        u.severity = h.randomized_mac ? Severity::low : Severity::medium;
+        u.subject_mac = h.key.mac;
+        u.subject = mac;
+        u.summary = "Device not in the register: " + mac +
+                    (h.vendor.empty() ? "" : " (" + h.vendor + ")") +
+                    (name.empty() ? "" : " " + name) + (a ? " at " + a->value : "");
+        u.first_seen = h.first_seen;
+        u.last_seen = h.last_seen;
+        u.evidence = {{"mac", mac},
+                      {"vlan", h.key.vlan},
+                      {"vendor", h.vendor},
+                      {"randomized_mac", h.randomized_mac},
+                      {"first_address", a ? a->value : ""},
+                      {"addresses", observed_values(h.addresses)},
+                      {"names", observed_values(h.names)},
+                      {"first_seen_us", h.first_seen}};
+        sink_.alert(std::move(u));
+    });
+}
+
+void LanHygiene::flush_randomized(Timestamp now) {
+    std::int64_t day = now / (86400 * kMicrosPerSecond);
+    if (day != randomized_day_ && !randomized_dirty_) {
+        randomized_day_ = day;
+        randomized_devices_.clear();
+        randomized_count_ = 0;
+    }
+    if (!randomized_dirty_) return;
+    randomized_dirty_ = false;
+    std::string date = utc_day(randomized_day_ * 86400 * kMicrosPerSecond);
+    AlertUpdate u;
+    u.kind = "unregistered-device";
+    u.key = u.kind + ":randomized:" + date;
+    u.severity = Severity::low;
+    u.subject = "randomised-MAC devices";
+    u.summary = std::to_string(randomized_count_) +
+                " devices with randomised (private) MACs, e.g. staff phones, were not in the "
+                "register on " +
+                date;
+    u.first_seen = u.last_seen = now;
+    u.count = 1;
+    u.evidence = {
+        {"date", date}, {"devices_total", randomized_count_}, {"devices", randomized_devices_}};
+    sink_.alert(std::move(u));
+    if (day != randomized_day_) {
+        randomized_day_ = day;
+        randomized_devices_.clear();
+        randomized_count_ = 0;
+    }
+}
+
+void LanHygiene::check_flood(Timestamp now) {
+    std::uint64_t created = hosts_.created() - created_at_minute_start_;
+    bool minute_over = now - minute_start_ >= kMinute;
+    if (created > settings_.max_new_macs_per_minute || (flooding_ && minute_over)) {
+        if (!flooding_) {
+            flooding_ = true;
+            flood_start_ = minute_start_;
+            flood_evictions_start_ = evictions_at_minute_start_;
+            flood_new_macs_ = 0;
+            flood_peak_ = 0;
+        }
+        flood_peak_ = std::max(flood_peak_, created);
+        flood_end_ = now;
+        bool ended = minute_over && created <= settings_.max_new_macs_per_minute;
+        AlertUpdate u;
+        u.kind = "mac-flood";
+        u.key = u.kind + ":" + std::to_string(flood_start_);
+        u.severity = Severity::high;
+        u.subject = "LAN";
+        u.summary = "MAC flood: up to " + std::to_string(flood_peak_) +
+                    " new MAC addresses per minute (limit " +
+                    std::to_string(settings_.max_new_macs_per_minute) +
+                    "); the host table holds its cap of " + std::to_string(hosts_.capacity());
+        u.first_seen = flood_start_;
+        u.last_seen = now;
+        u.count = 0;  // the evidence carries the numbers; count stays the number of incidents
+        u.evidence = {{"new_macs_last_minute", created},
+                      {"peak_new_macs_per_minute", flood_peak_},
+                      {"limit_per_minute", settings_.max_new_macs_per_minute},
+                      {"host_table_size", hosts_.size()},
+                      {"host_table_capacity", hosts_.capacity()},
+                      {"evictions_during_flood", hosts_.evictions() - flood_evictions_start_},
+                      {"evictions_total", hosts_.evictions()}};
+        u.ended = ended;
+        if (!flood_alerted_) u.count = 1;
+        flood_alerted_ = true;
+        // While the flood lasts, at most one update a minute (and the first at once).
+        if (minute_over || u.count == 1) sink_.alert(std::move(u));
+        if (ended) {
+            flooding_ = false;
+            flood_alerted_ = false;
+        }
+    }
+    if (minute_over) {
+        minute_start_ = now;
+        created_at_minute_start_ = hosts_.created();
+        evictions_at_minute_start_ = hosts_.evictions();
+    }
+}
+
+}  // namespace clinicwatch

@@ -1,0 +1,124 @@
+// LAN hygiene: the things on a clinic LAN that take it down or let someone listen in, each an
+// alert kind with evidence, deduplicated by key:
+// - unregistered-device: after the learning period, a device the register does not list (one
+//   alert per device; randomised-MAC phones summarised once a day at low severity);
+// - rogue-dhcp: a DHCP OFFER/ACK from a server that is not an approved one;
+// - ip-conflict: two MACs claiming one IPv4 address within a window (ARP, DHCP ACK);
+// - gateway-mac-change: the gateway's IP claimed by another MAC (ARP spoofing, swapped router);
+// - mac-flood: new MACs per minute above a limit (the host table's cap and evictions reported).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/findings.hpp"
+#include "analyzers/host_table.hpp"
+
+namespace clinicwatch {
+
+struct LanHygieneSettings {
+    Timestamp learning_period = 7LL * 86400 * kMicrosPerSecond;
+    // When the sensor saw its very first packet (from the store); unset on a fresh database.
+    std::optional<Timestamp> first_packet_ever;
+    // Called once with the first packet's time when first_packet_ever was unset.
+    std::function<void(Timestamp)> record_first_packet;
+    // Devices known from earlier runs (MAC as u64 -> first seen), so a restart after the
+    // learning period does not make every device "new".
+    std::unordered_map<std::uint64_t, Timestamp> known_devices;
+
+    std::optional<IpAddress> gateway_ip;
+    std::optional<MacAddress> gateway_mac;  // learned when unset and gateway_ip is set
+    std::vector<IpNetwork> internal_networks;  // empty = defaults (to learn the next hop)
+    std::vector<IpAddress> dhcp_servers;    // empty: the gateway, else the first server seen
+    std::vector<IpAddress> shared_addresses;
+    bool alert_each_randomized = false;
+    std::uint64_t max_new_macs_per_minute = 200;
+    Timestamp ip_conflict_window = 300 * kMicrosPerSecond;
+    // A new device is reported after this settle time, so its names are known by then.
+    Timestamp unregistered_settle = 30 * kMicrosPerSecond;
+};
+
+class LanHygiene final : public Analyzer {
+  public:
+    LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings settings);
+    std::string_view name() const override { return "lan-hygiene"; }
+    void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
+
+    Timestamp learning_ends() const { return learning_ends_; }
+    const std::optional<MacAddress>& gateway_mac() const { return settings_.gateway_mac; }
+
+    static constexpr std::size_t kMaxClaims = 16384;
+    std::uint64_t claim_evictions() const { return claim_evictions_; }
+
+  private:
+    struct Claim {
+        MacAddress mac;
+        Timestamp last = 0;
+        MacAddress other;  // the previous claimant while a conflict is open
+        Timestamp other_last = 0;
+        Timestamp conflict_since = 0;
+        Timestamp alerted = 0;
+        std::uint64_t pending = 0;  // claims since the last alert update
+    };
+
+    void on_arp(const Packet& packet);
+    void learn_next_hop(const Packet& packet);
+    void on_dhcp_reply(const Packet& packet);
+    void claim(const IpAddress& ip, const MacAddress& mac, const char* how, Timestamp ts);
+    void check_unregistered(Timestamp now, bool final);
+    void check_flood(Timestamp now);
+    void flush_randomized(Timestamp now);
+    void emit(AlertUpdate update);
+    void flush_throttled(Timestamp now, bool all);
+    bool is_shared(const IpAddress& a) const;
+    Timestamp device_first_seen(const Host& h) const;
+
+    HostTable& hosts_;
+    FindingSink& sink_;
+    LanHygieneSettings settings_;
+    Timestamp learning_ends_ = 0;
+    bool started_ = false;
+    const char* gateway_mac_from_ = "configuration";
+
+    MacAddress next_hop_candidate_;
+    int next_hop_votes_ = 0;
+
+    std::unordered_map<std::uint32_t, Claim> claims_;  // IPv4 (host order) -> last claimant
+    std::uint64_t claim_evictions_ = 0;
+
+    struct Throttled {
+        Timestamp sent = 0;
+        std::uint64_t pending = 0;
+        AlertUpdate last;
+    };
+    std::unordered_map<std::string, Throttled> throttle_;  // alert key -> last update sent
+
+    Timestamp next_scan_ = 0;
+    // Unregistered devices raised in the current minute (bounded even when not flooding).
+    Timestamp unregistered_minute_ = 0;
+    std::uint64_t unregistered_this_minute_ = 0;
+
+    // Randomised-MAC devices for today's summary.
+    std::int64_t randomized_day_ = -1;
+    std::vector<nlohmann::json> randomized_devices_;
+    std::uint64_t randomized_count_ = 0;
+    bool randomized_dirty_ = false;
+
+    // MAC flood state.
+    Timestamp minute_start_ = 0;
+    std::uint64_t created_at_minute_start_ = 0;
+    std::uint64_t evictions_at_minute_start_ = 0;
+    bool flooding_ = false;
+    bool flood_alerted_ = false;
+    Timestamp flood_start_ = 0, flood_end_ = 0;
+    std::uint64_t flood_peak_ = 0, flood_new_macs_ = 0, flood_evictions_start_ = 0;
+};
+
+}  // namespace clinicwatch
