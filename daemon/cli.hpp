@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/config.hpp"
 
 namespace clinicwatch {
@@ -13,13 +15,13 @@ namespace clinicwatch {
 // Documented in `clinicwatch --help`.
 enum ExitCode : int {
     kExitOk = 0,
-    kExitFailure = 1,       // unexpected internal error
-    kExitUsage = 2,         // bad command line
-    kExitConfig = 3,        // configuration file invalid or unreadable
-    kExitInput = 4,         // capture file missing, unreadable or corrupt (what came before is stored)
-    kExitCapture = 5,       // interface missing, down, or no permission to capture
-    kExitDatabase = 6,      // database cannot be opened or written
-    kExitMail = 7,          // the mail server did not accept the message (it stays queued)
+    kExitFailure = 1,   // unexpected internal error
+    kExitUsage = 2,     // bad command line
+    kExitConfig = 3,    // configuration file invalid or unreadable
+    kExitInput = 4,     // capture file missing, unreadable or corrupt (what came before is stored)
+    kExitCapture = 5,   // interface missing, down, or no permission to capture
+    kExitDatabase = 6,  // database cannot be opened or written
+    kExitMail = 7,      // the mail server did not accept the message (it stays queued)
 };
 
 enum class OutputFormat { table, json, csv };
@@ -29,6 +31,10 @@ struct CommonOptions {
     std::string db_path;      // empty: from the config, or ./clinicwatch.db
     OutputFormat format = OutputFormat::table;
 };
+
+struct Table;
+// Prints query results as the --json/--csv flags ask: a table by default.
+void emit(const CommonOptions& common, const Table& table, const nlohmann::json& json);
 
 // Loads the config named on the command line, or the default file when it exists, or defaults.
 Config resolve_config(const CommonOptions& common);
@@ -47,7 +53,7 @@ struct RunOptions {
 
 struct AssetsOptions {
     std::string vendor;
-    std::string why;  // a MAC: print the evidence behind its OS guess
+    std::string why;            // a MAC: print the evidence behind its OS guess
     std::string role;           // only devices with this register role
     bool unregistered = false;  // only devices not in the register
 };

@@ -106,17 +106,7 @@ int command_egress(const CommonOptions& common, const EgressOptions& options) {
              {"first_seen", format_time_iso(st.getColumn(12).getInt64())},
              {"last_seen", format_time_iso(st.getColumn(13).getInt64())}});
     }
-    switch (common.format) {
-        case OutputFormat::json:
-            std::cout << json.dump(2) << '\n';
-            break;
-        case OutputFormat::csv:
-            print_csv(std::cout, table);
-            break;
-        case OutputFormat::table:
-            print_table(std::cout, table);
-            break;
-    }
+    emit(common, table, json);
     return kExitOk;
 }
 

@@ -30,20 +30,6 @@ std::string joined_values(const std::string& json_text) {
     return out;
 }
 
-void emit(const CommonOptions& common, const Table& table, const nlohmann::json& json) {
-    switch (common.format) {
-        case OutputFormat::json:
-            std::cout << json.dump(2) << '\n';
-            break;
-        case OutputFormat::csv:
-            print_csv(std::cout, table);
-            break;
-        case OutputFormat::table:
-            print_table(std::cout, table);
-            break;
-    }
-}
-
 // "0.97 high": the number and the word the reference's thresholds give it.
 std::string confidence_text(double c) {
     char buf[32];
@@ -78,8 +64,10 @@ int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::s
         auto why = nlohmann::json::parse(st.getColumn(8).getString(), nullptr, false);
         auto evidence = nlohmann::json::parse(st.getColumn(9).getString(), nullptr, false);
         if (common.format == OutputFormat::json) {
-            all.push_back({{"mac", mac->to_string()}, {"vlan", st.getColumn(0).getInt()},
-                           {"os", why}, {"evidence", evidence}});
+            all.push_back({{"mac", mac->to_string()},
+                           {"vlan", st.getColumn(0).getInt()},
+                           {"os", why},
+                           {"evidence", evidence}});
             continue;
         }
         std::cout << mac->to_string() << " (VLAN " << st.getColumn(0).getInt() << ") "
@@ -92,34 +80,44 @@ int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::s
             std::cout << "  OS: " << os << " " << st.getColumn(4).getString() << ", confidence "
                       << confidence_text(st.getColumn(5).getDouble()) << " ("
                       << why.value("level", "") << ")";
-            if (!why.value("role", std::string()).empty()) std::cout << ", role " << why.value("role", "");
+            if (!why.value("role", std::string()).empty())
+                std::cout << ", role " << why.value("role", "");
             std::cout << "\n";
             auto support = why.value("support", nlohmann::json::object());
             std::cout << "  End of support: " << support.value("state", "unknown");
-            if (support.contains("end")) std::cout << " (" << support["end"].get<std::string>() << ")";
-            if (support.contains("days_past")) std::cout << ", " << support["days_past"] << " days ago";
-            if (support.contains("days_left")) std::cout << ", in " << support["days_left"] << " days";
+            if (support.contains("end"))
+                std::cout << " (" << support["end"].get<std::string>() << ")";
+            if (support.contains("days_past"))
+                std::cout << ", " << support["days_past"] << " days ago";
+            if (support.contains("days_left"))
+                std::cout << ", in " << support["days_left"] << " days";
             std::cout << "\n";
             for (const char* k : {"extended_note", "note", "source"})
-                if (support.contains(k)) std::cout << "    " << k << ": " << support[k].get<std::string>() << "\n";
+                if (support.contains(k))
+                    std::cout << "    " << k << ": " << support[k].get<std::string>() << "\n";
             for (const char* section : {"evidence", "conflicts"}) {
                 auto list = why.value(section, nlohmann::json::array());
                 if (list.empty()) continue;
-                std::cout << "  " << (std::string(section) == "evidence" ? "Evidence for it:" : "Conflicting evidence (lowered the confidence):") << "\n";
+                std::cout << "  "
+                          << (std::string(section) == "evidence"
+                                  ? "Evidence for it:"
+                                  : "Conflicting evidence (lowered the confidence):")
+                          << "\n";
                 for (const auto& e : list) {
                     char w[16];
                     std::snprintf(w, sizeof w, "%.2f", e.value("weight", 0.0));
                     std::cout << "    [" << e.value("source", "") << "] " << e.value("value", "")
-                              << "\n        -> " << e.value("says", "") << " (rule " << e.value("rule", "")
-                              << ", weight " << w << ")\n";
+                              << "\n        -> " << e.value("says", "") << " (rule "
+                              << e.value("rule", "") << ", weight " << w << ")\n";
                 }
             }
         }
         std::cout << "  All evidence seen:\n";
         if (evidence.is_array())
             for (const auto& e : evidence)
-                std::cout << "    [" << e.value("source", "") << "] " << e.value("value", "") << "  (last "
-                          << format_time(e.value("last_seen", std::int64_t{0})) << ")\n";
+                std::cout << "    [" << e.value("source", "") << "] " << e.value("value", "")
+                          << "  (last " << format_time(e.value("last_seen", std::int64_t{0}))
+                          << ")\n";
     }
     if (!any) {
         std::cerr << "clinicwatch: no asset with MAC " << mac->to_string() << " in the database\n";
@@ -161,18 +159,15 @@ int command_assets(const CommonOptions& common, const AssetsOptions& options) {
         std::string os = st.getColumn(6).getString();
         if (!st.getColumn(7).getString().empty()) os += " " + st.getColumn(7).getString();
         bool registered = st.getColumn(15).getInt() != 0;
-        table.rows.push_back({mac, std::to_string(st.getColumn(1).getInt()),
-                              randomized && vendor.empty() ? "(randomised MAC)" : vendor,
-                              st.getColumn(16).getString(), st.getColumn(17).getString(),
-                              registered ? "yes" : "no",
-                              joined_values(st.getColumn(4).getString()),
-                              joined_values(st.getColumn(5).getString()), os,
-                              os.empty() ? "" : confidence_text(st.getColumn(8).getDouble()),
-                              support_text(st.getColumn(19).getString(),
-                                           st.getColumn(20).getString()),
-                              format_time(st.getColumn(9).getInt64()),
-                              format_time(st.getColumn(10).getInt64()),
-                              std::to_string(st.getColumn(11).getInt64())});
+        table.rows.push_back(
+            {mac, std::to_string(st.getColumn(1).getInt()),
+             randomized && vendor.empty() ? "(randomised MAC)" : vendor,
+             st.getColumn(16).getString(), st.getColumn(17).getString(), registered ? "yes" : "no",
+             joined_values(st.getColumn(4).getString()), joined_values(st.getColumn(5).getString()),
+             os, os.empty() ? "" : confidence_text(st.getColumn(8).getDouble()),
+             support_text(st.getColumn(19).getString(), st.getColumn(20).getString()),
+             format_time(st.getColumn(9).getInt64()), format_time(st.getColumn(10).getInt64()),
+             std::to_string(st.getColumn(11).getInt64())});
         json.push_back({
             {"mac", mac},
             {"vlan", st.getColumn(1).getInt()},
@@ -302,6 +297,20 @@ int command_stats(const CommonOptions& common, const StatsOptions& options) {
     }
     emit(common, table, json);
     return kExitOk;
+}
+
+void emit(const CommonOptions& common, const Table& table, const nlohmann::json& json) {
+    switch (common.format) {
+        case OutputFormat::json:
+            std::cout << json.dump(2) << '\n';
+            break;
+        case OutputFormat::csv:
+            print_csv(std::cout, table);
+            break;
+        case OutputFormat::table:
+            print_table(std::cout, table);
+            break;
+    }
 }
 
 }  // namespace clinicwatch

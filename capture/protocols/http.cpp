@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "capture/protocols/text.hpp"
+
 namespace clinicwatch::http {
 
 namespace {
@@ -10,23 +12,8 @@ constexpr std::array<std::string_view, 12> kMethods = {
     "GET ",     "POST ",  "HEAD ",   "PUT ",      "DELETE ",    "OPTIONS ",
     "CONNECT ", "PATCH ", "NOTIFY ", "M-SEARCH ", "SUBSCRIBE ", "PROPFIND "};
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
+using text::iequals;
+using text::trim;
 
 // Next line without its CR LF (or bare LF, which SSDP senders use). False at the end of the
 // data without a line ending: a header cut by the segment end is not trusted.

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "capture/bytes.hpp"
 
@@ -18,5 +19,10 @@ std::string cstring(Bytes in, std::size_t max_chars, std::size_t* consumed = nul
 
 // Trims trailing spaces and NULs (NetBIOS names are space padded).
 std::string trim_right(std::string s);
+
+// ASCII case-insensitive equality (header names).
+bool iequals(std::string_view a, std::string_view b);
+// Without leading spaces/tabs and trailing spaces/tabs/CR (header values).
+std::string_view trim(std::string_view s);
 
 }  // namespace clinicwatch::text
