@@ -8,6 +8,8 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "daemon/cli.hpp"
@@ -222,9 +224,57 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     model["has_legacy_alerts"] = !legacy_alerts.empty();
     model["has_legacy_assets"] = !legacy_assets.empty();
     model["has_legacy"] = !legacy_assets.empty() || !legacy_alerts.empty();
+    // What each device exchanged across the internet boundary (the egress analyzer's daily
+    // summaries), largest first; up to 20 destinations per device in the report.
+    std::map<std::string, nlohmann::json> destinations;  // device label -> rows
+    bool has_flows_table =
+        db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'boundary_flows'").getInt() >
+        0;
+    if (has_flows_table) {
+        SQLite::Statement flows(db, R"sql(
+            SELECT mac, direction, address, name, port, protocol, verdict,
+                   sum(bytes_out + bytes_in), sum(flows), min(first_seen), max(last_seen)
+            FROM boundary_flows WHERE last_seen >= ?
+            GROUP BY mac, direction, address, name, port, protocol, verdict
+            ORDER BY 8 DESC)sql");
+        flows.bind(1, static_cast<std::int64_t>(since));
+        while (flows.executeStep()) {
+            std::string mac = flows.getColumn(0).getString();
+            auto device = devices.find(mac);
+            std::string label =
+                device != devices.end() ? device->second["label"].get<std::string>() : mac;
+            auto& rows = destinations[label];
+            if (rows.size() >= 20) continue;
+            int protocol = flows.getColumn(5).getInt();
+            rows.push_back({{"direction", flows.getColumn(1).getString()},
+                            {"address", flows.getColumn(2).getString()},
+                            {"name", flows.getColumn(3).getString()},
+                            {"port", std::to_string(flows.getColumn(4).getInt()) + "/" +
+                                         (protocol == 6    ? "tcp"
+                                          : protocol == 17 ? "udp"
+                                                           : std::to_string(protocol))},
+                            {"verdict", flows.getColumn(6).getString()},
+                            {"bytes", flows.getColumn(7).getInt64()},
+                            {"flows", flows.getColumn(8).getInt64()},
+                            {"first_seen", local_minute(flows.getColumn(9).getInt64())},
+                            {"last_seen", local_minute(flows.getColumn(10).getInt64())}});
+        }
+    }
     auto external_list = nlohmann::json::array();
-    for (auto& [device, list] : external)
-        external_list.push_back({{"device", device}, {"alerts", list}});
+    std::set<std::string> labels;
+    for (const auto& [device, _] : external) labels.insert(device);
+    for (const auto& [device, _] : destinations) labels.insert(device);
+    for (const auto& device : labels) {
+        nlohmann::json alerts_of =
+            external.count(device) ? external[device] : nlohmann::json::array();
+        nlohmann::json rows =
+            destinations.count(device) ? destinations[device] : nlohmann::json::array();
+        external_list.push_back({{"device", device},
+                                 {"alerts", alerts_of},
+                                 {"has_alerts", !alerts_of.empty()},
+                                 {"destinations", rows},
+                                 {"has_destinations", !rows.empty()}});
+    }
     model["external"] = external_list;
     model["has_external"] = !external_list.empty();
 
