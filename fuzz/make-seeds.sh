@@ -24,10 +24,13 @@ cp config/clinicwatch.example.yaml "$out/config/example.yaml"
 [[ -f config/demo.yaml ]] && cp config/demo.yaml "$out/config/demo.yaml"
 mkdir -p "$out/pcap_file"
 if [[ -x $build/bench/clinicwatch-make-capture ]]; then
-  "$build/bench/clinicwatch-make-capture" --out "$out/pcap_file/small.pcap" \
-    --truth /dev/null --packets 5000 >/dev/null 2>&1 || true
-  # libFuzzer prefers small inputs: keep the first 8 KB.
-  head -c 8192 "$out/pcap_file/small.pcap" > "$out/pcap_file/head.pcap" && rm -f "$out/pcap_file/small.pcap"
+  tmp=$(mktemp -d)
+  if "$build/bench/clinicwatch-make-capture" --out "$tmp/small.pcap" --truth "$tmp/truth.json" \
+      --packets 5000 --no-incidents >/dev/null 2>&1; then
+    # libFuzzer prefers small inputs: keep the first 8 KB.
+    head -c 8192 "$tmp/small.pcap" > "$out/pcap_file/head.pcap"
+  fi
+  rm -rf "$tmp"
 fi
 # A minimal classic pcap with one ARP frame, written by hand.
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$out/pcap_file/one.pcap"
