@@ -8,21 +8,29 @@
 
 #include "capture/packet_source.hpp"
 #include "daemon/cli.hpp"
-#include "daemon/service.hpp"
 #include "daemon/digest/smtp.hpp"
+#include "daemon/report/report.hpp"
 #include "daemon/report/report_cli.hpp"
 #include "daemon/report/template.hpp"
+#include "daemon/service.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
 
 Config resolve_config(const CommonOptions& common) {
-    if (!common.config_path.empty()) return load_config(common.config_path);
+    Config config;
     struct stat st {};
-    if (::stat(kDefaultConfigPath, &st) == 0) return load_config(kDefaultConfigPath);
-    Config defaults;
-    defaults.source = "(built-in defaults)";
-    return defaults;
+    if (!common.config_path.empty()) {
+        config = load_config(common.config_path);
+    } else if (::stat(kDefaultConfigPath, &st) == 0) {
+        config = load_config(kDefaultConfigPath);
+    } else {
+        config.source = "(built-in defaults)";
+    }
+    // Times are shown in the clinic's time zone (digest.timezone, Asia/Tokyo by default), not
+    // the sensor's, so what the CLI prints matches the e-mail and the report.
+    use_clinic_timezone(config);
+    return config;
 }
 
 std::string resolve_db_path(const CommonOptions& common, const Config& config) {
@@ -38,7 +46,9 @@ int command_check_config(const std::string& path) {
                 c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());
     std::printf("  store.path         %s\n", c.store.path.c_str());
     std::printf("  internal networks  %zu%s\n", c.network.internal_networks.size(),
-                c.network.internal_networks.empty() ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)" : "");
+                c.network.internal_networks.empty()
+                    ? " (defaults: RFC 1918, RFC 6598, link-local, ULA)"
+                    : "");
     std::printf("  register           %zu devices; learning period %d days\n",
                 c.asset_register.size(), c.inventory.learning_days);
     return kExitOk;
@@ -200,8 +210,10 @@ int main(int argc, char** argv) {
         "Write the discovered-asset report for the network vendor: the asset ledger by "
         "responsible party, legacy OS and protocols, external connections, network health, "
         "open alerts and the inspection-checklist mapping.");
-    report_cmd->add_option("--format", report.format, "html (one self-contained file), csv "
-                                                      "(the asset ledger, UTF-8 with BOM) or json")
+    report_cmd
+        ->add_option("--format", report.format,
+                     "html (one self-contained file), csv "
+                     "(the asset ledger, UTF-8 with BOM) or json")
         ->check(CLI::IsMember({"html", "csv", "json"}));
     report_cmd->add_option("--lang", report.language, "ja or en (default: report.language, ja)")
         ->check(CLI::IsMember({"ja", "en"}));

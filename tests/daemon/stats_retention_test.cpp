@@ -159,7 +159,8 @@ TEST(StatsCommand, ReplayRetentionAndFormats) {
     };
     auto all = nlohmann::json::parse(stats("--since 2026-11-19T23:00:00Z --json"));
     ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all[0]["minute"], "2026-11-20T00:00:00.000000+00:00");
+    // Times are printed in the clinic's time zone (digest.timezone, Asia/Tokyo by default).
+    EXPECT_EQ(all[0]["minute"], "2026-11-20T09:00:00.000000+09:00");
     EXPECT_EQ(all[0]["frames"], 3);
     EXPECT_EQ(all[0]["broadcast_frames"], 2);
     EXPECT_EQ(all[1]["multicast_frames"], 1);
@@ -175,11 +176,11 @@ TEST(StatsCommand, ReplayRetentionAndFormats) {
     std::string csv = stats("--since 2026-11-20 --until 2026-11-20T00:01:00Z --csv");
     EXPECT_EQ(csv,
               "MINUTE,FRAMES,BYTES,BROADCAST,MULTICAST,UNDECODABLE,CAPTURE DROPS,RING DROPS,"
-              "ACTIVE HOSTS\r\n2026-11-20 00:00:00,3,180,2,0,0,0,0,2\r\n");
+              "ACTIVE HOSTS\r\n2026-11-20 09:00:00,3,180,2,0,0,0,0,2\r\n");
     std::string table = stats("--since 2026-11-20T00:02:00Z");
     EXPECT_NE(table.find("MINUTE"), std::string::npos);
-    EXPECT_NE(table.find("2026-11-20 00:02:00"), std::string::npos);
-    EXPECT_EQ(table.find("2026-11-20 00:01:00"), std::string::npos);
+    EXPECT_NE(table.find("2026-11-20 09:02:00"), std::string::npos);
+    EXPECT_EQ(table.find("2026-11-20 09:01:00"), std::string::npos);
 
     // Nothing in the window: an empty list, not an error.
     EXPECT_EQ(nlohmann::json::parse(stats("--since 2027-01-01 --json")).size(), 0u);
