@@ -1,16 +1,13 @@
 #include "capture/protocols/lldp.hpp"
 
+#include "capture/protocols/text.hpp"
+
 namespace clinicwatch::lldp {
 
 namespace {
 
 std::string text(Bytes b) {
-    std::string out;
-    for (auto c : b.first(std::min(b.size(), kMaxText)))
-        out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' '
-                      : (c >= 0x20 && c < 0x7f)           ? static_cast<char>(c)
-                                                          : '?');
-    return out;
+    return clinicwatch::text::printable_ascii(b, kMaxText);
 }
 
 std::string id_text(std::uint8_t subtype, Bytes v, std::uint8_t mac_subtype) {

@@ -1,5 +1,7 @@
 #include "capture/protocols/text.hpp"
 
+#include <algorithm>
+
 namespace clinicwatch::text {
 
 namespace {
@@ -80,6 +82,15 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
         s.remove_suffix(1);
     return s;
+}
+
+std::string printable_ascii(Bytes in, std::size_t max_chars) {
+    std::string out;
+    for (auto c : in.first(std::min(in.size(), max_chars)))
+        out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' '
+                      : (c >= 0x20 && c < 0x7f)           ? static_cast<char>(c)
+                                                          : '?');
+    return out;
 }
 
 }  // namespace clinicwatch::text

@@ -20,6 +20,10 @@ std::string cstring(Bytes in, std::size_t max_chars, std::size_t* consumed = nul
 // Trims trailing spaces and NULs (NetBIOS names are space padded).
 std::string trim_right(std::string s);
 
+// Up to `max_chars` bytes as printable ASCII: line breaks and tabs become spaces, anything else
+// outside 0x20..0x7e becomes '?' (device names and descriptions from the wire).
+std::string printable_ascii(Bytes in, std::size_t max_chars);
+
 // ASCII case-insensitive equality (header names).
 bool iequals(std::string_view a, std::string_view b);
 // Without leading spaces/tabs and trailing spaces/tabs/CR (header values).
