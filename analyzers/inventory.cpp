@@ -58,13 +58,14 @@ void Inventory::classify(Host& h) const {
         if (!v.empty()) h.vendor = std::string(v);
     }
     if (settings_.asset_register) {
-        if (const RegisterEntry* e = settings_.asset_register->find(h.key.mac)) {
-            h.registered = true;
-            h.pinned = true;  // a registered device survives a MAC flood
-            h.register_name = e->name;
-            h.role = e->role;
-            h.responsible = e->responsible;
-        }
+        // Looked up again after a configuration reload: an entry may have been added,
+        // changed or removed.
+        const RegisterEntry* e = settings_.asset_register->find(h.key.mac);
+        h.registered = e != nullptr;
+        h.pinned = e != nullptr;  // a registered device survives a MAC flood
+        h.register_name = e ? e->name : "";
+        h.role = e ? e->role : "";
+        h.responsible = e ? e->responsible : "";
     }
     h.dirty = true;
 }

@@ -10,16 +10,16 @@
 #include <sstream>
 #include <thread>
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/traffic_stats.hpp"
-#include "daemon/loop_rules.hpp"
 #include "daemon/egress_rules.hpp"
+#include "daemon/loop_rules.hpp"
 
 namespace clinicwatch {
 
@@ -31,8 +31,10 @@ namespace {
 std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c) {
     if (!c.enabled) return std::nullopt;
     std::vector<std::string> candidates;
-    if (!c.rules_dir.empty()) candidates.push_back(c.rules_dir);
-    else candidates = {std::string(CLINICWATCH_DATA_DIR) + "/rules", CLINICWATCH_SOURCE_RULES_DIR};
+    if (!c.rules_dir.empty())
+        candidates.push_back(c.rules_dir);
+    else
+        candidates = {std::string(CLINICWATCH_DATA_DIR) + "/rules", CLINICWATCH_SOURCE_RULES_DIR};
     for (const auto& dir : candidates) {
         std::string fp = dir + "/os-fingerprints.yaml", eol = dir + "/os-eol.yaml";
         if (!std::filesystem::exists(fp)) continue;
@@ -99,6 +101,8 @@ void Pipeline::apply_pending_reload() {
     dispatcher_.clear();
     next->capture = config_.capture;
     config_ = std::move(*next);
+    // Every device is looked up again in the (possibly edited) register.
+    hosts_.for_each([](Host& h) { h.register_checked = false; });
     install_analyzers();
     spdlog::info("reload: configuration from {} applied", config_.source);
 }
@@ -169,9 +173,10 @@ void Pipeline::install_analyzers() {
     inventory.gateway_mac = config_.network.gateway_mac;
     std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
     if (vendor_entries == 0)
-        spdlog::warn("no IEEE vendor data in {} (install the ieee-data package, or set "
-                     "inventory.vendor_data_dir): vendors will be blank",
-                     config_.inventory.vendor_data_dir);
+        spdlog::warn(
+            "no IEEE vendor data in {} (install the ieee-data package, or set "
+            "inventory.vendor_data_dir): vendors will be blank",
+            config_.inventory.vendor_data_dir);
     asset_register_ = AssetRegister(config_.asset_register);
     inventory.vendors = &vendors_;
     inventory.asset_register = &asset_register_;

@@ -176,6 +176,44 @@ TEST(VendorRegistry, LoadsDebianIeeeDataCompactly) {
     EXPECT_LT(v.memory_bytes(), 3u * 1024 * 1024);
 }
 
+TEST(Inventory, DevicesAreLookedUpAgainAfterTheRegisterChanges) {
+    // A reload (SIGHUP) builds a new register and clears register_checked on every host; the
+    // next packet of each device classifies it again, in both directions.
+    RegisterEntry pc{
+        *MacPrefix::parse("00:11:22:33:44:55"), "uketsuke", "reception-pc", "clinic", "", 3};
+    Fixture before;
+    before.feed(
+        arp(1, "00:11:22:33:44:55", "192.168.100.30", "00:00:00:00:00:00", "192.168.100.1"));
+    EXPECT_FALSE(before.host("00:11:22:33:44:55").registered);
+
+    AssetRegister edited({pc});
+    InventorySettings s;
+    s.asset_register = &edited;
+    Dispatcher after(before.hosts);
+    after.add(std::make_unique<Inventory>(before.hosts, s));
+    before.hosts.for_each([](Host& h) { h.register_checked = false; });
+    after.on_packet(
+        decode(arp(1, "00:11:22:33:44:55", "192.168.100.30", "00:00:00:00:00:00", "192.168.100.1"),
+               kT0 + 1000));
+    Host& h = before.host("00:11:22:33:44:55");
+    EXPECT_TRUE(h.registered);
+    EXPECT_TRUE(h.pinned);
+    EXPECT_EQ(h.role, "reception-pc");
+
+    AssetRegister removed;
+    InventorySettings s2;
+    s2.asset_register = &removed;
+    Dispatcher again(before.hosts);
+    again.add(std::make_unique<Inventory>(before.hosts, s2));
+    before.hosts.for_each([](Host& x) { x.register_checked = false; });
+    again.on_packet(
+        decode(arp(1, "00:11:22:33:44:55", "192.168.100.30", "00:00:00:00:00:00", "192.168.100.1"),
+               kT0 + 2000));
+    EXPECT_FALSE(h.registered);
+    EXPECT_FALSE(h.pinned);
+    EXPECT_TRUE(h.role.empty());
+}
+
 TEST(AssetRegister, PrefixParsing) {
     EXPECT_EQ(MacPrefix::parse("00:a0:de")->bits, 24);
     EXPECT_EQ(MacPrefix::parse("00-A0-DE-1")->bits, 28);
