@@ -30,12 +30,35 @@ if [[ -x $build/bench/clinicwatch-make-capture ]]; then
     # libFuzzer prefers small inputs: keep the first 8 KB.
     head -c 8192 "$tmp/small.pcap" > "$out/pcap_file/head.pcap"
   fi
+  # Every parser's own bytes (DHCP, DNS, NBNS, SSDP, STP, SMB, HTTP, TLS ...) cut out of a
+  # generated capture with incidents, and frame streams for the decode, egress and loop targets.
+  if "$build/bench/clinicwatch-make-capture" --out "$tmp/clinic.pcap" --truth "$tmp/truth.json" \
+      --packets 20000 >/dev/null 2>&1; then
+    /usr/bin/python3 fuzz/extract-seeds.py "$tmp/clinic.pcap" "$out"
+  fi
   rm -rf "$tmp"
+else
+  echo "make-seeds: $build/bench/clinicwatch-make-capture not built; only hand-written seeds" >&2
 fi
 # A minimal classic pcap with one ARP frame, written by hand.
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$out/pcap_file/one.pcap"
 printf '\x00\x00\x00\x00\x00\x00\x00\x00\x2a\x00\x00\x00\x2a\x00\x00\x00' >> "$out/pcap_file/one.pcap"
 echo "ffffffffffff0016ce6e8b24080600010800060400010016ce6e8b24c0a800720000000000000c0a80001" | xxd -r -p >> "$out/pcap_file/one.pcap"
+# Protocols the generator does not send, written by hand from their specifications.
+# LLDP: chassis (MAC), port "1", TTL 120, system name "ap", management address, end.
+seed lldp ap "020704ac44f21d73a8 04020531 06020078 0a026170 100c0501c0a864030200000001 00 0000"
+# CDP v2: device ID "sw1", one IPv4 address, platform "cisco WS-C2960".
+seed cdp sw1 "02b40000 00010007737731 0002001100000001 0101cc0004c0a86402 00060012636973636f2057532d4332393630"
+mkdir -p "$out/ssh"
+printf 'SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7\r\n' > "$out/ssh/openssh"
+printf 'SSH-1.99-Cisco-1.25\r\n' > "$out/ssh/cisco"
+# Text for the MIME, template and rule-file targets: Japanese, markup and a p0f signature.
+mkdir -p "$out/mime" "$out/report_render" "$out/os_rules"
+printf '受付PC (Windows 7) のサポートは終了しています' > "$out/mime/japanese"
+printf '<b>電子カルテ</b> & "x" \x27y\x27' > "$out/report_render/markup"
+printf '%s\n' '[tcp:request]' 'label = s:win:Windows:7 or 8' \
+  'sig   = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0' > "$out/os_rules/p0f"
+printf '2020-01-14' > "$out/os_rules/day"
 # Any other target (added with its parser) gets an empty seed folder at least.
 for t in build/fuzz/fuzz/fuzz_*; do
   [[ -x $t ]] || continue

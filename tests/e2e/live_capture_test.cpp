@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/live_support.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -17,49 +18,6 @@ using namespace clinicwatch::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-class Namespace {
-  public:
-    Namespace() : name_("cwtest" + std::to_string(getpid())) {}
-    ~Namespace() {
-        if (created_) run_command("ip netns del " + name_);
-    }
-    // Creates the namespace with veth pair cwa <-> cwb, both up. Empty string on success.
-    std::string create() {
-        std::string out;
-        if (run_command("ip netns add " + name_, &out) != 0)
-            return "cannot create a network namespace: " + out;
-        created_ = true;
-        if (run_command(exec("ip link add cwa type veth peer name cwb") + " && " +
-                            exec("ip link set cwa up") + " && " + exec("ip link set cwb up") +
-                            " && " + exec("ip link set lo up"),
-                        &out) != 0)
-            return "cannot create the veth pair: " + out;
-        return "";
-    }
-    std::string exec(const std::string& command) const {
-        return "ip netns exec " + name_ + " " + command;
-    }
-    const std::string& name() const { return name_; }
-
-  private:
-    std::string name_;
-    bool created_ = false;
-};
-
-std::string skip_reason() {
-    if (geteuid() != 0) return "live capture needs root (network namespaces, promiscuous mode)";
-    if (run_command("command -v ip") != 0) return "iproute2 (ip) is not installed";
-    if (run_command("command -v tcpreplay") != 0) return "tcpreplay is not installed";
-    return "";
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string status_field(pid_t pid, const std::string& field) {
     std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
@@ -69,37 +27,12 @@ std::string status_field(pid_t pid, const std::string& field) {
     return "";
 }
 
-// Waits until the daemon has created its run row (capture open, store ready).
-bool wait_until_capturing(const std::string& db, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        try {
-            SQLite::Database d(db, SQLite::OPEN_READONLY);
-            if (d.execAndGet("SELECT count(*) FROM runs").getInt() > 0) return true;
-        } catch (const std::exception&) {
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
 void write_hosts_capture(const std::string& path, int hosts, int rounds) {
     PcapWriter w(path);
     std::int64_t ts = 1'795'129'200'000'000;
     for (int r = 0; r < rounds; ++r)
         for (int h = 1; h <= hosts; ++h)
             w.write(ts += 1000, arp_reply_frame(static_cast<std::uint8_t>(h)));
-}
-
-// Waits until the daemon's log contains `text` (start-up under ASan loads rules slowly).
-bool wait_for_log(const std::string& log, const std::string& text,
-                  std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (read_file(log).find(text) != std::string::npos) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
 }
 
 // Tests never read the machine's /etc/clinicwatch/clinicwatch.yaml.
@@ -112,7 +45,7 @@ std::string empty_config(const TempDir& dir) {
 }  // namespace
 
 TEST(LiveCapture, ReplayedTrafficOnVethIsStoredAndSigtermExitsCleanly) {
-    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
     Namespace ns;
     if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
     TempDir dir;
@@ -146,7 +79,7 @@ TEST(LiveCapture, ReplayedTrafficOnVethIsStoredAndSigtermExitsCleanly) {
 }
 
 TEST(LiveCapture, DropsToUnprivilegedUserWithNoEffectiveCapabilities) {
-    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
     if (run_command("id nobody") != 0) GTEST_SKIP() << "no user 'nobody' on this machine";
     Namespace ns;
     if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
@@ -175,7 +108,7 @@ TEST(LiveCapture, DropsToUnprivilegedUserWithNoEffectiveCapabilities) {
 }
 
 TEST(LiveCapture, InterfaceDownIsAGapNotAnExit) {
-    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
     Namespace ns;
     if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
     TempDir dir;
@@ -215,7 +148,7 @@ TEST(LiveCapture, InterfaceDownIsAGapNotAnExit) {
 }
 
 TEST(LiveCapture, SighupReloadsGoodConfigAndRefusesBadOne) {
-    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
     Namespace ns;
     if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
     TempDir dir;
