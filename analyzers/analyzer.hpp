@@ -2,11 +2,24 @@
 // order, on the analysis thread; time is packet time.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "capture/packet.hpp"
 
 namespace clinicwatch {
+
+// One bounded table of an analyzer: its limit and how many entries it has dropped (or refused)
+// so far to stay within it. Hostile or unusual traffic fills tables; the sensor reports that
+// (see SensorLimits), since the picture may then be incomplete.
+struct TableUse {
+    std::string table;        // stable identifier, e.g. "boundary-flows"
+    std::string description;  // what the table holds, in plain words
+    std::uint64_t capacity = 0;
+    std::uint64_t dropped = 0;  // monotonic over the analyzer's life
+};
 
 class Analyzer {
   public:
@@ -18,6 +31,8 @@ class Analyzer {
     virtual void on_tick(Timestamp now) { (void)now; }
     // End of input (replay finished, or the daemon stops): flush partial windows.
     virtual void on_finish(Timestamp now) { (void)now; }
+    // Appends this analyzer's bounded tables (none by default).
+    virtual void table_use(std::vector<TableUse>& out) const { (void)out; }
 };
 
 }  // namespace clinicwatch

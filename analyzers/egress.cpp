@@ -490,4 +490,19 @@ void Egress::on_finish(Timestamp) {
     flush_summaries();
 }
 
+void Egress::table_use(std::vector<TableUse>& out) const {
+    out.push_back({"boundary-flows", "open connections across the internet boundary",
+                   flows_.capacity(), flows_.evictions()});
+    out.push_back(
+        {"dns-names", "addresses named by DNS answers", names_.capacity(), names_.evictions()});
+    // Beyond these per-device, per-day limits destinations are lumped into one entry ("*").
+    out.push_back({"egress-alert-destinations", "alerted destinations per device and day",
+                   kMaxAlertDestinations,
+                   alerts_capped_ + alert_destinations_.evictions() + alerted_keys_.evictions()});
+    out.push_back(
+        {"egress-summary-destinations", "destinations per device and day in the ledger",
+         kMaxSummaryDestinations,
+         summaries_capped_ + summary_destinations_.evictions() + summary_rows_.evictions()});
+}
+
 }  // namespace clinicwatch

@@ -80,6 +80,7 @@ class Egress final : public Analyzer {
     void on_packet(const Packet& packet) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override;
 
     bool is_internal(const IpAddress& a) const;
 

@@ -7,7 +7,7 @@ namespace clinicwatch {
 namespace {
 
 bool observe(std::vector<Observed>& list, std::size_t cap, const std::string& value,
-             const std::string& source, Timestamp ts) {
+             const std::string& source, Timestamp ts, std::uint32_t& overflows) {
     for (auto& o : list) {
         if (o.value == value && o.source == source) {
             o.last_seen = ts;
@@ -19,6 +19,7 @@ bool observe(std::vector<Observed>& list, std::size_t cap, const std::string& va
             return a.last_seen < b.last_seen;
         });
         *oldest = Observed{value, source, ts, ts};
+        ++overflows;
         return true;
     }
     list.push_back(Observed{value, source, ts, ts});
@@ -28,19 +29,19 @@ bool observe(std::vector<Observed>& list, std::size_t cap, const std::string& va
 }  // namespace
 
 bool Host::observe_address(const std::string& value, const std::string& source, Timestamp ts) {
-    bool added = observe(addresses, kMaxAddresses, value, source, ts);
+    bool added = observe(addresses, kMaxAddresses, value, source, ts, list_overflows);
     dirty |= added;
     return added;
 }
 
 bool Host::observe_name(const std::string& value, const std::string& source, Timestamp ts) {
-    bool added = observe(names, kMaxNames, value, source, ts);
+    bool added = observe(names, kMaxNames, value, source, ts, list_overflows);
     dirty |= added;
     return added;
 }
 
 bool Host::observe_evidence(const std::string& value, const std::string& source, Timestamp ts) {
-    bool added = observe(evidence, kMaxEvidence, value, source, ts);
+    bool added = observe(evidence, kMaxEvidence, value, source, ts, list_overflows);
     dirty |= added;
     return added;
 }
@@ -48,7 +49,10 @@ bool Host::observe_evidence(const std::string& value, const std::string& source,
 bool Host::observe_service(std::uint16_t port) {
     if (std::find(tcp_services.begin(), tcp_services.end(), port) != tcp_services.end())
         return false;
-    if (tcp_services.size() >= kMaxServices) return false;
+    if (tcp_services.size() >= kMaxServices) {
+        ++list_overflows;
+        return false;
+    }
     tcp_services.insert(std::upper_bound(tcp_services.begin(), tcp_services.end(), port), port);
     dirty = true;
     return true;
@@ -122,6 +126,7 @@ void HostTable::evict_one() {
     }
     if (victim == SIZE_MAX) victim = pick(rng_);  // all pinned: the cap still holds
     if (on_evict_) on_evict_(hosts_[victim]);
+    evicted_list_overflows_ += hosts_[victim].list_overflows;
     index_.erase(hosts_[victim].key);
     if (victim != hosts_.size() - 1) {
         hosts_[victim] = std::move(hosts_.back());
@@ -130,6 +135,12 @@ void HostTable::evict_one() {
     hosts_.pop_back();
     last_slot_ = SIZE_MAX;
     ++evictions_;
+}
+
+std::uint64_t HostTable::list_overflows() const {
+    std::uint64_t total = evicted_list_overflows_;
+    for (const Host& h : hosts_) total += h.list_overflows;
+    return total;
 }
 
 }  // namespace clinicwatch

@@ -71,10 +71,12 @@ struct Host {
     // From the asset register (config): set when the device matches an entry.
     bool registered = false;
     std::string register_name, role, responsible;
-    bool register_checked = false;       // vendor and register looked up (inventory)
-    bool unregistered_alerted = false;   // unregistered-device raised or summarised (hygiene)
-    bool dirty = true;    // changed since the store last wrote it
-    Timestamp stored_last_seen = 0;  // last_seen as the store last wrote it
+    bool register_checked = false;      // vendor and register looked up (inventory)
+    bool unregistered_alerted = false;  // unregistered-device raised or summarised (hygiene)
+    bool dirty = true;                  // changed since the store last wrote it
+    Timestamp stored_last_seen = 0;     // last_seen as the store last wrote it
+    // Values that found their list full (an older one replaced, or a service not kept).
+    std::uint32_t list_overflows = 0;
 
     static constexpr std::size_t kMaxAddresses = 16;
     static constexpr std::size_t kMaxNames = 16;
@@ -88,6 +90,11 @@ struct Host {
     bool observe_evidence(const std::string& value, const std::string& source, Timestamp ts);
     bool observe_service(std::uint16_t port);
     const Observed* first_address() const;
+    // Sent a frame or two, gave no name and was never stored: what a MAC flood forges. A real
+    // device soon says more (DHCP, names, more frames); until then it need not be written.
+    bool quiet_newcomer() const {
+        return frames <= 2 && names.empty() && !registered && stored_last_seen == 0;
+    }
 };
 
 class HostTable {
@@ -103,6 +110,9 @@ class HostTable {
     std::size_t size() const { return hosts_.size(); }
     std::size_t capacity() const { return capacity_; }
     std::uint64_t evictions() const { return evictions_; }
+    // Per-device list overflows (addresses, names, evidence, services) over the table's life,
+    // evicted hosts included.
+    std::uint64_t list_overflows() const;
     // Hosts created since the start (a MAC flood shows as a steep rise).
     std::uint64_t created() const { return created_; }
 
@@ -128,6 +138,7 @@ class HostTable {
     std::vector<Host> hosts_;
     std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
     std::uint64_t evictions_ = 0;
+    std::uint64_t evicted_list_overflows_ = 0;
     std::uint64_t created_ = 0;
     std::mt19937_64 rng_;
     std::function<void(const Host&)> on_evict_;

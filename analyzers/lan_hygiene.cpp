@@ -164,13 +164,12 @@ void LanHygiene::on_arp(const Packet& packet) {
                     " instead of " + settings_.gateway_mac->to_string() +
                     " (ARP spoofing or a swapped router)";
         u.first_seen = u.last_seen = packet.ts;
-        u.evidence = {
-            {"ip", ip},
-            {"expected_mac", settings_.gateway_mac->to_string()},
-            {"expected_mac_from", gateway_mac_from_},
-            {"new_mac", arp.sender_mac.to_string()},
-            {"arp", how},
-            {"vlan", packet.vlan}};
+        u.evidence = {{"ip", ip},
+                      {"expected_mac", settings_.gateway_mac->to_string()},
+                      {"expected_mac_from", gateway_mac_from_},
+                      {"new_mac", arp.sender_mac.to_string()},
+                      {"arp", how},
+                      {"vlan", packet.vlan}};
         emit(std::move(u));
         return;
     }
@@ -209,22 +208,34 @@ void LanHygiene::claim(const IpAddress& ip, const MacAddress& mac, const char* h
         c.last = ts;
         if (c.conflict_since == 0) c.conflict_since = ts;
     }
+    // A stream of conflicting claims (an ARP flood, two devices fighting) is one alert updated
+    // at most once a second per address; the claims in between are added to its count.
+    ++c.pending;
+    c.last_how = how;
+    if (c.alerted != 0 && ts - c.alerted < kMicrosPerSecond) return;
+    report_conflict(ip, c, ts);
+}
+
+void LanHygiene::report_conflict(const IpAddress& ip, Claim& c, Timestamp ts) {
     std::string text = ip.to_string();
     bool lasting = ts - c.conflict_since >= kMinute;
     AlertUpdate u;
     u.kind = "ip-conflict";
     u.key = u.kind + ":" + text;
     u.severity = lasting ? Severity::high : Severity::medium;
-    u.subject_mac = mac;
+    u.subject_mac = c.mac;
     u.subject = text;
     u.summary =
-        "Two devices claim " + text + ": " + c.other.to_string() + " and " + mac.to_string();
+        "Two devices claim " + text + ": " + c.other.to_string() + " and " + c.mac.to_string();
     u.first_seen = c.conflict_since;
     u.last_seen = ts;
+    u.count = c.pending;
     u.evidence = {{"ip", text},
-                  {"macs", {c.other.to_string(), mac.to_string()}},
-                  {"last_claim", how},
+                  {"macs", {c.other.to_string(), c.mac.to_string()}},
+                  {"last_claim", c.last_how},
                   {"conflict_seconds", (ts - c.conflict_since) / kMicrosPerSecond}};
+    c.pending = 0;
+    c.alerted = ts;
     emit(std::move(u));
 }
 
@@ -288,6 +299,10 @@ void LanHygiene::on_finish(Timestamp now) {
     check_flood(now);
     check_unregistered(now, true);
     flush_randomized(now);
+    // Conflicting claims held back by the once-a-second limit are counted in.
+    for (auto& [address, c] : claims_)
+        if (c.pending > 0 && c.conflict_since != 0)
+            report_conflict(IpAddress::v4(address), c, c.last);
     flush_throttled(now, true);
 }
 

@@ -32,9 +32,9 @@ struct LanHygieneSettings {
     std::unordered_map<std::uint64_t, Timestamp> known_devices;
 
     std::optional<IpAddress> gateway_ip;
-    std::optional<MacAddress> gateway_mac;  // learned when unset and gateway_ip is set
+    std::optional<MacAddress> gateway_mac;     // learned when unset and gateway_ip is set
     std::vector<IpNetwork> internal_networks;  // empty = defaults (to learn the next hop)
-    std::vector<IpAddress> dhcp_servers;    // empty: the gateway, else the first server seen
+    std::vector<IpAddress> dhcp_servers;       // empty: the gateway, else the first server seen
     std::vector<IpAddress> shared_addresses;
     bool alert_each_randomized = false;
     std::uint64_t max_new_macs_per_minute = 200;
@@ -50,6 +50,10 @@ class LanHygiene final : public Analyzer {
     void on_packet(const Packet& packet) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override {
+        out.push_back({"address-claims", "recent address claims (for IP conflicts)", kMaxClaims,
+                       claim_evictions_});
+    }
 
     Timestamp learning_ends() const { return learning_ends_; }
     const std::optional<MacAddress>& gateway_mac() const { return settings_.gateway_mac; }
@@ -66,8 +70,10 @@ class LanHygiene final : public Analyzer {
         Timestamp conflict_since = 0;
         Timestamp alerted = 0;
         std::uint64_t pending = 0;  // claims since the last alert update
+        const char* last_how = "";  // how the last claim was made (arp-reply, dhcp-ack ...)
     };
 
+    void report_conflict(const IpAddress& ip, Claim& c, Timestamp ts);
     void on_arp(const Packet& packet);
     void learn_next_hop(const Packet& packet);
     void on_dhcp_reply(const Packet& packet);

@@ -303,6 +303,7 @@ void LoopDetector::on_bpdu(const Packet& p, const stp::Bpdu& b) {
             // Drop a bridge whose episode is over; if every one is busy, skip this BPDU.
             auto victim = std::find_if(bridges_.begin(), bridges_.end(),
                                        [](const auto& kv) { return !kv.second.in_episode; });
+            ++stats_.bridge_drops;
             if (victim == bridges_.end()) return;
             bridges_.erase(victim);
         }
@@ -335,9 +336,9 @@ void LoopDetector::on_arp_request(const Packet& p) {
         if (arp_hosts_.size() >= settings_.max_arp_hosts) {
             auto victim = std::find_if(arp_hosts_.begin(), arp_hosts_.end(),
                                        [](const auto& kv) { return !kv.second.storm; });
+            ++stats_.arp_host_evictions;
             if (victim == arp_hosts_.end()) return;
             arp_hosts_.erase(victim);
-            ++stats_.arp_host_evictions;
         }
         it = arp_hosts_.emplace(key, ArpHost{}).first;
     }
@@ -722,6 +723,15 @@ void LoopDetector::on_finish(Timestamp now) {
         }
     if (stats_.duplicate_captures > dup_emitted_ && stats_.duplicate_captures >= 10)
         emit_duplicates(now);
+}
+
+void LoopDetector::table_use(std::vector<TableUse>& out) const {
+    out.push_back({"loop-frame-signatures", "recent frame signatures for loop detection",
+                   table_.size(), stats_.table_evictions});
+    out.push_back({"loop-arp-senders", "ARP senders watched for ARP storms",
+                   settings_.max_arp_hosts, stats_.arp_host_evictions});
+    out.push_back(
+        {"loop-bridges", "spanning-tree bridges", settings_.max_bridges, stats_.bridge_drops});
 }
 
 }  // namespace clinicwatch

@@ -80,7 +80,8 @@ struct LoopDetectorStats {
     std::uint64_t incidents = 0;
     std::uint64_t stp_topology_changes = 0;
     std::uint64_t duplicate_captures = 0;
-    std::uint64_t arp_host_evictions = 0;
+    std::uint64_t arp_host_evictions = 0;  // ARP senders dropped or not tracked (table full)
+    std::uint64_t bridge_drops = 0;        // bridges dropped or not tracked (table full)
 };
 
 class LoopDetector final : public Analyzer {
@@ -93,6 +94,7 @@ class LoopDetector final : public Analyzer {
     void on_packet(const Packet& packet) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override;
 
     const LoopDetectorStats& stats() const { return stats_; }
     std::size_t table_size() const { return table_used_; }

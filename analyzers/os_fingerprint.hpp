@@ -39,6 +39,10 @@ class OsFingerprint final : public Analyzer {
     void on_packet(const Packet& packet) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override {
+        out.push_back({"os-observations", "devices with OS observations in progress",
+                       settings_.max_tracked_hosts, state_evictions_});
+    }
 
     std::uint64_t evaluations() const { return evaluations_; }
     std::uint64_t state_evictions() const { return state_evictions_; }

@@ -163,8 +163,9 @@ void read_store(Reader& r, const YAML::Node& n, StoreConfig& c) {
 }
 
 void read_limits(Reader& r, const YAML::Node& n, LimitsConfig& c) {
-    if (!r.section(n, "limits", {"max_hosts"})) return;
+    if (!r.section(n, "limits", {"max_hosts", "memory_megabytes"})) return;
     r.integer(n, "limits", "max_hosts", c.max_hosts, 16, 1000000);
+    r.integer(n, "limits", "memory_megabytes", c.memory_megabytes, 16, 65536);
 }
 
 void read_daemon(Reader& r, const YAML::Node& n, DaemonConfig& c) {
@@ -191,8 +192,8 @@ void read_logging(Reader& r, const YAML::Node& n, LoggingConfig& c) {
                       c.level + "'");
 }
 
-bool read_bool(Reader& r, const YAML::Node& parent, const std::string& parent_key,
-               const char* name, bool& out) {
+bool read_bool(Reader& r, const YAML::Node& parent, const std::string& parent_key, const char* name,
+               bool& out) {
     auto node = parent[name];
     if (!node.IsDefined() || node.IsNull()) return false;
     bool value = false;
@@ -220,8 +221,10 @@ void read_text_list(Reader& r, const YAML::Node& parent, const std::string& pare
     }
     out.clear();
     for (const auto& item : node) {
-        if (!item.IsScalar()) r.problem(item, key, "expected a text value in the list");
-        else out.push_back(item.Scalar());
+        if (!item.IsScalar())
+            r.problem(item, key, "expected a text value in the list");
+        else
+            out.push_back(item.Scalar());
     }
 }
 
@@ -242,7 +245,8 @@ void read_digest(Reader& r, const YAML::Node& n, DigestConfig& c) {
         int h = -1, m = -1, used = 0;
         if (std::sscanf(time.c_str(), "%2d:%2d%n", &h, &m, &used) != 2 ||
             used != static_cast<int>(time.size()) || h < 0 || h > 23 || m < 0 || m > 59)
-            r.problem(n["time"], "digest.time", "expected a time of day like 07:30, got '" + time + "'");
+            r.problem(n["time"], "digest.time",
+                      "expected a time of day like 07:30, got '" + time + "'");
         else
             c.hour = h, c.minute = m;
     }
@@ -261,8 +265,8 @@ void read_digest(Reader& r, const YAML::Node& n, DigestConfig& c) {
 
 void read_smtp(Reader& r, const YAML::Node& n, SmtpConfig& c) {
     if (!r.section(n, "smtp",
-                   {"url", "require_starttls", "from", "to", "username", "password_file",
-                    "ca_file", "timeout_seconds"}))
+                   {"url", "require_starttls", "from", "to", "username", "password_file", "ca_file",
+                    "timeout_seconds"}))
         return;
     r.text(n, "smtp", "url", c.url);
     if (!c.url.empty() && c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0)
@@ -278,11 +282,14 @@ void read_smtp(Reader& r, const YAML::Node& n, SmtpConfig& c) {
     if (!c.url.empty() && (c.from.empty() || c.to.empty()))
         r.problem(n, "smtp", "a mail server is set (url) but from or to is missing");
     for (const auto& addr : c.to)
-        if (addr.find('@') == std::string::npos || addr.find_first_of("<>\r\n ") != std::string::npos)
-            r.problem(n["to"], "smtp.to", "'" + addr + "' is not a plain address like it@clinic.example");
-    if (!c.from.empty() &&
-        (c.from.find('@') == std::string::npos || c.from.find_first_of("<>\r\n ") != std::string::npos))
-        r.problem(n["from"], "smtp.from", "'" + c.from + "' is not a plain address like sensor@clinic.example");
+        if (addr.find('@') == std::string::npos ||
+            addr.find_first_of("<>\r\n ") != std::string::npos)
+            r.problem(n["to"], "smtp.to",
+                      "'" + addr + "' is not a plain address like it@clinic.example");
+    if (!c.from.empty() && (c.from.find('@') == std::string::npos ||
+                            c.from.find_first_of("<>\r\n ") != std::string::npos))
+        r.problem(n["from"], "smtp.from",
+                  "'" + c.from + "' is not a plain address like sensor@clinic.example");
 }
 
 void read_report(Reader& r, const YAML::Node& n, ReportConfig& c) {
@@ -323,12 +330,15 @@ void read_os_fingerprint(Reader& r, const YAML::Node& n, OsFingerprintConfig& c)
 std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const std::string& key) {
     RolePolicy p;
     if (n.IsScalar()) {
-        if (n.Scalar() == "none") p.mode = EgressMode::none;
-        else if (n.Scalar() == "observe") p.mode = EgressMode::observe;
+        if (n.Scalar() == "none")
+            p.mode = EgressMode::none;
+        else if (n.Scalar() == "observe")
+            p.mode = EgressMode::observe;
         else {
             r.problem(n, key,
                       "expected none, observe, or a mapping of allow lists (services, domains, "
-                      "networks, ports); got '" + n.Scalar() + "'");
+                      "networks, ports); got '" +
+                          n.Scalar() + "'");
             return std::nullopt;
         }
         return p;
@@ -351,7 +361,10 @@ std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const
                           "not understood: '" + Reader::scalar_text(item) + "'");
         }
     };
-    list("services", [&](const std::string& v) { p.services.push_back(v); return !v.empty(); });
+    list("services", [&](const std::string& v) {
+        p.services.push_back(v);
+        return !v.empty();
+    });
     list("domains", [&](const std::string& v) {
         std::string d;
         for (char c : v) d.push_back(c >= 'A' && c <= 'Z' ? char(c + 32) : c);
@@ -373,9 +386,9 @@ std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const
 }
 
 void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
-    if (!r.section(n, "egress",
-                   {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names",
-                    "rules_dir"}))
+    if (!r.section(
+            n, "egress",
+            {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names", "rules_dir"}))
         return;
     if (auto u = n["unknown_role"]; u.IsDefined() && !u.IsNull())
         if (auto p = read_role_policy(r, u, "egress.unknown_role")) c.policy.unknown_role = *p;
@@ -395,7 +408,8 @@ void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
             r.problem(closed, "egress.closed_roles", "expected a list of role patterns");
         } else {
             c.policy.closed_roles.clear();
-            for (const auto& item : closed) c.policy.closed_roles.push_back(item.as<std::string>(""));
+            for (const auto& item : closed)
+                c.policy.closed_roles.push_back(item.as<std::string>(""));
         }
     }
     int max_flows = static_cast<int>(c.policy.max_flows);
@@ -528,16 +542,24 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          [](Reader& rd, const YAML::Node& n, Config& c) { read_daemon(rd, n, c.daemon); }},
         {"export",
          [](Reader& rd, const YAML::Node& n, Config& c) { read_export(rd, n, c.export_events); }},
-        {"digest", [](Reader& rd, const YAML::Node& n, Config& c) { read_digest(rd, n, c.digest); }},
+        {"digest",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_digest(rd, n, c.digest); }},
         {"smtp", [](Reader& rd, const YAML::Node& n, Config& c) { read_smtp(rd, n, c.smtp); }},
-        {"report", [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
+        {"report",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_report(rd, n, c.report); }},
         {"loop", [](Reader& rd, const YAML::Node& n, Config& c) { read_loop(rd, n, c.loop); }},
-        {"os_fingerprint", [](Reader& rd, const YAML::Node& n, Config& c) { read_os_fingerprint(rd, n, c.os_fingerprint); }},
-        {"limits", [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
-        {"logging", [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
-        {"egress", [](Reader& rd, const YAML::Node& n, Config& c) { read_egress(rd, n, c.egress); }},
-        {"inventory", [](Reader& rd, const YAML::Node& n, Config& c) { read_inventory(rd, n, c.inventory); }},
-        {"register", [](Reader& rd, const YAML::Node& n, Config& c) { read_register(rd, n, c.asset_register); }},
+        {"os_fingerprint", [](Reader& rd, const YAML::Node& n,
+                              Config& c) { read_os_fingerprint(rd, n, c.os_fingerprint); }},
+        {"limits",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_limits(rd, n, c.limits); }},
+        {"logging",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_logging(rd, n, c.logging); }},
+        {"egress",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_egress(rd, n, c.egress); }},
+        {"inventory",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_inventory(rd, n, c.inventory); }},
+        {"register", [](Reader& rd, const YAML::Node& n,
+                        Config& c) { read_register(rd, n, c.asset_register); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "analyzers/egress_policy.hpp"
 #include "analyzers/asset_register.hpp"
+#include "analyzers/egress_policy.hpp"
 #include "capture/address.hpp"
 
 namespace YAML {
@@ -49,6 +49,9 @@ struct StoreConfig {
 
 struct LimitsConfig {
     int max_hosts = 20000;
+    // Memory budget: the tables' default sizes fit in it with room to spare (measured by
+    // bench/run-hostile.sh). Above it the sensor raises a sensor-limit alert.
+    int memory_megabytes = 128;
 };
 
 struct DaemonConfig {
@@ -69,11 +72,11 @@ struct LoggingConfig {
 
 // The nightly e-mail to the clinic's IT contact (section `digest:`).
 struct DigestConfig {
-    int hour = 7, minute = 30;          // `time: "07:30"`, local time in `timezone`
-    std::string timezone = "Asia/Tokyo";  // a name under /usr/share/zoneinfo
-    std::string language = "ja";          // ja or en
-    bool all_quiet_mail = true;           // send a short mail when nothing is new
-    bool critical_immediate = true;       // critical alerts also go out at once
+    int hour = 7, minute = 30;             // `time: "07:30"`, local time in `timezone`
+    std::string timezone = "Asia/Tokyo";   // a name under /usr/share/zoneinfo
+    std::string language = "ja";           // ja or en
+    bool all_quiet_mail = true;            // send a short mail when nothing is new
+    bool critical_immediate = true;        // critical alerts also go out at once
     int critical_rate_limit_minutes = 60;  // at most one immediate mail per alert kind per window
     // Kinds mailed at once even when an analyzer rated them below critical.
     std::vector<std::string> critical_kinds = {"l2-loop", "broadcast-storm", "gateway-mac-change",
@@ -101,13 +104,13 @@ struct ReportConfig {
 
 // Loop and storm detection thresholds (analyzers/loop_detector.hpp explains each).
 struct LoopConfig {
-    int repeat_threshold = 20;      // copies of one frame within a second that mark it looping
-    int storm_floor = 1500;         // broadcast + multicast frames/s never alerted below this
-    int storm_factor = 8;           // ... nor below this many times the learned baseline
-    int arp_host_floor = 50;        // ARP requests/s from one host
-    int arp_lan_floor = 300;        // ARP requests/s on the whole LAN
-    int table_capacity = 16384;     // duplicate-frame signatures kept
-    int quiet_seconds = 5;          // an incident ends after this long without its condition
+    int repeat_threshold = 20;   // copies of one frame within a second that mark it looping
+    int storm_floor = 1500;      // broadcast + multicast frames/s never alerted below this
+    int storm_factor = 8;        // ... nor below this many times the learned baseline
+    int arp_host_floor = 50;     // ARP requests/s from one host
+    int arp_lan_floor = 300;     // ARP requests/s on the whole LAN
+    int table_capacity = 16384;  // duplicate-frame signatures kept
+    int quiet_seconds = 5;       // an incident ends after this long without its condition
 };
 
 // OS fingerprinting (issue 4): rules/os-fingerprints.yaml and rules/os-eol.yaml.

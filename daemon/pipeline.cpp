@@ -10,13 +10,17 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <SQLiteCpp/SQLiteCpp.h>
+
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 
 #include "analyzers/lan_hygiene.hpp"
+#include "analyzers/sensor_limits.hpp"
 #include "analyzers/traffic_stats.hpp"
 #include "daemon/egress_rules.hpp"
 #include "daemon/loop_rules.hpp"
@@ -69,9 +73,9 @@ Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
       hosts_(static_cast<std::size_t>(config.limits.max_hosts)),
       dispatcher_(hosts_) {
     hosts_.set_eviction_handler([this](const Host& h) {
-        // A MAC flood's hosts (a frame or two, no address, no name) are counted by the
-        // mac-flood alert; storing each would grow the assets table by a row per forged MAC.
-        if (h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered) return;
+        // A MAC flood's hosts are counted by the mac-flood alert (and sensor-limit); storing
+        // each would grow the assets table by a row per forged MAC.
+        if (h.quiet_newcomer()) return;
         store_.host_evicted(h);
     });
     install_analyzers();
@@ -157,6 +161,29 @@ bool Pipeline::flush_store() {
     }
 }
 
+void Pipeline::check_memory(std::chrono::steady_clock::time_point now) {
+    next_memory_check_ = now + std::chrono::seconds(10);
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t pages = 0, resident = 0;
+    if (!(statm >> pages >> resident)) return;
+    std::uint64_t megabytes = resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) >> 20;
+    auto budget = static_cast<std::uint64_t>(config_.limits.memory_megabytes);
+    if (megabytes <= budget) return;
+    next_memory_check_ = now + std::chrono::hours(1);
+    spdlog::warn("memory: {} MB resident, above limits.memory_megabytes ({} MB)", megabytes,
+                 budget);
+    AlertUpdate a;
+    a.kind = "sensor-limit";
+    a.key = "sensor-limit:memory";
+    a.severity = Severity::medium;
+    a.subject = "sensor: memory";
+    a.summary = "the sensor uses " + std::to_string(megabytes) +
+                " MB of memory, above its budget of " + std::to_string(budget) + " MB";
+    a.first_seen = a.last_seen = dispatcher_.now();
+    a.evidence = {{"table", "memory"}, {"resident_mb", megabytes}, {"budget_mb", budget}};
+    store_.alert(std::move(a));
+}
+
 void Pipeline::install_analyzers() {
     dispatcher_.add(std::make_unique<TrafficStats>(store_, [this] {
         DropCounters d;
@@ -203,6 +230,27 @@ void Pipeline::install_analyzers() {
             return entry ? entry->role : std::string();
         }));
     install_lan_hygiene();
+    // Last, so it sees every table above: reports any bounded table that had to drop entries.
+    dispatcher_.add(std::make_unique<SensorLimits>(store_, [this](std::vector<TableUse>& out) {
+        out.push_back({"hosts", "devices", hosts_.capacity(), hosts_.evictions()});
+        out.push_back({"device-lists", "addresses, names and evidence per device",
+                       Host::kMaxAddresses, hosts_.list_overflows()});
+        out.push_back({"evicted-devices", "devices dropped from memory, waiting to be written",
+                       Store::kMaxEvictedQueued, store_.evicted_lost()});
+        out.push_back({"held-findings",
+                       "findings held in memory while the database cannot be written",
+                       Store::kMaxQueuedAlerts, store_.findings_lost()});
+        if (capture_) {
+            const auto& c = capture_->counters();
+            // Frames lost before analysis: the capture ring was full, or the kernel dropped.
+            out.push_back({"capture-buffer", "frames waiting for analysis",
+                           static_cast<std::uint64_t>(config_.capture.ring_slots),
+                           c.ring_drops.load(std::memory_order_relaxed) +
+                               c.kernel_drops.load(std::memory_order_relaxed) +
+                               c.interface_drops.load(std::memory_order_relaxed)});
+        }
+        for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
+    }));
 }
 
 void Pipeline::install_lan_hygiene() {
@@ -301,6 +349,7 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         auto now = Clock::now();
         if (store_.flush_due() && flush_store()) retention(false);
         if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
+        if (now >= next_memory_check_) check_memory(now);
     };
 
     auto process = [&](const FrameSlot* slot) {

@@ -73,6 +73,10 @@ class Pipeline {
     std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
 
   private:
+    // Resident memory against limits.memory_megabytes: a sensor-limit alert (once an hour at
+    // most) when above.
+    void check_memory(std::chrono::steady_clock::time_point now);
+    std::chrono::steady_clock::time_point next_memory_check_{};
     void install_analyzers();
     void install_lan_hygiene();
 

@@ -401,11 +401,17 @@ void Store::flush(HostTable& hosts) {
             flow_st.reset();
         }
         for (const auto& h : evicted_) write_host(h);
+        std::size_t quiet_written = 0;
         hosts.for_each([&](Host& h) {
-            // A frame or two from a MAC with no address or name is what a MAC flood forges:
-            // kept in memory (and counted by mac-flood) but stored only once it says more.
-            bool noise = h.frames <= 2 && h.addresses.empty() && h.names.empty() && !h.registered;
-            if ((h.dirty || h.last_seen != h.stored_last_seen) && !noise) write_host(h);
+            if (!h.dirty && h.last_seen == h.stored_last_seen) return;
+            // A MAC flood's forged devices stay in memory (counted by mac-flood) and are not
+            // written one by one. A quiet newcomer with an address may be a real device's
+            // first frames, so a few per flush are written; in a flood the rest wait until they
+            // say more, which forged ones never do.
+            if (h.quiet_newcomer() &&
+                (h.addresses.empty() || ++quiet_written > kMaxQuietNewcomersPerFlush))
+                return;
+            write_host(h);
         });
         tx.commit();
         if (options_.events) {

@@ -18,7 +18,7 @@
 namespace SQLite {
 class Database;
 class Statement;
-}
+}  // namespace SQLite
 
 namespace clinicwatch {
 
@@ -49,7 +49,7 @@ struct RunRecord {
 };
 
 class Store final : public FindingSink {
-public:
+  public:
     static constexpr int kSchemaVersion = 6;
 
     Store(const std::string& path, StoreOptions options = {});
@@ -87,6 +87,11 @@ public:
     std::size_t queued() const {
         return alerts_.size() + minutes_.size() + evicted_.size() + flows_.size();
     }
+    // Bounds of what waits in memory for the next write (a disk-full spell, a flood).
+    static constexpr std::size_t kMaxEvictedQueued = 4096;
+    static constexpr std::size_t kMaxQuietNewcomersPerFlush = 256;
+    static constexpr std::size_t kMaxQueuedAlerts = 100000;
+    static constexpr std::size_t kMaxQueuedMinutes = 7 * 24 * 60;  // a week
     std::uint64_t evicted_lost() const { return evicted_lost_; }
     // Findings dropped because the queue was full while the database could not be written.
     std::uint64_t findings_lost() const { return findings_lost_; }
@@ -109,9 +114,6 @@ public:
     std::vector<BoundaryFlowSummary> flows_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
-    static constexpr std::size_t kMaxEvictedQueued = 4096;
-    static constexpr std::size_t kMaxQueuedAlerts = 100000;
-    static constexpr std::size_t kMaxQueuedMinutes = 7 * 24 * 60;  // a week
     std::unordered_map<std::string, std::size_t> queued_alert_index_;
     std::uint64_t findings_lost_ = 0;
 };

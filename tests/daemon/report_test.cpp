@@ -222,7 +222,7 @@ TEST(Report, EveryKnownKindIsDescribedInBothLanguages) {
         "mac-flood",           "l2-loop",          "broadcast-storm",   "stp-topology-change",
         "arp-storm",           "legacy-os",        "os-support-ending", "smb1-in-use",
         "legacy-tls",          "cleartext-login",  "internet-explorer", "egress-denied",
-        "remote-access",       "inbound-exposure", "risky-protocol-wan"};
+        "remote-access",       "inbound-exposure", "risky-protocol-wan", "sensor-limit"};
     for (const char* lang : {"ja", "en"}) {
         auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", lang);
         for (const char* k : kinds) {
