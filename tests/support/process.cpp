@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,9 +47,11 @@ std::optional<int> Child::wait(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!reaped_) {
         int status = 0;
-        pid_t r = waitpid(pid_, &status, WNOHANG);
+        struct rusage usage {};
+        pid_t r = wait4(pid_, &status, WNOHANG, &usage);
         if (r == pid_) {
             reaped_ = true;
+            peak_rss_kb_ = usage.ru_maxrss;
             if (WIFEXITED(status)) return WEXITSTATUS(status);
             if (WIFSIGNALED(status)) return -WTERMSIG(status);
             return std::nullopt;

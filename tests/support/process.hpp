@@ -23,10 +23,13 @@ class Child {
     // Waits up to `timeout`; the exit code, or nothing when it is still running (or killed by a
     // signal: then -signal).
     std::optional<int> wait(std::chrono::milliseconds timeout);
+    // Peak resident memory of the process in KB, known once wait() has reaped it.
+    long peak_rss_kb() const { return peak_rss_kb_; }
 
   private:
     pid_t pid_ = -1;
     bool reaped_ = false;
+    long peak_rss_kb_ = 0;
 };
 
 // Frames for tests: an ARP reply from `mac_last` (00:00:5e:00:53:XX) claiming 192.168.77.XX.
