@@ -87,6 +87,8 @@ class Egress final : public Analyzer {
     std::size_t flows() const { return flows_.size(); }
     std::size_t flow_capacity() const { return flows_.capacity(); }
     std::uint64_t flow_evictions() const { return flows_.evictions(); }
+    // New flows not tracked because the table was full and the per-second budget spent.
+    std::uint64_t flows_untracked() const { return flows_untracked_; }
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
@@ -102,6 +104,9 @@ class Egress final : public Analyzer {
     // Distinct peers summed per asset and day in the store before the rest are summed in one
     // "(other destinations)" row, so a flood cannot grow the database without bound.
     static constexpr std::uint32_t kMaxSummaryDestinations = 1024;
+    // Budgets per second of packet time for floods (see on_packet and on_boundary).
+    static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 2000;
+    static constexpr std::uint64_t kMaxNewFlowsPerSecondWhenFull = 4000;
 
   private:
     void on_boundary(const Packet& packet, bool outbound);
@@ -129,6 +134,9 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
     std::uint64_t alerts_capped_ = 0;
+    Timestamp dns_second_ = 0, new_flow_second_ = 0;
+    std::uint64_t dns_this_second_ = 0, dns_skipped_ = 0;
+    std::uint64_t new_flows_this_second_ = 0, flows_untracked_ = 0;
     // Repeats of an alert within the same second are summed into one update (a flood of
     // flows to one lumped key must not become a flood of store writes).
     std::unordered_map<std::string, AlertUpdate> repeats_;

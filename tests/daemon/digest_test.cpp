@@ -26,6 +26,16 @@ nlohmann::json read_mail(const std::filesystem::path& file) {
     return nlohmann::json::parse(out, nullptr, false);
 }
 
+// Now, or three hours earlier late in the evening: the tests tick up to about an hour ahead
+// and expect the same local day (the test config makes the digest due from midnight).
+std::int64_t same_day_now() {
+    std::int64_t now = std::time(nullptr);
+    std::time_t t = static_cast<std::time_t>(now);
+    std::tm local{};
+    localtime_r(&t, &local);
+    return local.tm_hour >= 22 ? now - 3 * 3600 : now;
+}
+
 class DigestTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -68,7 +78,7 @@ TEST_F(DigestTest, ServerReceivesDigestWithEncodedHeadersAndBothParts) {
     sink_->start();
     ASSERT_TRUE(sink_->ready());
     DigestService service(db(), config_);
-    std::int64_t now = std::time(nullptr);
+    std::int64_t now = same_day_now();
     service.tick(now);
     auto mails = sink_->messages();
     // The loop (critical) also goes out at once, as its own mail; then the digest.
@@ -118,7 +128,7 @@ TEST_F(DigestTest, ServerReceivesDigestWithEncodedHeadersAndBothParts) {
 
 TEST_F(DigestTest, ServerDownIsRetriedAndSentExactlyOnceAcrossRestart) {
     config_.digest.critical_immediate = false;
-    std::int64_t t0 = std::time(nullptr);
+    std::int64_t t0 = same_day_now();
     {
         DigestService service(db(), config_);
         service.tick(t0);  // no server yet: the attempt fails and is recorded
@@ -154,7 +164,7 @@ TEST_F(DigestTest, BackoffGrowsAndIsCapped) {
 TEST_F(DigestTest, NextDigestHasOnlyChangesPlusOpenCritical) {
     config_.digest.critical_immediate = false;
     sink_->start();
-    std::int64_t t0 = std::time(nullptr);
+    std::int64_t t0 = same_day_now();
     DigestService(db(), config_).tick(t0);
     ASSERT_EQ(sink_->messages().size(), 1u);
     // One alert changes (the store bumps the revision); an open critical one appears.
@@ -197,7 +207,7 @@ TEST_F(DigestTest, AllQuietMailCanBeSwitchedOff) {
 
 TEST_F(DigestTest, CriticalMailsAreRateLimitedPerKind) {
     sink_->start();
-    std::int64_t t0 = std::time(nullptr);
+    std::int64_t t0 = same_day_now();
     {
         SQLite::Database d(db(), SQLite::OPEN_READWRITE);
         d.exec("UPDATE alerts SET severity = 1 WHERE kind != 'l2-loop'");
@@ -353,7 +363,7 @@ TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
     config.smtp.to = {"it@clinic.example"};
     Store store((dir / "c.db").string());
     MailOutbox outbox(store.db(), config);
-    std::int64_t now = std::time(nullptr);
+    std::int64_t now = same_day_now();
     auto mail = compose_digest(store.db(), config, now);
     ASSERT_TRUE(mail.has_value());
     auto id = outbox.enqueue(*mail, now, /*claimed=*/true);
