@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "analyzers/sample_rng.hpp"
+
 namespace clinicwatch {
 
 template <typename Key, typename Value, typename Hash = std::hash<Key>>
@@ -39,9 +41,9 @@ class BoundedTable {
             return entries_[it->second].value;
         }
         if (entries_.size() >= capacity_) {
-            std::size_t victim = pick();
+            std::size_t victim = rng_.pick(entries_.size());
             for (int i = 1; i < kSamples; ++i) {
-                std::size_t s = pick();
+                std::size_t s = rng_.pick(entries_.size());
                 if (older(entries_[s].value, entries_[victim].value)) victim = s;
             }
             on_evict(entries_[victim].key, entries_[victim].value);
@@ -83,17 +85,6 @@ class BoundedTable {
   private:
     static constexpr int kSamples = 8;
 
-    // A random slot. splitmix64 and a multiply-shift range: floods evict on every insert, and
-    // this is several times cheaper than mt19937_64 with uniform_int_distribution.
-    std::size_t pick() {
-        std::uint64_t z = (rng_ += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        z ^= z >> 31;
-        return static_cast<std::size_t>((static_cast<unsigned __int128>(z) * entries_.size()) >>
-                                        64);
-    }
-
     void remove_slot(std::size_t slot) {
         index_.erase(entries_[slot].key);
         if (slot + 1 != entries_.size()) {
@@ -106,7 +97,7 @@ class BoundedTable {
     std::size_t capacity_;
     std::vector<Entry> entries_;
     std::unordered_map<Key, std::size_t, Hash> index_;
-    std::uint64_t rng_;
+    SampleRng rng_;
     std::uint64_t evictions_ = 0;
 };
 

@@ -110,10 +110,9 @@ void HostTable::evict_one() {
     // Sampled least-recently-seen: look at a few random hosts and evict the stalest unpinned
     // one. Constant time per eviction, which a flood of a million MACs needs.
     constexpr int kSamples = 8;
-    std::uniform_int_distribution<std::size_t> pick(0, hosts_.size() - 1);
     std::size_t victim = SIZE_MAX;
     for (int i = 0; i < kSamples * 4 && (i < kSamples || victim == SIZE_MAX); ++i) {
-        std::size_t s = pick(rng_);
+        std::size_t s = rng_.pick(hosts_.size());
         if (hosts_[s].pinned) continue;
         if (victim == SIZE_MAX || hosts_[s].last_seen < hosts_[victim].last_seen) victim = s;
     }
@@ -124,7 +123,7 @@ void HostTable::evict_one() {
                 break;
             }
     }
-    if (victim == SIZE_MAX) victim = pick(rng_);  // all pinned: the cap still holds
+    if (victim == SIZE_MAX) victim = rng_.pick(hosts_.size());  // all pinned: the cap still holds
     if (on_evict_) on_evict_(hosts_[victim]);
     evicted_list_overflows_ += hosts_[victim].list_overflows;
     index_.erase(hosts_[victim].key);

@@ -9,11 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "analyzers/sample_rng.hpp"
 #include "capture/address.hpp"
 #include "capture/packet.hpp"
 
@@ -140,7 +140,7 @@ class HostTable {
     std::uint64_t evictions_ = 0;
     std::uint64_t evicted_list_overflows_ = 0;
     std::uint64_t created_ = 0;
-    std::mt19937_64 rng_;
+    SampleRng rng_;
     std::function<void(const Host&)> on_evict_;
     // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.
     HostKey last_key_{};

@@ -65,9 +65,19 @@ bool IpAddress::is_unspecified() const {
 
 std::string IpAddress::to_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (is_v4())
-        inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
-    else if (is_v6())
+    if (is_v4()) {
+        // By hand: inet_ntop goes through sprintf, and floods format an address per packet.
+        char* p = buf;
+        for (std::size_t i = 0; i < 4; ++i) {
+            unsigned v = bytes[i];
+            if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+            if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+            *p++ = static_cast<char>('0' + v % 10);
+            if (i < 3) *p++ = '.';
+        }
+        return std::string(buf, static_cast<std::size_t>(p - buf));
+    }
+    if (is_v6())
         inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
     return buf;
 }

@@ -38,3 +38,11 @@ TEST(IpNetwork, ContainsByPrefix) {
     EXPECT_FALSE(IpNetwork::parse("10.0.0.0/x"));
     EXPECT_EQ(IpNetwork::parse("10.0.0.0/8")->to_string(), "10.0.0.0/8");
 }
+
+TEST(IpAddress, PrintsEveryIpv4OctetWidthAsInetNtopDoes) {
+    for (const char* text : {"0.0.0.0", "9.10.99.100", "192.168.100.1", "255.255.255.255",
+                             "10.0.200.7", "1.2.3.4"})
+        EXPECT_EQ(IpAddress::parse(text)->to_string(), text);
+    EXPECT_EQ(IpAddress::v4(0xc0a86401u).to_string(), "192.168.100.1");
+    EXPECT_EQ(IpAddress::parse("fe80::1")->to_string(), "fe80::1");
+}
