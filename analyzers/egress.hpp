@@ -105,7 +105,7 @@ class Egress final : public Analyzer {
     // "(other destinations)" row, so a flood cannot grow the database without bound.
     static constexpr std::uint32_t kMaxSummaryDestinations = 1024;
     // Budgets per second of packet time for floods (see on_packet and on_boundary).
-    static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 2000;
+    static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 500;
     static constexpr std::uint64_t kMaxNewFlowsPerSecondWhenFull = 4000;
 
   private:

@@ -208,6 +208,15 @@ void Inventory::on_ssdp(const Packet& packet) {
     Host* h = sender(packet);
     if (!h) return;
     if (!m->server.empty()) h->observe_evidence("server=" + m->server, "ssdp", packet.ts);
+    // The USN's uuid identifies the device across address changes; the description URL is
+    // where the vendor (or the IT contact's browser) finds its model and friendly name. The
+    // sensor never fetches it: it does not transmit.
+    if (!m->usn.empty()) {
+        std::string_view usn = m->usn;
+        if (auto end = usn.find("::"); end != std::string_view::npos) usn = usn.substr(0, end);
+        h->observe_evidence("usn=" + std::string(usn), "ssdp", packet.ts);
+    }
+    if (!m->location.empty()) h->observe_evidence("location=" + m->location, "ssdp", packet.ts);
 }
 
 void Inventory::on_lldp(const Packet& packet) {

@@ -99,6 +99,8 @@ TEST(Inventory, NamesFromRealNbnsMdnsLlmnrLldpCdpAndSsdp) {
                     "server=UPnP/Tomato 1.28.7500 MIPSR2Toastman-RT K26 USB Ext UPnP/1.0 "
                     "MiniUPnPd/1.6",
                     "ssdp"));
+    EXPECT_TRUE(has(router.evidence, "usn=uuid:04645c3d-e6b4-4eea-bd35-5c320c12969f", "ssdp"));
+    EXPECT_TRUE(has(router.evidence, "location=http://192.168.1.1:7406/rootDesc.xml", "ssdp"));
 }
 
 TEST(Inventory, ServicesFromSynAckInsideTheLanOnly) {
