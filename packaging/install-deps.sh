@@ -13,7 +13,7 @@ build_packages=(
 test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
   dpkg-dev file systemd
-  python3-aiosmtpd python3-html5lib openssl chromium
+  python3-aiosmtpd python3-html5lib openssl chromium fonts-ipafont-gothic
 )
 
 wanted=("${build_packages[@]}")
