@@ -9,17 +9,9 @@ std::optional<MacPrefix> MacPrefix::parse(std::string_view text) {
     std::uint64_t value = 0;
     int digits = 0;
     for (char c : text) {
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else if (c == ':' || c == '-' || c == '.')
-            continue;
-        else
-            return std::nullopt;
+        if (c == ':' || c == '-' || c == '.') continue;
+        int v = hex_digit_value(c);
+        if (v < 0) return std::nullopt;
         if (++digits > 12) return std::nullopt;
         value = (value << 4) | static_cast<std::uint64_t>(v);
     }

@@ -43,24 +43,21 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-bool VendorRegistry::add(std::string_view hex, std::string_view organisation) {
-    std::uint64_t prefix = 0;
+std::vector<VendorRegistry::Entry>* VendorRegistry::table_for(std::string_view hex,
+                                                              std::uint64_t& prefix) {
+    prefix = 0;
     for (char c : hex) {
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
-            return false;
+        int v = hex_digit_value(c);
+        if (v < 0) return nullptr;
         prefix = (prefix << 4) | static_cast<std::uint64_t>(v);
     }
-    std::vector<Entry>* table = hex.size() == 6   ? &l_
-                                : hex.size() == 7 ? &m_
-                                : hex.size() == 9 ? &s_
-                                                  : nullptr;
+    // MA-L (oui.csv), MA-M (mam.csv) and MA-S (oui36.csv) assignments.
+    return hex.size() == 6 ? &l_ : hex.size() == 7 ? &m_ : hex.size() == 9 ? &s_ : nullptr;
+}
+
+bool VendorRegistry::add(std::string_view hex, std::string_view organisation) {
+    std::uint64_t prefix = 0;
+    std::vector<Entry>* table = table_for(hex, prefix);
     organisation = trim(organisation);
     if (!table || organisation.empty() || organisation.size() > 0xffff) return false;
     // Tests add a handful of entries: a search of the pool is fine here.
@@ -99,26 +96,8 @@ std::size_t VendorRegistry::load_csv(const std::string& path) {
             seen.emplace(org, offset);
         }
         std::uint64_t prefix = 0;
-        bool ok = !org.empty() && org.size() <= 0xffff;
-        for (char c : hex) {
-            int v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F')
-                v = c - 'A' + 10;
-            else {
-                ok = false;
-                break;
-            }
-            prefix = (prefix << 4) | static_cast<std::uint64_t>(v);
-        }
-        std::vector<Entry>* table = hex.size() == 6   ? &l_
-                                    : hex.size() == 7 ? &m_
-                                    : hex.size() == 9 ? &s_
-                                                      : nullptr;
-        if (!ok || !table) continue;
+        std::vector<Entry>* table = table_for(hex, prefix);
+        if (org.empty() || org.size() > 0xffff || !table) continue;
         table->push_back(Entry{prefix, offset, static_cast<std::uint16_t>(org.size())});
         ++loaded;
     }

@@ -42,6 +42,9 @@ class VendorRegistry {
     };
     void sort_if_needed() const;
     std::string_view find(const std::vector<Entry>& table, std::uint64_t prefix) const;
+    // The table for a prefix of this many hex digits (6, 7 or 9), with its value; null when
+    // the text is not such a prefix.
+    std::vector<Entry>* table_for(std::string_view hex, std::uint64_t& prefix);
 
     mutable std::vector<Entry> l_, m_, s_;  // 24, 28 and 36 bits
     mutable bool sorted_ = true;

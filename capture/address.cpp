@@ -7,27 +7,18 @@
 
 namespace clinicwatch {
 
-namespace {
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-}  // namespace
-
 std::optional<MacAddress> MacAddress::parse(std::string_view text) {
     std::string hex;
     for (char c : text) {
         if (c == ':' || c == '-' || c == '.') continue;
-        if (hex_value(c) < 0) return std::nullopt;
+        if (hex_digit_value(c) < 0) return std::nullopt;
         hex.push_back(c);
     }
     if (hex.size() != 12) return std::nullopt;
     MacAddress m;
     for (std::size_t i = 0; i < 6; ++i) {
-        m.bytes[i] =
-            static_cast<std::uint8_t>(hex_value(hex[2 * i]) * 16 + hex_value(hex[2 * i + 1]));
+        m.bytes[i] = static_cast<std::uint8_t>(hex_digit_value(hex[2 * i]) * 16 +
+                                               hex_digit_value(hex[2 * i + 1]));
     }
     return m;
 }
@@ -77,8 +68,7 @@ std::string IpAddress::to_string() const {
         }
         return std::string(buf, static_cast<std::size_t>(p - buf));
     }
-    if (is_v6())
-        inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    if (is_v6()) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
     return buf;
 }
 

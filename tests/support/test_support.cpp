@@ -7,21 +7,16 @@
 #include <random>
 #include <stdexcept>
 
+#include "capture/address.hpp"
+
 namespace clinicwatch::test {
 
 std::vector<std::uint8_t> from_hex(const std::string& hex) {
     std::vector<std::uint8_t> out;
     int high = -1;
     for (char c : hex) {
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
-            continue;
+        int v = clinicwatch::hex_digit_value(c);
+        if (v < 0) continue;  // spaces and separators between bytes
         if (high < 0) {
             high = v;
         } else {
