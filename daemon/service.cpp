@@ -17,9 +17,9 @@
 
 #include "daemon/digest/digest.hpp"
 #include "daemon/export/event_log.hpp"
-#include "daemon/report/report.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/privileges.hpp"
+#include "daemon/report/report.hpp"
 
 namespace clinicwatch {
 
@@ -133,6 +133,7 @@ class Service {
                      live.snaplen, live.buffer_mb, db_path_);
         io_.run();
         stop_.store(true);
+        digest.stop.store(true);  // winds down (a send in progress: see SmtpMailer) meanwhile
         analysis.join();
         pipeline_ = nullptr;
 

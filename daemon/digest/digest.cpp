@@ -292,9 +292,40 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
         if (claim.exec() == 1) due.push_back(std::move(p));
     }
     int accepted = 0;
-    for (const auto& p : due) {
-        SendResult result = p.recipients.empty() ? SendResult{false, "no recipients (smtp.to)"}
-                                                 : mailer.send(p.recipients, p.message);
+    for (std::size_t i = 0; i < due.size(); ++i) {
+        const auto& p = due[i];
+        bool tried = !mailer.stopping();
+        SendResult result = !tried                 ? SendResult{false, "", true}
+                            : p.recipients.empty() ? SendResult{false, "no recipients (smtp.to)"}
+                                                   : mailer.send(p.recipients, p.message);
+        if (result.interrupted) {
+            // The daemon is stopping: not the server's failure, so no backoff. This mail and
+            // those not tried yet give up their claim and are due at once at the next start.
+            SQLite::Transaction tx(db_);
+            if (tried) {
+                SQLite::Statement attempt(db_,
+                                          "INSERT INTO mail_attempts (mail_id, attempt_wall, "
+                                          "accepted, detail) VALUES (?,?,0,?)");
+                attempt.bind(1, p.id);
+                attempt.bind(2, now_wall);
+                attempt.bind(3, result.detail);
+                attempt.exec();
+            }
+            SQLite::Statement release(db_,
+                                      "UPDATE mails SET next_attempt_wall = ? WHERE id = ? AND "
+                                      "status = 'pending'");
+            for (std::size_t j = i; j < due.size(); ++j) {
+                release.bind(1, due[j].next_attempt);
+                release.bind(2, due[j].id);
+                release.exec();
+                release.reset();
+            }
+            tx.commit();
+            if (tried)
+                spdlog::warn("mail {} ({}) not sent: {}; it goes out at the next start", p.id,
+                             p.kind, result.detail);
+            break;
+        }
         SQLite::Transaction tx(db_);
         SQLite::Statement attempt(db_,
                                   "INSERT INTO mail_attempts (mail_id, attempt_wall, accepted, "
@@ -354,7 +385,7 @@ DigestService::DigestService(const std::string& db_path, Config config, MailerFa
     db_->setBusyTimeout(10000);
     if (!make_mailer_) {
         make_mailer_ = [this]() -> std::unique_ptr<Mailer> {
-            return std::make_unique<SmtpMailer>(config_.smtp);
+            return std::make_unique<SmtpMailer>(config_.smtp, stop_);
         };
     }
 }
@@ -409,6 +440,7 @@ void DigestService::tick(std::int64_t now_wall) {
 }
 
 void DigestService::run(const std::atomic<bool>& stop, std::chrono::milliseconds period) {
+    stop_ = &stop;  // the mailer gives up a send the server holds up once the daemon stops
     while (!stop.load()) {
         try {
             tick(wall_now());

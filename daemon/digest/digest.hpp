@@ -61,7 +61,8 @@ class MailOutbox {
     // still unmailed, so the new digest covers them).
     void supersede_pending_digests();
     // Tries every pending mail that is due (or only `only_id`, due or not). Returns how many
-    // the server accepted.
+    // the server accepted. When the mailer says the daemon is stopping, the rest are left
+    // pending and due, with no backoff.
     int deliver(Mailer& mailer, std::int64_t now_wall, std::optional<std::int64_t> only_id = {});
 
   private:
@@ -81,7 +82,9 @@ class DigestService {
     // One step at wall time `now`: queue critical mails, queue the nightly digest when its
     // time has come today, deliver what is due.
     void tick(std::int64_t now_wall);
-    // Ticks every `period` until `stop`; errors are logged, never fatal to the capture.
+    // Ticks every `period` until `stop`; errors are logged, never fatal to the capture. Once
+    // `stop` is set, a send the mail server holds up is abandoned after a short grace and the
+    // mail stays queued, due at once at the next start (see SmtpMailer).
     void run(const std::atomic<bool>& stop,
              std::chrono::milliseconds period = std::chrono::seconds(20));
 
@@ -89,6 +92,7 @@ class DigestService {
     std::unique_ptr<SQLite::Database> db_;
     Config config_;
     MailerFactory make_mailer_;
+    const std::atomic<bool>* stop_ = nullptr;  // run()'s, for the default mailer
 };
 
 // "2026-11-24" in the process's local time zone.

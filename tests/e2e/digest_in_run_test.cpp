@@ -319,3 +319,100 @@ TEST(DigestInRun, CriticalMailAtOnceAndScheduledDigestThenSigtermExitsZero) {
     EXPECT_EQ(read_file(log).find("digest: "), std::string::npos) << read_file(log);
     sink.stop();
 }
+
+// A mail server that accepts the connection and then says nothing (a hung or firewalled relay)
+// must not hold up SIGTERM for libcurl's connect timeout (20 s) or smtp.timeout_seconds: under
+// systemd (TimeoutStopSec=30s) that ends in SIGKILL. The interrupted mail stays pending, due at
+// once, and the next start sends it exactly once.
+TEST(DigestInRun, SigtermWhileTheMailServerHangsExitsPromptlyAndTheNextStartSendsIt) {
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (!have_aiosmtpd())
+        GTEST_SKIP() << kDebianPython
+                     << " cannot import aiosmtpd (Debian package python3-aiosmtpd)";
+    if (run_command("command -v openssl") != 0) GTEST_SKIP() << "openssl is not installed";
+    Namespace ns("h");
+    if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
+    TempDir dir;
+    std::string db = (dir / "clinic.db").string(), log = (dir / "daemon.log").string(),
+                config = (dir / "clinicwatch.yaml").string(),
+                password = (dir / "smtp-password").string();
+    SmtpSink sink(dir / "smtp", kSmtpPort, ns.name());  // started only after the restart
+    std::ofstream(password) << "s3cret\n";
+    ::chmod(password.c_str(), 0600);
+    // digest.time 00:00: today's digest is due at the daemon's first tick, whatever the hour.
+    std::ofstream(config) << "report:\n"
+                             "  templates_dir: " CLINICWATCH_SOURCE_DIR
+                             "/daemon/report/templates\n"
+                             "digest:\n  time: \"00:00\"\n  timezone: Asia/Tokyo\n"
+                             "smtp:\n  url: smtp://127.0.0.1:"
+                          << kSmtpPort
+                          << "\n  from: sensor@sakura-clinic.example\n"
+                             "  to: [it@sakura-clinic.example]\n  username: clinic\n"
+                             "  password_file: "
+                          << password << "\n  ca_file: " << sink.cert().string()
+                          << "\n  timeout_seconds: 60\n";
+
+    std::string accepted = (dir / "accepted").string();
+    Child silent({"ip", "netns", "exec", ns.name(), kDebianPython, "-c",
+                  "import socket, sys\n"
+                  "s = socket.socket()\n"
+                  "s.bind(('127.0.0.1', " +
+                      std::to_string(kSmtpPort) +
+                      "))\n"
+                      "s.listen(4)\n"
+                      "open(sys.argv[1] + '.ready', 'w').close()\n"
+                      "held = []\n"
+                      "while True:\n"
+                      "    held.append(s.accept()[0])\n"
+                      "    open(sys.argv[1], 'w').close()\n",
+                  accepted});
+    ASSERT_TRUE(wait_until(std::chrono::steady_clock::now() + 10s,
+                           [&] { return std::filesystem::exists(accepted + ".ready"); }));
+    {
+        Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface",
+                      "cwa", "--db", db, "--config", config},
+                     log);
+        ASSERT_TRUE(wait_until(std::chrono::steady_clock::now() + 20s,
+                               [&] { return std::filesystem::exists(accepted); }))
+            << "the daemon did not try to send today's digest\n"
+            << read_file(log);
+        std::this_thread::sleep_for(500ms);
+        auto term_sent = std::chrono::steady_clock::now();
+        daemon.signal(SIGTERM);
+        auto code = daemon.wait(40s);
+        auto stop_took = std::chrono::steady_clock::now() - term_sent;
+        ASSERT_TRUE(code.has_value()) << read_file(log);
+        EXPECT_EQ(*code, 0) << read_file(log);
+        EXPECT_LT(stop_took, 10s)
+            << "SIGTERM took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(stop_took).count()
+            << " ms while the mail server hung\n"
+            << read_file(log);
+    }
+    // Still queued, due at once; the interruption is not a failed attempt with a backoff.
+    EXPECT_EQ(query_int(db,
+                        "SELECT count(*) FROM mails WHERE kind = 'digest' AND status = "
+                        "'pending' AND attempts = 0 AND next_attempt_wall <= "
+                        "CAST(strftime('%s') AS INTEGER)"),
+              1)
+        << read_file(log);
+
+    silent.signal(SIGKILL);
+    silent.wait(5s);
+    sink.start();
+    ASSERT_TRUE(sink.ready());
+    Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
+                  "--db", db, "--config", config},
+                 log + ".2");
+    EXPECT_TRUE(wait_until(std::chrono::steady_clock::now() + 20s, [&] {
+        return !sink.messages().empty();
+    })) << read_file(log + ".2");
+    daemon.signal(SIGTERM);
+    auto code = daemon.wait(10s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << read_file(log + ".2");
+    EXPECT_EQ(sink.messages().size(), 1u);
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails"), 1);  // no second digest for today
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails WHERE status = 'sent'"), 1);
+    sink.stop();
+}
