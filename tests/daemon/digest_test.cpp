@@ -118,7 +118,14 @@ TEST_F(DigestTest, ServerReceivesDigestWithEncodedHeadersAndBothParts) {
 
 TEST_F(DigestTest, ServerDownIsRetriedAndSentExactlyOnceAcrossRestart) {
     config_.digest.critical_immediate = false;
-    std::int64_t t0 = std::time(nullptr);
+    // Noon today in Tokyo: the ticks below span 4000 s and must stay within one local day
+    // (from 22:54 on, t0 + 4000 would be tomorrow, and tomorrow's digest is a second mail).
+    std::time_t wall = std::time(nullptr);
+    std::tm noon{};
+    localtime_r(&wall, &noon);
+    noon.tm_hour = 12;
+    noon.tm_min = noon.tm_sec = 0;
+    std::int64_t t0 = std::mktime(&noon);
     {
         DigestService service(db(), config_);
         service.tick(t0);  // no server yet: the attempt fails and is recorded
