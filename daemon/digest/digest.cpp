@@ -439,15 +439,44 @@ void DigestService::tick(std::int64_t now_wall) {
     outbox.deliver(*mailer, now_wall);
 }
 
+void DigestService::request_reload(Config config) {
+    std::lock_guard lock(reload_mutex_);
+    pending_reload_ = std::move(config);
+    reload_pending_.store(true);
+}
+
+void DigestService::apply_pending_reload() {
+    std::optional<Config> next;
+    {
+        std::lock_guard lock(reload_mutex_);
+        next.swap(pending_reload_);
+        reload_pending_.store(false);
+    }
+    if (!next) return;
+    if (next->digest.timezone != config_.digest.timezone) {
+        spdlog::warn("reload: digest.timezone {} takes effect after a restart (still {})",
+                     next->digest.timezone, config_.digest.timezone);
+        next->digest.timezone = config_.digest.timezone;
+    }
+    config_ = std::move(*next);
+    if (config_.smtp.url.empty())
+        spdlog::info("reload: mail settings applied: no mail server (smtp.url), no mail is sent");
+    else
+        spdlog::info("reload: mail settings applied: {}, digest at {:02}:{:02}", config_.smtp.url,
+                     config_.digest.hour, config_.digest.minute);
+}
+
 void DigestService::run(const std::atomic<bool>& stop, std::chrono::milliseconds period) {
     stop_ = &stop;  // the mailer gives up a send the server holds up once the daemon stops
     while (!stop.load()) {
+        apply_pending_reload();
         try {
-            tick(wall_now());
+            if (!config_.smtp.url.empty()) tick(wall_now());
         } catch (const std::exception& e) {
             spdlog::error("digest: {}", e.what());
         }
-        for (auto waited = std::chrono::milliseconds(0); waited < period && !stop.load();
+        for (auto waited = std::chrono::milliseconds(0);
+             waited < period && !stop.load() && !reload_pending_.load();
              waited += std::chrono::milliseconds(200))
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

@@ -416,3 +416,61 @@ TEST(DigestInRun, SigtermWhileTheMailServerHangsExitsPromptlyAndTheNextStartSend
     EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails WHERE status = 'sent'"), 1);
     sink.stop();
 }
+
+// `systemctl reload` (SIGHUP) reaches the mail thread too: a sensor started without a mail
+// server starts mailing once one is configured, with the new recipients.
+TEST(DigestInRun, SighupAppliesNewMailSettings) {
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (!have_aiosmtpd())
+        GTEST_SKIP() << kDebianPython
+                     << " cannot import aiosmtpd (Debian package python3-aiosmtpd)";
+    if (run_command("command -v openssl") != 0) GTEST_SKIP() << "openssl is not installed";
+    Namespace ns("r");
+    if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
+    TempDir dir;
+    std::string db = (dir / "clinic.db").string(), log = (dir / "daemon.log").string(),
+                config = (dir / "clinicwatch.yaml").string(),
+                password = (dir / "smtp-password").string();
+    SmtpSink sink(dir / "smtp", kSmtpPort, ns.name());
+    sink.start();
+    ASSERT_TRUE(sink.ready());
+    std::ofstream(password) << "s3cret\n";
+    ::chmod(password.c_str(), 0600);
+    // digest.time 00:00: once mail is on, today's digest is due at the next step.
+    std::string base = "report:\n  templates_dir: " CLINICWATCH_SOURCE_DIR
+                       "/daemon/report/templates\n"
+                       "digest:\n  time: \"00:00\"\n  timezone: Asia/Tokyo\n";
+    std::ofstream(config) << base;  // no smtp section: no mail
+    Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
+                  "--db", db, "--config", config},
+                 log);
+    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    std::this_thread::sleep_for(1s);
+    EXPECT_TRUE(sink.messages().empty());
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails"), 0);
+
+    std::ofstream(config) << base << "smtp:\n  url: smtp://127.0.0.1:" << kSmtpPort
+                          << "\n  from: sensor@sakura-clinic.example\n"
+                             "  to: [vendor@net-yamada.example]\n  username: clinic\n"
+                             "  password_file: "
+                          << password << "\n  ca_file: " << sink.cert().string()
+                          << "\n  timeout_seconds: 10\n";
+    daemon.signal(SIGHUP);
+    EXPECT_TRUE(wait_for_log(log, "reload: mail settings applied: smtp://127.0.0.1", 10s))
+        << read_file(log);
+    ASSERT_TRUE(wait_until(std::chrono::steady_clock::now() + 15s,
+                           [&] { return !sink.messages().empty(); }))
+        << "no mail after the reload configured a mail server\n"
+        << read_file(log);
+    daemon.signal(SIGTERM);
+    auto code = daemon.wait(10s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << read_file(log);
+    ASSERT_EQ(sink.messages().size(), 1u);
+    EXPECT_NE(
+        read_file(sink.messages()[0].string()).find("X-Envelope-To: vendor@net-yamada.example"),
+        std::string::npos);
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails WHERE kind = 'digest' AND status = 'sent'"),
+              1);
+    sink.stop();
+}
