@@ -17,9 +17,9 @@
 
 #include "daemon/digest/digest.hpp"
 #include "daemon/export/event_log.hpp"
-#include "daemon/report/report.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/privileges.hpp"
+#include "daemon/report/report.hpp"
 
 namespace clinicwatch {
 
@@ -81,24 +81,30 @@ class Service {
                     StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
                                  false, events.get()});
         // The nightly digest and immediate critical mails run beside the capture, on their own
-        // database connection, when a mail server is configured.
+        // database connection; they send while a mail server is configured (a reload may set
+        // one, or change it).
         use_clinic_timezone(config_);
         struct DigestThread {  // stopped and joined however the run ends (even by an exception)
             std::atomic<bool> stop{false};
+            std::unique_ptr<DigestService> service;
             std::thread thread;
             ~DigestThread() {
                 stop.store(true);
                 if (thread.joinable()) thread.join();
             }
         } digest;
-        if (!config_.smtp.url.empty()) {
-            digest.thread = std::thread([this, &digest] {
+        try {
+            digest.service = std::make_unique<DigestService>(db_path_, config_);
+            digest.thread = std::thread([&digest] {
                 try {
-                    DigestService(db_path_, config_).run(digest.stop);
+                    digest.service->run(digest.stop);
                 } catch (const std::exception& e) {
                     spdlog::error("digest stopped: {}", e.what());
                 }
             });
+            digest_ = digest.service.get();
+        } catch (const std::exception& e) {
+            spdlog::error("digest stopped: {}", e.what());
         }
 
         RunRecord run;
@@ -132,7 +138,9 @@ class Service {
         spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", interface,
                      live.snaplen, live.buffer_mb, db_path_);
         io_.run();
+        digest_ = nullptr;  // no more reloads
         stop_.store(true);
+        digest.stop.store(true);  // winds down (a send in progress: see SmtpMailer) meanwhile
         analysis.join();
         pipeline_ = nullptr;
 
@@ -189,6 +197,7 @@ class Service {
         try {
             Config next = load_config(config_path_);
             sd_notify(0, "RELOADING=1");
+            if (digest_) digest_->request_reload(next);
             if (pipeline_) pipeline_->request_reload(std::move(next));
             sd_notify(0, "READY=1");
         } catch (const ConfigError& e) {
@@ -240,6 +249,7 @@ class Service {
     boost::asio::steady_timer status_timer_, watchdog_timer_;
     std::atomic<bool> stop_{false};
     Pipeline* pipeline_ = nullptr;
+    DigestService* digest_ = nullptr;
     Status status_;
     std::uint64_t last_heartbeat_ = ~0ULL;
 };

@@ -292,9 +292,40 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
         if (claim.exec() == 1) due.push_back(std::move(p));
     }
     int accepted = 0;
-    for (const auto& p : due) {
-        SendResult result = p.recipients.empty() ? SendResult{false, "no recipients (smtp.to)"}
-                                                 : mailer.send(p.recipients, p.message);
+    for (std::size_t i = 0; i < due.size(); ++i) {
+        const auto& p = due[i];
+        bool tried = !mailer.stopping();
+        SendResult result = !tried                 ? SendResult{false, "", true}
+                            : p.recipients.empty() ? SendResult{false, "no recipients (smtp.to)"}
+                                                   : mailer.send(p.recipients, p.message);
+        if (result.interrupted) {
+            // The daemon is stopping: not the server's failure, so no backoff. This mail and
+            // those not tried yet give up their claim and are due at once at the next start.
+            SQLite::Transaction tx(db_);
+            if (tried) {
+                SQLite::Statement attempt(db_,
+                                          "INSERT INTO mail_attempts (mail_id, attempt_wall, "
+                                          "accepted, detail) VALUES (?,?,0,?)");
+                attempt.bind(1, p.id);
+                attempt.bind(2, now_wall);
+                attempt.bind(3, result.detail);
+                attempt.exec();
+            }
+            SQLite::Statement release(db_,
+                                      "UPDATE mails SET next_attempt_wall = ? WHERE id = ? AND "
+                                      "status = 'pending'");
+            for (std::size_t j = i; j < due.size(); ++j) {
+                release.bind(1, due[j].next_attempt);
+                release.bind(2, due[j].id);
+                release.exec();
+                release.reset();
+            }
+            tx.commit();
+            if (tried)
+                spdlog::warn("mail {} ({}) not sent: {}; it goes out at the next start", p.id,
+                             p.kind, result.detail);
+            break;
+        }
         SQLite::Transaction tx(db_);
         SQLite::Statement attempt(db_,
                                   "INSERT INTO mail_attempts (mail_id, attempt_wall, accepted, "
@@ -354,7 +385,7 @@ DigestService::DigestService(const std::string& db_path, Config config, MailerFa
     db_->setBusyTimeout(10000);
     if (!make_mailer_) {
         make_mailer_ = [this]() -> std::unique_ptr<Mailer> {
-            return std::make_unique<SmtpMailer>(config_.smtp);
+            return std::make_unique<SmtpMailer>(config_.smtp, stop_);
         };
     }
 }
@@ -408,14 +439,44 @@ void DigestService::tick(std::int64_t now_wall) {
     outbox.deliver(*mailer, now_wall);
 }
 
+void DigestService::request_reload(Config config) {
+    std::lock_guard lock(reload_mutex_);
+    pending_reload_ = std::move(config);
+    reload_pending_.store(true);
+}
+
+void DigestService::apply_pending_reload() {
+    std::optional<Config> next;
+    {
+        std::lock_guard lock(reload_mutex_);
+        next.swap(pending_reload_);
+        reload_pending_.store(false);
+    }
+    if (!next) return;
+    if (next->digest.timezone != config_.digest.timezone) {
+        spdlog::warn("reload: digest.timezone {} takes effect after a restart (still {})",
+                     next->digest.timezone, config_.digest.timezone);
+        next->digest.timezone = config_.digest.timezone;
+    }
+    config_ = std::move(*next);
+    if (config_.smtp.url.empty())
+        spdlog::info("reload: mail settings applied: no mail server (smtp.url), no mail is sent");
+    else
+        spdlog::info("reload: mail settings applied: {}, digest at {:02}:{:02}", config_.smtp.url,
+                     config_.digest.hour, config_.digest.minute);
+}
+
 void DigestService::run(const std::atomic<bool>& stop, std::chrono::milliseconds period) {
+    stop_ = &stop;  // the mailer gives up a send the server holds up once the daemon stops
     while (!stop.load()) {
+        apply_pending_reload();
         try {
-            tick(wall_now());
+            if (!config_.smtp.url.empty()) tick(wall_now());
         } catch (const std::exception& e) {
             spdlog::error("digest: {}", e.what());
         }
-        for (auto waited = std::chrono::milliseconds(0); waited < period && !stop.load();
+        for (auto waited = std::chrono::milliseconds(0);
+             waited < period && !stop.load() && !reload_pending_.load();
              waited += std::chrono::milliseconds(200))
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -61,7 +62,8 @@ class MailOutbox {
     // still unmailed, so the new digest covers them).
     void supersede_pending_digests();
     // Tries every pending mail that is due (or only `only_id`, due or not). Returns how many
-    // the server accepted.
+    // the server accepted. When the mailer says the daemon is stopping, the rest are left
+    // pending and due, with no backoff.
     int deliver(Mailer& mailer, std::int64_t now_wall, std::optional<std::int64_t> only_id = {});
 
   private:
@@ -81,14 +83,25 @@ class DigestService {
     // One step at wall time `now`: queue critical mails, queue the nightly digest when its
     // time has come today, deliver what is due.
     void tick(std::int64_t now_wall);
-    // Ticks every `period` until `stop`; errors are logged, never fatal to the capture.
+    // Ticks every `period` until `stop`, while smtp.url is set; errors are logged, never fatal
+    // to the capture. Once `stop` is set, a send the mail server holds up is abandoned after a
+    // short grace and the mail stays queued, due at once at the next start (see SmtpMailer).
     void run(const std::atomic<bool>& stop,
              std::chrono::milliseconds period = std::chrono::seconds(20));
+    // From any thread (SIGHUP): run() uses `config` from its next step on. digest.timezone
+    // stays as it was: the process's time zone is set once, at start.
+    void request_reload(Config config);
 
   private:
+    void apply_pending_reload();
+
     std::unique_ptr<SQLite::Database> db_;
     Config config_;
     MailerFactory make_mailer_;
+    const std::atomic<bool>* stop_ = nullptr;  // run()'s, for the default mailer
+    std::mutex reload_mutex_;
+    std::optional<Config> pending_reload_;
+    std::atomic<bool> reload_pending_{false};
 };
 
 // "2026-11-24" in the process's local time zone.

@@ -1,11 +1,15 @@
 #include "daemon/digest/smtp.hpp"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 namespace clinicwatch {
 
@@ -19,6 +23,9 @@ void curl_once() {
 
 struct CurlDeleter {
     void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct MultiDeleter {
+    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
 };
 struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
@@ -36,6 +43,71 @@ extern "C" std::size_t read_upload(char* buffer, std::size_t size, std::size_t i
     std::memcpy(buffer, up->data->data() + up->offset, n);
     up->offset += n;
     return n;
+}
+
+// The sockets libcurl has open for one send, so that a stop can cut them (shutdown): libcurl
+// then fails the transfer at once and closes them itself. (curl_multi_remove_handle in the
+// middle of an SMTP upload is no way out: libcurl ends the message with "." and waits for the
+// server's answer.)
+struct Sockets {
+    std::vector<curl_socket_t> open;
+};
+
+extern "C" curl_socket_t open_socket(void* user, curlsocktype, curl_sockaddr* address) {
+    curl_socket_t s =
+        ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (s != CURL_SOCKET_BAD) static_cast<Sockets*>(user)->open.push_back(s);
+    return s;
+}
+
+extern "C" int close_socket(void* user, curl_socket_t s) {
+    auto& open = static_cast<Sockets*>(user)->open;
+    open.erase(std::remove(open.begin(), open.end(), s), open.end());
+    return ::close(s);
+}
+
+struct Performed {
+    CURLcode code = CURLE_OK;
+    std::string multi_error;   // the multi interface itself failed (out of memory ...)
+    bool interrupted = false;  // `stop` was set, the grace ran out and the connection was cut
+};
+
+// curl_easy_perform, but on a multi handle so that `stop` is looked at every 200 ms or sooner
+// while libcurl waits on the server (connect, greeting, STARTTLS, AUTH, DATA).
+Performed perform(CURL* c, Sockets& sockets, const std::atomic<bool>* stop) {
+    Performed out;
+    std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+    if (!multi) return {CURLE_OUT_OF_MEMORY, "curl_multi_init failed", false};
+    if (CURLMcode mc = curl_multi_add_handle(multi.get(), c); mc != CURLM_OK)
+        return {CURLE_FAILED_INIT, curl_multi_strerror(mc), false};
+    std::optional<std::chrono::steady_clock::time_point> give_up;
+    bool cut = false;
+    for (int running = 1;;) {
+        if (CURLMcode mc = curl_multi_perform(multi.get(), &running); mc != CURLM_OK) {
+            out.multi_error = curl_multi_strerror(mc);
+            break;
+        }
+        if (!running) {
+            int left = 0;
+            while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left))
+                if (msg->msg == CURLMSG_DONE) out.code = msg->data.result;
+            break;
+        }
+        if (stop && stop->load() && !cut) {
+            auto now = std::chrono::steady_clock::now();
+            if (!give_up) give_up = now + SmtpMailer::kStopGrace;
+            if (now >= *give_up) {
+                // Without the final "." the server discards what it got of the message.
+                for (curl_socket_t s : sockets.open) ::shutdown(s, SHUT_RDWR);
+                cut = true;
+            }
+        }
+        curl_multi_poll(multi.get(), nullptr, 0, 200, nullptr);
+    }
+    curl_multi_remove_handle(multi.get(), c);
+    // Accepted just before the cut is accepted.
+    out.interrupted = cut && (out.code != CURLE_OK || !out.multi_error.empty());
+    return out;
 }
 
 }  // namespace
@@ -60,7 +132,8 @@ std::string read_password_file(const std::string& path) {
     return line;
 }
 
-SmtpMailer::SmtpMailer(const SmtpConfig& config) : config_(config) {
+SmtpMailer::SmtpMailer(const SmtpConfig& config, const std::atomic<bool>* stop)
+    : config_(config), stop_(stop) {
     if (config_.url.empty())
         throw MailError("no mail server configured: set smtp.url, smtp.from and smtp.to");
     if (!config_.password_file.empty()) password_ = read_password_file(config_.password_file);
@@ -69,6 +142,7 @@ SmtpMailer::SmtpMailer(const SmtpConfig& config) : config_(config) {
 SendResult SmtpMailer::send(const std::vector<std::string>& recipients,
                             const std::string& message) {
     curl_once();
+    Sockets sockets;  // outlives the handle: libcurl closes its sockets through it
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return {false, "libcurl could not start"};
     CURL* c = curl.get();
@@ -89,6 +163,10 @@ SendResult SmtpMailer::send(const std::vector<std::string>& recipients,
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &sockets);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, &sockets);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(config_.timeout_seconds));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
     // smtp://: STARTTLS required unless the configuration says otherwise; smtps:// is TLS anyway.
@@ -100,7 +178,10 @@ SendResult SmtpMailer::send(const std::vector<std::string>& recipients,
         curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
         curl_easy_setopt(c, CURLOPT_PASSWORD, password_.c_str());
     }
-    CURLcode rc = curl_easy_perform(c);
+    Performed done = perform(c, sockets, stop_);
+    if (done.interrupted) return {false, "interrupted: clinicwatch is stopping", true};
+    if (!done.multi_error.empty()) return {false, "libcurl: " + done.multi_error};
+    CURLcode rc = done.code;
     long reply = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
     if (rc != CURLE_OK) {

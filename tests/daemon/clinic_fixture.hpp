@@ -161,9 +161,11 @@ inline bool have_aiosmtpd() {
 }
 
 // The loopback mail server: STARTTLS required, AUTH user/secret, messages saved as files.
+// With `netns`, it runs inside that network namespace (on the namespace's own loopback).
 class SmtpSink {
   public:
-    SmtpSink(const std::filesystem::path& dir, int port) : dir_(dir), port_(port) {
+    SmtpSink(const std::filesystem::path& dir, int port, std::string netns = "")
+        : dir_(dir), port_(port), netns_(std::move(netns)) {
         std::filesystem::create_directories(dir_ / "mail");
         if (!std::filesystem::exists(cert()))
             run_command(
@@ -179,16 +181,15 @@ class SmtpSink {
         std::string script = std::string(CLINICWATCH_SOURCE_DIR) + "/tests/daemon/smtp_sink.py";
         std::string port = std::to_string(port_), mail = (dir_ / "mail").string(),
                     key = (dir_ / "key.pem").string(), crt = cert().string();
-        std::vector<char*> argv = {const_cast<char*>(kDebianPython),
-                                   script.data(),
-                                   port.data(),
-                                   mail.data(),
-                                   crt.data(),
-                                   key.data(),
-                                   const_cast<char*>("clinic"),
-                                   const_cast<char*>("s3cret"),
-                                   nullptr};
-        posix_spawn(&pid_, kDebianPython, nullptr, nullptr, argv.data(), environ);
+        std::vector<char*> argv;
+        if (!netns_.empty())
+            for (const char* a : {"ip", "netns", "exec", netns_.c_str()})
+                argv.push_back(const_cast<char*>(a));
+        argv.insert(argv.end(), {const_cast<char*>(kDebianPython), script.data(), port.data(),
+                                 mail.data(), crt.data(), key.data(), const_cast<char*>("clinic"),
+                                 const_cast<char*>("s3cret"), nullptr});
+        // `ip netns exec` execs the command in place: pid_ is the server itself either way.
+        posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ);
         for (int i = 0; i < 200 && !std::filesystem::exists(dir_ / "mail" / "ready"); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -211,6 +212,7 @@ class SmtpSink {
   private:
     std::filesystem::path dir_;
     int port_;
+    std::string netns_;
     pid_t pid_ = 0;
 };
 

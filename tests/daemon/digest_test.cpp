@@ -375,6 +375,46 @@ TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
     EXPECT_EQ(cli.calls, 1);
 }
 
+TEST(MailOutbox, StoppingDaemonLeavesMailsPendingAndDueWithoutBackoff) {
+    TempDir dir;
+    fill_clinic_db(dir / "c.db", false);
+    ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
+    Config config;
+    config.smtp.to = {"it@clinic.example"};
+    Store store((dir / "c.db").string());
+    MailOutbox outbox(store.db(), config);
+    std::int64_t now = std::time(nullptr);
+    auto mail = compose_digest(store.db(), config, now);
+    ASSERT_TRUE(mail.has_value());
+    outbox.enqueue(*mail, now - 10);
+    outbox.enqueue(*mail, now - 5);
+    // The daemon is told to stop while the first send waits on the server: the mailer gives it
+    // up (interrupted) and says it is stopping, so the second is not started.
+    struct Stopping final : Mailer {
+        SendResult send(const std::vector<std::string>&, const std::string&) override {
+            ++calls;
+            stop = true;
+            return {false, "interrupted: clinicwatch is stopping", true};
+        }
+        bool stopping() const override { return stop; }
+        int calls = 0;
+        bool stop = false;
+    } stopping;
+    EXPECT_EQ(outbox.deliver(stopping, now), 0);
+    EXPECT_EQ(stopping.calls, 1);
+    auto count = [&](const std::string& sql) { return store.db().execAndGet(sql).getInt64(); };
+    // Both pending, no attempt counted, due as before (no claim, no backoff); the interrupted
+    // try is on record.
+    EXPECT_EQ(count("SELECT count(*) FROM mails WHERE status = 'pending' AND attempts = 0"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM mails WHERE next_attempt_wall = created_wall"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM mail_attempts WHERE accepted = 0 AND detail LIKE "
+                    "'interrupted%'"),
+              1);
+    CountingMailer next_start;
+    EXPECT_EQ(outbox.deliver(next_start, now + 1), 2);
+    EXPECT_EQ(next_start.calls, 2);
+}
+
 TEST(DigestService, SendsOncePerDayAtTheConfiguredLocalTime) {
     TempDir dir;
     fill_clinic_db(dir / "c.db", false);
