@@ -40,7 +40,9 @@ struct FlowKey {
 };
 
 struct FlowKeyHash {
-    std::size_t operator()(const FlowKey& k) const noexcept {
+    // Deliberately not noexcept: libstdc++ then stores each node's hash, so a lookup walking
+    // a bucket does not hash every key in it again (a third of a new-flow flood's time).
+    std::size_t operator()(const FlowKey& k) const {
         std::uint64_t h = std::hash<IpAddress>{}(k.inside) * 31 + std::hash<IpAddress>{}(k.outside);
         h ^= (std::uint64_t{k.inside_port} << 24) ^ (std::uint64_t{k.outside_port} << 8) ^
              k.protocol;
