@@ -330,7 +330,7 @@ TEST(CrashSafety, KillNineDuringReplaysNeverCorruptsOrLosesData) {
     constexpr int kHosts = 1000;
     std::string pcap = (dir / "busy.pcap").string(), db = (dir / "crash.db").string(),
                 config = write_config(dir);
-    write_wide_capture(pcap, kHosts, 60'000);
+    write_wide_capture(pcap, kHosts, 40'000);
     auto replay_argv = [&](const std::string& database) {
         return std::vector<std::string>{CLINICWATCH_BINARY, "replay",        pcap,       "--db",
                                         database,           "--no-progress", "--config", config};
