@@ -1,9 +1,11 @@
 #include "daemon/export/event_log.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,6 +25,41 @@ nlohmann::json observed_values(const std::vector<Observed>& list) {
     for (const auto& o : list) out.push_back(o.value);
     return out;
 }
+
+// A sensor stopped in the middle of a write (kill -9, the OOM killer, a power cut) leaves the
+// last line unfinished; appending to it would glue the next event onto it and make one line no
+// shipper can parse. Cut the file back to its last complete line (shippers only take complete
+// lines, so what is cut was never sent).
+void drop_unfinished_line(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;  // not there yet; other problems are reported when it is opened
+    struct stat st {};
+    char last = '\n';
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
+        last != '\n') {
+        off_t keep = 0;
+        char buf[4096];
+        for (off_t pos = st.st_size; pos > 0;) {
+            off_t from = std::max<off_t>(0, pos - static_cast<off_t>(sizeof buf));
+            if (pread(fd, buf, static_cast<std::size_t>(pos - from), from) != pos - from) {
+                keep = -1;  // cannot read it: leave the file as it is
+                break;
+            }
+            auto* nl = static_cast<char*>(memrchr(buf, '\n', static_cast<std::size_t>(pos - from)));
+            if (nl) {
+                keep = from + (nl - buf) + 1;
+                break;
+            }
+            pos = from;
+        }
+        if (keep >= 0 && ftruncate(fd, keep) == 0)
+            spdlog::warn(
+                "event log {}: removed an unfinished last line ({} bytes) left when the "
+                "sensor stopped in the middle of writing it",
+                path, st.st_size - keep);
+    }
+    ::close(fd);
+}
 }  // namespace
 
 EventLog::EventLog(EventLogOptions options) : options_(std::move(options)) {
@@ -35,6 +72,7 @@ EventLog::~EventLog() {
 }
 
 void EventLog::open() {
+    drop_unfinished_line(options_.path);
     file_ = std::fopen(options_.path.c_str(), "a");
     if (!file_) {
         spdlog::error("event log {}: cannot open: {}", options_.path, std::strerror(errno));

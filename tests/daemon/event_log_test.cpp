@@ -21,6 +21,21 @@ std::vector<nlohmann::json> read_lines(const std::filesystem::path& path) {
     return out;
 }
 
+// Like read_lines, but a line that is not JSON fails the test (shortened) instead of throwing.
+std::vector<nlohmann::json> read_json_lines(const std::filesystem::path& path) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (nlohmann::json::accept(line))
+            out.push_back(nlohmann::json::parse(line));
+        else
+            ADD_FAILURE() << "not JSON: " << line.substr(0, 60) << " ... "
+                          << line.substr(line.size() > 60 ? line.size() - 60 : 0);
+    }
+    return out;
+}
+
 AlertUpdate rogue_dhcp(bool ended) {
     AlertUpdate a;
     a.kind = "rogue-dhcp";
@@ -41,7 +56,8 @@ TEST(EventLog, AlertsAndAssetsBecomeEcsLines) {
     TempDir dir;
     auto path = dir / "events.jsonl";
     EventLog events(EventLogOptions{path.string(), 1 << 20, 3, "sensor-1"});
-    Store store((dir / "c.db").string(), StoreOptions{std::chrono::milliseconds(1000), 2000, false, &events});
+    Store store((dir / "c.db").string(),
+                StoreOptions{std::chrono::milliseconds(1000), 2000, false, &events});
     HostTable hosts(10);
     Host& h = hosts.touch(*MacAddress::parse("00:a0:de:6e:21:4c"), 0, 1'795'129'200'000'000);
     h.observe_address("192.168.100.1", "arp", h.first_seen);
@@ -86,4 +102,35 @@ TEST(EventLog, RotatesBySizeKeepingTheConfiguredNumber) {
     EXPECT_LE(std::filesystem::file_size(path), 2000u);
     for (const auto& line : read_lines(path)) EXPECT_EQ(line["event"]["action"], "updated");
     EXPECT_EQ(events.write_errors(), 0u);
+}
+
+// A sensor killed in the middle of writing an event leaves half a line; the next start must not
+// glue its first event onto it (found by the kill -9 tests in tests/e2e/crash_safety_test.cpp).
+TEST(EventLog, UnfinishedLineLeftByACrashIsRemovedBeforeAppending) {
+    TempDir dir;
+    auto path = dir / "events.jsonl";
+    std::string complete = R"({"event":{"action":"opened"}})";
+    std::string filler(5000, 'x');  // the cut-off line is longer than one read block
+    std::ofstream(path) << complete << "\n"
+                        << R"({"message":")" << filler;
+    {
+        EventLog events(EventLogOptions{path.string(), 1 << 20, 2, "s"});
+        events.alert(rogue_dhcp(true), "ended");
+        events.flush();
+        EXPECT_EQ(events.write_errors(), 0u);
+    }
+    auto lines = read_json_lines(path);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0]["event"]["action"], "opened");
+    EXPECT_EQ(lines[1]["event"]["action"], "ended");
+
+    // Only a half line, no complete one before it: the file starts again empty.
+    std::ofstream(path) << R"({"message":"half)";
+    {
+        EventLog events(EventLogOptions{path.string(), 1 << 20, 2, "s"});
+        events.alert(rogue_dhcp(false), "opened");
+    }
+    lines = read_json_lines(path);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0]["event"]["action"], "opened");
 }
