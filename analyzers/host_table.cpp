@@ -89,6 +89,7 @@ const Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) const {
 Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created) {
     if (Host* h = find(mac, vlan)) {
         if (ts > h->last_seen) h->last_seen = ts;
+        recency_[static_cast<std::size_t>(h - hosts_.data())] = h->pinned ? kPinned : h->last_seen;
         if (created) *created = false;
         return *h;
     }
@@ -98,6 +99,7 @@ Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, 
     h.first_seen = h.last_seen = ts;
     h.randomized_mac = mac.is_locally_administered();
     hosts_.push_back(std::move(h));
+    recency_.push_back(ts);
     index_[hosts_.back().key] = hosts_.size() - 1;
     last_key_ = hosts_.back().key;
     last_slot_ = hosts_.size() - 1;
@@ -109,12 +111,23 @@ Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, 
 void HostTable::evict_one() {
     // Sampled least-recently-seen: look at a few random hosts and evict the stalest unpinned
     // one. Constant time per eviction, which a flood of a million MACs needs.
+    // The samples are read from `recency_`, a compact copy of last_seen (pinned hosts marked),
+    // so a flood's evictions do not pull eight large Host records into the cache each time.
+    // A host pinned since its last touch is found when chosen, marked, and sampling goes on.
     constexpr int kSamples = 8;
     std::size_t victim = SIZE_MAX;
     for (int i = 0; i < kSamples * 4 && (i < kSamples || victim == SIZE_MAX); ++i) {
         std::size_t s = rng_.pick(hosts_.size());
-        if (hosts_[s].pinned) continue;
-        if (victim == SIZE_MAX || hosts_[s].last_seen < hosts_[victim].last_seen) victim = s;
+        if (recency_[s] == kPinned) continue;
+        if (victim == SIZE_MAX || recency_[s] < recency_[victim]) victim = s;
+        if (i + 1 == kSamples && victim != SIZE_MAX && hosts_[victim].pinned) {
+            recency_[victim] = kPinned;
+            victim = SIZE_MAX;
+        }
+    }
+    if (victim != SIZE_MAX && hosts_[victim].pinned) {
+        recency_[victim] = kPinned;
+        victim = SIZE_MAX;
     }
     if (victim == SIZE_MAX) {  // everything sampled was pinned: take any unpinned host
         for (std::size_t s = 0; s < hosts_.size(); ++s)
@@ -129,9 +142,11 @@ void HostTable::evict_one() {
     index_.erase(hosts_[victim].key);
     if (victim != hosts_.size() - 1) {
         hosts_[victim] = std::move(hosts_.back());
+        recency_[victim] = recency_.back();
         index_[hosts_[victim].key] = victim;
     }
     hosts_.pop_back();
+    recency_.pop_back();
     last_slot_ = SIZE_MAX;
     ++evictions_;
 }

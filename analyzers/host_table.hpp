@@ -136,6 +136,8 @@ class HostTable {
 
     std::size_t capacity_;
     std::vector<Host> hosts_;
+    static constexpr Timestamp kPinned = INT64_MAX;
+    std::vector<Timestamp> recency_;  // per slot: last_seen at the last touch, or kPinned
     std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
     std::uint64_t evictions_ = 0;
     std::uint64_t evicted_list_overflows_ = 0;
