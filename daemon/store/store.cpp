@@ -1,12 +1,15 @@
 #include "daemon/store/store.hpp"
 
-#include "daemon/export/event_log.hpp"
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+
+#include "daemon/export/event_log.hpp"
 
 namespace clinicwatch {
 
@@ -144,8 +147,22 @@ const char* const kMigrations[] = {
     ALTER TABLE assets ADD COLUMN role TEXT NOT NULL DEFAULT '';
     ALTER TABLE assets ADD COLUMN responsible TEXT NOT NULL DEFAULT '';
     )sql",
+    // 6 -> 7: which process a run was, so a run cut short by a crash or power cut is told
+    // from one still going (another process may be writing the same database).
+    R"sql(
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+// This boot of the machine: a pid from an earlier boot says nothing about a process now.
+std::string boot_id() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
 
 nlohmann::json observed_json(const std::vector<Observed>& list) {
     auto out = nlohmann::json::array();
@@ -442,10 +459,29 @@ void Store::flush(HostTable& hosts) {
 }
 
 std::int64_t Store::begin_run(const RunRecord& run) try {
-    SQLite::Statement st(*db_, "INSERT INTO runs (mode, source, started_wall) VALUES (?,?,?)");
+    const std::string boot = boot_id();
+    // Runs left 'running' by a process that is gone (killed, crashed, the power cut) are
+    // closed as interrupted; their end time is unknown and stays empty.
+    std::vector<std::int64_t> gone;
+    {
+        SQLite::Statement running(*db_,
+                                  "SELECT id, pid, boot_id FROM runs WHERE outcome = 'running'");
+        while (running.executeStep()) {
+            bool alive = !running.getColumn(1).isNull() &&
+                         running.getColumn(2).getString() == boot &&
+                         ::kill(static_cast<pid_t>(running.getColumn(1).getInt64()), 0) == 0;
+            if (!alive) gone.push_back(running.getColumn(0).getInt64());
+        }
+    }
+    for (std::int64_t id : gone)
+        db_->exec("UPDATE runs SET outcome = 'interrupted' WHERE id = " + std::to_string(id));
+    SQLite::Statement st(
+        *db_, "INSERT INTO runs (mode, source, started_wall, pid, boot_id) VALUES (?,?,?,?,?)");
     st.bind(1, run.mode);
     st.bind(2, run.source);
     st.bind(3, run.started_wall ? run.started_wall : wall_seconds());
+    st.bind(4, static_cast<std::int64_t>(::getpid()));
+    st.bind(5, boot);
     st.exec();
     return db_->getLastInsertRowid();
 } catch (const SQLite::Exception& e) {

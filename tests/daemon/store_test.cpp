@@ -170,3 +170,29 @@ TEST(Store, RunsAreRecorded) {
     EXPECT_EQ(store.db().execAndGet("SELECT packets FROM runs").getInt(), 123);
     EXPECT_EQ(store.db().execAndGet("SELECT outcome FROM runs").getString(), "ok");
 }
+
+TEST(Store, RunsOfProcessesThatAreGoneAreClosedAsInterrupted) {
+    TempDir dir;
+    Store store((dir / "c.db").string());
+    RunRecord run;
+    run.mode = "replay";
+    run.source = "a.pcap";
+    std::int64_t killed = store.begin_run(run);
+    std::int64_t other_boot = store.begin_run(run);
+    std::int64_t live = store.begin_run(run);
+    // As a kill -9 or a power cut leaves them: one process no longer exists, one ran before
+    // the last reboot; the third is this process, still running.
+    store.db().exec("UPDATE runs SET pid = 2147483646 WHERE id = " + std::to_string(killed));
+    store.db().exec("UPDATE runs SET boot_id = 'earlier-boot' WHERE id = " +
+                    std::to_string(other_boot));
+    std::int64_t next = store.begin_run(run);
+    auto outcome = [&](std::int64_t id) {
+        return store.db()
+            .execAndGet("SELECT outcome FROM runs WHERE id = " + std::to_string(id))
+            .getString();
+    };
+    EXPECT_EQ(outcome(killed), "interrupted");
+    EXPECT_EQ(outcome(other_boot), "interrupted");
+    EXPECT_EQ(outcome(live), "running");
+    EXPECT_EQ(outcome(next), "running");
+}
