@@ -3,7 +3,8 @@
 # flood with clinicwatch-make-hostile (random source MACs, random source IPs, random internet
 # destinations, IP fragments, distinct broadcasts, huge DNS answers, a SYN scan) and a normal
 # clinic capture of the same size, replays each, and prints per kind: packets/s, the ratio to
-# normal traffic's packets/s, peak RSS, and the sensor-limit findings (every bounded table
+# normal traffic's packets/s, the raw libpcap read loop's packets/s on the same file (large
+# frames cost reading time before any analysis), peak RSS, and the sensor-limit findings (every bounded table
 # that had to drop entries is reported as one).
 #
 # Usage: bench/run-hostile.sh [--packets N] [--runs N] [--strict]
@@ -31,8 +32,9 @@ done
 
 cmake --preset release >/dev/null
 cmake --build build/release -j 2 --target clinicwatch clinicwatch-make-capture \
-  clinicwatch-make-hostile >/dev/null
+  clinicwatch-make-hostile clinicwatch-raw-read-loop >/dev/null
 bin=build/release/daemon/clinicwatch
+raw=build/release/bench/clinicwatch-raw-read-loop
 data=build/bench-data/hostile
 mkdir -p "$data"
 budget_mb=128
@@ -64,7 +66,8 @@ capture_of() {
 }
 
 printf '\ncpu      %s, %s cores\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
-printf '\n%-13s %12s %7s %9s  %s\n' kind "replay pps" ratio "peak RSS" "sensor-limit findings (table: dropped)"
+printf '\n%-13s %12s %7s %12s %8s %9s  %s\n' kind "replay pps" ratio "raw loop pps" "of raw" "peak RSS" \
+  "sensor-limit findings (table: dropped)"
 normal_pps=0
 missed=()
 for entry in "${kinds[@]}"; do
@@ -84,6 +87,7 @@ for entry in "${kinds[@]}"; do
     rss_kb=$(awk -v a="$rss_kb" '{ print ($1 > a ? $1 : a) }' "$data/time.txt")
     rates+=("$(awk -v p="$packets" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", p / (b - a) }')")
   done
+  raw_pps=$("$raw" "$pcap" | sed -n 's/.*pps=\([0-9]*\).*/\1/p')
   pps=$(printf '%s\n' "${rates[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
   [[ $kind == normal ]] && normal_pps=$pps
@@ -93,7 +97,9 @@ for entry in "${kinds[@]}"; do
 rows = [a["evidence"] for a in json.load(sys.stdin) if a["kind"] == "sensor-limit"]
 print(" ".join("%s:%s" % (e["table"], e.get("dropped_total", e.get("resident_mb")))
                for e in rows) or "-")')
-  printf '%-13s %12s %7s %6s MB  %s\n' "$kind" "$pps" "$ratio" "$rss_mb" "$limits"
+  of_raw=$(awk -v p="$pps" -v r="$raw_pps" 'BEGIN { printf "%.2f", p / r }')
+  printf '%-13s %12s %7s %12s %8s %6s MB  %s\n' "$kind" "$pps" "$ratio" "$raw_pps" "$of_raw" "$rss_mb" \
+    "$limits"
   awk -v r="$ratio" 'BEGIN { exit !(r < 0.5) }' && missed+=("$kind: packets/s below half of normal")
   awk -v m="$rss_mb" -v b="$budget_mb" 'BEGIN { exit !(m >= b) }' && missed+=("$kind: RSS over budget")
   if [[ -n $want && " $limits " != *" $want:"* ]]; then
