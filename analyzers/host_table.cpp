@@ -66,24 +66,23 @@ const Observed* Host::first_address() const {
 }
 
 HostTable::HostTable(std::size_t capacity, std::uint64_t seed)
-    : capacity_(std::max<std::size_t>(capacity, 1)), rng_(seed) {
+    : capacity_(std::max<std::size_t>(capacity, 1)), index_(capacity_), rng_(seed) {
     hosts_.reserve(std::min<std::size_t>(capacity_, 4096));
-    index_.reserve(std::min<std::size_t>(capacity_, 4096));
 }
 
 Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) {
     HostKey key{mac, vlan};
     if (last_slot_ < hosts_.size() && last_key_ == key) return &hosts_[last_slot_];
-    auto it = index_.find(key);
-    if (it == index_.end()) return nullptr;
+    std::size_t at = index_.find(key, key_at());
+    if (at == Index::kNone) return nullptr;
     last_key_ = key;
-    last_slot_ = it->second;
-    return &hosts_[it->second];
+    last_slot_ = at;
+    return &hosts_[at];
 }
 
 const Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) const {
-    auto it = index_.find(HostKey{mac, vlan});
-    return it == index_.end() ? nullptr : &hosts_[it->second];
+    std::size_t at = index_.find(HostKey{mac, vlan}, key_at());
+    return at == Index::kNone ? nullptr : &hosts_[at];
 }
 
 Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created) {
@@ -100,7 +99,7 @@ Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, 
     h.randomized_mac = mac.is_locally_administered();
     hosts_.push_back(std::move(h));
     recency_.push_back(ts);
-    index_[hosts_.back().key] = hosts_.size() - 1;
+    index_.add(hosts_.back().key, hosts_.size() - 1, key_at());
     last_key_ = hosts_.back().key;
     last_slot_ = hosts_.size() - 1;
     if (created) *created = true;
@@ -139,11 +138,11 @@ void HostTable::evict_one() {
     if (victim == SIZE_MAX) victim = rng_.pick(hosts_.size());  // all pinned: the cap still holds
     if (on_evict_) on_evict_(hosts_[victim]);
     evicted_list_overflows_ += hosts_[victim].list_overflows;
-    index_.erase(hosts_[victim].key);
+    index_.remove(hosts_[victim].key, victim);
     if (victim != hosts_.size() - 1) {
         hosts_[victim] = std::move(hosts_.back());
         recency_[victim] = recency_.back();
-        index_[hosts_[victim].key] = victim;
+        index_.moved(hosts_[victim].key, hosts_.size() - 1, victim);
     }
     hosts_.pop_back();
     recency_.pop_back();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analyzers/sample_rng.hpp"
+#include "analyzers/slot_index.hpp"
 #include "capture/address.hpp"
 #include "capture/packet.hpp"
 
@@ -138,7 +139,11 @@ class HostTable {
     std::vector<Host> hosts_;
     static constexpr Timestamp kPinned = INT64_MAX;
     std::vector<Timestamp> recency_;  // per slot: last_seen at the last touch, or kPinned
-    std::unordered_map<HostKey, std::size_t, HostKeyHash> index_;
+    using Index = SlotIndex<HostKey, HostKeyHash>;
+    auto key_at() const {
+        return [this](std::size_t i) -> const HostKey& { return hosts_[i].key; };
+    }
+    Index index_;
     std::uint64_t evictions_ = 0;
     std::uint64_t evicted_list_overflows_ = 0;
     std::uint64_t created_ = 0;
