@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "daemon/store/store.hpp"
@@ -215,5 +216,16 @@ class SmtpSink {
     std::string netns_;
     pid_t pid_ = 0;
 };
+
+// A received mail file, parsed by Python's email package (headers decoded, parts split).
+// Needs CLINICWATCH_SOURCE_DIR, which every test executable defines.
+inline nlohmann::json read_mail(const std::filesystem::path& file) {
+    std::string out;
+    int rc = run_command(std::string(kDebianPython) + " " + CLINICWATCH_SOURCE_DIR +
+                             "/tests/daemon/report_checks.py mail " + file.string(),
+                         &out);
+    EXPECT_EQ(rc, 0) << out;
+    return nlohmann::json::parse(out, nullptr, false);
+}
 
 }  // namespace clinicwatch::test

@@ -17,15 +17,6 @@ using namespace clinicwatch::test;
 
 namespace {
 
-nlohmann::json read_mail(const std::filesystem::path& file) {
-    std::string out;
-    int rc = run_command(std::string(kDebianPython) + " " + CLINICWATCH_SOURCE_DIR +
-                             "/tests/daemon/report_checks.py mail " + file.string(),
-                         &out);
-    EXPECT_EQ(rc, 0) << out;
-    return nlohmann::json::parse(out, nullptr, false);
-}
-
 // Now, or three hours earlier late in the evening: the tests tick up to about an hour ahead
 // and expect the same local day (the test config makes the digest due from midnight).
 std::int64_t same_day_now() {

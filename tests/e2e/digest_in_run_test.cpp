@@ -100,15 +100,6 @@ void write_spoofing_capture(const std::string& path) {
     w.write(ts += 100'000, arp_reply(0x66, 1));  // 192.168.77.1 is at 00:00:5e:00:53:66
 }
 
-nlohmann::json read_mail(const std::filesystem::path& file) {
-    std::string out;
-    int rc = run_command(std::string(kDebianPython) + " " + CLINICWATCH_SOURCE_DIR +
-                             "/tests/daemon/report_checks.py mail " + file.string(),
-                         &out);
-    EXPECT_EQ(rc, 0) << out;
-    return nlohmann::json::parse(out, nullptr, false);
-}
-
 bool is_critical_mail(const nlohmann::json& mail) {
     return mail["subject"].get<std::string>().find("緊急 - ") != std::string::npos;
 }
