@@ -84,15 +84,8 @@ void Egress::on_packet(const Packet& packet) {
     if (packet.udp && packet.udp->src_port == 53 && !packet.payload.empty()) {
         // A clinic's resolver answers a few per second; a flood of answers is read only up
         // to a budget per second of packet time, and the rest are counted (sensor-limit).
-        if (packet.ts / kMicrosPerSecond != dns_second_) {
-            dns_second_ = packet.ts / kMicrosPerSecond;
-            dns_this_second_ = 0;
-        }
-        if (++dns_this_second_ > kMaxDnsResponsesPerSecond) {
-            ++dns_skipped_;
-        } else if (auto m = dns::parse(packet.payload)) {
-            names_.learn(*m, packet.ts);
-        }
+        if (dns_budget_.admit(packet.ts))
+            if (auto m = dns::parse(packet.payload)) names_.learn(*m, packet.ts);
     }
     bool src_in = is_internal(ip.src);
     bool dst_in = is_internal(ip.dst);
@@ -165,14 +158,7 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
         // flows is admitted only up to a budget per second; the rest are counted, not tracked.
         // A real session keeps sending, so it is admitted within a second or two.
         if (flows_.size() >= flows_.capacity()) {
-            if (packet.ts / kMicrosPerSecond != new_flow_second_) {
-                new_flow_second_ = packet.ts / kMicrosPerSecond;
-                new_flows_this_second_ = 0;
-            }
-            if (++new_flows_this_second_ > kMaxNewFlowsPerSecondWhenFull) {
-                ++flows_untracked_;
-                return;
-            }
+            if (!new_flow_budget_.admit(packet.ts)) return;
         }
         BoundaryFlow f;
         f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
@@ -519,9 +505,9 @@ void Egress::table_use(std::vector<TableUse>& out) const {
     out.push_back(
         {"dns-names", "addresses named by DNS answers", names_.capacity(), names_.evictions()});
     out.push_back({"dns-responses", "DNS responses read per second", kMaxDnsResponsesPerSecond,
-                   dns_skipped_});
+                   dns_budget_.refused()});
     out.push_back({"new-boundary-flows", "new connections tracked per second with the table full",
-                   kMaxNewFlowsPerSecondWhenFull, flows_untracked_});
+                   kMaxNewFlowsPerSecondWhenFull, new_flow_budget_.refused()});
     // Beyond these per-device, per-day limits destinations are lumped into one entry ("*").
     out.push_back({"egress-alert-destinations", "alerted destinations per device and day",
                    kMaxAlertDestinations,

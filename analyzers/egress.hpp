@@ -39,6 +39,27 @@ struct FlowKey {
     bool operator==(const FlowKey&) const = default;
 };
 
+// At most `limit` admissions per second of packet time; the rest are refused and counted.
+class PerSecondBudget {
+  public:
+    explicit PerSecondBudget(std::uint64_t limit) : limit_(limit) {}
+    bool admit(Timestamp ts) {
+        if (ts / kMicrosPerSecond != second_) {
+            second_ = ts / kMicrosPerSecond;
+            used_ = 0;
+        }
+        if (++used_ <= limit_) return true;
+        ++refused_;
+        return false;
+    }
+    std::uint64_t refused() const { return refused_; }
+
+  private:
+    std::uint64_t limit_;
+    Timestamp second_ = 0;
+    std::uint64_t used_ = 0, refused_ = 0;
+};
+
 struct FlowKeyHash {
     // Deliberately not noexcept: libstdc++ then stores each node's hash, so a lookup walking
     // a bucket does not hash every key in it again (a third of a new-flow flood's time).
@@ -90,7 +111,7 @@ class Egress final : public Analyzer {
     std::size_t flow_capacity() const { return flows_.capacity(); }
     std::uint64_t flow_evictions() const { return flows_.evictions(); }
     // New flows not tracked because the table was full and the per-second budget spent.
-    std::uint64_t flows_untracked() const { return flows_untracked_; }
+    std::uint64_t flows_untracked() const { return new_flow_budget_.refused(); }
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
@@ -136,9 +157,8 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
     std::uint64_t alerts_capped_ = 0;
-    Timestamp dns_second_ = 0, new_flow_second_ = 0;
-    std::uint64_t dns_this_second_ = 0, dns_skipped_ = 0;
-    std::uint64_t new_flows_this_second_ = 0, flows_untracked_ = 0;
+    PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
+    PerSecondBudget new_flow_budget_{kMaxNewFlowsPerSecondWhenFull};
     // Repeats of an alert within the same second are summed into one update (a flood of
     // flows to one lumped key must not become a flood of store writes).
     std::unordered_map<std::string, AlertUpdate> repeats_;

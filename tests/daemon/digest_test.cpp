@@ -344,14 +344,21 @@ class CountingMailer final : public Mailer {
     }
     int calls = 0;
 };
+
+// A clinic database with an outbox, for the tests of MailOutbox itself.
+class MailOutboxTest : public ::testing::Test {
+  protected:
+    MailOutboxTest() {
+        fill_clinic_db(dir / "c.db", false);
+        ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
+        config.smtp.to = {"it@clinic.example"};
+    }
+    TempDir dir;
+    Config config;
+};
 }  // namespace
 
-TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
-    TempDir dir;
-    fill_clinic_db(dir / "c.db", false);
-    ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
-    Config config;
-    config.smtp.to = {"it@clinic.example"};
+TEST_F(MailOutboxTest, ClaimedMailIsSentOnlyByItsClaimer) {
     Store store((dir / "c.db").string());
     MailOutbox outbox(store.db(), config);
     std::int64_t now = same_day_now();
@@ -366,12 +373,7 @@ TEST(MailOutbox, ClaimedMailIsSentOnlyByItsClaimer) {
     EXPECT_EQ(cli.calls, 1);
 }
 
-TEST(MailOutbox, StoppingDaemonLeavesMailsPendingAndDueWithoutBackoff) {
-    TempDir dir;
-    fill_clinic_db(dir / "c.db", false);
-    ::setenv("CLINICWATCH_TEMPLATES", CLINICWATCH_SOURCE_DIR "/daemon/report/templates", 1);
-    Config config;
-    config.smtp.to = {"it@clinic.example"};
+TEST_F(MailOutboxTest, StoppingDaemonLeavesMailsPendingAndDueWithoutBackoff) {
     Store store((dir / "c.db").string());
     MailOutbox outbox(store.db(), config);
     std::int64_t now = std::time(nullptr);
