@@ -119,6 +119,14 @@ std::size_t VendorRegistry::load_dir(const std::string& dir) {
 void VendorRegistry::sort_if_needed() const {
     if (sorted_) return;
     for (auto* t : {&l_, &m_, &s_}) std::sort(t->begin(), t->end());
+    assigned_ouis_.assign((std::size_t{1} << 22) / 64, 0);
+    auto mark = [&](std::uint64_t oui) {
+        std::uint32_t bit = oui_bit(oui);
+        assigned_ouis_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+    };
+    for (const Entry& e : l_) mark(e.prefix);
+    for (const Entry& e : m_) mark(e.prefix >> 4);
+    for (const Entry& e : s_) mark(e.prefix >> 12);
     sorted_ = true;
 }
 
@@ -132,13 +140,17 @@ std::string_view VendorRegistry::lookup(const MacAddress& mac) const {
     if (mac.is_locally_administered() || mac.is_multicast()) return {};
     sort_if_needed();
     std::uint64_t v = mac.as_u64();
+    if (assigned_ouis_.empty()) return {};  // nothing loaded
+    std::uint32_t bit = oui_bit(v >> 24);
+    if (!((assigned_ouis_[bit >> 6] >> (bit & 63)) & 1)) return {};
     if (auto s = find(s_, v >> 12); !s.empty()) return s;
     if (auto m = find(m_, v >> 20); !m.empty()) return m;
     return find(l_, v >> 24);
 }
 
 std::size_t VendorRegistry::memory_bytes() const {
-    return pool_.capacity() + (l_.capacity() + m_.capacity() + s_.capacity()) * sizeof(Entry);
+    return pool_.capacity() + assigned_ouis_.capacity() * sizeof(std::uint64_t) +
+           (l_.capacity() + m_.capacity() + s_.capacity()) * sizeof(Entry);
 }
 
 }  // namespace clinicwatch

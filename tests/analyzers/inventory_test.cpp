@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
+#include <string_view>
+
 #include <algorithm>
 
 #include "analyzers/dispatcher.hpp"
@@ -165,6 +169,42 @@ TEST(VendorRegistry, LongestPrefixWinsAndRandomisedIsBlank) {
     EXPECT_EQ(v.lookup(*MacAddress::parse("70:b3:d5:00:00:00")), "IEEE Registration Authority");
     EXPECT_EQ(v.lookup(*MacAddress::parse("72:b3:d5:f2:f0:00")), "");  // locally administered
     EXPECT_EQ(v.lookup(*MacAddress::parse("00:00:01:00:00:00")), "");
+}
+
+TEST(VendorRegistry, AgreesWithALongestPrefixSearchOnRandomMacs) {
+    // The unassigned-OUI filter must never hide an assignment: compare with a plain search over
+    // random MA-L, MA-M and MA-S entries, asking for MACs under them and for random ones.
+    std::mt19937_64 rng(7);
+    VendorRegistry v;
+    std::vector<std::pair<std::string, std::string>> entries;
+    std::vector<std::uint64_t> macs;
+    for (int i = 0; i < 3000; ++i) {
+        std::uint64_t mac = rng() & 0xfcffffffffffULL;  // globally administered unicast
+        std::size_t digits = i % 3 == 0 ? 6 : i % 3 == 1 ? 7 : 9;
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(mac));
+        entries.emplace_back(std::string(hex, digits), "org" + std::to_string(i));
+        ASSERT_TRUE(v.add(entries.back().first, entries.back().second));
+        macs.push_back(mac);
+        macs.push_back(mac ^ (rng() & 0xffffff));  // same OUI, maybe another block
+        macs.push_back(rng() & 0xfcffffffffffULL);
+    }
+    for (std::uint64_t mac : macs) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(mac));
+        std::string want;
+        std::size_t best = 0;
+        for (const auto& [prefix, org] : entries)
+            if (prefix.size() > best && std::string_view(hex).starts_with(prefix)) {
+                best = prefix.size();
+                want = org;
+            }
+        MacAddress m;
+        for (int b = 0; b < 6; ++b)
+            m.bytes[static_cast<std::size_t>(b)] =
+                static_cast<std::uint8_t>((mac >> (8 * (5 - b))) & 0xff);
+        EXPECT_EQ(v.lookup(m), want) << hex;
+    }
 }
 
 TEST(VendorRegistry, LoadsDebianIeeeDataCompactly) {
