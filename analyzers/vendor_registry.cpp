@@ -140,9 +140,7 @@ std::string_view VendorRegistry::lookup(const MacAddress& mac) const {
     if (mac.is_locally_administered() || mac.is_multicast()) return {};
     sort_if_needed();
     std::uint64_t v = mac.as_u64();
-    if (assigned_ouis_.empty()) return {};  // nothing loaded
-    std::uint32_t bit = oui_bit(v >> 24);
-    if (!((assigned_ouis_[bit >> 6] >> (bit & 63)) & 1)) return {};
+    if (!has_assignment_under(v >> 24)) return {};
     if (auto s = find(s_, v >> 12); !s.empty()) return s;
     if (auto m = find(m_, v >> 20); !m.empty()) return m;
     return find(l_, v >> 24);

@@ -54,6 +54,10 @@ class VendorRegistry {
     static std::uint32_t oui_bit(std::uint64_t oui) {
         return static_cast<std::uint32_t>(((oui >> 18) << 16) | (oui & 0xffff));
     }
+    bool has_assignment_under(std::uint64_t oui) const {
+        std::uint32_t bit = oui_bit(oui);
+        return !assigned_ouis_.empty() && ((assigned_ouis_[bit >> 6] >> (bit & 63)) & 1);
+    }
     mutable bool sorted_ = true;
     std::string pool_;
 };

@@ -332,11 +332,7 @@ TEST(CrashSafety, KillNineDuringReplaysNeverCorruptsOrLosesData) {
                 config = write_config(dir);
     // Long enough that many kills land while storing: replays got faster, and a short one is
     // mostly start-up. ASan replays are several times slower, so a quarter of the frames does.
-#if defined(__SANITIZE_ADDRESS__)
-    write_wide_capture(pcap, kHosts, 100'000);
-#else
-    write_wide_capture(pcap, kHosts, 400'000);
-#endif
+    write_wide_capture(pcap, kHosts, kSanitizedBuild ? 100'000 : 400'000);
     auto replay_argv = [&](const std::string& database) {
         return std::vector<std::string>{CLINICWATCH_BINARY, "replay",        pcap,       "--db",
                                         database,           "--no-progress", "--config", config};

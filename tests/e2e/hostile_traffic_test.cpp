@@ -22,12 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;  // ASan's shadow memory makes RSS meaningless
-#else
-constexpr bool kSanitized = false;
-#endif
-
 constexpr std::uint64_t kPackets = 100'000;
 constexpr long kBudgetMb = 128;
 
@@ -103,7 +97,7 @@ TEST(HostileTraffic, EveryFloodStaysBoundedAndReportsTheTableItFills) {
         for (const auto& [table, dropped] : r.limits)
             std::printf(" %s:%llu", table.c_str(), static_cast<unsigned long long>(dropped));
         std::printf("\n");
-        if (!kSanitized) {
+        if (!kSanitizedBuild) {
             EXPECT_LT(r.peak_rss_mb, kBudgetMb) << name;
         }
         const std::string& aim = aims.at(kind);

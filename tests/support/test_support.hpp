@@ -11,6 +11,14 @@
 
 namespace clinicwatch::test {
 
+// True in the ASan/UBSan build, where resident memory is mostly shadow memory (so RSS budgets
+// mean nothing) and everything runs several times slower.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitizedBuild = true;
+#else
+inline constexpr bool kSanitizedBuild = false;
+#endif
+
 // "00 11 22" or "001122" -> bytes. Whitespace and ':' are ignored.
 std::vector<std::uint8_t> from_hex(const std::string& hex);
 
