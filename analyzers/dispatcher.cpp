@@ -17,9 +17,10 @@ void Dispatcher::on_packet(const Packet& packet) {
     // Every unicast sender on the segment is a device (multicast sources are invalid, and a zero
     // MAC comes from broken or cooked captures without an address).
     if (!packet.src_mac.is_multicast() && !packet.src_mac.is_zero()) {
-        Host& h = hosts_.touch(packet.src_mac, packet.vlan, packet.ts);
-        ++h.frames;
-        h.bytes += packet.wire_length;
+        if (Host* h = hosts_.touch(packet.src_mac, packet.vlan, packet.ts)) {
+            ++h->frames;
+            h->bytes += packet.wire_length;
+        }
     }
     for (auto& a : analyzers_) a->on_packet(packet);
 }

@@ -154,11 +154,15 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
 
     BoundaryFlow* flow = flows_.find(key);
     if (!flow) {
-        // With the table full every new flow evicts (and reports) an old one. A flood of new
-        // flows is admitted only up to a budget per second; the rest are counted, not tracked.
-        // A real session keeps sending, so it is admitted within a second or two.
+        // With the table full every new flow evicts (and reports) an old one. So a new flow is
+        // admitted only on its second packet (a scan's or a spoofed flood's flows have one), and
+        // then only up to a budget per second; the rest are counted, not tracked. A real session
+        // keeps sending, so it is admitted within a second or two.
         if (flows_.size() >= flows_.capacity()) {
-            if (!new_flow_budget_.admit(packet.ts)) return;
+            std::uint64_t h = FlowKeyHash{}(key);
+            if (new_flow_probation_.check(h, h, packet.ts) != Probation::Outcome::admitted ||
+                !new_flow_budget_.admit(packet.ts))
+                return;
         }
         BoundaryFlow f;
         f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
@@ -500,8 +504,9 @@ void Egress::on_finish(Timestamp) {
 }
 
 void Egress::table_use(std::vector<TableUse>& out) const {
+    // Flows evicted to make room, and first packets of new flows kept out of the full table.
     out.push_back({"boundary-flows", "open connections across the internet boundary",
-                   flows_.capacity(), flows_.evictions()});
+                   flows_.capacity(), flows_.evictions() + new_flow_probation_.refused()});
     out.push_back(
         {"dns-names", "addresses named by DNS answers", names_.capacity(), names_.evictions()});
     out.push_back({"dns-responses", "DNS responses read per second", kMaxDnsResponsesPerSecond,

@@ -20,6 +20,7 @@
 #include "analyzers/dns_cache.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/probation.hpp"
 
 namespace clinicwatch {
 
@@ -110,8 +111,11 @@ class Egress final : public Analyzer {
     std::size_t flows() const { return flows_.size(); }
     std::size_t flow_capacity() const { return flows_.capacity(); }
     std::uint64_t flow_evictions() const { return flows_.evictions(); }
-    // New flows not tracked because the table was full and the per-second budget spent.
-    std::uint64_t flows_untracked() const { return new_flow_budget_.refused(); }
+    // Packets of new flows not tracked because the table was full: the flow's first packet
+    // (on probation), or the per-second budget was spent.
+    std::uint64_t flows_untracked() const {
+        return new_flow_probation_.refused() + new_flow_budget_.refused();
+    }
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
@@ -130,6 +134,10 @@ class Egress final : public Analyzer {
     // Budgets per second of packet time for floods (see on_packet and on_boundary).
     static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 500;
     static constexpr std::uint64_t kMaxNewFlowsPerSecondWhenFull = 4000;
+    // With the table full, a new flow is tracked from its second packet within this window (a
+    // SYN's retransmission or answer, a datagram's reply); a scan's one-packet flows never are.
+    static constexpr Timestamp kNewFlowProbationWindow = 30 * kMicrosPerSecond;
+    static constexpr std::size_t kNewFlowProbationSlots = std::size_t{1} << 16;
 
   private:
     void on_boundary(const Packet& packet, bool outbound);
@@ -158,6 +166,7 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
     std::uint64_t alerts_capped_ = 0;
     PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
+    Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1 MB
     PerSecondBudget new_flow_budget_{kMaxNewFlowsPerSecondWhenFull};
     // Repeats of an alert within the same second are summed into one update (a flood of
     // flows to one lumped key must not become a flood of store writes).

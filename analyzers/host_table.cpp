@@ -85,24 +85,43 @@ const Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) const {
     return at == Index::kNone ? nullptr : &hosts_[at];
 }
 
-Host& HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created) {
+Host* HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created) {
+    if (created) *created = false;
     if (Host* h = find(mac, vlan)) {
         if (ts > h->last_seen) h->last_seen = ts;
         recency_[static_cast<std::size_t>(h - hosts_.data())] = h->pinned ? kPinned : h->last_seen;
-        if (created) *created = false;
-        return *h;
+        return h;
     }
-    if (hosts_.size() >= capacity_) evict_one();
+    HostKey key{mac, vlan};
+    if (hosts_.size() >= capacity_) {
+        // The MAC and VLAN packed into 64 bits tell keys apart exactly.
+        switch (probation_.check(HostKeyHash{}(key), mac.as_u64() << 16 | vlan, ts)) {
+            case Probation::Outcome::started_waiting:
+                ++newcomers_;
+                return nullptr;
+            case Probation::Outcome::waiting_again:
+                return nullptr;
+            case Probation::Outcome::admitted:
+                break;
+        }
+        evict_one();
+    } else {
+        ++newcomers_;
+    }
+    if (created) *created = true;
+    return &create(key, ts);
+}
+
+Host& HostTable::create(const HostKey& key, Timestamp ts) {
     Host h;
-    h.key = HostKey{mac, vlan};
+    h.key = key;
     h.first_seen = h.last_seen = ts;
-    h.randomized_mac = mac.is_locally_administered();
+    h.randomized_mac = key.mac.is_locally_administered();
     hosts_.push_back(std::move(h));
     recency_.push_back(ts);
     index_.add(hosts_.back().key, hosts_.size() - 1, key_at());
-    last_key_ = hosts_.back().key;
+    last_key_ = key;
     last_slot_ = hosts_.size() - 1;
-    if (created) *created = true;
     ++created_;
     return hosts_.back();
 }

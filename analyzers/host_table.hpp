@@ -1,9 +1,11 @@
 // The shared table of devices seen on the LAN, keyed by MAC (+VLAN). Every analyzer reads and
 // enriches the same Host records; the store writes the changed ones in batches.
 //
-// The table has a hard capacity. A MAC flood must not take the sensor down: when full, the
-// least recently seen of a few sampled hosts is evicted (registered devices are kept), and the
-// eviction is counted so it can be reported as a finding.
+// The table has a hard capacity. A MAC flood must not take the sensor down, nor push the real
+// devices out: once the table is full, a MAC not in it waits in a small probation array and is
+// admitted only when it sends again within a minute (a forged flood MAC sends once). Admitting
+// evicts the least recently seen of a few sampled hosts (registered devices are kept). Both the
+// turned-away frames and the evictions are counted so they can be reported as findings.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analyzers/probation.hpp"
 #include "analyzers/sample_rng.hpp"
 #include "analyzers/slot_index.hpp"
 #include "capture/address.hpp"
@@ -102,9 +105,11 @@ class HostTable {
   public:
     explicit HostTable(std::size_t capacity, std::uint64_t seed = 0x636c696e6963);
 
-    // Finds or creates the host. May evict another host to make room (never a pinned one while
-    // unpinned hosts exist). `created` tells whether this call made it.
-    Host& touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created = nullptr);
+    // Finds or creates the host; nullptr when the table is full and this MAC is on probation
+    // (first frame, or its earlier one fell out of the probation array). Admitting may evict
+    // another host (never a pinned one while unpinned hosts exist). `created` tells whether
+    // this call made the host.
+    Host* touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created = nullptr);
     Host* find(const MacAddress& mac, std::uint16_t vlan);
     const Host* find(const MacAddress& mac, std::uint16_t vlan) const;
 
@@ -114,8 +119,16 @@ class HostTable {
     // Per-device list overflows (addresses, names, evidence, services) over the table's life,
     // evicted hosts included.
     std::uint64_t list_overflows() const;
-    // Hosts created since the start (a MAC flood shows as a steep rise).
+    // Hosts created since the start.
     std::uint64_t created() const { return created_; }
+    // MACs seen that were not in the table: created at once, or put on probation. A MAC flood
+    // shows as a steep rise.
+    std::uint64_t newcomers() const { return newcomers_; }
+    // Frames whose sender was kept out of the full table (on probation).
+    std::uint64_t refused() const { return probation_.refused(); }
+    // How long a MAC on probation waits for its second frame, and how many can wait at once.
+    static constexpr Timestamp kProbationWindow = 60 * kMicrosPerSecond;
+    static constexpr std::size_t kProbationSlots = std::size_t{1} << 16;
 
     // Visits every host (order unspecified).
     template <typename F>
@@ -134,6 +147,7 @@ class HostTable {
 
   private:
     void evict_one();
+    Host& create(const HostKey& key, Timestamp ts);
 
     std::size_t capacity_;
     std::vector<Host> hosts_;
@@ -147,6 +161,8 @@ class HostTable {
     std::uint64_t evictions_ = 0;
     std::uint64_t evicted_list_overflows_ = 0;
     std::uint64_t created_ = 0;
+    std::uint64_t newcomers_ = 0;
+    Probation probation_{kProbationSlots, kProbationWindow};  // 1 MB, once the table is full
     SampleRng rng_;
     std::function<void(const Host&)> on_evict_;
     // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.

@@ -121,9 +121,14 @@ void Inventory::on_arp(const Packet& packet) {
     const ArpView& arp = *packet.arp;
     // A probe (sender 0.0.0.0) claims nothing yet.
     if (arp.sender_ip.is_unspecified() || !usable_mac(arp.sender_mac)) return;
-    Host& h = hosts_.touch(arp.sender_mac, packet.vlan, packet.ts);
-    if (!h.register_checked) classify(h);
-    h.observe_address(arp.sender_ip.to_string(), "arp", packet.ts);
+    // Usually the frame's own sender, which the dispatcher has just touched: touching it again
+    // would count this frame twice towards leaving probation in a full table.
+    Host* h = arp.sender_mac == packet.src_mac
+                  ? sender(packet)
+                  : hosts_.touch(arp.sender_mac, packet.vlan, packet.ts);
+    if (!h) return;  // on probation while the table is full
+    if (!h->register_checked) classify(*h);
+    h->observe_address(arp.sender_ip.to_string(), "arp", packet.ts);
 }
 
 void Inventory::on_udp(const Packet& packet) {
@@ -162,9 +167,10 @@ void Inventory::on_dhcp(const Packet& packet) {
     }
     if (m->op == 2 && m->message_type == dhcp::kAck && m->chaddr_is_ethernet &&
         usable_mac(m->chaddr) && !m->yiaddr.is_unspecified()) {
-        Host& client = hosts_.touch(m->chaddr, packet.vlan, packet.ts);
-        if (!client.register_checked) classify(client);
-        bind(client, m->yiaddr, "dhcp", packet.ts);
+        Host* client = hosts_.touch(m->chaddr, packet.vlan, packet.ts);
+        if (!client) return;  // on probation while the table is full
+        if (!client->register_checked) classify(*client);
+        bind(*client, m->yiaddr, "dhcp", packet.ts);
     }
 }
 

@@ -95,8 +95,9 @@ void LanHygiene::on_packet(const Packet& packet) {
         }
         learning_ends_ = *settings_.first_packet_ever + settings_.learning_period;
         minute_start_ = packet.ts;
-        created_at_minute_start_ = hosts_.created();
+        newcomers_at_minute_start_ = hosts_.newcomers();
         evictions_at_minute_start_ = hosts_.evictions();
+        refused_at_minute_start_ = hosts_.refused();
         next_scan_ = packet.ts + kScanInterval;
     }
     if (packet.arp) return on_arp(packet);
@@ -399,19 +400,19 @@ void LanHygiene::flush_randomized(Timestamp now) {
 }
 
 void LanHygiene::check_flood(Timestamp now) {
-    std::uint64_t created = hosts_.created() - created_at_minute_start_;
+    std::uint64_t newcomers = hosts_.newcomers() - newcomers_at_minute_start_;
     bool minute_over = now - minute_start_ >= kMinute;
-    if (created > settings_.max_new_macs_per_minute || (flooding_ && minute_over)) {
+    if (newcomers > settings_.max_new_macs_per_minute || (flooding_ && minute_over)) {
         if (!flooding_) {
             flooding_ = true;
             flood_start_ = minute_start_;
             flood_evictions_start_ = evictions_at_minute_start_;
-            flood_new_macs_ = 0;
+            flood_refused_start_ = refused_at_minute_start_;
             flood_peak_ = 0;
         }
-        flood_peak_ = std::max(flood_peak_, created);
+        flood_peak_ = std::max(flood_peak_, newcomers);
         flood_end_ = now;
-        bool ended = minute_over && created <= settings_.max_new_macs_per_minute;
+        bool ended = minute_over && newcomers <= settings_.max_new_macs_per_minute;
         AlertUpdate u;
         u.kind = "mac-flood";
         u.key = u.kind + ":" + std::to_string(flood_start_);
@@ -420,17 +421,20 @@ void LanHygiene::check_flood(Timestamp now) {
         u.summary = "MAC flood: up to " + std::to_string(flood_peak_) +
                     " new MAC addresses per minute (limit " +
                     std::to_string(settings_.max_new_macs_per_minute) +
-                    "); the host table holds its cap of " + std::to_string(hosts_.capacity());
+                    "); the host table holds its cap of " + std::to_string(hosts_.capacity()) +
+                    " and admits a new MAC only when it sends again";
         u.first_seen = flood_start_;
         u.last_seen = now;
         u.count = 0;  // the evidence carries the numbers; count stays the number of incidents
-        u.evidence = {{"new_macs_last_minute", created},
+        u.evidence = {{"new_macs_last_minute", newcomers},
                       {"peak_new_macs_per_minute", flood_peak_},
                       {"limit_per_minute", settings_.max_new_macs_per_minute},
                       {"host_table_size", hosts_.size()},
                       {"host_table_capacity", hosts_.capacity()},
                       {"evictions_during_flood", hosts_.evictions() - flood_evictions_start_},
-                      {"evictions_total", hosts_.evictions()}};
+                      {"evictions_total", hosts_.evictions()},
+                      {"frames_refused_during_flood", hosts_.refused() - flood_refused_start_},
+                      {"frames_refused_total", hosts_.refused()}};
         u.ended = ended;
         if (!flood_alerted_) u.count = 1;
         flood_alerted_ = true;
@@ -443,8 +447,9 @@ void LanHygiene::check_flood(Timestamp now) {
     }
     if (minute_over) {
         minute_start_ = now;
-        created_at_minute_start_ = hosts_.created();
+        newcomers_at_minute_start_ = hosts_.newcomers();
         evictions_at_minute_start_ = hosts_.evictions();
+        refused_at_minute_start_ = hosts_.refused();
     }
 }
 

@@ -119,12 +119,14 @@ class LanHygiene final : public Analyzer {
 
     // MAC flood state.
     Timestamp minute_start_ = 0;
-    std::uint64_t created_at_minute_start_ = 0;
+    std::uint64_t newcomers_at_minute_start_ = 0;
     std::uint64_t evictions_at_minute_start_ = 0;
+    std::uint64_t refused_at_minute_start_ = 0;
     bool flooding_ = false;
     bool flood_alerted_ = false;
     Timestamp flood_start_ = 0, flood_end_ = 0;
-    std::uint64_t flood_peak_ = 0, flood_new_macs_ = 0, flood_evictions_start_ = 0;
+    std::uint64_t flood_peak_ = 0, flood_evictions_start_ = 0;
+    std::uint64_t flood_refused_start_ = 0;
 };
 
 }  // namespace clinicwatch

@@ -237,7 +237,9 @@ void Pipeline::install_analyzers() {
     install_lan_hygiene();
     // Last, so it sees every table above: reports any bounded table that had to drop entries.
     dispatcher_.add(std::make_unique<SensorLimits>(store_, [this](std::vector<TableUse>& out) {
-        out.push_back({"hosts", "devices", hosts_.capacity(), hosts_.evictions()});
+        // Devices evicted to make room, and frames from new MACs kept out of the full table.
+        out.push_back(
+            {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
         out.push_back({"device-lists", "addresses, names and evidence per device",
                        Host::kMaxAddresses, hosts_.list_overflows()});
         out.push_back({"evicted-devices", "devices dropped from memory, waiting to be written",
@@ -400,7 +402,6 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     result.ring_drops = c.ring_drops.load();
     result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
     result.cut_to_slot = c.cut_to_slot.load();
-    result.host_evictions = hosts_.evictions();
     result.capture_error = capture.error();
     // The last flush gets a few tries (a full disk may be cleared meanwhile); what still fails
     // is reported, never silently dropped.

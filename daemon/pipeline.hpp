@@ -35,7 +35,6 @@ struct PipelineProgress {
 struct PipelineResult {
     std::uint64_t packets = 0, bytes = 0, undecodable = 0;
     std::uint64_t ring_drops = 0, capture_drops = 0, cut_to_slot = 0;
-    std::uint64_t host_evictions = 0;
     std::size_t hosts = 0;
     Timestamp first_packet = 0, last_packet = 0;
     double elapsed_seconds = 0;

@@ -421,7 +421,7 @@ TEST(InventoryAcceptance, MillionRandomMacsKeepTheCapAndTheRegisteredDevices) {
     auto flood = r.alerts_of("mac-flood");
     ASSERT_EQ(flood.size(), 1u) << r.alerts.dump(1);
     EXPECT_EQ((*flood[0])["evidence"]["host_table_capacity"], 20000);
-    EXPECT_GT((*flood[0])["evidence"]["evictions_during_flood"].get<std::uint64_t>(), 900000u);
+    EXPECT_GT((*flood[0])["evidence"]["frames_refused_during_flood"].get<std::uint64_t>(), 900000u);
     const json* e = r.asset(ehr);
     ASSERT_NE(e, nullptr);
     EXPECT_TRUE((*e)["registered"].get<bool>());

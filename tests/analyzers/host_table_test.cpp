@@ -17,23 +17,68 @@ MacAddress mac_of(std::uint64_t v) {
 TEST(HostTable, TouchFindsOrCreates) {
     HostTable t(10);
     bool created = false;
-    Host& h = t.touch(mac_of(1), 0, 100, &created);
+    Host* h = t.touch(mac_of(1), 0, 100, &created);
+    ASSERT_NE(h, nullptr);
     EXPECT_TRUE(created);
-    EXPECT_EQ(h.first_seen, 100);
-    t.touch(mac_of(1), 0, 200, &created);
+    EXPECT_EQ(h->first_seen, 100);
+    EXPECT_EQ(t.touch(mac_of(1), 0, 200, &created), h);
     EXPECT_FALSE(created);
     EXPECT_EQ(t.find(mac_of(1), 0)->last_seen, 200);
     EXPECT_EQ(t.find(mac_of(1), 5), nullptr);  // VLAN is part of the key
-    EXPECT_TRUE(t.touch(mac_of(0x020000000001), 0, 1).randomized_mac);
+    EXPECT_TRUE(t.touch(mac_of(0x020000000001), 0, 1)->randomized_mac);
+    EXPECT_EQ(t.newcomers(), 2u);
+    EXPECT_EQ(t.refused(), 0u);
 }
 
-TEST(HostTable, FloodKeepsCapAndPinnedHosts) {
+TEST(HostTable, FloodOfOneFrameMacsKeepsEveryDeviceAlreadyKnown) {
     HostTable t(1000);
-    for (int i = 0; i < 10; ++i) t.touch(mac_of(0x00a0de000000 + i), 0, 0).pinned = true;
+    for (int i = 0; i < 10; ++i) t.touch(mac_of(0x00a0de000000 + i), 0, 0)->pinned = true;
+    for (int i = 0; i < 990; ++i) t.touch(mac_of(0x00005e000000 + i), 0, 0);  // not registered
     std::mt19937_64 rng(7);
-    for (int i = 0; i < 1'000'000; ++i) t.touch(mac_of(rng() & 0xfeffffffffffULL), 0, i + 1);
+    for (int i = 0; i < 1'000'000; ++i)
+        EXPECT_EQ(t.touch(mac_of(rng() & 0xfeffffffffffULL), 0, i + 1), nullptr) << i;
     EXPECT_EQ(t.size(), 1000u);
-    EXPECT_GE(t.evictions(), 1'000'000u - 1000u);
+    EXPECT_EQ(t.evictions(), 0u);
+    EXPECT_EQ(t.refused(), 1'000'000u);
+    // Every flood MAC is a newcomer (a few pairs of them share a probation slot and key).
+    EXPECT_GE(t.newcomers(), 1000u + 1'000'000u - 10u);
+    for (int i = 0; i < 10; ++i) EXPECT_NE(t.find(mac_of(0x00a0de000000 + i), 0), nullptr) << i;
+    for (int i = 0; i < 990; ++i) EXPECT_NE(t.find(mac_of(0x00005e000000 + i), 0), nullptr) << i;
+}
+
+TEST(HostTable, FullTableAdmitsAMacOnItsSecondFrameWithinTheWindow) {
+    HostTable t(4);
+    for (int i = 0; i < 4; ++i) t.touch(mac_of(i + 1), 0, 1000 + i);
+    bool created = true;
+    EXPECT_EQ(t.touch(mac_of(99), 0, 2000, &created), nullptr);
+    EXPECT_FALSE(created);
+    Host* h = t.touch(mac_of(99), 0, 2000 + HostTable::kProbationWindow, &created);
+    ASSERT_NE(h, nullptr);
+    EXPECT_TRUE(created);
+    EXPECT_EQ(h->first_seen, 2000 + HostTable::kProbationWindow);
+    EXPECT_EQ(t.size(), 4u);
+    EXPECT_EQ(t.evictions(), 1u);
+    EXPECT_EQ(t.refused(), 1u);
+    EXPECT_EQ(t.newcomers(), 5u);
+    // A second frame after the window starts the wait again.
+    EXPECT_EQ(t.touch(mac_of(77), 0, 10'000), nullptr);
+    EXPECT_EQ(t.touch(mac_of(77), 0, 10'001 + HostTable::kProbationWindow), nullptr);
+    EXPECT_NE(t.touch(mac_of(77), 0, 10'002 + HostTable::kProbationWindow), nullptr);
+    // The same MAC on another VLAN is another device, with its own wait.
+    EXPECT_EQ(t.touch(mac_of(99), 7, 20'000), nullptr);
+}
+
+TEST(HostTable, FloodOfTwoFrameMacsKeepsCapAndPinnedHosts) {
+    HostTable t(1000);
+    for (int i = 0; i < 10; ++i) t.touch(mac_of(0x00a0de000000 + i), 0, 0)->pinned = true;
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 500'000; ++i) {
+        MacAddress m = mac_of(rng() & 0xfeffffffffffULL);
+        t.touch(m, 0, 2 * i + 1);
+        t.touch(m, 0, 2 * i + 2);
+    }
+    EXPECT_EQ(t.size(), 1000u);
+    EXPECT_GE(t.evictions(), 500'000u - 1000u);
     for (int i = 0; i < 10; ++i) EXPECT_NE(t.find(mac_of(0x00a0de000000 + i), 0), nullptr) << i;
 }
 
@@ -42,7 +87,9 @@ TEST(HostTable, EvictionPrefersStaleHostsAndReportsThem) {
     std::vector<MacAddress> evicted;
     t.set_eviction_handler([&](const Host& h) { evicted.push_back(h.key.mac); });
     for (int i = 0; i < 100; ++i) t.touch(mac_of(i + 1), 0, 1000 + i);
-    t.touch(mac_of(5000), 0, 5000);
+    EXPECT_EQ(t.touch(mac_of(5000), 0, 5000), nullptr);
+    EXPECT_TRUE(evicted.empty());
+    ASSERT_NE(t.touch(mac_of(5000), 0, 5001), nullptr);
     ASSERT_EQ(evicted.size(), 1u);
     EXPECT_EQ(t.size(), 100u);
     EXPECT_EQ(t.find(evicted[0], 0), nullptr);

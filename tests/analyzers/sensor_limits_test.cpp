@@ -66,15 +66,20 @@ TEST(SensorLimits, DropsBeforeItWasMadeAreNotReportedAgain) {
 
 TEST(SensorLimits, HostTableCountsEvictionsAndListOverflows) {
     HostTable hosts(4);
-    for (std::uint64_t i = 0; i < 10; ++i) hosts.touch(mac_of(0x0000'5e00'5300 + i), 0, kStart + i);
+    // Twice each: in a full table a new MAC is admitted on its second frame.
+    for (std::uint64_t i = 0; i < 10; ++i)
+        for (int frame = 0; frame < 2; ++frame)
+            hosts.touch(mac_of(0x0000'5e00'5300 + i), 0, kStart + i);
     EXPECT_EQ(hosts.evictions(), 6u);
-    Host& h = hosts.touch(mac_of(0x0000'5e00'5309), 0, kStart + 20);
+    EXPECT_EQ(hosts.refused(), 6u);
+    Host& h = *hosts.touch(mac_of(0x0000'5e00'5309), 0, kStart + 20);
     for (std::size_t i = 0; i < Host::kMaxAddresses + 5; ++i)
         h.observe_address("10.0.0." + std::to_string(i), "ip", kStart + 30 + i);
     EXPECT_EQ(h.addresses.size(), Host::kMaxAddresses);
     EXPECT_EQ(hosts.list_overflows(), 5u);
     // Evicting that host keeps its overflows in the total (the count never goes back).
     for (std::uint64_t i = 0; i < 8; ++i)
-        hosts.touch(mac_of(0x0000'5e00'6300 + i), 0, kStart + 100 + i);
+        for (int frame = 0; frame < 2; ++frame)
+            hosts.touch(mac_of(0x0000'5e00'6300 + i), 0, kStart + 100 + i);
     EXPECT_EQ(hosts.list_overflows(), 5u);
 }

@@ -59,7 +59,7 @@ TEST(EventLog, AlertsAndAssetsBecomeEcsLines) {
     Store store((dir / "c.db").string(),
                 StoreOptions{std::chrono::milliseconds(1000), 2000, false, &events});
     HostTable hosts(10);
-    Host& h = hosts.touch(*MacAddress::parse("00:a0:de:6e:21:4c"), 0, 1'795'129'200'000'000);
+    Host& h = *hosts.touch(*MacAddress::parse("00:a0:de:6e:21:4c"), 0, 1'795'129'200'000'000);
     h.observe_address("192.168.100.1", "arp", h.first_seen);
     store.alert(rogue_dhcp(false));
     store.flush(hosts);

@@ -62,7 +62,7 @@ TEST(Store, HostsAndMinutesRoundTrip) {
     TempDir dir;
     Store store((dir / "c.db").string());
     HostTable hosts(10);
-    Host& h = hosts.touch(*MacAddress::parse("00:a0:de:01:02:03"), 0, 1'000'000);
+    Host& h = *hosts.touch(*MacAddress::parse("00:a0:de:01:02:03"), 0, 1'000'000);
     h.observe_address("192.168.100.1", "arp", 1'000'000);
     h.observe_name("RTX830", "lldp", 1'000'000);
     h.frames = 42;
@@ -95,7 +95,8 @@ TEST(Store, EvictedHostsAreStillWritten) {
     for (int i = 1; i <= 5; ++i) {
         MacAddress m;
         m.bytes[5] = static_cast<std::uint8_t>(i);
-        hosts.touch(m, 0, i).observe_address("10.0.0." + std::to_string(i), "arp", i);
+        hosts.touch(m, 0, i);  // the first frame of a new MAC in a full table is on probation
+        hosts.touch(m, 0, i)->observe_address("10.0.0." + std::to_string(i), "arp", i);
     }
     store.flush(hosts);
     EXPECT_EQ(store.db().execAndGet("SELECT count(*) FROM assets").getInt(), 5);
