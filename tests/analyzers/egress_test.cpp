@@ -498,6 +498,12 @@ std::uint64_t dropped_from(const Egress& egress, const std::string& table) {
     return it == use.end() ? 0 : it->dropped;
 }
 
+EgressSettings with_flow_table_of(std::size_t flows) {
+    EgressSettings settings = test_settings();
+    settings.policy.max_flows = flows;
+    return settings;
+}
+
 std::uint64_t summed_packets(const Harness& h) {
     std::uint64_t packets = 0;
     for (const auto& row : h.sink.flows) packets += row.packets;
@@ -507,9 +513,7 @@ std::uint64_t summed_packets(const Harness& h) {
 }  // namespace
 
 TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {
-    EgressSettings settings = test_settings();
-    settings.policy.max_flows = 4096;
-    Harness h(std::move(settings));
+    Harness h(with_flow_table_of(4096));
     const std::size_t kDestinations = 1'000'000;
     EXPECT_EQ(flood_random_destinations(h, kDestinations, 1), 4096u);
     EXPECT_EQ(h.egress.flows(), 4096u);
@@ -526,9 +530,7 @@ TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {
 }
 
 TEST(Egress, FullFlowTableTakesSessionsThatSendAgainUpToABudgetPerSecond) {
-    EgressSettings settings = test_settings();
-    settings.policy.max_flows = 4096;
-    Harness h(std::move(settings));
+    Harness h(with_flow_table_of(4096));
     // Every destination gets a SYN and its retransmission: each new flow qualifies, and the
     // per-second budget decides. 500,000 new flows in 10 s of packet time.
     const std::size_t kDestinations = 500'000;
