@@ -440,7 +440,8 @@ void read_address_list(Reader& r, const YAML::Node& n, const std::string& key,
 void read_inventory(Reader& r, const YAML::Node& n, InventoryConfig& c) {
     if (!r.section(n, "inventory",
                    {"learning_days", "dhcp_servers", "shared_addresses", "alert_each_randomized",
-                    "max_new_macs_per_minute", "ip_conflict_window_seconds", "vendor_data_dir"}))
+                    "max_new_macs_per_minute", "max_dhcp_requests_per_minute",
+                    "ip_conflict_window_seconds", "vendor_data_dir"}))
         return;
     r.integer(n, "inventory", "learning_days", c.learning_days, 0, 365);
     read_address_list(r, n["dhcp_servers"], "inventory.dhcp_servers", c.dhcp_servers);
@@ -454,6 +455,8 @@ void read_inventory(Reader& r, const YAML::Node& n, InventoryConfig& c) {
             c.alert_each_randomized = v;
     }
     r.integer(n, "inventory", "max_new_macs_per_minute", c.max_new_macs_per_minute, 1, 1000000);
+    r.integer(n, "inventory", "max_dhcp_requests_per_minute", c.max_dhcp_requests_per_minute, 10,
+              1000000);
     r.integer(n, "inventory", "ip_conflict_window_seconds", c.ip_conflict_window_seconds, 1, 86400);
     r.text(n, "inventory", "vendor_data_dir", c.vendor_data_dir);
 }

@@ -134,6 +134,7 @@ struct InventoryConfig {
     std::vector<IpAddress> shared_addresses;  // virtual IPs (VRRP, clusters): no ip-conflict
     bool alert_each_randomized = false;       // else one low summary per day
     int max_new_macs_per_minute = 200;        // above this: mac-flood
+    int max_dhcp_requests_per_minute = 500;   // DISCOVER + REQUEST, above this: dhcp-flood
     int ip_conflict_window_seconds = 300;
     std::string vendor_data_dir = "/usr/share/ieee-data";
 };

@@ -14,6 +14,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "analyzers/dhcp_flood.hpp"
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
@@ -290,6 +291,9 @@ void Pipeline::install_lan_hygiene() {
     s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
     s.ip_conflict_window = static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
     dispatcher_.add(std::make_unique<LanHygiene>(hosts_, store_, std::move(s)));
+    DhcpFloodSettings dhcp;
+    dhcp.max_requests_per_minute = static_cast<std::uint64_t>(c.max_dhcp_requests_per_minute);
+    dispatcher_.add(std::make_unique<DhcpFlood>(store_, dhcp));
 }
 
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {

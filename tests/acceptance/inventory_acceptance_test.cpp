@@ -341,6 +341,19 @@ TEST(InventoryAcceptance, ArpSpoofOfTheGatewayIsAlerted) {
     }
 }
 
+TEST(InventoryAcceptance, DhcpDiscoverFloodIsAlerted) {
+    // 10,000 DISCOVERs from one MAC, all with one timestamp (written by a tool).
+    auto pcap = shared_pcap("dhcp_discover_broadcast_flood.pcap");
+    if (!pcap) GTEST_SKIP() << "../shared/pcaps is not available";
+    TempDir dir;
+    Result r = replay(dir, *pcap, "");
+    auto f = r.alerts_of("dhcp-flood");
+    ASSERT_EQ(f.size(), 1u) << r.alerts.dump(1);
+    EXPECT_EQ((*f[0])["severity"], "high");
+    EXPECT_EQ((*f[0])["subject_mac"], "de:ad:be:ef:aa:bb");
+    EXPECT_EQ((*f[0])["evidence"]["discovers"], 10000);
+}
+
 TEST(InventoryAcceptance, RegisterDraftRoundTripsThroughTheConfig) {
     auto pcap = shared_pcap("lldp_and_cdp.pcap");
     if (!pcap) GTEST_SKIP() << "../shared/pcaps is not available";

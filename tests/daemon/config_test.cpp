@@ -112,6 +112,7 @@ inventory:
   shared_addresses: [192.168.100.250]
   alert_each_randomized: true
   max_new_macs_per_minute: 50
+  max_dhcp_requests_per_minute: 1000
   vendor_data_dir: /opt/ieee
 register:
   - mac: "00:a0:de:6e:21:4c"
@@ -129,11 +130,12 @@ register:
     EXPECT_EQ(c.inventory.shared_addresses[0].to_string(), "192.168.100.250");
     EXPECT_TRUE(c.inventory.alert_each_randomized);
     EXPECT_EQ(c.inventory.max_new_macs_per_minute, 50);
+    EXPECT_EQ(c.inventory.max_dhcp_requests_per_minute, 1000);
     EXPECT_EQ(c.inventory.vendor_data_dir, "/opt/ieee");
     ASSERT_EQ(c.asset_register.size(), 2u);
     EXPECT_EQ(c.asset_register[0].mac.bits, 48);
     EXPECT_EQ(c.asset_register[0].responsible, "network vendor");
-    EXPECT_EQ(c.asset_register[0].line, 10);
+    EXPECT_EQ(c.asset_register[0].line, 11);
     EXPECT_EQ(c.asset_register[1].mac.bits, 24);
     EXPECT_EQ(c.asset_register[1].role, "wifi-ap");
 }

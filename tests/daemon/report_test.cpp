@@ -222,12 +222,13 @@ TEST(Report, UnknownKindGetsGenericText) {
 }
 
 TEST(Report, EveryKnownKindIsDescribedInBothLanguages) {
-    const char* kinds[] = {
-        "unregistered-device", "rogue-dhcp",       "ip-conflict",        "gateway-mac-change",
-        "mac-flood",           "l2-loop",          "broadcast-storm",    "stp-topology-change",
-        "arp-storm",           "legacy-os",        "os-support-ending",  "smb1-in-use",
-        "legacy-tls",          "cleartext-login",  "internet-explorer",  "egress-denied",
-        "remote-access",       "inbound-exposure", "risky-protocol-wan", "sensor-limit"};
+    const char* kinds[] = {"unregistered-device", "rogue-dhcp",          "ip-conflict",
+                           "gateway-mac-change",  "mac-flood",           "l2-loop",
+                           "broadcast-storm",     "stp-topology-change", "arp-storm",
+                           "legacy-os",           "os-support-ending",   "smb1-in-use",
+                           "legacy-tls",          "cleartext-login",     "internet-explorer",
+                           "egress-denied",       "remote-access",       "inbound-exposure",
+                           "risky-protocol-wan",  "sensor-limit",        "dhcp-flood"};
     for (const char* lang : {"ja", "en"}) {
         auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", lang);
         for (const char* k : kinds) {
