@@ -496,7 +496,8 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
     st.pending = false;
     st.last_eval = now;
     OsVerdict v = infer_os(h.evidence, h.tcp_services, rules_, h.vendor);
-    const Day today = static_cast<Day>(now / (86400LL * kMicrosPerSecond));
+    const Day today = static_cast<Day>(std::max(now, settings_.judge_support_no_earlier_than) /
+                                       (86400LL * kMicrosPerSecond));
     SupportStatus s = support_status(v, rules_, today);
     std::string version = v.version;
     if (v.build && version.find(std::to_string(v.build)) == std::string::npos)

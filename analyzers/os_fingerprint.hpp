@@ -28,6 +28,11 @@ namespace clinicwatch {
 struct OsFingerprintSettings {
     std::vector<IpNetwork> internal_networks;  // empty = defaults; evidence only from these
     std::size_t max_tracked_hosts = 20000;
+    // End of support is judged on the later of packet time and this day (the pipeline sets the
+    // wall clock at its start). Live, packet time is the wall clock anyway; a replay of an old
+    // capture then answers what the clinic asks, and what the report says: is that OS
+    // supported today? (Windows XP seen in a 2004 capture is past its end now.)
+    Timestamp judge_support_no_earlier_than = 0;
 };
 
 class OsFingerprint final : public Analyzer {

@@ -220,6 +220,9 @@ void Pipeline::install_analyzers() {
         OsFingerprintSettings os;
         os.internal_networks = config_.network.internal_networks;
         os.max_tracked_hosts = static_cast<std::size_t>(config_.limits.max_hosts);
+        os.judge_support_no_earlier_than = std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count();
         dispatcher_.add(std::make_unique<OsFingerprint>(hosts_, store_, std::move(*rules), os));
     }
     EgressSettings egress;

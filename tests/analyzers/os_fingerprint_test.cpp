@@ -107,9 +107,8 @@ struct Rig {
     Dispatcher dispatcher{hosts};
     OsFingerprint* os = nullptr;
     Packet packet;
-    Rig() {
-        auto a =
-            std::make_unique<OsFingerprint>(hosts, sink, load_rules(), OsFingerprintSettings{});
+    explicit Rig(OsFingerprintSettings settings = {}) {
+        auto a = std::make_unique<OsFingerprint>(hosts, sink, load_rules(), std::move(settings));
         os = a.get();
         dispatcher.add(std::move(a));
     }
@@ -122,6 +121,30 @@ struct Rig {
 };
 
 }  // namespace
+
+TEST(OsFingerprint, SupportIsJudgedNoEarlierThanTheDayGiven) {
+    // An XP announcement captured in 2010, replayed on 2026-11-20: supported then, past now.
+    constexpr Timestamp kIn2010 = 1'262'304'000LL * kMicrosPerSecond;  // 2010-01-01
+    auto payload = from_hex(kBrowserXp);
+    auto f = frame("00:04:23:57:a5:7a", "ff:ff:ff:ff:ff:ff", "192.168.1.249", "192.168.1.255",
+                   false, 138, 138, payload);
+    for (Timestamp judge_from : {Timestamp{0}, kNov20}) {
+        OsFingerprintSettings settings;
+        settings.judge_support_no_earlier_than = judge_from;
+        Rig rig(settings);
+        rig.feed(kIn2010, f);
+        rig.feed(kIn2010 + 2 * kMicrosPerSecond, f);  // the tick evaluates
+        Host* h = rig.host("00:04:23:57:a5:7a");
+        ASSERT_TRUE(h);
+        EXPECT_EQ(h->os_version, "Windows XP");
+        EXPECT_EQ(h->os_support, judge_from ? "past" : "supported");
+        auto legacy = rig.sink.of("legacy-os");
+        ASSERT_EQ(legacy.size(), judge_from ? 1u : 0u);
+        if (judge_from) {
+            EXPECT_EQ(legacy[0].evidence["support"]["days_past"], 4609);
+        }
+    }
+}
 
 TEST(OsFingerprint, BrowserAnnouncementNamesXpAndRaisesLegacyOsAtPacketTime) {
     Rig rig;
@@ -367,9 +390,9 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
     {
         auto r = run("winxp_browser_dhcp_eapol.pcap");
         EXPECT_EQ(r.os("00:04:23:57:a5:7a"), "windows|Windows XP");
-        // Captured in 2004: "today" is packet time, and XP was supported then.
-        EXPECT_TRUE(r.alerts_of("legacy-os", "00:04:23:57:a5:7a").empty());
-        EXPECT_EQ((*r.asset("00:04:23:57:a5:7a"))["os_support"], "supported");
+        // Captured in 2004, when XP was still supported; judged today, it is past its end.
+        EXPECT_EQ(r.alerts_of("legacy-os", "00:04:23:57:a5:7a").size(), 1u);
+        EXPECT_EQ((*r.asset("00:04:23:57:a5:7a"))["os_support"], "past");
     }
     {
         auto r = run("winxp_smb1_ntlmssp_browser.pcap");
@@ -377,6 +400,7 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
         // The trap: a Mac sending NTLMSSP 6.1.7600 is not Windows 7.
         EXPECT_EQ(r.os("0a:00:27:00:00:00").rfind("macos|", 0), 0u) << r.os("0a:00:27:00:00:00");
         EXPECT_TRUE(r.alerts_of("legacy-os", "0a:00:27:00:00:00").empty());
+        EXPECT_EQ(r.alerts_of("legacy-os", "08:00:27:46:28:0b").size(), 1u);
         EXPECT_FALSE(r.alerts_of("smb1-in-use", "08:00:27:46:28:0b").empty());
     }
     {
@@ -385,6 +409,8 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
         // from its SMB1-only dialect list and SYN shape.
         EXPECT_EQ(r.os("00:0f:1f:81:2f:18"), "windows|Windows XP");
         EXPECT_EQ(r.os("00:0e:62:eb:22:01"), "windows|Windows 2000");
+        for (const char* mac : {"00:0f:1f:81:2f:18", "00:0e:62:eb:22:01"})
+            EXPECT_EQ(r.alerts_of("legacy-os", mac).size(), 1u) << mac;
     }
     {
         auto r = run("vista_2008_ntlmssp_6001_smb2.pcap");
@@ -392,17 +418,20 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
             EXPECT_NE(r.os(mac).find("(build 6001)"), std::string::npos) << r.os(mac);
             EXPECT_TRUE(r.os(mac).find("Vista") != std::string::npos ||
                         r.os(mac).find("2008") != std::string::npos);
-            EXPECT_TRUE(r.alerts_of("legacy-os", mac).empty()) << mac;  // captured in 2011
+            EXPECT_EQ(r.alerts_of("legacy-os", mac).size(), 1u) << mac;
         }
     }
     {
         auto r = run("server2008r2_smb1_native_os_ntlmssp.pcap");
         EXPECT_EQ(r.os("00:1d:09:5b:d6:84"), "windows|Windows Server 2008 R2 (build 7601)");
+        EXPECT_EQ(r.alerts_of("legacy-os", "00:1d:09:5b:d6:84").size(), 1u);
+        EXPECT_TRUE(r.alerts_of("legacy-os", "00:08:02:1c:47:ae").empty());
         EXPECT_EQ(r.os("00:08:02:1c:47:ae").rfind("linux|", 0), 0u) << r.os("00:08:02:1c:47:ae");
     }
     {
         auto r = run("win7_browser_cryptoapi_ua_stp_tc_llmnr.pcap");
         EXPECT_EQ(r.os("12:a9:86:6c:77:de"), "windows|Windows 7");
+        EXPECT_EQ(r.alerts_of("legacy-os", "12:a9:86:6c:77:de").size(), 1u);
         EXPECT_EQ(r.alerts_of("internet-explorer", "12:a9:86:6c:77:de").size(), 1u);
         EXPECT_EQ(r.os("52:54:00:36:3e:ff").find("windows"), std::string::npos);  // the gateway
     }
@@ -410,6 +439,8 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
         auto r = run("winxp_win2000_browser_dhcp_smb_to_internet.pcap");
         EXPECT_EQ(r.os("00:60:97:0f:ee:72"), "windows|Windows XP");
         EXPECT_EQ(r.os("00:e0:ed:01:6e:bd"), "windows|Windows 2000");
+        for (const char* mac : {"00:60:97:0f:ee:72", "00:e0:ed:01:6e:bd"})
+            EXPECT_EQ(r.alerts_of("legacy-os", mac).size(), 1u) << mac;
     }
     {
         auto r = run("winxp_ie6_useragent_http.pcapng");
@@ -419,10 +450,12 @@ TEST(OsFingerprintAcceptance, PublicCapturesFromCatalog) {
     {
         auto r = run("win2003_nt52_useragent_http.pcap");
         EXPECT_EQ(r.os("00:26:ca:1f:cd:40"), "windows|Windows XP x64 or Server 2003");
+        EXPECT_EQ(r.alerts_of("legacy-os", "00:26:ca:1f:cd:40").size(), 1u);
     }
     {
         auto r = run("win7_firefox_useragent_http.pcapng");
         EXPECT_EQ(r.os("00:21:6a:5b:7d:4a"), "windows|Windows 7 or Server 2008 R2");
+        EXPECT_EQ(r.alerts_of("legacy-os", "00:21:6a:5b:7d:4a").size(), 1u);
     }
     {
         auto r = run("iis6_server_header_duplicated_frames.pcap");
