@@ -52,18 +52,22 @@ LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings s
         settings_.internal_networks = default_internal_networks();
 }
 
-void LanHygiene::learn_next_hop(const Packet& packet) {
-    // Traffic from the LAN to the internet is sent to the gateway's MAC: the router's true MAC
-    // even when it never shows up in ARP (the capture may start after its last ARP reply).
+bool LanHygiene::is_outbound_to_internet(const Packet& packet) const {
     if (!packet.has_dst_mac || packet.dst_mac.is_multicast() || packet.ip->dst.is_unspecified())
-        return;
+        return false;
     auto internal = [&](const IpAddress& a) {
         for (const auto& n : settings_.internal_networks)
             if (n.contains(a)) return true;
         return false;
     };
-    if (internal(packet.ip->dst) || !internal(packet.ip->src)) return;
-    if (packet.ip->dst.is_v4() && (packet.ip->dst.bytes[0] >= 224)) return;  // multicast
+    if (internal(packet.ip->dst) || !internal(packet.ip->src)) return false;
+    return !(packet.ip->dst.is_v4() && packet.ip->dst.bytes[0] >= 224);  // not multicast
+}
+
+void LanHygiene::learn_next_hop(const Packet& packet) {
+    // Traffic from the LAN to the internet is sent to the gateway's MAC: the router's true MAC
+    // even when it never shows up in ARP (the capture may start after its last ARP reply).
+    if (!is_outbound_to_internet(packet)) return;
     if (next_hop_candidate_ == packet.dst_mac) {
         // A few packets to different destinations agreeing: not a one-off.
         if (++next_hop_votes_ >= 3) {
@@ -74,6 +78,68 @@ void LanHygiene::learn_next_hop(const Packet& packet) {
         next_hop_candidate_ = packet.dst_mac;
         next_hop_votes_ = 1;
     }
+}
+
+void LanHygiene::watch_next_hop(const Packet& packet) {
+    // Without the gateway's address, ARP spoofing still shows: a device's internet traffic
+    // moves from the router's MAC to one that has just claimed an address by ARP (the
+    // gateway's), and stays there. A device that always used a second router never moved, and
+    // one that sends some destinations through a second router goes back to the first: neither
+    // is flagged.
+    if (!is_outbound_to_internet(packet) || !usable_mac(packet.src_mac)) return;
+    auto older = [](const NextHop& a, const NextHop& b) { return a.last < b.last; };
+    NextHop* n = next_hops_.find(packet.src_mac.as_u64());
+    if (!n) n = &next_hops_.insert(packet.src_mac.as_u64(), NextHop{}, older, [](auto&, auto&) {});
+    n->last = packet.ts;
+    if (packet.dst_mac == n->hop) {
+        n->votes = 0;
+        if (!n->moved_from.is_zero() && ++n->packets_since_move >= kTakeoverPackets) {
+            report_takeover(packet, *n);
+            n->moved_from = MacAddress{};
+        }
+        return;
+    }
+    n->moved_from = MacAddress{};  // back to an earlier hop, or on to another: not a takeover
+    if (packet.dst_mac == n->candidate) {
+        ++n->votes;
+    } else {
+        n->candidate = packet.dst_mac;
+        n->votes = 1;
+    }
+    if (n->votes < 3) return;  // a few packets in a row: not a one-off
+    MacAddress before = n->hop;
+    n->hop = n->candidate;
+    n->votes = 0;
+    if (before.is_zero()) return;  // the first next hop learned
+    const ArpClaim* c = arp_claims_.find(n->hop.as_u64());
+    if (!c || packet.ts - c->ts > kTakeoverWindow) return;
+    n->moved_from = before;
+    n->moved_claim = *c;
+    n->packets_since_move = 3;
+}
+
+void LanHygiene::report_takeover(const Packet& packet, const NextHop& n) {
+    AlertUpdate u;
+    u.kind = "gateway-mac-change";
+    std::string ip = n.moved_claim.ip.to_string();
+    u.key = u.kind + ":" + ip + ":" + n.hop.to_string();
+    u.severity = Severity::high;  // critical when the gateway is configured and so certain
+    u.subject_mac = n.hop;
+    u.subject = ip;
+    u.summary = "Internet traffic from " + packet.ip->src.to_string() + " moved from " +
+                n.moved_from.to_string() + " to " + n.hop.to_string() +
+                ", which had just claimed " + ip +
+                " by ARP (ARP spoofing of the gateway, or a swapped router)";
+    u.first_seen = u.last_seen = packet.ts;
+    u.evidence = {{"ip", ip},
+                  {"expected_mac", n.moved_from.to_string()},
+                  {"expected_mac_from", "the device's earlier internet traffic"},
+                  {"new_mac", n.hop.to_string()},
+                  {"arp", n.moved_claim.how},
+                  {"device_mac", packet.src_mac.to_string()},
+                  {"device_ip", packet.ip->src.to_string()},
+                  {"vlan", packet.vlan}};
+    emit(std::move(u));
 }
 
 bool LanHygiene::is_shared(const IpAddress& a) const {
@@ -102,6 +168,7 @@ void LanHygiene::on_packet(const Packet& packet) {
     }
     if (packet.arp) return on_arp(packet);
     if (settings_.gateway_ip && !settings_.gateway_mac && packet.ip) learn_next_hop(packet);
+    if (!settings_.gateway_ip && packet.ip) watch_next_hop(packet);
     if (packet.udp && packet.udp->src_port == dhcp::kServerPort &&
         packet.udp->dst_port == dhcp::kClientPort)
         on_dhcp_reply(packet);
@@ -174,6 +241,10 @@ void LanHygiene::on_arp(const Packet& packet) {
         emit(std::move(u));
         return;
     }
+    if (!settings_.gateway_ip && arp.sender_ip.is_v4())
+        arp_claims_.insert(
+            arp.sender_mac.as_u64(), ArpClaim{arp.sender_ip, packet.ts, how},
+            [](const ArpClaim& a, const ArpClaim& b) { return a.ts < b.ts; }, [](auto&, auto&) {});
     claim(arp.sender_ip, arp.sender_mac, how, packet.ts);
 }
 

@@ -5,6 +5,8 @@
 // - rogue-dhcp: a DHCP OFFER/ACK from a server that is not an approved one;
 // - ip-conflict: two MACs claiming one IPv4 address within a window (ARP, DHCP ACK);
 // - gateway-mac-change: the gateway's IP claimed by another MAC (ARP spoofing, swapped router);
+//   with no gateway configured, a device's internet traffic moving to a MAC that had just
+//   claimed an address by ARP;
 // - mac-flood: new MACs per minute above a limit (the host table's cap and evictions reported).
 #pragma once
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/bounded_table.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/host_table.hpp"
 
@@ -53,12 +56,20 @@ class LanHygiene final : public Analyzer {
     void table_use(std::vector<TableUse>& out) const override {
         out.push_back({"address-claims", "recent address claims (for IP conflicts)", kMaxClaims,
                        claim_evictions_});
+        out.push_back({"next-hops", "each device's next hop to the internet, and ARP claims",
+                       kMaxNextHops, next_hops_.evictions() + arp_claims_.evictions()});
     }
 
     Timestamp learning_ends() const { return learning_ends_; }
     const std::optional<MacAddress>& gateway_mac() const { return settings_.gateway_mac; }
 
     static constexpr std::size_t kMaxClaims = 16384;
+    static constexpr std::size_t kMaxNextHops = 4096;
+    // A device's internet traffic moving to a MAC counts as a takeover only this soon after that
+    // MAC claimed an address by ARP.
+    static constexpr Timestamp kTakeoverWindow = 600 * kMicrosPerSecond;
+    // ... and once the device has sent this many internet packets there without going back.
+    static constexpr int kTakeoverPackets = 10;
     std::uint64_t claim_evictions() const { return claim_evictions_; }
 
   private:
@@ -76,6 +87,8 @@ class LanHygiene final : public Analyzer {
     void report_conflict(const IpAddress& ip, Claim& c, Timestamp ts);
     void on_arp(const Packet& packet);
     void learn_next_hop(const Packet& packet);
+    bool is_outbound_to_internet(const Packet& packet) const;
+    void watch_next_hop(const Packet& packet);
     void on_dhcp_reply(const Packet& packet);
     void claim(const IpAddress& ip, const MacAddress& mac, const char* how, Timestamp ts);
     void check_unregistered(Timestamp now, bool final);
@@ -95,6 +108,27 @@ class LanHygiene final : public Analyzer {
 
     MacAddress next_hop_candidate_;
     int next_hop_votes_ = 0;
+
+    // With no gateway configured: each device's next hop for internet traffic, and the last
+    // address each MAC claimed by ARP (keys: MAC as u64).
+    struct ArpClaim {
+        IpAddress ip;
+        Timestamp ts = 0;
+        const char* how = "";
+    };
+    struct NextHop {
+        MacAddress hop;        // zero until three packets in a row agree
+        MacAddress candidate;  // a different MAC the last packets went to
+        int votes = 0;
+        Timestamp last = 0;
+        // A move to a MAC that had just claimed an address, waiting for confirmation.
+        MacAddress moved_from;  // zero: none pending
+        ArpClaim moved_claim;
+        int packets_since_move = 0;
+    };
+    void report_takeover(const Packet& packet, const NextHop& n);
+    BoundedTable<std::uint64_t, NextHop> next_hops_{kMaxNextHops};
+    BoundedTable<std::uint64_t, ArpClaim> arp_claims_{kMaxNextHops};
 
     std::unordered_map<std::uint32_t, Claim> claims_;  // IPv4 (host order) -> last claimant
     std::uint64_t claim_evictions_ = 0;

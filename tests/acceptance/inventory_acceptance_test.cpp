@@ -326,11 +326,12 @@ TEST(InventoryAcceptance, ArpSpoofOfTheGatewayIsAlerted) {
     auto pcap = shared_pcap("arp_spoof_gateway_mitm.pcapng");
     if (!pcap) GTEST_SKIP() << "../shared/pcaps is not available";
     TempDir dir;
-    // Configured gateway MAC, and learned (from the victim's outbound traffic, since the real
-    // gateway never sends an ARP in this capture).
+    // Configured gateway MAC; learned (from the victim's outbound traffic, since the real
+    // gateway never sends an ARP in this capture); and no gateway configured at all (the
+    // victim's internet traffic moves to the MAC that claimed the gateway's address).
     for (const char* config : {"network:\n  gateway_ip: 172.16.0.1\n  gateway_mac: "
                                "\"00:26:0b:31:07:33\"\n",
-                               "network:\n  gateway_ip: 172.16.0.1\n"}) {
+                               "network:\n  gateway_ip: 172.16.0.1\n", ""}) {
         SCOPED_TRACE(config);
         Result r = replay(dir, *pcap, config);
         auto g = r.alerts_of("gateway-mac-change");

@@ -294,5 +294,74 @@ TEST(LanHygiene, GatewayMacIsLearnedFromOutboundTrafficBeforeArp) {
     EXPECT_EQ(g[0]->evidence["expected_mac_from"], "learned from outbound traffic");
 }
 
+// With no gateway configured, each device's next hop to the internet is watched.
+struct NoGateway {
+    Fixture fx{without_gateway()};
+    static LanHygieneSettings without_gateway() {
+        LanHygieneSettings s = Fixture::defaults();
+        s.gateway_ip.reset();
+        s.gateway_mac.reset();
+        return s;
+    }
+    static constexpr const char* kVictim = "00:21:70:c0:56:f0";
+    static constexpr const char* kRouter = "00:26:0b:31:07:33";
+    static constexpr const char* kOther = "00:25:b3:bf:91:ee";
+    // `n` SYNs from the victim to internet addresses, sent to `hop`.
+    void browse(const std::string& hop, int n) {
+        for (int i = 0; i < n; ++i) {
+            fx.now += 100'000;
+            fx.feed(tcp(hop, kVictim, "172.16.0.107", "93.184.216." + std::to_string(i + 1),
+                        static_cast<std::uint16_t>(50000 + i), 443, 0x02));
+        }
+    }
+};
+
+TEST(LanHygiene, WithoutAGatewayTrafficMovingToAnArpClaimerIsAlerted) {
+    NoGateway t;
+    t.browse(NoGateway::kRouter, 5);
+    // The attacker's unsolicited reply claims the gateway's address; the victim follows.
+    t.fx.feed(arp(2, NoGateway::kOther, "172.16.0.1", NoGateway::kVictim, "172.16.0.107"));
+    t.browse(NoGateway::kOther, 9);
+    EXPECT_TRUE(t.fx.sink.of_kind("gateway-mac-change").empty());  // not yet confirmed
+    t.browse(NoGateway::kOther, 20);
+    auto g = t.fx.sink.of_kind("gateway-mac-change");
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_EQ(g[0]->severity, Severity::high);
+    EXPECT_EQ(g[0]->subject, "172.16.0.1");
+    EXPECT_EQ(g[0]->subject_mac, MacAddress::parse(NoGateway::kOther));
+    EXPECT_EQ(g[0]->evidence["expected_mac"], NoGateway::kRouter);
+    EXPECT_EQ(g[0]->evidence["device_ip"], "172.16.0.107");
+}
+
+TEST(LanHygiene, WithoutAGatewayASecondRouterIsNotATakeover) {
+    {
+        // Some destinations go through a second router: the device goes back to the first.
+        NoGateway t;
+        t.browse(NoGateway::kRouter, 5);
+        t.fx.feed(arp(2, NoGateway::kOther, "172.16.0.254", NoGateway::kVictim, "172.16.0.107"));
+        for (int round = 0; round < 5; ++round) {
+            t.browse(NoGateway::kOther, 6);
+            t.browse(NoGateway::kRouter, 6);
+        }
+        EXPECT_TRUE(t.fx.sink.of_kind("gateway-mac-change").empty());
+    }
+    {
+        // The device used the second router from its first packet.
+        NoGateway t;
+        t.fx.feed(arp(2, NoGateway::kOther, "172.16.0.254", NoGateway::kVictim, "172.16.0.107"));
+        t.browse(NoGateway::kOther, 30);
+        EXPECT_TRUE(t.fx.sink.of_kind("gateway-mac-change").empty());
+    }
+    {
+        // A move long after the new router's last ARP claim is not tied to it.
+        NoGateway t;
+        t.browse(NoGateway::kRouter, 5);
+        t.fx.feed(arp(2, NoGateway::kOther, "172.16.0.1", NoGateway::kVictim, "172.16.0.107"));
+        t.fx.now += LanHygiene::kTakeoverWindow + kSecond;
+        t.browse(NoGateway::kOther, 30);
+        EXPECT_TRUE(t.fx.sink.of_kind("gateway-mac-change").empty());
+    }
+}
+
 }  // namespace
 }  // namespace clinicwatch
