@@ -218,8 +218,9 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
     if (!f.evaluated && from_opener && !packet.payload.empty() && f.client_payloads < 3) {
         ++f.client_payloads;
         if (packet.tcp) {
-            if (auto hello = tls::parse_client_hello(packet.payload);
-                hello && !hello->sni.empty()) {
+            auto hello = tls::parse_client_hello(packet.payload);
+            if (hello) f.tls_tool = settings_.rules.tool_for_alpn(hello->alpn);
+            if (hello && !hello->sni.empty()) {
                 f.name = hello->sni;
                 f.name_source = "tls-sni";
             } else if (auto req = http::parse_http_request(packet.payload);
@@ -248,6 +249,7 @@ void Egress::evaluate(const FlowKey& key, BoundaryFlow& f) {
     std::string role = role_of_ ? role_of_(f.inside_mac) : std::string();
     const RemoteAccessTool* tool = rules.tool_for_port(key.protocol, service_port);
     if (!tool) tool = rules.tool_for_name(f.name);
+    if (!tool) tool = f.tls_tool;
     const RiskyProtocol* risky = rules.risky_for_port(key.protocol, service_port);
     if (tool)
         f.application = tool->name;

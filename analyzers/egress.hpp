@@ -90,8 +90,9 @@ struct BoundaryFlow {
     bool reported = false;
     Timestamp first_seen = 0, last_seen = 0;
     std::string name, name_source;
-    std::string application;  // remote-access tool or risky protocol
-    std::string verdict;      // allowed / denied / observed / inbound / pending
+    std::string application;                     // remote-access tool or risky protocol
+    const RemoteAccessTool* tls_tool = nullptr;  // named by the ClientHello's ALPN
+    std::string verdict;                         // allowed / denied / observed / inbound / pending
 };
 
 class Egress final : public Analyzer {

@@ -85,6 +85,14 @@ const RemoteAccessTool* EgressRules::tool_for_name(std::string_view name) const 
     return nullptr;
 }
 
+const RemoteAccessTool* EgressRules::tool_for_alpn(const std::vector<std::string>& alpn) const {
+    for (const auto& offered : alpn)
+        for (const auto& t : tools)
+            for (const auto& prefix : t.tls_alpn)
+                if (offered.starts_with(prefix)) return &t;
+    return nullptr;
+}
+
 const RiskyProtocol* EgressRules::risky_for_port(std::uint8_t proto, std::uint16_t port) const {
     for (const auto& r : risky)
         for (const auto& p : r.ports)

@@ -39,6 +39,7 @@ struct RemoteAccessTool {
     std::vector<std::string> domains;  // suffixes
     std::vector<std::string> dpi;      // application names a DPI engine reports
     std::string source;
+    std::vector<std::string> tls_alpn;  // prefixes of the ALPN names its client offers in TLS
 };
 
 struct WellKnownService {
@@ -65,6 +66,8 @@ struct EgressRules {
     void index();
     const RemoteAccessTool* tool_for_port(std::uint8_t proto, std::uint16_t port) const;
     const RemoteAccessTool* tool_for_name(std::string_view name) const;
+    // The tool whose ALPN prefix one of `alpn` (from a TLS ClientHello) starts with.
+    const RemoteAccessTool* tool_for_alpn(const std::vector<std::string>& alpn) const;
     const RiskyProtocol* risky_for_port(std::uint8_t proto, std::uint16_t port) const;
     const WellKnownService* service(std::string_view name) const;
     // Cheap pre-check for the per-packet path (LAN-to-LAN handshakes).

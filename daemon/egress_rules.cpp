@@ -114,9 +114,10 @@ EgressRules load_egress_rules(const std::string& dir) {
         t.ports = r.ports(e);
         t.domains = r.domains(e);
         t.dpi = r.strings(e, "dpi");
+        t.tls_alpn = r.strings(e, "tls_alpn");
         t.source = r.text(e, "source", true);
-        if (t.ports.empty() && t.domains.empty() && t.dpi.empty())
-            r.problem(e, "tool '" + t.name + "' has no ports, domains or dpi names");
+        if (t.ports.empty() && t.domains.empty() && t.dpi.empty() && t.tls_alpn.empty())
+            r.problem(e, "tool '" + t.name + "' has no ports, domains, tls_alpn or dpi names");
         rules.tools.push_back(std::move(t));
     }
     for (const auto& e : r.load(dir, "well-known-services.yaml", "services")) {

@@ -18,8 +18,9 @@ clinicwatch::EgressSettings settings() {
     s.policy.max_flows = 64;  // small, so eviction paths run too
     s.policy.max_dns_names = 64;
     s.rules.tools.push_back(
-        {"TeamViewer", {*PortMatch::parse("tcp/5938")}, {"teamviewer.com"}, {}, "f"});
-    s.rules.tools.push_back({"RDP", {*PortMatch::parse("3389")}, {}, {}, "f"});
+        {"TeamViewer", {*PortMatch::parse("tcp/5938")}, {"teamviewer.com"}, {}, "f", {}});
+    s.rules.tools.push_back({"RDP", {*PortMatch::parse("3389")}, {}, {}, "f", {}});
+    s.rules.tools.push_back({"AnyDesk", {}, {}, {}, "f", {"anydesk/"}});
     s.rules.risky.push_back({"SMB", {*PortMatch::parse("tcp/445")}, "high", "f"});
     s.rules.services.push_back({"dns", {}, {}, {*PortMatch::parse("53")}, "f"});
     RolePolicy allow{EgressMode::allow, {"dns"}, {"example.jp"}, {}, {}};

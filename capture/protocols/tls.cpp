@@ -105,6 +105,19 @@ std::optional<ClientHello> parse_client_hello(Bytes record) {
                 read_u16_list(d, h.groups);
                 break;
             }
+            case 16: {  // ALPN: list length, then (length, name) entries
+                if (!d.skip(2)) break;
+                while (h.alpn.size() < kMaxAlpn) {
+                    auto n = d.u8();
+                    if (!n || *n == 0) break;
+                    auto name = d.take(*n);
+                    if (!name) break;
+                    bool printable = true;
+                    for (auto c : *name) printable &= c > 0x20 && c < 0x7f;
+                    if (printable) h.alpn.emplace_back(name->begin(), name->end());
+                }
+                break;
+            }
             case 11: {
                 auto n = d.u8();
                 if (!n) break;

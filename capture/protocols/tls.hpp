@@ -17,6 +17,8 @@ namespace clinicwatch::tls {
 constexpr std::uint16_t kSsl3 = 0x0300, kTls10 = 0x0301, kTls11 = 0x0302, kTls12 = 0x0303,
                         kTls13 = 0x0304;
 
+constexpr std::size_t kMaxAlpn = 8;
+
 struct ClientHello {
     std::uint16_t record_version = 0;
     std::uint16_t handshake_version = 0;  // legacy_version
@@ -26,7 +28,9 @@ struct ClientHello {
     std::vector<std::uint8_t> ec_point_formats;     // (11)
     std::vector<std::uint16_t> supported_versions;  // (43)
     std::string sni;                                // server_name (0), host_name entry
-    bool extensions_truncated = false;              // the hello continued past this segment
+    std::vector<std::string> alpn;      // application_layer_protocol_negotiation (16), printable
+                                        // names only, at most kMaxAlpn
+    bool extensions_truncated = false;  // the hello continued past this segment
 
     // The highest version offered, from supported_versions when present (GREASE ignored).
     std::uint16_t highest_version() const;

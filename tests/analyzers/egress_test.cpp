@@ -45,9 +45,9 @@ struct CollectSink : FindingSink {
 EgressRules test_rules() {
     EgressRules r;
     r.tools.push_back(
-        {"TeamViewer", {*PortMatch::parse("tcp/5938")}, {"teamviewer.com"}, {}, "test"});
-    r.tools.push_back({"RDP", {*PortMatch::parse("tcp/3389")}, {}, {}, "test"});
-    r.tools.push_back({"VNC", {*PortMatch::parse("tcp/5900-5906")}, {}, {}, "test"});
+        {"TeamViewer", {*PortMatch::parse("tcp/5938")}, {"teamviewer.com"}, {}, "test", {}});
+    r.tools.push_back({"RDP", {*PortMatch::parse("tcp/3389")}, {}, {}, "test", {}});
+    r.tools.push_back({"VNC", {*PortMatch::parse("tcp/5900-5906")}, {}, {}, "test", {}});
     r.services.push_back({"windows-update", {"windowsupdate.com"}, {}, {}, "test"});
     r.services.push_back({"time", {}, {}, {*PortMatch::parse("udp/123")}, "test"});
     r.risky.push_back({"SMB", {*PortMatch::parse("tcp/445")}, "high", "test"});
@@ -295,6 +295,28 @@ TEST(Egress, TeamViewerOn443IsFoundByName) {
     ASSERT_EQ(ra.size(), 1u);
     EXPECT_EQ(ra[0]->evidence["application"], "TeamViewer");
     EXPECT_TRUE(h.sink.of("egress-denied").empty());  // unknown role: observe
+}
+
+TEST(Egress, AnyDeskRelayOn443IsFoundByItsAlpn) {
+    EgressSettings settings = test_settings();
+    RemoteAccessTool anydesk;
+    anydesk.name = "AnyDesk";
+    anydesk.tls_alpn = {"anydesk/"};
+    anydesk.source = "test";
+    settings.rules.tools.push_back(anydesk);
+    Harness h(std::move(settings));
+    // OpenSSL 3.0.19's TLS 1.2 ClientHello offering ALPN "anydesk/6.2.0/linux", no SNI.
+    h.connect(kPhone, kPhoneIp, *IpAddress::parse("195.181.174.176"), 443,
+              from_hex("16030100d1010000cd03030f5eded5b9145cfb52ad6369d4a4bfdb57d80be08ed44d3177"
+                       "7577f84008656d000038c02cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0"
+                       "270067c00ac0140039c009c0130033009d009c003d003c0035002f00ff0100006c000b0004"
+                       "03000102000a000c000a001d0017001e001900180023000000100016001413616e79646573"
+                       "6b2f362e322e302f6c696e75780016000000170000000d002a002804030503060308070808"
+                       "0809080a080b080408050806040105010601030303010302040205020602"));
+    auto ra = h.sink.of("remote-access");
+    ASSERT_EQ(ra.size(), 1u);
+    EXPECT_EQ(ra[0]->evidence["application"], "AnyDesk");
+    EXPECT_EQ(ra[0]->subject_mac, kPhone);
 }
 
 TEST(Egress, InboundRdpAcceptedIsAnExposure) {

@@ -45,6 +45,15 @@ const std::string kNoSniTls12Hello =
     "06"
     "040105010601030303010302040205020602";
 
+// The same library (OpenSSL 3.0.19) limited to TLS 1.2, offering one ALPN name as AnyDesk's
+// client does to its relays.
+const std::string kAlpnHello =
+    "16030100d1010000cd03030f5eded5b9145cfb52ad6369d4a4bfdb57d80be08ed44d31777577f84008656d000038c0"
+    "2cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d"
+    "003c0035002f00ff0100006c000b000403000102000a000c000a001d0017001e001900180023000000100016001413"
+    "616e796465736b2f362e322e302f6c696e75780016000000170000000d002a0028040305030603080708080809080a"
+    "080b080408050806040105010601030303010302040205020602";
+
 }  // namespace
 
 TEST(TlsClientHello, OpenSsl3WithSni) {
@@ -94,6 +103,25 @@ TEST(TlsClientHello, RejectsWhatIsNotAClientHello) {
     auto bytes = from_hex(kOpenSsl3Hello);
     for (std::size_t n = 0; n < bytes.size(); ++n)
         (void)tls::parse_client_hello(Bytes(bytes.data(), n));
+}
+
+TEST(TlsClientHello, AlpnNamesAreRead) {
+    auto bytes = from_hex(kAlpnHello);
+    auto hello = tls::parse_client_hello(bytes);
+    ASSERT_TRUE(hello);
+    EXPECT_TRUE(hello->sni.empty());
+    EXPECT_EQ(hello->alpn, (std::vector<std::string>{"anydesk/6.2.0/linux"}));
+    // The OpenSSL hello without ALPN has none.
+    auto plain = tls::parse_client_hello(from_hex(kNoSniTls12Hello));
+    ASSERT_TRUE(plain);
+    EXPECT_TRUE(plain->alpn.empty());
+    // Cut anywhere, the name is either whole or absent.
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        auto cut = tls::parse_client_hello(Bytes(bytes.data(), n));
+        if (cut && !cut->alpn.empty()) {
+            EXPECT_EQ(cut->alpn[0], "anydesk/6.2.0/linux");
+        }
+    }
 }
 
 TEST(TlsClientHello, SniWithControlBytesIsIgnored) {

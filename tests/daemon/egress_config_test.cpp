@@ -95,6 +95,9 @@ TEST(EgressRulesFiles, ShippedRulesLoadAndCiteSources) {
     ASSERT_NE(rules.tool_for_port(kProtoTcp, 5938), nullptr);
     EXPECT_EQ(rules.tool_for_port(kProtoTcp, 5938)->name, "TeamViewer");
     EXPECT_EQ(rules.tool_for_name("relay-3185a847.net.anydesk.com")->name, "AnyDesk");
+    ASSERT_NE(rules.tool_for_alpn({"h2", "anydesk/6.2.0/linux"}), nullptr);
+    EXPECT_EQ(rules.tool_for_alpn({"h2", "anydesk/6.2.0/linux"})->name, "AnyDesk");
+    EXPECT_EQ(rules.tool_for_alpn({"h2", "http/1.1"}), nullptr);
     EXPECT_EQ(rules.tool_for_port(kProtoTcp, 443), nullptr);
     for (int port : {445, 139, 23, 21, 104, 11112, 1433, 3306, 5432, 3389})
         EXPECT_NE(rules.risky_for_port(kProtoTcp, static_cast<std::uint16_t>(port)), nullptr)
