@@ -107,6 +107,12 @@ bool OsFingerprint::seen_recently(State& st, std::uint64_t hash, Timestamp ts) {
     return false;
 }
 
+bool OsFingerprint::understood(std::uint64_t hash, const Observed& o) {
+    Understood& u = understood_[hash & (understood_.size() - 1)];
+    if (u.hash != hash || hash == 0) u = Understood{hash, !claims_for(o, rules_).empty()};
+    return u.any;
+}
+
 bool OsFingerprint::add_evidence_to(Host& h, std::uint16_t vlan, std::string_view source,
                                     std::string_view value, Timestamp ts) {
     State& st = state(HostKey{h.key.mac, vlan});
@@ -298,7 +304,7 @@ void OsFingerprint::on_http(const Packet& p, bool ssdp) {
         std::uint64_t hash = evidence_hash(source, value);
         if (seen_recently(st, hash, p.ts)) return;
         Observed o{std::string(clip(value)), std::string(source), p.ts, p.ts};
-        if (claims_for(o, rules_).empty()) return;
+        if (!understood(hash, o)) return;
         if (h->observe_evidence(o.value, o.source, p.ts)) st.pending = true;
     };
     if (m->request && !m->user_agent.empty()) {

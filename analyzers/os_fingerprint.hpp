@@ -89,6 +89,10 @@ class OsFingerprint final : public Analyzer {
     bool add_evidence_to(Host& h, std::uint16_t vlan, std::string_view source,
                          std::string_view value, Timestamp ts);
     bool seen_recently(State& st, std::uint64_t hash, Timestamp ts);
+    // Whether any rule claims something from `o` (whose evidence hash is `hash`), remembered
+    // by hash: every host sends the same user agents and server banners all day, and matching
+    // them against the rules' regular expressions is slow.
+    bool understood(std::uint64_t hash, const Observed& o);
 
     void on_syn(const Packet& p);
     void on_smb(const Packet& p);
@@ -104,6 +108,11 @@ class OsFingerprint final : public Analyzer {
 
     HostTable& hosts_;
     FindingSink& sink_;
+    struct Understood {
+        std::uint64_t hash = 0;  // 0 = empty
+        bool any = false;
+    };
+    std::vector<Understood> understood_ = std::vector<Understood>(4096);  // direct-mapped
     OsRules rules_;
     OsFingerprintSettings settings_;
     std::unordered_map<HostKey, State, HostKeyHash> states_;

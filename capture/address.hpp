@@ -42,6 +42,17 @@ struct MacAddress {
     bool is_zero() const { return as_u64() == 0; }
     std::string to_string() const;
 
+    // Spelled out: the defaulted comparison calls memcmp, and host lookups compare MACs for
+    // every packet.
+    bool operator==(const MacAddress& o) const {
+        std::uint32_t a, b;
+        std::uint16_t c, d;
+        std::memcpy(&a, bytes.data(), 4);
+        std::memcpy(&b, o.bytes.data(), 4);
+        std::memcpy(&c, bytes.data() + 4, 2);
+        std::memcpy(&d, o.bytes.data() + 4, 2);
+        return a == b && c == d;
+    }
     auto operator<=>(const MacAddress&) const = default;
 };
 
