@@ -62,8 +62,13 @@ void DhcpFlood::on_tick(Timestamp now) {
 
 void DhcpFlood::on_finish(Timestamp now) {
     advance(now);
-    // The capture (or the run) ends inside the incident: the last figures, still open.
-    if (open_) emit(std::max(now, last_request_), false);
+    // The capture stopped (or the sensor, or a reload rebuilds the analyzers): as far as we
+    // can tell the incident ends here, as loops do. A flood still going opens a new one.
+    if (open_) {
+        emit(std::max(now, last_request_), true);
+        open_ = counted_ = false;
+        reset_counts();
+    }
 }
 
 void DhcpFlood::advance(Timestamp now) {

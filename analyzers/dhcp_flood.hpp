@@ -6,8 +6,8 @@
 // Client requests are counted per minute of packet time, LAN-wide (a starvation tool forges a
 // new client MAC for every request). Above the limit it is one incident, one `dhcp-flood` alert
 // (high), raised at once, updated at most once a minute while it lasts and ended after a minute
-// back under the limit. The evidence names the busiest senders and how many distinct clients
-// the requests claimed to come from. State is bounded whatever the flood.
+// back under the limit (or when the capture stops). The evidence names the busiest senders and how
+// many distinct clients the requests claimed to come from. State is bounded whatever the flood.
 #pragma once
 
 #include <cstdint>

@@ -158,11 +158,14 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
         // admitted only on its second packet (a scan's or a spoofed flood's flows have one), and
         // then only up to a budget per second; the rest are counted, not tracked. A real session
         // keeps sending, so it is admitted within a second or two.
+        bool opened_outbound = outbound;  // which side sent the flow's first packet
         if (flows_.size() >= flows_.capacity()) {
             std::uint64_t h = FlowKeyHash{}(key);
-            if (new_flow_probation_.check(h, h, packet.ts) != Probation::Outcome::admitted ||
+            if (new_flow_probation_.check(h, h, packet.ts, outbound) !=
+                    Probation::Outcome::admitted ||
                 !new_flow_budget_.admit(packet.ts))
                 return;
+            opened_outbound = new_flow_probation_.first_tag() != 0;  // the packet on probation
         }
         BoundaryFlow f;
         f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
@@ -182,8 +185,9 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
             // well-known port to an ephemeral one (a reply whose request we did not see).
             bool inside_serves = key.inside_port < 1024 && key.outside_port >= 1024;
             bool outside_serves = key.outside_port < 1024 && key.inside_port >= 1024;
-            f.direction = (outbound && !inside_serves) || outside_serves ? FlowDirection::egress
-                                                                         : FlowDirection::inbound;
+            f.direction = (opened_outbound && !inside_serves) || outside_serves
+                              ? FlowDirection::egress
+                              : FlowDirection::inbound;
             // Nothing confirms an inbound datagram was accepted: judge its ports, but never
             // call it an exposure.
             f.direction_guessed = f.direction == FlowDirection::inbound;

@@ -167,7 +167,7 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
     std::uint64_t alerts_capped_ = 0;
     PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
-    Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1 MB
+    Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1.5 MB
     PerSecondBudget new_flow_budget_{kMaxNewFlowsPerSecondWhenFull};
     // Repeats of an alert within the same second are summed into one update (a flood of
     // flows to one lumped key must not become a flood of store writes).

@@ -50,12 +50,12 @@ struct MinuteStats {
 // direction and day. The store adds the counts to what it holds for the same key.
 struct BoundaryFlowSummary {
     MacAddress mac;
-    std::string day;        // YYYY-MM-DD, local time of the sensor
-    std::string direction;  // "egress" (opened from inside) or "inbound" (opened from outside)
-    IpAddress address;      // the outside peer
-    std::string name;       // the peer's name (DNS answer, TLS SNI, HTTP Host); may be empty
-    std::string name_source;  // "dns", "tls-sni", "http-host" or ""
-    std::uint16_t port = 0;   // the service port (the peer's for egress, ours for inbound)
+    std::string day;            // YYYY-MM-DD, local time of the sensor
+    std::string direction;      // "egress" (opened from inside) or "inbound" (opened from outside)
+    IpAddress address;          // the outside peer
+    std::string name;           // the peer's name (DNS answer, TLS SNI, HTTP Host); may be empty
+    std::string name_source;    // "dns", "tls-sni", "http-host" or ""
+    std::uint16_t port = 0;     // the service port (the peer's for egress, ours for inbound)
     std::uint8_t protocol = 0;  // IP protocol number
     std::string application;    // remote-access tool or risky protocol, if recognised
     std::string verdict;        // allowed, denied, observed, inbound

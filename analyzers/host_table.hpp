@@ -3,7 +3,8 @@
 //
 // The table has a hard capacity. A MAC flood must not take the sensor down, nor push the real
 // devices out: once the table is full, a MAC not in it waits in a small probation array and is
-// admitted only when it sends again within a minute (a forged flood MAC sends once). Admitting
+// admitted only when it sends again a second to a minute later (a forged flood MAC sends once,
+// a DHCP starvation tool's twice at once). Admitting
 // evicts the least recently seen of a few sampled hosts (registered devices are kept). Both the
 // turned-away frames and the evictions are counted so they can be reported as findings.
 #pragma once
@@ -126,8 +127,9 @@ class HostTable {
     std::uint64_t newcomers() const { return newcomers_; }
     // Frames whose sender was kept out of the full table (on probation).
     std::uint64_t refused() const { return probation_.refused(); }
-    // How long a MAC on probation waits for its second frame, and how many can wait at once.
+    // When a MAC on probation may come back to be admitted, and how many can wait at once.
     static constexpr Timestamp kProbationWindow = 60 * kMicrosPerSecond;
+    static constexpr Timestamp kProbationMinGap = kMicrosPerSecond;
     static constexpr std::size_t kProbationSlots = std::size_t{1} << 16;
 
     // Visits every host (order unspecified).
@@ -162,7 +164,7 @@ class HostTable {
     std::uint64_t evicted_list_overflows_ = 0;
     std::uint64_t created_ = 0;
     std::uint64_t newcomers_ = 0;
-    Probation probation_{kProbationSlots, kProbationWindow};  // 1 MB, once the table is full
+    Probation probation_{kProbationSlots, kProbationWindow, kProbationMinGap};  // 1.5 MB, if full
     SampleRng rng_;
     std::function<void(const Host&)> on_evict_;
     // Most packets come in runs from the same sender: a one-entry cache saves a hash lookup.

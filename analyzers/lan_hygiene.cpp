@@ -108,9 +108,13 @@ void LanHygiene::watch_next_hop(const Packet& packet) {
     }
     if (n->votes < 3) return;  // a few packets in a row: not a one-off
     MacAddress before = n->hop;
+    bool going_back = n->candidate == n->earlier;
+    n->earlier = before;
     n->hop = n->candidate;
     n->votes = 0;
-    if (before.is_zero()) return;  // the first next hop learned
+    // The first next hop learned; or back to the one used before (the real router again once
+    // a spoofer stops, or a device alternating between two routers).
+    if (before.is_zero() || going_back) return;
     const ArpClaim* c = arp_claims_.find(n->hop.as_u64());
     if (!c || packet.ts - c->ts > kTakeoverWindow) return;
     n->moved_from = before;

@@ -118,6 +118,7 @@ class LanHygiene final : public Analyzer {
     };
     struct NextHop {
         MacAddress hop;        // zero until three packets in a row agree
+        MacAddress earlier;    // the hop before `hop`
         MacAddress candidate;  // a different MAC the last packets went to
         int votes = 0;
         Timestamp last = 0;

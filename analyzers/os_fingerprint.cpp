@@ -109,7 +109,8 @@ bool OsFingerprint::seen_recently(State& st, std::uint64_t hash, Timestamp ts) {
 
 bool OsFingerprint::understood(std::uint64_t hash, const Observed& o) {
     Understood& u = understood_[hash & (understood_.size() - 1)];
-    if (u.hash != hash || hash == 0) u = Understood{hash, !claims_for(o, rules_).empty()};
+    if (u.hash != hash || u.value != o.value || u.source != o.source)
+        u = Understood{hash, o.source, o.value, !claims_for(o, rules_).empty()};
     return u.any;
 }
 

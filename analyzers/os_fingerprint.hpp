@@ -109,7 +109,9 @@ class OsFingerprint final : public Analyzer {
     HostTable& hosts_;
     FindingSink& sink_;
     struct Understood {
-        std::uint64_t hash = 0;  // 0 = empty
+        std::uint64_t hash = 0;     // 0 = empty
+        std::string source, value;  // compared too: the hash is not collision-proof, and
+                                    // user agents are chosen by whoever sends them
         bool any = false;
     };
     std::vector<Understood> understood_ = std::vector<Understood>(4096);  // direct-mapped

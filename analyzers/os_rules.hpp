@@ -141,11 +141,12 @@ struct OsRules {
     //   section   = "tcp:request" | "tcp:response"   (others, e.g. [mtu], [http:*], are skipped)
     //   label     = ("s" | "g") ":" class ":" name ":" flavor   (class "!" = tool/robot)
     //   sys       = ...                                          (ignored)
-    //   sig       = ver ":" ittl ":" olen ":" mss ":" wsize "," scale ":" olayout ":" quirks ":" pclass
+    //   sig       = ver ":" ittl ":" olen ":" mss ":" wsize "," scale ":" olayout ":" quirks ":"
+    //   pclass
     //     ver     = "4" | "6" | "*";  ittl = number with an optional "+N"/"-" suffix (the
     //               suffix is ignored); olen, quirks and pclass are read but not matched
-    //     mss     = number | "*";  wsize = number | "mss*" N | "mtu*" N | "*";  scale = number | "*"
-    //     olayout = comma list of eol+N, nop, mss, ws, sok, sack, ts, ?N
+    //     mss     = number | "*";  wsize = number | "mss*" N | "mtu*" N | "*";  scale = number |
+    //     "*" olayout = comma list of eol+N, nop, mss, ws, sok, sack, ts, ?N
     // Only labels whose name is in p0f_families become rules (weight: weights.tcp, x0.6 for
     // "g:" catch-alls); our own rules win over p0f's when both match.
     std::size_t add_p0f(const std::string& text, const std::string& name);

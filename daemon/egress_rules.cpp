@@ -115,6 +115,8 @@ EgressRules load_egress_rules(const std::string& dir) {
         t.domains = r.domains(e);
         t.dpi = r.strings(e, "dpi");
         t.tls_alpn = r.strings(e, "tls_alpn");
+        for (const auto& prefix : t.tls_alpn)
+            if (prefix.empty()) r.problem(e, "tool '" + t.name + "' has an empty tls_alpn prefix");
         t.source = r.text(e, "source", true);
         if (t.ports.empty() && t.domains.empty() && t.dpi.empty() && t.tls_alpn.empty())
             r.problem(e, "tool '" + t.name + "' has no ports, domains, tls_alpn or dpi names");

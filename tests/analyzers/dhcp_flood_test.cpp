@@ -92,7 +92,7 @@ TEST(DhcpFlood, OneBrokenClientIsNamed) {
     EXPECT_NE(f.back()->summary.find("one device"), std::string::npos) << f.back()->summary;
     EXPECT_EQ(f.back()->evidence["requests"], 450);
     EXPECT_EQ(f.back()->evidence["distinct_clients"], 1);
-    EXPECT_FALSE(f.back()->ended);  // the capture ended inside the incident
+    EXPECT_TRUE(f.back()->ended);  // the capture stopped: so did the incident, as far as known
 }
 
 TEST(DhcpFlood, AWholeClinicBootingAtOnceIsQuiet) {

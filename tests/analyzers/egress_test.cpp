@@ -568,6 +568,27 @@ TEST(Egress, FullFlowTableTakesSessionsThatSendAgainUpToABudgetPerSecond) {
     EXPECT_EQ(summed_packets(h) + h.egress.flows_untracked(), 2 * kDestinations);
 }
 
+TEST(Egress, FullFlowTableKeepsWhoSentADatagramFlowsFirstPacket) {
+    Harness h(with_flow_table_of(4));
+    for (std::uint32_t i = 0; i < 4; ++i)
+        h.connect(kPhone, kPhoneIp, IpAddress::v4(0x2d4cd200u + i), 443);
+    ASSERT_EQ(h.egress.flows(), 4u);
+    // Both ports high (a VPN on 1194): only the order says which side opened it. The first
+    // datagram waits on probation and the answer admits the flow.
+    const IpAddress vpn = *IpAddress::parse("203.0.113.9");
+    h.send(ipv4_frame(kPhone, kRouter, kPhoneIp, vpn, 17, udp_datagram(51000, 1194, Frame(8, 1))));
+    h.send(ipv4_frame(kRouter, kPhone, vpn, kPhoneIp, 17, udp_datagram(1194, 51000, Frame(8, 2))));
+    h.finish();
+    bool found = false;
+    for (const auto& row : h.sink.flows)
+        if (row.address == vpn) {
+            found = true;
+            EXPECT_EQ(row.direction, "egress");
+            EXPECT_EQ(row.port, 1194);
+        }
+    EXPECT_TRUE(found);
+}
+
 TEST(Egress, StoredDestinationsPerAssetAndDayAreCapped) {
     Harness h;
     const std::uint32_t kPeers = 2000;

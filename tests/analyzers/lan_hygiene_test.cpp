@@ -331,6 +331,11 @@ TEST(LanHygiene, WithoutAGatewayTrafficMovingToAnArpClaimerIsAlerted) {
     EXPECT_EQ(g[0]->subject_mac, MacAddress::parse(NoGateway::kOther));
     EXPECT_EQ(g[0]->evidence["expected_mac"], NoGateway::kRouter);
     EXPECT_EQ(g[0]->evidence["device_ip"], "172.16.0.107");
+    // The spoofing stops: the victim goes back to the router, which has just answered an ARP
+    // request. Going back to an earlier hop is not a takeover, so the router is not reported.
+    t.fx.feed(arp(2, NoGateway::kRouter, "172.16.0.1", NoGateway::kVictim, "172.16.0.107"));
+    t.browse(NoGateway::kRouter, 30);
+    EXPECT_EQ(t.fx.sink.of_kind("gateway-mac-change").size(), 1u);
 }
 
 TEST(LanHygiene, WithoutAGatewayASecondRouterIsNotATakeover) {

@@ -30,6 +30,24 @@ TEST(Probation, AnotherKeyInTheSameSlotTakesItOver) {
     EXPECT_EQ(p.check(5, 1, 104), Outcome::admitted);
 }
 
+TEST(Probation, ASecondSightingTooSoonKeepsWaiting) {
+    Probation p(16, kWindow, 1000);
+    EXPECT_EQ(p.check(3, 7, 0), Outcome::started_waiting);
+    EXPECT_EQ(p.check(3, 7, 10), Outcome::waiting_again);  // two frames at once: a tool
+    EXPECT_EQ(p.check(3, 7, 999), Outcome::waiting_again);
+    EXPECT_EQ(p.check(3, 7, 1000), Outcome::admitted);  // the wait counts from the first
+}
+
+TEST(Probation, TheFirstSightingsTagComesBackOnAdmission) {
+    Probation p(16, kWindow);
+    EXPECT_EQ(p.check(1, 10, 0, 1), Outcome::started_waiting);  // e.g. sent from inside
+    EXPECT_EQ(p.check(2, 20, 0, 0), Outcome::started_waiting);
+    EXPECT_EQ(p.check(1, 10, 5, 0), Outcome::admitted);  // its answer, from outside
+    EXPECT_EQ(p.first_tag(), 1);
+    EXPECT_EQ(p.check(2, 20, 6, 1), Outcome::admitted);
+    EXPECT_EQ(p.first_tag(), 0);
+}
+
 TEST(Probation, ZeroIsAKeyLikeAnyOther) {
     // Empty slots are marked by their time, so no fingerprint value is reserved.
     Probation p(1, kWindow);

@@ -69,7 +69,8 @@ TEST(SensorLimits, HostTableCountsEvictionsAndListOverflows) {
     // Twice each: in a full table a new MAC is admitted on its second frame.
     for (std::uint64_t i = 0; i < 10; ++i)
         for (int frame = 0; frame < 2; ++frame)
-            hosts.touch(mac_of(0x0000'5e00'5300 + i), 0, kStart + i);
+            hosts.touch(mac_of(0x0000'5e00'5300 + i), 0,
+                        kStart + i + frame * HostTable::kProbationMinGap);
     EXPECT_EQ(hosts.evictions(), 6u);
     EXPECT_EQ(hosts.refused(), 6u);
     Host& h = *hosts.touch(mac_of(0x0000'5e00'5309), 0, kStart + 20);
@@ -80,6 +81,7 @@ TEST(SensorLimits, HostTableCountsEvictionsAndListOverflows) {
     // Evicting that host keeps its overflows in the total (the count never goes back).
     for (std::uint64_t i = 0; i < 8; ++i)
         for (int frame = 0; frame < 2; ++frame)
-            hosts.touch(mac_of(0x0000'5e00'6300 + i), 0, kStart + 100 + i);
+            hosts.touch(mac_of(0x0000'5e00'6300 + i), 0,
+                        kStart + 100 + i + frame * HostTable::kProbationMinGap);
     EXPECT_EQ(hosts.list_overflows(), 5u);
 }

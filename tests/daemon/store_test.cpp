@@ -96,7 +96,8 @@ TEST(Store, EvictedHostsAreStillWritten) {
         MacAddress m;
         m.bytes[5] = static_cast<std::uint8_t>(i);
         hosts.touch(m, 0, i);  // the first frame of a new MAC in a full table is on probation
-        hosts.touch(m, 0, i)->observe_address("10.0.0." + std::to_string(i), "arp", i);
+        hosts.touch(m, 0, i + HostTable::kProbationMinGap)
+            ->observe_address("10.0.0." + std::to_string(i), "arp", i);
     }
     store.flush(hosts);
     EXPECT_EQ(store.db().execAndGet("SELECT count(*) FROM assets").getInt(), 5);
