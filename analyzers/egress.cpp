@@ -2,7 +2,6 @@
 
 #include <ctime>
 
-#include "analyzers/inventory.hpp"
 #include "capture/protocols/dns.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/tls.hpp"
@@ -46,35 +45,18 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
     : sink_(sink),
       settings_(std::move(settings)),
       role_of_(std::move(role_of)),
+      internal_(settings_.internal_networks),
       flows_(settings_.policy.max_flows),
       names_(settings_.policy.max_dns_names),
       alert_destinations_(4096),
       alerted_keys_(16384),
       summary_destinations_(4096),
       summary_rows_(16384) {
-    if (settings_.internal_networks.empty())
-        settings_.internal_networks = default_internal_networks();
-    for (const auto& n : settings_.internal_networks) {
-        if (n.base.is_v4()) {
-            std::uint32_t mask = n.prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - n.prefix);
-            v4_internal_.push_back({n.base.v4_host_order() & mask, mask});
-        } else {
-            v6_internal_.push_back(n);
-        }
-    }
     settings_.rules.index();
 }
 
 bool Egress::is_internal(const IpAddress& a) const {
-    if (a.is_v4()) {
-        std::uint32_t v = a.v4_host_order();
-        for (const auto& n : v4_internal_)
-            if ((v & n.mask) == n.base) return true;
-        return false;
-    }
-    for (const auto& n : v6_internal_)
-        if (n.contains(a)) return true;
-    return false;
+    return internal_.contains(a);
 }
 
 void Egress::on_packet(const Packet& packet) {

@@ -20,6 +20,7 @@
 #include "analyzers/dns_cache.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/internal_networks.hpp"
 #include "analyzers/probation.hpp"
 
 namespace clinicwatch {
@@ -155,11 +156,7 @@ class Egress final : public Analyzer {
     FindingSink& sink_;
     EgressSettings settings_;
     RoleOf role_of_;
-    struct V4Net {
-        std::uint32_t base, mask;
-    };
-    std::vector<V4Net> v4_internal_;
-    std::vector<IpNetwork> v6_internal_;
+    InternalNetworks internal_;
     BoundedTable<FlowKey, BoundaryFlow, FlowKeyHash> flows_;
     DnsNameCache names_;
     std::unordered_map<std::string, BoundaryFlowSummary> pending_;

@@ -122,7 +122,6 @@ Host& HostTable::create(const HostKey& key, Timestamp ts) {
     index_.add(hosts_.back().key, hosts_.size() - 1, key_at());
     last_key_ = key;
     last_slot_ = hosts_.size() - 1;
-    ++created_;
     return hosts_.back();
 }
 

@@ -120,8 +120,6 @@ class HostTable {
     // Per-device list overflows (addresses, names, evidence, services) over the table's life,
     // evicted hosts included.
     std::uint64_t list_overflows() const;
-    // Hosts created since the start.
-    std::uint64_t created() const { return created_; }
     // MACs seen that were not in the table: created at once, or put on probation. A MAC flood
     // shows as a steep rise.
     std::uint64_t newcomers() const { return newcomers_; }
@@ -162,7 +160,6 @@ class HostTable {
     Index index_;
     std::uint64_t evictions_ = 0;
     std::uint64_t evicted_list_overflows_ = 0;
-    std::uint64_t created_ = 0;
     std::uint64_t newcomers_ = 0;
     Probation probation_{kProbationSlots, kProbationWindow, kProbationMinGap};  // 1.5 MB, if full
     SampleRng rng_;

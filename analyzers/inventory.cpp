@@ -31,24 +31,11 @@ std::string clean_name(std::string_view name) {
 
 }  // namespace
 
-std::vector<IpNetwork> default_internal_networks() {
-    std::vector<IpNetwork> nets;
-    for (const char* cidr : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                             "169.254.0.0/16", "fc00::/7", "fe80::/10"})
-        nets.push_back(*IpNetwork::parse(cidr));
-    return nets;
-}
-
 Inventory::Inventory(HostTable& hosts, InventorySettings settings)
-    : hosts_(hosts), settings_(std::move(settings)) {
-    if (settings_.internal_networks.empty())
-        settings_.internal_networks = default_internal_networks();
-}
+    : hosts_(hosts), settings_(std::move(settings)), internal_(settings_.internal_networks) {}
 
 bool Inventory::is_internal(const IpAddress& a) const {
-    for (const auto& n : settings_.internal_networks)
-        if (n.contains(a)) return true;
-    return false;
+    return internal_.contains(a);
 }
 
 void Inventory::classify(Host& h) const {

@@ -15,6 +15,7 @@
 #include "analyzers/analyzer.hpp"
 #include "analyzers/asset_register.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/internal_networks.hpp"
 #include "analyzers/vendor_registry.hpp"
 
 namespace clinicwatch {
@@ -25,8 +26,6 @@ struct InventorySettings {
     const VendorRegistry* vendors = nullptr;  // optional; owned by the pipeline
     const AssetRegister* asset_register = nullptr;
 };
-
-std::vector<IpNetwork> default_internal_networks();
 
 class Inventory final : public Analyzer {
   public:
@@ -54,6 +53,7 @@ class Inventory final : public Analyzer {
 
     HostTable& hosts_;
     InventorySettings settings_;
+    InternalNetworks internal_;
     struct BindingCacheEntry {
         MacAddress mac;
         IpAddress ip;

@@ -45,22 +45,18 @@ std::string first_name(const Host& h) {
 }  // namespace
 
 LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings settings)
-    : hosts_(hosts), sink_(sink), settings_(std::move(settings)) {
+    : hosts_(hosts),
+      sink_(sink),
+      settings_(std::move(settings)),
+      internal_(settings_.internal_networks) {
     if (settings_.dhcp_servers.empty() && settings_.gateway_ip)
         settings_.dhcp_servers.push_back(*settings_.gateway_ip);
-    if (settings_.internal_networks.empty())
-        settings_.internal_networks = default_internal_networks();
 }
 
 bool LanHygiene::is_outbound_to_internet(const Packet& packet) const {
     if (!packet.has_dst_mac || packet.dst_mac.is_multicast() || packet.ip->dst.is_unspecified())
         return false;
-    auto internal = [&](const IpAddress& a) {
-        for (const auto& n : settings_.internal_networks)
-            if (n.contains(a)) return true;
-        return false;
-    };
-    if (internal(packet.ip->dst) || !internal(packet.ip->src)) return false;
+    if (internal_.contains(packet.ip->dst) || !internal_.contains(packet.ip->src)) return false;
     return !(packet.ip->dst.is_v4() && packet.ip->dst.bytes[0] >= 224);  // not multicast
 }
 

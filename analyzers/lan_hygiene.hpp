@@ -21,6 +21,7 @@
 #include "analyzers/bounded_table.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/internal_networks.hpp"
 
 namespace clinicwatch {
 
@@ -102,6 +103,7 @@ class LanHygiene final : public Analyzer {
     HostTable& hosts_;
     FindingSink& sink_;
     LanHygieneSettings settings_;
+    InternalNetworks internal_;
     Timestamp learning_ends_ = 0;
     bool started_ = false;
     const char* gateway_mac_from_ = "configuration";

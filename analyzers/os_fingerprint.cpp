@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "analyzers/inventory.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/netbios_browser.hpp"
 #include "capture/protocols/ntlmssp.hpp"
@@ -73,16 +72,16 @@ nlohmann::json claims_json(const std::vector<OsClaim>& claims) {
 
 OsFingerprint::OsFingerprint(HostTable& hosts, FindingSink& sink, OsRules rules,
                              OsFingerprintSettings settings)
-    : hosts_(hosts), sink_(sink), rules_(std::move(rules)), settings_(std::move(settings)) {
-    if (settings_.internal_networks.empty())
-        settings_.internal_networks = default_internal_networks();
+    : hosts_(hosts),
+      sink_(sink),
+      rules_(std::move(rules)),
+      settings_(std::move(settings)),
+      internal_(settings_.internal_networks) {
     logins_.reserve(kMaxLoginFlows);
 }
 
 bool OsFingerprint::internal(const IpAddress& a) const {
-    for (const auto& n : settings_.internal_networks)
-        if (n.contains(a)) return true;
-    return false;
+    return internal_.contains(a);
 }
 
 OsFingerprint::State& OsFingerprint::state(const HostKey& key) {

@@ -20,6 +20,7 @@
 #include "analyzers/analyzer.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/internal_networks.hpp"
 #include "analyzers/os_inference.hpp"
 #include "analyzers/os_rules.hpp"
 
@@ -117,6 +118,7 @@ class OsFingerprint final : public Analyzer {
     std::vector<Understood> understood_ = std::vector<Understood>(4096);  // direct-mapped
     OsRules rules_;
     OsFingerprintSettings settings_;
+    InternalNetworks internal_;
     std::unordered_map<HostKey, State, HostKeyHash> states_;
     std::vector<LoginFlow> logins_;
     static constexpr std::size_t kMaxLoginFlows = 64;
