@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
@@ -18,6 +19,8 @@ class Dispatcher {
     const std::vector<std::unique_ptr<Analyzer>>& analyzers() const { return analyzers_; }
     // Removes every analyzer (a configuration reload installs new ones); hosts are kept.
     void clear() { analyzers_.clear(); }
+    // Hands every analyzer over (a reload keeps some and adds them back); hosts are kept.
+    std::vector<std::unique_ptr<Analyzer>> take_all() { return std::exchange(analyzers_, {}); }
 
     void on_packet(const Packet& packet);
     // End of input: every analyzer closes what it has open.

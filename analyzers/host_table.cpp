@@ -112,6 +112,18 @@ Host* HostTable::touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, 
     return &create(key, ts);
 }
 
+bool HostTable::restore(Host host) {
+    if (hosts_.size() >= capacity_ || find(host.key.mac, host.key.vlan)) return false;
+    HostKey key = host.key;
+    Timestamp ts = host.last_seen;
+    hosts_.push_back(std::move(host));
+    recency_.push_back(ts);
+    index_.add(hosts_.back().key, hosts_.size() - 1, key_at());
+    last_key_ = key;
+    last_slot_ = hosts_.size() - 1;
+    return true;
+}
+
 Host& HostTable::create(const HostKey& key, Timestamp ts) {
     Host h;
     h.key = key;

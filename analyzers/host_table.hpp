@@ -112,6 +112,9 @@ class HostTable {
     // this call made the host.
     Host* touch(const MacAddress& mac, std::uint16_t vlan, Timestamp ts, bool* created = nullptr);
     Host* find(const MacAddress& mac, std::uint16_t vlan);
+    // Puts back a device stored by an earlier run (at start): not a newcomer, not counted.
+    // Returns false when the table is full or already holds that device.
+    bool restore(Host host);
     const Host* find(const MacAddress& mac, std::uint16_t vlan) const;
 
     std::size_t size() const { return hosts_.size(); }

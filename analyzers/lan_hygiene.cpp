@@ -48,7 +48,8 @@ LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings s
     : hosts_(hosts),
       sink_(sink),
       settings_(std::move(settings)),
-      internal_(settings_.internal_networks) {
+      internal_(settings_.internal_networks),
+      gateway_mac_from_(settings_.gateway_mac_from) {
     if (settings_.dhcp_servers.empty() && settings_.gateway_ip)
         settings_.dhcp_servers.push_back(*settings_.gateway_ip);
 }
@@ -69,6 +70,7 @@ void LanHygiene::learn_next_hop(const Packet& packet) {
         if (++next_hop_votes_ >= 3) {
             settings_.gateway_mac = packet.dst_mac;
             gateway_mac_from_ = "learned from outbound traffic";
+            if (settings_.record_gateway) settings_.record_gateway(packet.dst_mac);
         }
     } else {
         next_hop_candidate_ = packet.dst_mac;
@@ -218,6 +220,7 @@ void LanHygiene::on_arp(const Packet& packet) {
         if (!settings_.gateway_mac) {
             settings_.gateway_mac = arp.sender_mac;
             gateway_mac_from_ = "learned from ARP";
+            if (settings_.record_gateway) settings_.record_gateway(arp.sender_mac);
             return;
         }
         if (arp.sender_mac == *settings_.gateway_mac) return;

@@ -36,7 +36,10 @@ struct LanHygieneSettings {
     std::unordered_map<std::uint64_t, Timestamp> known_devices;
 
     std::optional<IpAddress> gateway_ip;
-    std::optional<MacAddress> gateway_mac;     // learned when unset and gateway_ip is set
+    std::optional<MacAddress> gateway_mac;           // learned when unset and gateway_ip is set
+    const char* gateway_mac_from = "configuration";  // or how an earlier run learned it
+    // Called when the gateway's MAC is learned, so a restart or reload keeps it.
+    std::function<void(const MacAddress&)> record_gateway;
     std::vector<IpNetwork> internal_networks;  // empty = defaults (to learn the next hop)
     std::vector<IpAddress> dhcp_servers;       // empty: the gateway, else the first server seen
     std::vector<IpAddress> shared_addresses;

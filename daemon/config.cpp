@@ -156,10 +156,15 @@ void read_network(Reader& r, const YAML::Node& n, NetworkConfig& c) {
 }
 
 void read_store(Reader& r, const YAML::Node& n, StoreConfig& c) {
-    if (!r.section(n, "store", {"path", "flush_interval_ms", "retention_days"})) return;
+    if (!r.section(n, "store",
+                   {"path", "flush_interval_ms", "retention_days", "max_queued_findings",
+                    "max_queued_megabytes"}))
+        return;
     r.text(n, "store", "path", c.path);
     r.integer(n, "store", "flush_interval_ms", c.flush_interval_ms, 50, 60000);
     r.integer(n, "store", "retention_days", c.retention_days, 1, 3650);
+    r.integer(n, "store", "max_queued_findings", c.max_queued_findings, 16, 10000000);
+    r.integer(n, "store", "max_queued_megabytes", c.max_queued_megabytes, 1, 1024);
 }
 
 void read_limits(Reader& r, const YAML::Node& n, LimitsConfig& c) {
@@ -327,7 +332,8 @@ void read_os_fingerprint(Reader& r, const YAML::Node& n, OsFingerprintConfig& c)
 }
 
 // A role's policy: `none`, `observe`, or a mapping of allow lists (policy: allow implied).
-std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const std::string& key) {
+std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const std::string& key,
+                                           std::map<std::string, int>& service_lines) {
     RolePolicy p;
     if (n.IsScalar()) {
         if (n.Scalar() == "none")
@@ -365,6 +371,11 @@ std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const
         p.services.push_back(v);
         return !v.empty();
     });
+    // Where each service name stands, for the check against the rules (made after loading them).
+    if (auto services = n["services"]; services.IsSequence())
+        for (const auto& item : services)
+            if (item.IsScalar() && item.Mark().line >= 0)
+                service_lines[key + ".services/" + item.Scalar()] = item.Mark().line + 1;
     list("domains", [&](const std::string& v) {
         std::string d;
         for (char c : v) d.push_back(c >= 'A' && c <= 'Z' ? char(c + 32) : c);
@@ -391,14 +402,16 @@ void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
             {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names", "rules_dir"}))
         return;
     if (auto u = n["unknown_role"]; u.IsDefined() && !u.IsNull())
-        if (auto p = read_role_policy(r, u, "egress.unknown_role")) c.policy.unknown_role = *p;
+        if (auto p = read_role_policy(r, u, "egress.unknown_role", c.service_lines))
+            c.policy.unknown_role = *p;
     if (auto roles = n["roles"]; roles.IsDefined() && !roles.IsNull()) {
         if (!roles.IsMap()) {
             r.problem(roles, "egress.roles", "expected a mapping of role: policy");
         } else {
             for (const auto& kv : roles) {
                 std::string role = kv.first.as<std::string>("");
-                if (auto p = read_role_policy(r, kv.second, "egress.roles." + role))
+                if (auto p =
+                        read_role_policy(r, kv.second, "egress.roles." + role, c.service_lines))
                     c.policy.roles[role] = *p;
             }
         }
@@ -569,7 +582,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     if (r.section(root, "", known)) {
         for (const auto& kv : root) {
             auto it = sections.find(kv.first.as<std::string>(""));
-            if (it != sections.end()) it->second(r, kv.second, config);
+            if (it != sections.end()) {
+                it->second(r, kv.second, config);
+                config.section_text[it->first] = YAML::Dump(kv.second);
+            }
         }
     }
     if (!r.problems().empty()) throw ConfigError(std::move(r.problems()));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,10 @@ struct StoreConfig {
     std::string path = "/var/lib/clinicwatch/clinicwatch.db";
     int flush_interval_ms = 1000;
     int retention_days = 400;
+    // Findings waiting for the database writer (a disk-full spell): beyond either cap they are
+    // dropped and counted (sensor-limit "held-findings").
+    int max_queued_findings = 50000;
+    int max_queued_megabytes = 16;
 };
 
 struct LimitsConfig {
@@ -124,6 +129,9 @@ struct OsFingerprintConfig {
 struct EgressConfig {
     EgressPolicy policy;
     std::string rules_dir;  // empty = the installed rules/ (see daemon/rules.hpp)
+    // Line of each service name in an allow list ("egress.roles.ROLE.services/NAME" -> line),
+    // so a service the rules do not know is reported with its line.
+    std::map<std::string, int> service_lines;
 };
 
 // The `inventory:` section: how the asset inventory and the LAN hygiene checks behave.
@@ -156,6 +164,8 @@ struct Config {
     EgressConfig egress;
     std::vector<RegisterEntry> asset_register;  // the `register:` list
     InventoryConfig inventory;
+    // Each top-level section as read (YAML text), so a reload can tell what changed.
+    std::map<std::string, std::string> section_text;
 };
 
 constexpr const char* kDefaultConfigPath = "/etc/clinicwatch/clinicwatch.yaml";

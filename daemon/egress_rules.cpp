@@ -1,5 +1,7 @@
 #include "daemon/egress_rules.hpp"
 
+#include <functional>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -151,20 +153,38 @@ EgressRules load_egress_rules(const std::string& dir) {
     return rules;
 }
 
-void check_egress_policy(const EgressPolicy& policy, const EgressRules& rules) {
+namespace {
+
+void check_policy(const EgressPolicy& policy, const EgressRules& rules,
+                  const std::function<std::string(const std::string&, const std::string&)>& where) {
     std::vector<std::string> problems;
-    auto check = [&](const RolePolicy& p, const std::string& where) {
+    auto check = [&](const RolePolicy& p, const std::string& key) {
         for (const auto& s : p.services)
             if (!rules.service(s)) {
                 std::string known;
                 for (const auto& k : rules.services) known += (known.empty() ? "" : ", ") + k.name;
-                problems.push_back(where + ".services: unknown service '" + s +
+                problems.push_back(where(key, s) + key + ".services: unknown service '" + s +
                                    "' (known: " + known + ")");
             }
     };
     check(policy.unknown_role, "egress.unknown_role");
     for (const auto& [role, p] : policy.roles) check(p, "egress.roles." + role);
     if (!problems.empty()) throw ConfigError(std::move(problems));
+}
+
+}  // namespace
+
+void check_egress_policy(const EgressPolicy& policy, const EgressRules& rules) {
+    check_policy(policy, rules, [](const std::string&, const std::string&) { return ""; });
+}
+
+void check_egress_policy(const EgressConfig& egress, const EgressRules& rules,
+                         const std::string& source) {
+    check_policy(egress.policy, rules, [&](const std::string& key, const std::string& service) {
+        auto it = egress.service_lines.find(key + ".services/" + service);
+        return source + (it == egress.service_lines.end() ? "" : ":" + std::to_string(it->second)) +
+               ": ";
+    });
 }
 
 }  // namespace clinicwatch

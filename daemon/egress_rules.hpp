@@ -18,5 +18,8 @@ EgressRules load_egress_rules(const std::string& dir);
 
 // Checks that every service a role's allow list names exists in the rules.
 void check_egress_policy(const EgressPolicy& policy, const EgressRules& rules);
+// The same for a configuration: each problem names the file, the line and the key.
+void check_egress_policy(const EgressConfig& egress, const EgressRules& rules,
+                         const std::string& source);
 
 }  // namespace clinicwatch

@@ -9,6 +9,7 @@
 #include "capture/packet_source.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/digest/smtp.hpp"
+#include "daemon/prepared_config.hpp"
 #include "daemon/report/report.hpp"
 #include "daemon/report/report_cli.hpp"
 #include "daemon/report/template.hpp"
@@ -40,7 +41,8 @@ std::string resolve_db_path(const CommonOptions& common, const Config& config) {
 }
 
 int command_check_config(const std::string& path) {
-    Config c = load_config(path);
+    // Exactly what a start and a reload build and validate (rules, egress policy, register).
+    Config c = prepare_config(load_config(path)).config;
     std::printf("%s: configuration is valid\n", path.c_str());
     std::printf("  capture.interface  %s\n",
                 c.capture.interface.empty() ? "(not set)" : c.capture.interface.c_str());

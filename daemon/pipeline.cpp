@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -23,93 +24,154 @@
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/sensor_limits.hpp"
 #include "analyzers/traffic_stats.hpp"
-#include "daemon/egress_rules.hpp"
-#include "daemon/loop_rules.hpp"
 
 namespace clinicwatch {
 
 namespace {
 
-// The rules folder: the configured one, else the installed one, else the source tree's (so a
-// build runs from its folder). Bad rules stop the start with file:line (exit 3); no rules
-// folder at all only disables OS fingerprinting, with a warning.
-std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c) {
-    if (!c.enabled) return std::nullopt;
-    std::vector<std::string> candidates;
-    if (!c.rules_dir.empty())
-        candidates.push_back(c.rules_dir);
-    else
-        candidates = {std::string(CLINICWATCH_DATA_DIR) + "/rules", CLINICWATCH_SOURCE_RULES_DIR};
-    for (const auto& dir : candidates) {
-        std::string fp = dir + "/os-fingerprints.yaml", eol = dir + "/os-eol.yaml";
-        if (!std::filesystem::exists(fp)) continue;
-        try {
-            OsRules rules = OsRules::load(fp, eol);
-            if (!c.p0f_database.empty() && std::filesystem::exists(c.p0f_database)) {
-                std::ifstream in(c.p0f_database);
-                std::stringstream text;
-                text << in.rdbuf();
-                std::size_t n = rules.add_p0f(text.str(), c.p0f_database);
-                spdlog::debug("os fingerprint: {} TCP signatures from {}", n, c.p0f_database);
-                for (const auto& w : rules.warnings) spdlog::debug("p0f: {}", w);
-            }
-            return rules;
-        } catch (const RulesError& e) {
-            throw ConfigError(e.problems());
-        }
-    }
-    if (!c.rules_dir.empty())
-        throw ConfigError({"os_fingerprint.rules_dir: no os-fingerprints.yaml in " + c.rules_dir});
-    spdlog::warn("OS fingerprinting is off: no rules folder found (looked in {})",
-                 std::string(CLINICWATCH_DATA_DIR) + "/rules");
-    return std::nullopt;
+StoreWriterLimits writer_limits(const Config& c) {
+    StoreWriterLimits l;
+    l.max_entries = static_cast<std::size_t>(c.store.max_queued_findings);
+    l.max_bytes = static_cast<std::size_t>(c.store.max_queued_megabytes) << 20;
+    l.write_interval = std::chrono::milliseconds(c.store.flush_interval_ms);
+    return l;
 }
 
 }  // namespace
 
 Pipeline::Pipeline(const Config& config, Store& store, PipelineOptions options)
-    : config_(config),
+    : Pipeline(prepare_config(config), store, std::move(options)) {}
+
+Pipeline::Pipeline(PreparedConfig prepared, Store& store, PipelineOptions options)
+    : prepared_(std::move(prepared)),
+      config_(prepared_.config),
       store_(store),
       options_(std::move(options)),
-      hosts_(static_cast<std::size_t>(config.limits.max_hosts)),
-      dispatcher_(hosts_) {
+      hosts_(static_cast<std::size_t>(config_.limits.max_hosts)),
+      dispatcher_(hosts_),
+      writer_(store, writer_limits(config_)) {
+    restore_learned_state();
     hosts_.set_eviction_handler([this](const Host& h) {
         // A MAC flood's hosts are counted by the mac-flood alert (and sensor-limit); storing
         // each would grow the assets table by a row per forged MAC.
         if (h.quiet_newcomer()) return;
-        store_.host_evicted(h);
+        writer_.host_evicted(h);
     });
-    install_analyzers();
+    load_vendors();
+    for (const char* name : kAnalyzerOrder)
+        if (auto analyzer = build_analyzer(name)) dispatcher_.add(std::move(analyzer));
 }
 
 Pipeline::~Pipeline() = default;
 
-void Pipeline::request_reload(Config config) {
+void Pipeline::restore_learned_state() {
+    // What earlier runs learned: a restart must not erase the inventory. The most recently seen
+    // devices come back first, up to the table's capacity.
+    std::size_t restored = 0;
+    for (Host& h : store_.load_hosts(static_cast<std::size_t>(config_.limits.max_hosts))) {
+        // Judged (alerted, or known from the learning period) by the run that stored it.
+        h.unregistered_alerted = true;
+        if (hosts_.restore(std::move(h))) ++restored;
+    }
+    SQLite::Statement known(store_.db(),
+                            "SELECT mac, min(first_seen) FROM assets GROUP BY mac LIMIT ?");
+    known.bind(1, config_.limits.max_hosts);
+    while (known.executeStep())
+        if (auto mac = MacAddress::parse(known.getColumn(0).getString()))
+            known_devices_.emplace(mac->as_u64(), known.getColumn(1).getInt64());
+    if (auto stored = store_.meta("learned_gateway")) {
+        auto space = stored->find(' ');
+        if (space != std::string::npos) {
+            auto ip = IpAddress::parse(stored->substr(0, space));
+            auto mac = MacAddress::parse(stored->substr(space + 1));
+            if (ip && mac) learned_gateway_ = {*ip, *mac};
+        }
+    }
+    if (auto first = store_.meta("first_packet_us")) {
+        try {
+            first_packet_ever_ = std::stoll(*first);
+        } catch (const std::exception&) {
+            spdlog::warn("ignoring unreadable meta first_packet_us '{}'", *first);
+        }
+    }
+    if (restored) spdlog::info("{} devices known from earlier runs", restored);
+}
+
+void Pipeline::request_reload(PreparedConfig prepared) {
     std::lock_guard lock(reload_mutex_);
-    pending_reload_ = std::move(config);
+    pending_reload_ = std::move(prepared);
     reload_pending_.store(true, std::memory_order_release);
 }
 
+void Pipeline::load_vendors() {
+    std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
+    if (vendor_entries == 0)
+        spdlog::warn(
+            "no IEEE vendor data in {} (install the ieee-data package, or set "
+            "inventory.vendor_data_dir): vendors will be blank",
+            config_.inventory.vendor_data_dir);
+}
+
 void Pipeline::apply_pending_reload() {
-    std::optional<Config> next;
+    std::optional<PreparedConfig> next;
     {
         std::lock_guard lock(reload_mutex_);
         next.swap(pending_reload_);
         reload_pending_.store(false, std::memory_order_relaxed);
     }
     if (!next) return;
-    if (next->capture.interface != config_.capture.interface ||
-        next->capture.snaplen != config_.capture.snaplen ||
-        next->capture.filter != config_.capture.filter)
+    // Everything in `next` was built and validated before it was handed over: nothing below
+    // reads a file that could be bad, so the swap cannot leave a half-applied configuration.
+    const Config& c = next->config;
+    if (c.capture.interface != config_.capture.interface ||
+        c.capture.snaplen != config_.capture.snaplen || c.capture.filter != config_.capture.filter)
         spdlog::warn("reload: capture settings changed; they take effect after a restart");
-    dispatcher_.finish();
-    dispatcher_.clear();
-    next->capture = config_.capture;
-    config_ = std::move(*next);
+    if (c.limits.max_hosts != config_.limits.max_hosts)
+        spdlog::warn("reload: limits.max_hosts takes effect after a restart");
+    // Analyzers whose settings and rules did not change keep running, with their open
+    // incidents, learned routers and counters; the others close what they have open and are
+    // built again.
+    std::vector<std::string> rebuilt;
+    std::map<std::string, std::unique_ptr<Analyzer>> kept;
+    for (auto& analyzer : dispatcher_.take_all()) {
+        std::string name(analyzer->name());
+        if (prepared_.settings_of(name) == next->settings_of(name)) {
+            kept.emplace(name, std::move(analyzer));
+        } else {
+            analyzer->on_finish(dispatcher_.now());
+            rebuilt.push_back(name);
+        }
+    }
+    bool vendors_changed = c.inventory.vendor_data_dir != config_.inventory.vendor_data_dir;
+    next->config.capture = config_.capture;
+    next->config.limits.max_hosts = config_.limits.max_hosts;
+    prepared_.config = std::move(next->config);
+    prepared_.os_rules = std::move(next->os_rules);
+    prepared_.egress_rules = std::move(next->egress_rules);
+    prepared_.loop = std::move(next->loop);
+    // Assigned in place: the inventory and egress read the register through this object.
+    prepared_.asset_register = std::move(next->asset_register);
+    prepared_.os_rules_hash = next->os_rules_hash;
+    prepared_.egress_rules_hash = next->egress_rules_hash;
+    prepared_.loop_rules_hash = next->loop_rules_hash;
+    if (vendors_changed) {
+        vendors_ = VendorRegistry();
+        load_vendors();
+        hosts_.for_each([](Host& h) { h.vendor.clear(); });
+    }
+    for (const char* name : kAnalyzerOrder) {
+        auto it = kept.find(name);
+        if (it != kept.end())
+            dispatcher_.add(std::move(it->second));
+        else if (auto analyzer = build_analyzer(name))
+            dispatcher_.add(std::move(analyzer));
+    }
     // Every device is looked up again in the (possibly edited) register.
     hosts_.for_each([](Host& h) { h.register_checked = false; });
-    install_analyzers();
-    spdlog::info("reload: configuration from {} applied", config_.source);
+    std::string list;
+    for (const auto& r : rebuilt) list += (list.empty() ? "" : ", ") + r;
+    spdlog::info("reload: configuration from {} applied ({})", config_.source,
+                 list.empty() ? "register and mail settings only" : "rebuilt: " + list);
 }
 
 void Pipeline::report_capture_gaps(PacketSource& source) {
@@ -132,33 +194,7 @@ void Pipeline::report_capture_gaps(PacketSource& source) {
         else
             spdlog::warn("{}: capture stopped ({}); retrying with backoff", source.describe(),
                          gap.reason);
-        store_.alert(std::move(a));
-    }
-}
-
-bool Pipeline::flush_store() {
-    try {
-        store_.flush(hosts_);
-        if (!store_error_.empty()) {
-            spdlog::info("database writes resumed ({} findings were held in memory)",
-                         held_findings_);
-            store_error_.clear();
-        }
-        return true;
-    } catch (const StoreError& e) {
-        // Disk full, or the file locked or gone: keep analysing, hold findings in memory (the
-        // store bounds them), log now and then, and try again at the next flush.
-        auto now = std::chrono::steady_clock::now();
-        if (store_error_.empty() || now - last_store_error_log_ > std::chrono::seconds(60)) {
-            spdlog::error(
-                "{}; capture and analysis go on, findings are held in memory until "
-                "writing works again",
-                e.what());
-            last_store_error_log_ = now;
-        }
-        store_error_ = e.what();
-        held_findings_ = store_.queued();
-        return false;
+        writer_.alert(std::move(a));
     }
 }
 
@@ -187,116 +223,121 @@ void Pipeline::check_memory(std::chrono::steady_clock::time_point now) {
                 " MB of memory, above its budget of " + std::to_string(budget) + " MB";
     a.first_seen = a.last_seen = dispatcher_.now();
     a.evidence = {{"table", "memory"}, {"resident_mb", megabytes}, {"budget_mb", budget}};
-    store_.alert(std::move(a));
+    writer_.alert(std::move(a));
 }
 
-void Pipeline::install_analyzers() {
-    dispatcher_.add(std::make_unique<TrafficStats>(store_, [this] {
-        DropCounters d;
-        if (capture_) {
-            const auto& c = capture_->counters();
-            d.capture_drops = c.kernel_drops.load(std::memory_order_relaxed) +
-                              c.interface_drops.load(std::memory_order_relaxed);
-            d.ring_drops = c.ring_drops.load(std::memory_order_relaxed);
-        }
-        return d;
-    }));
-    InventorySettings inventory;
-    inventory.internal_networks = config_.network.internal_networks;
-    inventory.gateway_mac = config_.network.gateway_mac;
-    std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
-    if (vendor_entries == 0)
-        spdlog::warn(
-            "no IEEE vendor data in {} (install the ieee-data package, or set "
-            "inventory.vendor_data_dir): vendors will be blank",
-            config_.inventory.vendor_data_dir);
-    asset_register_ = AssetRegister(config_.asset_register);
-    inventory.vendors = &vendors_;
-    inventory.asset_register = &asset_register_;
-    dispatcher_.add(std::make_unique<Inventory>(hosts_, inventory));
-    dispatcher_.add(
-        std::make_unique<LoopDetector>(store_, loop_detector_settings(config_.loop), &hosts_));
-    if (auto rules = load_os_rules(config_.os_fingerprint)) {
+std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
+    if (name == "traffic-stats")
+        return std::make_unique<TrafficStats>(writer_, [this] {
+            DropCounters d;
+            if (capture_) {
+                const auto& c = capture_->counters();
+                d.capture_drops = c.kernel_drops.load(std::memory_order_relaxed) +
+                                  c.interface_drops.load(std::memory_order_relaxed);
+                d.ring_drops = c.ring_drops.load(std::memory_order_relaxed);
+            }
+            return d;
+        });
+    if (name == "inventory") {
+        InventorySettings inventory;
+        inventory.internal_networks = config_.network.internal_networks;
+        inventory.gateway_mac = config_.network.gateway_mac;
+        inventory.vendors = &vendors_;
+        inventory.asset_register = &prepared_.asset_register;
+        return std::make_unique<Inventory>(hosts_, inventory);
+    }
+    if (name == "loop-detector")
+        return std::make_unique<LoopDetector>(writer_, prepared_.loop, &hosts_);
+    if (name == "os-fingerprint") {
+        if (!prepared_.os_rules) return nullptr;
         OsFingerprintSettings os;
         os.internal_networks = config_.network.internal_networks;
         os.max_tracked_hosts = static_cast<std::size_t>(config_.limits.max_hosts);
         os.judge_support_no_earlier_than = std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count();
-        dispatcher_.add(std::make_unique<OsFingerprint>(hosts_, store_, std::move(*rules), os));
+        return std::make_unique<OsFingerprint>(hosts_, writer_, *prepared_.os_rules, os);
     }
-    EgressSettings egress;
-    egress.internal_networks = config_.network.internal_networks;
-    egress.gateway_mac = config_.network.gateway_mac;
-    egress.policy = config_.egress.policy;
-    egress.rules = load_egress_rules(resolve_rules_dir(config_.egress.rules_dir));
-    check_egress_policy(egress.policy, egress.rules);
-    // A device's role comes from the register; unregistered devices have no role (the
-    // policy's unknown_role applies).
-    dispatcher_.add(std::make_unique<Egress>(
-        store_, std::move(egress), [this](const MacAddress& mac) -> std::string {
-            const RegisterEntry* entry = asset_register_.find(mac);
-            return entry ? entry->role : std::string();
-        }));
-    install_lan_hygiene();
-    // Last, so it sees every table above: reports any bounded table that had to drop entries.
-    dispatcher_.add(std::make_unique<SensorLimits>(store_, [this](std::vector<TableUse>& out) {
-        // Devices evicted to make room, and frames from new MACs kept out of the full table.
-        out.push_back(
-            {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
-        out.push_back({"device-lists", "addresses, names and evidence per device",
-                       Host::kMaxAddresses, hosts_.list_overflows()});
-        out.push_back({"evicted-devices", "devices dropped from memory, waiting to be written",
-                       Store::kMaxEvictedQueued, store_.evicted_lost()});
-        out.push_back({"held-findings",
-                       "findings held in memory while the database cannot be written",
-                       Store::kMaxQueuedAlerts, store_.findings_lost()});
-        if (capture_) {
-            const auto& c = capture_->counters();
-            // Frames lost before analysis: the capture ring was full, or the kernel dropped.
-            out.push_back({"capture-buffer", "frames waiting for analysis",
-                           static_cast<std::uint64_t>(config_.capture.ring_slots),
-                           c.ring_drops.load(std::memory_order_relaxed) +
-                               c.kernel_drops.load(std::memory_order_relaxed) +
-                               c.interface_drops.load(std::memory_order_relaxed)});
-        }
-        for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
-    }));
+    if (name == "egress") {
+        EgressSettings egress;
+        egress.internal_networks = config_.network.internal_networks;
+        egress.gateway_mac = config_.network.gateway_mac;
+        egress.policy = config_.egress.policy;
+        egress.rules = prepared_.egress_rules;
+        // A device's role comes from the register; unregistered devices have no role (the
+        // policy's unknown_role applies).
+        return std::make_unique<Egress>(
+            writer_, std::move(egress), [this](const MacAddress& mac) -> std::string {
+                const RegisterEntry* entry = prepared_.asset_register.find(mac);
+                return entry ? entry->role : std::string();
+            });
+    }
+    if (name == "lan-hygiene") return build_lan_hygiene();
+    if (name == "dhcp-flood") {
+        DhcpFloodSettings dhcp;
+        dhcp.max_requests_per_minute =
+            static_cast<std::uint64_t>(config_.inventory.max_dhcp_requests_per_minute);
+        return std::make_unique<DhcpFlood>(writer_, dhcp);
+    }
+    if (name == "sensor-limits")
+        // Last, so it sees every table above: reports any bounded table that had to drop
+        // entries.
+        return std::make_unique<SensorLimits>(writer_, [this](std::vector<TableUse>& out) {
+            // Devices evicted to make room, and frames from new MACs kept out of the full table.
+            out.push_back(
+                {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
+            out.push_back({"device-lists", "addresses, names and evidence per device",
+                           Host::kMaxAddresses, hosts_.list_overflows()});
+            // Findings (and devices leaving memory) that found the writer's queue full.
+            out.push_back({"held-findings",
+                           "findings held in memory while the database cannot be written",
+                           writer_.capacity(), writer_.dropped()});
+            if (capture_) {
+                const auto& c = capture_->counters();
+                // Frames lost before analysis: the capture ring was full, or the kernel dropped.
+                out.push_back({"capture-buffer", "frames waiting for analysis",
+                               static_cast<std::uint64_t>(config_.capture.ring_slots),
+                               c.ring_drops.load(std::memory_order_relaxed) +
+                                   c.kernel_drops.load(std::memory_order_relaxed) +
+                                   c.interface_drops.load(std::memory_order_relaxed)});
+            }
+            for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
+        });
+    return nullptr;
 }
 
-void Pipeline::install_lan_hygiene() {
+std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
     const InventoryConfig& c = config_.inventory;
     LanHygieneSettings s;
     s.learning_period = static_cast<Timestamp>(c.learning_days) * 86400 * kMicrosPerSecond;
-    if (auto first = store_.meta("first_packet_us")) {
-        try {
-            s.first_packet_ever = std::stoll(*first);
-        } catch (const std::exception&) {
-            spdlog::warn("ignoring unreadable meta first_packet_us '{}'", *first);
-        }
-    }
+    s.first_packet_ever = first_packet_ever_;
     s.record_first_packet = [this](Timestamp ts) {
-        store_.set_meta("first_packet_us", std::to_string(ts));
+        first_packet_ever_ = ts;
+        writer_.meta("first_packet_us", std::to_string(ts));
     };
     // Devices from earlier runs keep their first-seen time across restarts.
-    SQLite::Statement known(store_.db(),
-                            "SELECT mac, min(first_seen) FROM assets GROUP BY mac LIMIT ?");
-    known.bind(1, config_.limits.max_hosts);
-    while (known.executeStep())
-        if (auto mac = MacAddress::parse(known.getColumn(0).getString()))
-            s.known_devices.emplace(mac->as_u64(), known.getColumn(1).getInt64());
+    s.known_devices = known_devices_;
     s.gateway_ip = config_.network.gateway_ip;
     s.gateway_mac = config_.network.gateway_mac;
+    // A gateway MAC learned by an earlier run (or before a reload) for the same gateway address
+    // is kept: a router swapped while the sensor was off is still reported.
+    if (s.gateway_ip && !s.gateway_mac && learned_gateway_ &&
+        learned_gateway_->first == *s.gateway_ip) {
+        s.gateway_mac = learned_gateway_->second;
+        s.gateway_mac_from = "learned earlier";
+    }
+    s.record_gateway = [this, ip = s.gateway_ip](const MacAddress& mac) {
+        if (!ip) return;
+        learned_gateway_ = {*ip, mac};
+        writer_.meta("learned_gateway", ip->to_string() + " " + mac.to_string());
+    };
     s.internal_networks = config_.network.internal_networks;
     s.dhcp_servers = c.dhcp_servers;
     s.shared_addresses = c.shared_addresses;
     s.alert_each_randomized = c.alert_each_randomized;
     s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
     s.ip_conflict_window = static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
-    dispatcher_.add(std::make_unique<LanHygiene>(hosts_, store_, std::move(s)));
-    DhcpFloodSettings dhcp;
-    dhcp.max_requests_per_minute = static_cast<std::uint64_t>(c.max_dhcp_requests_per_minute);
-    dispatcher_.add(std::make_unique<DhcpFlood>(store_, dhcp));
+    return std::make_unique<LanHygiene>(hosts_, writer_, std::move(s));
 }
 
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {
@@ -313,6 +354,7 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     FrameRing ring(static_cast<std::size_t>(config_.capture.ring_slots), options_.slot_bytes);
     CaptureThread capture(source, ring, options_.ring_full);
     capture_ = &capture;
+    writer_.start();
     capture.start();
 
     PipelineResult result;
@@ -347,13 +389,8 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-        try {
-            std::size_t n = store_.delete_minutes_before(
-                retention_cutoff(packet_now, wall, config_.store.retention_days));
-            if (n) spdlog::info("retention: deleted {} minute statistics rows", n);
-        } catch (const std::exception& e) {
-            spdlog::warn("retention: {}", e.what());  // tried again in an hour
-        }
+        writer_.delete_minutes_before(
+            retention_cutoff(packet_now, wall, config_.store.retention_days));
     };
 
     auto housekeeping = [&] {
@@ -361,7 +398,10 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
         report_capture_gaps(source);
         auto now = Clock::now();
-        if (store_.flush_due() && flush_store()) retention(false);
+        if (writer_.collect_due(now)) {
+            writer_.collect(hosts_);
+            retention(false);
+        }
         if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
         if (now >= next_memory_check_) check_memory(now);
     };
@@ -377,18 +417,29 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         ring.release();
     };
 
+    // Stop: end the capture (joins its thread); what it had read is still in the ring (at most
+    // ring_slots frames): drain it. Checked while frames keep coming too, not only when the
+    // ring runs empty: under load (a slow build, a busy machine) analysis may never catch up
+    // with the traffic, and SIGTERM must still end the run within seconds.
+    auto stop_and_drain = [&] {
+        capture.stop();
+        while (const FrameSlot* slot = ring.peek()) process(slot);
+    };
     for (;;) {
         if (const FrameSlot* slot = ring.peek()) {
             idle_spins = 0;
             process(slot);
+            if ((result.packets & 0xff) == 0 && stop.load(std::memory_order_relaxed)) {
+                stop_and_drain();
+                break;
+            }
             if ((result.packets & 0xfff) == 0) housekeeping();
             continue;
         }
         // Ring empty. Finished only when the capture thread is done and nothing is left.
         if (capture.finished() && !ring.peek()) break;
         if (stop.load(std::memory_order_relaxed)) {
-            capture.stop();  // joins; what it had read is still in the ring: drain it
-            while (const FrameSlot* slot = ring.peek()) process(slot);
+            stop_and_drain();
             break;
         }
         // Spin briefly (frames usually arrive in bursts), then sleep so an idle LAN costs
@@ -410,12 +461,11 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
     result.cut_to_slot = c.cut_to_slot.load();
     result.capture_error = capture.error();
-    // The last flush gets a few tries (a full disk may be cleared meanwhile); what still fails
-    // is reported, never silently dropped.
-    for (int attempt = 0; attempt < 3 && !flush_store(); ++attempt)
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-    result.store_error = store_error_;
-    if (store_error_.empty()) retention(true);
+    // What is left is handed to the writer, which gets a bounded time to write it (a full disk
+    // may be cleared meanwhile); what still fails is reported, never silently dropped.
+    writer_.collect(hosts_, true);
+    retention(true);
+    result.store_error = writer_.stop(Clock::now() + std::chrono::seconds(3));
     result.hosts = hosts_.size();
     result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     report_progress(Clock::now());

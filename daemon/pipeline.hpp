@@ -12,6 +12,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 
 #include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
@@ -20,7 +23,9 @@
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
 #include "daemon/config.hpp"
+#include "daemon/prepared_config.hpp"
 #include "daemon/store/store.hpp"
+#include "daemon/store/store_writer.hpp"
 
 namespace clinicwatch {
 
@@ -53,20 +58,26 @@ Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retenti
 
 class Pipeline {
   public:
+    // Throws ConfigError when the configuration's rules or policy are invalid.
     Pipeline(const Config& config, Store& store, PipelineOptions options);
+    Pipeline(PreparedConfig prepared, Store& store, PipelineOptions options);
     ~Pipeline();
 
     // Runs until the source ends, fails, or `stop` becomes true; then drains the ring, closes
-    // every analyzer and flushes the store. Everything read before an error is stored.
+    // every analyzer and writes what is queued. Everything read before an error is stored.
+    // Findings go to the store writer thread (started and stopped here): once per pipeline.
     PipelineResult run(PacketSource& source, const std::atomic<bool>& stop);
 
     HostTable& hosts() { return hosts_; }
     Dispatcher& dispatcher() { return dispatcher_; }
 
-    // Thread-safe: the analysis thread applies the new configuration between packets. The
-    // HostTable and the store are kept; analyzers close what they have open and are rebuilt
-    // with the new settings. Capture settings (interface, snaplen) need a restart.
-    void request_reload(Config config);
+    // Thread-safe: the analysis thread applies the new configuration between packets. It was
+    // built and validated in full beforehand (prepare_config), so applying it cannot fail. The
+    // HostTable and the store are kept, and so is every analyzer whose settings and rules did
+    // not change (open incidents, the learned gateway and counters go on); the others close
+    // what they have open and are rebuilt. Capture settings (interface, snaplen) and
+    // limits.max_hosts need a restart.
+    void request_reload(PreparedConfig prepared);
 
     // Thread-safe: increases while the analysis thread is alive and not stuck (watchdog).
     std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
@@ -76,29 +87,36 @@ class Pipeline {
     // most) when above.
     void check_memory(std::chrono::steady_clock::time_point now);
     std::chrono::steady_clock::time_point next_memory_check_{};
-    void install_analyzers();
-    void install_lan_hygiene();
+    // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
+    static constexpr const char* kAnalyzerOrder[] = {
+        "traffic-stats", "inventory",   "loop-detector", "os-fingerprint",
+        "egress",        "lan-hygiene", "dhcp-flood",    "sensor-limits"};
+    std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
+    std::unique_ptr<Analyzer> build_lan_hygiene();
+    void load_vendors();
 
+    void restore_learned_state();
     void apply_pending_reload();
-    bool flush_store();
     void report_capture_gaps(PacketSource& source);
 
-    Config config_;
+    PreparedConfig prepared_;
+    const Config& config_;  // prepared_.config
     Store& store_;
     PipelineOptions options_;
     HostTable hosts_;
     Dispatcher dispatcher_;
     const CaptureThread* capture_ = nullptr;  // set while run() is active
     std::mutex reload_mutex_;
-    std::optional<Config> pending_reload_;
+    std::optional<PreparedConfig> pending_reload_;
     std::atomic<bool> reload_pending_{false};
     std::atomic<std::uint64_t> heartbeat_{0};
-    std::string store_error_;
-    std::size_t held_findings_ = 0;
-    std::chrono::steady_clock::time_point last_store_error_log_{};
+    StoreWriter writer_;  // every analyzer's FindingSink; the only user of the database
+    std::optional<Timestamp> first_packet_ever_;
+    // Learned by earlier runs: devices' first-seen times, the gateway's MAC (for its address).
+    std::unordered_map<std::uint64_t, Timestamp> known_devices_;
+    std::optional<std::pair<IpAddress, MacAddress>> learned_gateway_;
     // Loaded once at start, read by the inventory (issue 3).
     VendorRegistry vendors_;
-    AssetRegister asset_register_;
 };
 
 }  // namespace clinicwatch

@@ -18,6 +18,7 @@
 #include "daemon/digest/digest.hpp"
 #include "daemon/export/event_log.hpp"
 #include "daemon/pipeline.hpp"
+#include "daemon/prepared_config.hpp"
 #include "daemon/privileges.hpp"
 #include "daemon/report/report.hpp"
 
@@ -57,6 +58,9 @@ class Service {
           watchdog_timer_(io_) {}
 
     int run(const std::string& interface) {
+        // Rules, egress policy and register are built and checked before anything starts, as
+        // check-config and a reload do (a fault: exit 3).
+        PreparedConfig prepared = prepare_config(config_);
         LiveCaptureOptions live;
         live.interface = interface;
         live.snaplen = config_.capture.snaplen;
@@ -122,12 +126,21 @@ class Service {
             status_.capture_drops = p.capture_drops;
             status_.hosts = p.hosts;
         };
-        Pipeline pipeline(config_, store, options);
+        Pipeline pipeline(std::move(prepared), store, options);
         pipeline_ = &pipeline;
 
         PipelineResult result;
+        std::string analysis_failure;
         std::thread analysis([&] {
-            result = pipeline.run(*source, stop_);
+            // No exception may leave a thread (std::terminate): it is logged, and the daemon
+            // stops cleanly with exit code 1 (systemd restarts it).
+            try {
+                result = pipeline.run(*source, stop_);
+            } catch (const std::exception& e) {
+                analysis_failure = e.what();
+            } catch (...) {
+                analysis_failure = "unknown exception";
+            }
             io_.stop();  // thread-safe; ends the main loop if the pipeline stopped on its own
         });
 
@@ -154,6 +167,11 @@ class Service {
         run.ring_drops = result.ring_drops;
         run.outcome = "ok";
         int code = kExitOk;
+        if (!analysis_failure.empty()) {
+            spdlog::critical("analysis stopped: {}", analysis_failure);
+            run.outcome = "error: analysis stopped: " + analysis_failure;
+            code = kExitFailure;
+        }
         if (result.capture_error) {
             try {
                 std::rethrow_exception(result.capture_error);
@@ -194,15 +212,21 @@ class Service {
             spdlog::warn("SIGHUP: no configuration file to reload (started without one)");
             return;
         }
+        // Everything is built and validated here, before anything is swapped: a fault anywhere
+        // (YAML, rules, egress policy, register) leaves the old configuration running.
         try {
-            Config next = load_config(config_path_);
+            PreparedConfig next = prepare_config(load_config(config_path_));
             sd_notify(0, "RELOADING=1");
-            if (digest_) digest_->request_reload(next);
+            if (digest_) digest_->request_reload(next.config);
             if (pipeline_) pipeline_->request_reload(std::move(next));
             sd_notify(0, "READY=1");
         } catch (const ConfigError& e) {
             // Keep running with the old configuration: a typo must not stop the sensor.
             for (const auto& p : e.problems()) spdlog::error("reload refused: {}", p);
+            spdlog::error("reload refused: still running with the configuration loaded before");
+        } catch (const std::exception& e) {
+            spdlog::error("reload refused: {}; still running with the configuration loaded before",
+                          e.what());
         }
     }
 

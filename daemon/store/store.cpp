@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -174,6 +175,44 @@ nlohmann::json observed_json(const std::vector<Observed>& list) {
     return out;
 }
 
+std::vector<Observed> observed_from_json(const std::string& text) {
+    std::vector<Observed> out;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& o : j) {
+        if (!o.is_object() || !o.contains("value") || !o["value"].is_string()) continue;
+        out.push_back(Observed{o["value"].get<std::string>(), o.value("source", std::string()),
+                               o.value("first_seen", Timestamp{0}),
+                               o.value("last_seen", Timestamp{0})});
+    }
+    return out;
+}
+
+// Adds what `stored` knows to `list`: the same value from the same source keeps the widest
+// first/last seen; over the cap, the least recently seen values go (their own ageing rule,
+// never a restart).
+void merge_observed(std::vector<Observed>& list, const std::vector<Observed>& stored,
+                    std::size_t cap) {
+    for (const auto& s : stored) {
+        auto same = std::find_if(list.begin(), list.end(), [&](const Observed& o) {
+            return o.value == s.value && o.source == s.source;
+        });
+        if (same == list.end()) {
+            list.push_back(s);
+        } else {
+            if (s.first_seen && (same->first_seen == 0 || s.first_seen < same->first_seen))
+                same->first_seen = s.first_seen;
+            same->last_seen = std::max(same->last_seen, s.last_seen);
+        }
+    }
+    if (list.size() > cap) {
+        std::stable_sort(list.begin(), list.end(), [](const Observed& a, const Observed& b) {
+            return a.last_seen > b.last_seen;
+        });
+        list.resize(cap);
+    }
+}
+
 std::int64_t wall_seconds() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -222,15 +261,29 @@ Store::Store(const std::string& path, StoreOptions options)
 Store::~Store() = default;
 
 void Store::alert(AlertUpdate update) {
+    if (alerts_.size() >= kMaxQueuedAlerts) {
+        ++findings_lost_;
+        return;
+    }
     alerts_.push_back(std::move(update));
 }
 
 void Store::minute(const MinuteStats& stats) {
+    if (minutes_.size() >= kMaxQueuedMinutes) {
+        ++findings_lost_;
+        return;
+    }
     minutes_.push_back(stats);
 }
 
 void Store::boundary_flows(const std::vector<BoundaryFlowSummary>& rows) {
-    flows_.insert(flows_.end(), rows.begin(), rows.end());
+    for (const auto& row : rows) {
+        if (flows_.size() >= kMaxQueuedAlerts) {
+            ++findings_lost_;
+            continue;
+        }
+        flows_.push_back(row);
+    }
 }
 
 void Store::host_evicted(const Host& host) {
@@ -247,7 +300,89 @@ bool Store::flush_due() const {
            std::chrono::steady_clock::now() - last_flush_ >= options_.flush_interval;
 }
 
-void Store::write_host(const Host& h) {
+Host Store::merged_with_stored(const Host& h) {
+    if (!stored_host_statement_)
+        stored_host_statement_ = std::make_unique<SQLite::Statement>(*db_, R"sql(
+            SELECT vendor, addresses, names, evidence, services, os_family, os_version,
+                   os_confidence, os_support, os_support_end, os_explanation, first_seen
+            FROM assets WHERE mac = ? AND vlan = ?)sql");
+    SQLite::Statement& st = *stored_host_statement_;
+    st.reset();
+    st.bind(1, h.key.mac.to_string());
+    st.bind(2, h.key.vlan);
+    Host merged = h;
+    if (!st.executeStep()) return merged;
+    if (merged.vendor.empty()) merged.vendor = st.getColumn(0).getString();
+    merge_observed(merged.addresses, observed_from_json(st.getColumn(1).getString()),
+                   Host::kMaxAddresses);
+    merge_observed(merged.names, observed_from_json(st.getColumn(2).getString()), Host::kMaxNames);
+    merge_observed(merged.evidence, observed_from_json(st.getColumn(3).getString()),
+                   Host::kMaxEvidence);
+    auto services = nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false);
+    if (services.is_array())
+        for (const auto& port : services)
+            if (port.is_number_unsigned() && port.get<std::uint64_t>() <= 65535)
+                merged.observe_service(static_cast<std::uint16_t>(port.get<std::uint64_t>()));
+    // An OS verdict stays until this run reaches its own (evidence alone may come later).
+    if (merged.os_family.empty() && !st.getColumn(5).getString().empty()) {
+        merged.os_family = st.getColumn(5).getString();
+        merged.os_version = st.getColumn(6).getString();
+        merged.os_confidence = st.getColumn(7).getDouble();
+        merged.os_support = st.getColumn(8).getString();
+        merged.os_support_end = st.getColumn(9).getString();
+        merged.os_explanation = st.getColumn(10).getString();
+    }
+    merged.first_seen = std::min(merged.first_seen, st.getColumn(11).getInt64());
+    st.reset();
+    return merged;
+}
+
+std::vector<Host> Store::load_hosts(std::size_t limit) {
+    std::vector<Host> out;
+    try {
+        SQLite::Statement st(*db_, R"sql(
+            SELECT mac, vlan, vendor, randomized_mac, addresses, names, evidence, services,
+                   os_family, os_version, os_confidence, os_support, os_support_end,
+                   os_explanation, first_seen, last_seen, frames, bytes
+            FROM assets ORDER BY last_seen DESC LIMIT ?)sql");
+        st.bind(1, static_cast<std::int64_t>(limit));
+        while (st.executeStep()) {
+            auto mac = MacAddress::parse(st.getColumn(0).getString());
+            if (!mac) continue;
+            Host h;
+            h.key = HostKey{*mac, static_cast<std::uint16_t>(st.getColumn(1).getInt())};
+            h.vendor = st.getColumn(2).getString();
+            h.randomized_mac = st.getColumn(3).getInt() != 0;
+            h.addresses = observed_from_json(st.getColumn(4).getString());
+            h.names = observed_from_json(st.getColumn(5).getString());
+            h.evidence = observed_from_json(st.getColumn(6).getString());
+            auto services = nlohmann::json::parse(st.getColumn(7).getString(), nullptr, false);
+            if (services.is_array())
+                for (const auto& port : services)
+                    if (port.is_number_unsigned() && port.get<std::uint64_t>() <= 65535)
+                        h.observe_service(static_cast<std::uint16_t>(port.get<std::uint64_t>()));
+            h.os_family = st.getColumn(8).getString();
+            h.os_version = st.getColumn(9).getString();
+            h.os_confidence = st.getColumn(10).getDouble();
+            h.os_support = st.getColumn(11).getString();
+            h.os_support_end = st.getColumn(12).getString();
+            h.os_explanation = st.getColumn(13).getString();
+            h.first_seen = st.getColumn(14).getInt64();
+            h.last_seen = h.stored_last_seen = st.getColumn(15).getInt64();
+            h.frames = static_cast<std::uint64_t>(st.getColumn(16).getInt64());
+            h.bytes = static_cast<std::uint64_t>(st.getColumn(17).getInt64());
+            h.dirty = false;
+            out.push_back(std::move(h));
+        }
+    } catch (const SQLite::Exception& e) {
+        throw StoreError("reading the stored devices from " + path_ + " failed: " + e.what());
+    }
+    return out;
+}
+
+void Store::write_host(const Host& stored_or_new) {
+    // Facts merge, never vanish: what an earlier run stored is added to, not replaced.
+    const Host h = merged_with_stored(stored_or_new);
     static const char* kSql = R"sql(
         INSERT INTO assets (mac, vlan, vendor, randomized_mac, addresses, names, evidence,
                             services, os_family, os_version, os_confidence, first_seen,
@@ -262,7 +397,7 @@ void Store::write_host(const Host& h) {
             os_confidence = excluded.os_confidence,
             first_seen = min(first_seen, excluded.first_seen),
             last_seen = max(last_seen, excluded.last_seen),
-            frames = excluded.frames, bytes = excluded.bytes,
+            frames = max(frames, excluded.frames), bytes = max(bytes, excluded.bytes),
             registered = excluded.registered, register_name = excluded.register_name,
             role = excluded.role, responsible = excluded.responsible)sql";
     static const char* kOsSql =
@@ -305,6 +440,51 @@ void Store::write_host(const Host& h) {
 
 void Store::flush(HostTable& hosts) {
     last_flush_ = std::chrono::steady_clock::now();
+    StoreBatch batch;
+    batch.alerts.swap(alerts_);
+    batch.minutes.swap(minutes_);
+    batch.flows.swap(flows_);
+    batch.hosts.swap(evicted_);
+    std::size_t quiet_written = 0;
+    hosts.for_each([&](Host& h) {
+        if (!h.dirty && h.last_seen == h.stored_last_seen) return;
+        // A MAC flood's forged devices stay in memory (counted by mac-flood) and are not
+        // written one by one. A quiet newcomer with an address may be a real device's first
+        // frames, so a few per flush are written; in a flood the rest wait until they say more,
+        // which forged ones never do.
+        if (h.quiet_newcomer() &&
+            (h.addresses.empty() || ++quiet_written > kMaxQuietNewcomersPerFlush))
+            return;
+        if (h.dirty)
+            batch.hosts.push_back(h);
+        else
+            batch.seen.push_back({h.key, h.last_seen, h.frames, h.bytes});
+    });
+    try {
+        write(batch);
+    } catch (const StoreError&) {
+        // Keep everything queued: the next flush tries again (disk full, locked database).
+        alerts_.swap(batch.alerts);
+        minutes_.swap(batch.minutes);
+        flows_.swap(batch.flows);
+        evicted_.assign(std::make_move_iterator(batch.hosts.begin()),
+                        std::make_move_iterator(batch.hosts.end()));
+        evicted_.erase(std::remove_if(evicted_.begin(), evicted_.end(),
+                                      [&](const Host& h) {
+                                          return hosts.find(h.key.mac, h.key.vlan) != nullptr;
+                                      }),
+                       evicted_.end());
+        throw;
+    }
+    queued_alert_index_.clear();
+    hosts.for_each([](Host& h) {
+        h.dirty = false;
+        h.stored_last_seen = h.last_seen;
+    });
+}
+
+void Store::write(const StoreBatch& batch) {
+    std::vector<std::pair<const AlertUpdate*, const char*>> alert_events;
     try {
         SQLite::Transaction tx(*db_);
         SQLite::Statement alert_st(*db_, R"sql(
@@ -324,7 +504,7 @@ void Store::flush(HostTable& hosts) {
                 revision = revision + 1,
                 updated_wall = excluded.updated_wall)sql");
         SQLite::Statement revision_st(*db_, "SELECT revision FROM alerts WHERE key = ?");
-        for (const auto& a : alerts_) {
+        for (const auto& a : batch.alerts) {
             alert_st.bind(1, a.key);
             alert_st.bind(2, a.kind);
             alert_st.bind(3, static_cast<int>(a.severity));
@@ -352,9 +532,9 @@ void Store::flush(HostTable& hosts) {
                 std::int64_t revision =
                     revision_st.executeStep() ? revision_st.getColumn(0).getInt64() : 1;
                 revision_st.reset();
-                pending_alert_events_.push_back({&a, a.ended         ? "ended"
-                                                     : revision <= 1 ? "opened"
-                                                                     : "updated"});
+                alert_events.push_back({&a, a.ended         ? "ended"
+                                            : revision <= 1 ? "opened"
+                                                            : "updated"});
             }
             alert_st.reset();
             alert_st.clearBindings();
@@ -369,7 +549,7 @@ void Store::flush(HostTable& hosts) {
                 capture_drops = capture_drops + excluded.capture_drops,
                 ring_drops = ring_drops + excluded.ring_drops,
                 active_hosts = max(active_hosts, excluded.active_hosts))sql");
-        for (const auto& m : minutes_) {
+        for (const auto& m : batch.minutes) {
             minute_st.bind(1, static_cast<std::int64_t>(m.minute));
             minute_st.bind(2, static_cast<std::int64_t>(m.frames));
             minute_st.bind(3, static_cast<std::int64_t>(m.bytes));
@@ -397,7 +577,7 @@ void Store::flush(HostTable& hosts) {
                 bytes_in = bytes_in + excluded.bytes_in,
                 first_seen = min(first_seen, excluded.first_seen),
                 last_seen = max(last_seen, excluded.last_seen))sql");
-        for (const auto& f : flows_) {
+        for (const auto& f : batch.flows) {
             flow_st.bind(1, f.mac.to_string());
             flow_st.bind(2, f.day);
             flow_st.bind(3, f.direction);
@@ -417,45 +597,45 @@ void Store::flush(HostTable& hosts) {
             flow_st.exec();
             flow_st.reset();
         }
-        for (const auto& h : evicted_) write_host(h);
-        std::size_t quiet_written = 0;
-        hosts.for_each([&](Host& h) {
-            if (!h.dirty && h.last_seen == h.stored_last_seen) return;
-            // A MAC flood's forged devices stay in memory (counted by mac-flood) and are not
-            // written one by one. A quiet newcomer with an address may be a real device's
-            // first frames, so a few per flush are written; in a flood the rest wait until they
-            // say more, which forged ones never do.
-            if (h.quiet_newcomer() &&
-                (h.addresses.empty() || ++quiet_written > kMaxQuietNewcomersPerFlush))
-                return;
-            write_host(h);
-        });
-        tx.commit();
-        if (options_.events) {
-            for (const auto& [alert, action] : pending_alert_events_)
-                options_.events->alert(*alert, action);
-            // Asset events only for content changes, not for every last-seen update.
-            hosts.for_each([&](Host& h) {
-                if (h.dirty)
-                    options_.events->asset(h, h.stored_last_seen == 0 ? "discovered" : "changed");
-            });
-            options_.events->flush();
+        for (const auto& h : batch.hosts) write_host(h);
+        // A device merely seen again: one small statement, no re-serialised lists.
+        if (!batch.seen.empty()) {
+            SQLite::Statement seen_st(*db_, R"sql(
+                UPDATE assets SET last_seen = max(last_seen, ?), frames = max(frames, ?),
+                                  bytes = max(bytes, ?)
+                WHERE mac = ? AND vlan = ?)sql");
+            for (const auto& s : batch.seen) {
+                seen_st.bind(1, static_cast<std::int64_t>(s.last_seen));
+                seen_st.bind(2, static_cast<std::int64_t>(s.frames));
+                seen_st.bind(3, static_cast<std::int64_t>(s.bytes));
+                seen_st.bind(4, s.key.mac.to_string());
+                seen_st.bind(5, s.key.vlan);
+                seen_st.exec();
+                seen_st.reset();
+            }
         }
-        pending_alert_events_.clear();
+        if (!batch.meta.empty()) {
+            SQLite::Statement meta_st(*db_,
+                                      "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                                      "SET value = excluded.value");
+            for (const auto& [key, value] : batch.meta) {
+                meta_st.bind(1, key);
+                meta_st.bind(2, value);
+                meta_st.exec();
+                meta_st.reset();
+            }
+        }
+        tx.commit();
     } catch (const SQLite::Exception& e) {
-        pending_alert_events_.clear();
-        // Keep everything queued: the next flush tries again (disk full, locked database).
         throw StoreError("writing to " + path_ + " failed: " + e.what());
     }
-    alerts_.clear();
-    queued_alert_index_.clear();
-    minutes_.clear();
-    evicted_.clear();
-    flows_.clear();
-    hosts.for_each([](Host& h) {
-        h.dirty = false;
-        h.stored_last_seen = h.last_seen;
-    });
+    if (options_.events) {
+        for (const auto& [alert, action] : alert_events) options_.events->alert(*alert, action);
+        // Asset events only for content changes, not for every last-seen update.
+        for (const auto& h : batch.hosts)
+            options_.events->asset(h, h.stored_last_seen == 0 ? "discovered" : "changed");
+        options_.events->flush();
+    }
 }
 
 std::int64_t Store::begin_run(const RunRecord& run) try {

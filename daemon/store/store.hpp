@@ -48,6 +48,27 @@ struct RunRecord {
     std::string outcome;  // "running", "ok", "error: ..."
 };
 
+// A device merely seen again since it was last written: only these columns change.
+struct HostSeen {
+    HostKey key;
+    Timestamp last_seen = 0;
+    std::uint64_t frames = 0, bytes = 0;
+};
+
+// What one transaction writes.
+struct StoreBatch {
+    std::vector<AlertUpdate> alerts;
+    std::vector<MinuteStats> minutes;
+    std::vector<BoundaryFlowSummary> flows;
+    std::vector<Host> hosts;  // content changed: the row is upserted, stored facts merged in
+    std::vector<HostSeen> seen;
+    std::vector<std::pair<std::string, std::string>> meta;
+    bool empty() const {
+        return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
+               seen.empty() && meta.empty();
+    }
+};
+
 class Store final : public FindingSink {
   public:
     static constexpr int kSchemaVersion = 7;
@@ -71,6 +92,13 @@ class Store final : public FindingSink {
     bool flush_due() const;
     // Writes queued alerts and minutes and every changed host in one transaction.
     void flush(HostTable& hosts);
+    // Writes one batch in one transaction (the store writer thread), then the JSON-lines
+    // events for it. Throws StoreError; nothing of the batch is written then.
+    void write(const StoreBatch& batch);
+
+    // The devices stored by earlier runs, most recently seen first, at most `limit`: a restart
+    // starts from what was learned (names, addresses, evidence, services, OS verdict).
+    std::vector<Host> load_hosts(std::size_t limit);
 
     // Runs: one row per replay/live run, updated at its end.
     std::int64_t begin_run(const RunRecord& run);
@@ -102,15 +130,18 @@ class Store final : public FindingSink {
 
   private:
     void write_host(const Host& host);
+    // The host with what the database already holds about it merged in (names, addresses,
+    // evidence and services are added to, an OS verdict is kept until a new one replaces it).
+    Host merged_with_stored(const Host& host);
 
     std::string path_;
     StoreOptions options_;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<SQLite::Statement> host_statement_;  // prepared once: floods write many
+    std::unique_ptr<SQLite::Statement> stored_host_statement_;
     std::vector<AlertUpdate> alerts_;
     std::vector<MinuteStats> minutes_;
     std::vector<Host> evicted_;
-    std::vector<std::pair<const AlertUpdate*, const char*>> pending_alert_events_;
     std::vector<BoundaryFlowSummary> flows_;
     std::uint64_t evicted_lost_ = 0;
     std::chrono::steady_clock::time_point last_flush_;

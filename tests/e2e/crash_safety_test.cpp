@@ -76,7 +76,20 @@ struct Stored {
     // also when a replay of the same file brings no newer packet time.
     std::int64_t frames = 0;
     std::size_t test_devices = 0;  // assets with kTestMacPrefix (the veths add their own)
+    // What each asset's row says it is: names and addresses ("value/source"), services, OS.
+    struct Facts {
+        std::set<std::string> names, addresses, services;
+        std::string os_family;
+    };
+    std::map<std::string, Facts> facts;
 };
+
+std::set<std::string> observed_values(const std::string& json) {
+    std::set<std::string> out;
+    for (const auto& o : nlohmann::json::parse(json))
+        out.insert(o["value"].get<std::string>() + "/" + o["source"].get<std::string>());
+    return out;
+}
 
 bool has_table(SQLite::Database& d, const std::string& table) {
     SQLite::Statement st(d, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
@@ -109,11 +122,19 @@ std::string read_stored(const std::string& db, Stored& out) {
         if (integrity != "ok\n") return "integrity_check: " + integrity;
         out.schema = d.execAndGet("PRAGMA user_version").getInt();
         if (has_table(d, "assets")) {
-            SQLite::Statement st(d, "SELECT mac, vlan, first_seen, last_seen, frames FROM assets");
+            SQLite::Statement st(d,
+                                 "SELECT mac, vlan, first_seen, last_seen, frames, names, "
+                                 "addresses, services, os_family FROM assets");
             while (st.executeStep()) {
                 std::string mac = st.getColumn(0).getString();
-                out.assets[mac + "/" + st.getColumn(1).getString()] = {st.getColumn(2).getInt64(),
-                                                                       st.getColumn(3).getInt64()};
+                std::string asset = mac + "/" + st.getColumn(1).getString();
+                out.assets[asset] = {st.getColumn(2).getInt64(), st.getColumn(3).getInt64()};
+                Stored::Facts& f = out.facts[asset];
+                f.names = observed_values(st.getColumn(5).getString());
+                f.addresses = observed_values(st.getColumn(6).getString());
+                for (const auto& port : nlohmann::json::parse(st.getColumn(7).getString()))
+                    f.services.insert(port.dump());
+                f.os_family = st.getColumn(8).getString();
                 out.last_seen = std::max(out.last_seen, st.getColumn(3).getInt64());
                 out.frames += st.getColumn(4).getInt64();
                 if (mac.rfind(kTestMacPrefix, 0) == 0) ++out.test_devices;
@@ -143,6 +164,23 @@ std::string lost(const Stored& before, const Stored& now) {
             problems += "asset " + asset + " lost\n";
         else if (it->second.first > seen.first || it->second.second < seen.second)
             problems += "asset " + asset + " first/last seen went backwards\n";
+    }
+    // Facts merge, never vanish: a restart may add names, addresses and services, not lose one
+    // (the test's devices have far fewer than the per-device caps), nor an OS verdict.
+    for (const auto& [asset, was] : before.facts) {
+        auto it = now.facts.find(asset);
+        if (it == now.facts.end()) continue;  // reported above
+        const Stored::Facts& f = it->second;
+        auto check = [&](const std::set<std::string>& old, const std::set<std::string>& cur,
+                         const char* what) {
+            for (const auto& v : old)
+                if (!cur.count(v)) problems += "asset " + asset + " lost " + what + " " + v + "\n";
+        };
+        check(was.names, f.names, "name");
+        check(was.addresses, f.addresses, "address");
+        check(was.services, f.services, "service");
+        if (!was.os_family.empty() && f.os_family.empty())
+            problems += "asset " + asset + " lost its OS verdict " + was.os_family + "\n";
     }
     for (const auto& key : before.alert_keys)
         if (!now.alert_keys.count(key)) problems += "alert " + key + " lost\n";

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bench/clinic_capture.hpp"
 #include "tests/support/test_support.hpp"
@@ -81,6 +83,86 @@ TEST(ReplayEndToEnd, AssetsCountersAndRunMatchTheGroundTruth) {
     EXPECT_EQ(scalar(db, "SELECT first_packet FROM runs"), truth.first_us);
     EXPECT_EQ(scalar(db, "SELECT last_packet FROM runs"), truth.last_us);
     EXPECT_EQ(db.execAndGet("SELECT outcome FROM runs").getString(), "ok");
+}
+
+// What one device's row says about it: names, OS verdict and services.
+struct StoredFacts {
+    std::set<std::string> names;
+    std::string os_family, os_version;
+    std::set<std::int64_t> services;
+    std::int64_t first_seen = 0;
+};
+
+std::map<std::string, StoredFacts> stored_facts(const std::filesystem::path& db_path) {
+    SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement st(db,
+                         "SELECT mac, vlan, names, os_family, os_version, services, first_seen "
+                         "FROM assets");
+    std::map<std::string, StoredFacts> out;
+    while (st.executeStep()) {
+        StoredFacts f;
+        for (const auto& n : nlohmann::json::parse(st.getColumn(2).getString()))
+            f.names.insert(n["value"].get<std::string>() + "/" + n["source"].get<std::string>());
+        f.os_family = st.getColumn(3).getString();
+        f.os_version = st.getColumn(4).getString();
+        for (const auto& p : nlohmann::json::parse(st.getColumn(5).getString()))
+            f.services.insert(p.get<std::int64_t>());
+        f.first_seen = st.getColumn(6).getInt64();
+        out[st.getColumn(0).getString() + "/" + st.getColumn(1).getString()] = std::move(f);
+    }
+    return out;
+}
+
+// A restart must not erase the inventory: the second run sees only ARP from the same devices
+// (as after a reboot, before any of them renews its DHCP lease or announces its name), and
+// every device keeps its names, OS verdict, services and first-seen time.
+TEST(ReplayEndToEnd, SecondRunWithOnlyArpKeepsEveryDevicesFacts) {
+    TempDir dir;
+    auto pcap = dir / "clinic.pcap";
+    auto truth = write_capture(pcap, 25'000);
+    write_config(dir / "demo.yaml");
+    std::string output;
+    ASSERT_EQ(run_command(replay_command(dir, pcap), &output), 0) << output;
+    auto before = stored_facts(dir / "clinic.db");
+
+    auto arp_only = dir / "arp-only.pcap";
+    {
+        bench::PcapFileWriter w(arp_only.string());
+        std::int64_t ts = truth.last_us + 3600LL * 1'000'000;  // an hour after the first run
+        for (int round = 0; round < 3; ++round)
+            for (const auto& h : truth.hosts) {
+                auto frame = bench::arp(2, h.mac, h.ip, truth.gateway_mac, truth.gateway_ip);
+                w.write(ts,
+                        bench::ethernet(truth.gateway_mac, h.mac, bench::ethertype::arp, frame));
+                ts += 100'000;
+            }
+        w.close();
+    }
+    ASSERT_EQ(run_command(replay_command(dir, arp_only), &output), 0) << output;
+    auto after = stored_facts(dir / "clinic.db");
+
+    std::size_t with_names = 0, with_os = 0, with_services = 0;
+    for (const auto& [asset, was] : before) {
+        auto it = after.find(asset);
+        ASSERT_NE(it, after.end()) << asset << " disappeared";
+        const StoredFacts& now = it->second;
+        for (const auto& name : was.names)
+            EXPECT_TRUE(now.names.count(name)) << asset << " lost its name " << name;
+        EXPECT_EQ(now.os_family, was.os_family) << asset;
+        EXPECT_EQ(now.os_version, was.os_version) << asset;
+        for (auto port : was.services)
+            EXPECT_TRUE(now.services.count(port)) << asset << " lost service " << port;
+        EXPECT_EQ(now.first_seen, was.first_seen) << asset;
+        with_names += !was.names.empty();
+        with_os += !was.os_family.empty();
+        with_services += !was.services.empty();
+    }
+    // The first run learned enough for the comparison to mean something.
+    EXPECT_GE(with_names, 10u);
+    EXPECT_GE(with_os, 5u);
+    EXPECT_GE(with_services, 2u);
+    SQLite::Database db((dir / "clinic.db").string(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(scalar(db, "SELECT count(*) FROM runs"), 2);
 }
 
 TEST(ReplayEndToEnd, TruncatedCaptureExitsWithFourAndKeepsWhatWasRead) {
