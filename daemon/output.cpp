@@ -34,7 +34,38 @@ std::size_t display_width(const std::string& s) {
     return width;
 }
 
-void print_table(std::ostream& out, const Table& t) {
+std::string terminal_safe(const std::string& text) {
+    static const char* kHex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    auto escape = [&](unsigned char c) {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            escape(c);  // ESC, BEL, CR, backspace ...: a terminal would act on them
+        } else if (c == 0xc2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            escape(static_cast<unsigned char>(text[++i]));  // C1 controls (U+0080..U+009F, CSI)
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+void print_table(std::ostream& out, const Table& table) {
+    // Names come from the wire: whatever a parser left, the terminal gets no control bytes.
+    Table t;
+    for (const auto& h : table.headers) t.headers.push_back(terminal_safe(h));
+    for (const auto& row : table.rows) {
+        t.rows.emplace_back();
+        for (const auto& cell : row) t.rows.back().push_back(terminal_safe(cell));
+    }
     std::vector<std::size_t> widths(t.headers.size(), 0);
     for (std::size_t i = 0; i < t.headers.size(); ++i) widths[i] = display_width(t.headers[i]);
     for (const auto& row : t.rows)

@@ -15,8 +15,10 @@ struct Table {
     std::vector<std::vector<std::string>> rows;
 };
 
-// Columns padded by display width (Japanese characters take two cells).
+// Columns padded by display width (Japanese characters take two cells). Control characters
+// (C0, DEL, C1: escape sequences) are printed as \xNN, never sent to the terminal.
 void print_table(std::ostream& out, const Table& table);
+std::string terminal_safe(const std::string& text);
 // RFC 4180: fields with commas, quotes or line breaks are quoted.
 void print_csv(std::ostream& out, const Table& table);
 

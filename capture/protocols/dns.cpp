@@ -1,4 +1,5 @@
 #include "capture/protocols/dns.hpp"
+#include "capture/protocols/text.hpp"
 
 namespace clinicwatch::dns {
 
@@ -26,7 +27,9 @@ std::optional<std::string> read_name(Bytes msg, std::size_t offset, std::size_t&
         if (pos + 1 + len > msg.size()) return std::nullopt;
         if (name.size() + len + 1 > kMaxNameLength) return std::nullopt;
         if (!name.empty()) name.push_back('.');
-        name.append(reinterpret_cast<const char*>(msg.data() + pos + 1), len);
+        // Labels may hold any byte (mDNS names are UTF-8): made safe here, once.
+        name.append(text::safe_name(
+            std::string_view(reinterpret_cast<const char*>(msg.data() + pos + 1), len), len));
         pos += 1 + len;
     }
 }

@@ -112,8 +112,10 @@ std::string host_name(std::string_view value) {
 std::optional<HttpRequest> parse_http_request(Bytes payload) {
     auto m = parse(payload);
     if (!m || !m->request) return std::nullopt;
-    return HttpRequest{std::string(m->method), std::string(m->target), host_name(m->host),
-                       std::string(m->user_agent)};
+    // Header values may hold any byte but CR/LF: made safe here, once (ESC sequences, C1).
+    return HttpRequest{std::string(m->method), text::safe_name(m->target, kMaxLine),
+                       text::safe_name(host_name(m->host), 255),
+                       text::safe_name(m->user_agent, 512)};
 }
 
 }  // namespace clinicwatch::http

@@ -1,4 +1,5 @@
 #include "capture/protocols/nbns.hpp"
+#include "capture/protocols/text.hpp"
 
 #include "capture/protocols/dns.hpp"
 
@@ -25,7 +26,7 @@ std::optional<Name> decode_name(std::string_view encoded) {
         auto c = static_cast<unsigned char>(raw[i]);
         n.name.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
     }
-    if (dot != std::string_view::npos) n.scope = std::string(encoded.substr(dot + 1));
+    if (dot != std::string_view::npos) n.scope = text::safe_name(encoded.substr(dot + 1), 255);
     return n;
 }
 

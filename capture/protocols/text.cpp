@@ -46,7 +46,7 @@ std::string utf16le_to_utf8(Bytes in, std::size_t max_chars, std::size_t* consum
         ++chars;
     }
     if (consumed) *consumed = pos;
-    return out;
+    return safe_name(out, out.size());  // no control characters (ESC sequences) from the wire
 }
 
 std::string cstring(Bytes in, std::size_t max_chars, std::size_t* consumed) {
@@ -90,6 +90,43 @@ std::string printable_ascii(Bytes in, std::size_t max_chars) {
         out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' '
                       : (c >= 0x20 && c < 0x7f)           ? static_cast<char>(c)
                                                           : '?');
+    return out;
+}
+
+std::string safe_name(std::string_view in, std::size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(in.size(), max_bytes));
+    std::size_t i = 0;
+    while (i < in.size()) {
+        auto c = static_cast<unsigned char>(in[i]);
+        std::size_t len = c < 0x80         ? 1
+                          : (c >> 5) == 6  ? 2
+                          : (c >> 4) == 14 ? 3
+                          : (c >> 3) == 30 ? 4
+                                           : 0;
+        bool valid = len != 0 && i + len <= in.size();
+        std::uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (std::size_t k = 1; valid && k < len; ++k) {
+            auto cc = static_cast<unsigned char>(in[i + k]);
+            valid = (cc & 0xc0) == 0x80;
+            cp = cp << 6 | (cc & 0x3f);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8.
+        if (valid &&
+            ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+             (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp < 0xe000)))
+            valid = false;
+        bool control = valid && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0));
+        if (!valid || control) {
+            if (out.size() + 1 > max_bytes) break;
+            out += '?';
+            i += valid ? len : 1;
+            continue;
+        }
+        if (out.size() + len > max_bytes) break;
+        out.append(in.substr(i, len));
+        i += len;
+    }
     return out;
 }
 

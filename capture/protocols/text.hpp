@@ -24,6 +24,11 @@ std::string trim_right(std::string s);
 // outside 0x20..0x7e becomes '?' (device names and descriptions from the wire).
 std::string printable_ascii(Bytes in, std::size_t max_chars);
 
+// A name from the wire made safe to store and show, once, where it is parsed: valid UTF-8 is
+// kept (Japanese device names), control characters (C0, DEL, C1: escape sequences) and invalid
+// bytes become '?', and the result is at most `max_bytes` long, cut on a character boundary.
+std::string safe_name(std::string_view in, std::size_t max_bytes);
+
 // ASCII case-insensitive equality (header names).
 bool iequals(std::string_view a, std::string_view b);
 // Without leading spaces/tabs and trailing spaces/tabs/CR (header values).
