@@ -50,7 +50,7 @@ struct RunRecord {
 
 class Store final : public FindingSink {
   public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;
