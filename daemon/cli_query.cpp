@@ -76,7 +76,9 @@ std::vector<std::string> macs_for(SQLite::Database& db, const std::string& what)
 }
 
 int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::string& which) {
-    auto mac = MacAddress::parse(which);
+    // A MAC is written with ':' or '-' ("192.168.100.110" has twelve digits too).
+    bool looks_like_mac = which.size() == 17 && (which[2] == ':' || which[2] == '-');
+    auto mac = looks_like_mac ? MacAddress::parse(which) : std::nullopt;
     if (!mac) {
         auto macs = macs_for(db, which);
         if (macs.empty()) {
@@ -369,8 +371,8 @@ int command_stats(const CommonOptions& common, const StatsOptions& options) {
 std::vector<std::string> known_alert_kinds(const Config& config) {
     std::vector<std::string> out;
     auto messages = load_messages(templates_dir(config), "en");
-    for (const auto& [kind, _] : messages.value("kinds", nlohmann::json::object()).items())
-        out.push_back(kind);
+    const auto kinds = messages.value("kinds", nlohmann::json::object());
+    for (const auto& [kind, _] : kinds.items()) out.push_back(kind);
     return out;
 }
 
