@@ -166,7 +166,9 @@ int main(int argc, char** argv) {
 
     AlertsOptions alerts;
     auto* alerts_cmd = app.add_subcommand(
-        "alerts", "List alerts (open ones by default), oldest first, one line per incident.");
+        "alerts",
+        "List alerts (open ones by default), oldest first: the analyzers' findings, the "
+        "evidence behind `clinicwatch incidents`.");
     alerts_cmd->add_option("--kind", alerts.kind, "Only alerts of this kind (e.g. l2-loop)");
     alerts_cmd->add_option("--severity", alerts.min_severity,
                            "Only alerts at or above: info, low, medium, high, critical");
@@ -281,7 +283,8 @@ int main(int argc, char** argv) {
     auto* send = digest_cmd->add_flag("--send", digest.send, "Send the digest now");
     digest_cmd->add_flag("--html", digest.html, "With --dry-run: print the HTML part too");
     dry->excludes(send);
-    digest_cmd->require_option(1, 3);
+    // One of --dry-run or --send (checked after parsing: --config and --db count as options
+    // for CLI11's require_option).
     add_common(digest_cmd, common, false);
 
     // An unknown command is named with the list of valid ones (CLI11 would only say that an
@@ -320,7 +323,15 @@ int main(int argc, char** argv) {
         if (*stats_cmd) return command_stats(common, stats);
         if (*check_cmd) return command_check_config(check_path);
         if (*report_cmd) return command_report(common, report);
-        if (*digest_cmd) return command_digest(common, digest);
+        if (*digest_cmd) {
+            if (!digest.dry_run && !digest.send) {
+                std::fprintf(stderr,
+                             "clinicwatch: digest needs --dry-run (print the next digest) or "
+                             "--send (send it now)\n");
+                return kExitUsage;
+            }
+            return command_digest(common, digest);
+        }
         if (*egress_cmd) return command_egress(common, egress);
         if (*register_draft_cmd) return command_register_draft(common, register_draft);
     } catch (const ConfigError& e) {
