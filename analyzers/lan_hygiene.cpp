@@ -20,8 +20,19 @@ bool usable_mac(const MacAddress& m) {
     return !m.is_multicast() && !m.is_zero();
 }
 
-std::string utc_day(Timestamp ts) {
+// The clinic's calendar day of a packet time, as a day number: local time (TZ, which the daemon
+// sets from digest.timezone), so "the day" turns at midnight in the clinic, not at 09:00 JST.
+std::int64_t local_day_number(Timestamp ts) {
     std::time_t t = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = 0;
+    return static_cast<std::int64_t>(timegm(&tm)) / 86400;
+}
+
+std::string day_text(std::int64_t day_number) {
+    std::time_t t = static_cast<std::time_t>(day_number * 86400);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
@@ -443,7 +454,7 @@ void LanHygiene::check_unregistered(Timestamp now, bool final) {
 }
 
 void LanHygiene::flush_randomized(Timestamp now) {
-    std::int64_t day = now / (86400 * kMicrosPerSecond);
+    std::int64_t day = local_day_number(now);
     if (day != randomized_day_ && !randomized_dirty_) {
         randomized_day_ = day;
         randomized_devices_.clear();
@@ -451,7 +462,7 @@ void LanHygiene::flush_randomized(Timestamp now) {
     }
     if (!randomized_dirty_) return;
     randomized_dirty_ = false;
-    std::string date = utc_day(randomized_day_ * 86400 * kMicrosPerSecond);
+    std::string date = day_text(randomized_day_);
     AlertUpdate u;
     u.kind = "unregistered-device";
     u.key = u.kind + ":randomized:" + date;

@@ -527,6 +527,12 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
         if (!s.entry->note.empty()) support["note"] = s.entry->note;
         support["source"] = s.entry->source;
     }
+    if (s.state == SupportStatus::State::check && s.entry) {
+        support["earliest_end"] = format_day(s.end);
+        support["earliest_name"] = s.entry->check_earliest_name;
+        support["settle"] = s.entry->check_settle;
+        support["check_source"] = s.entry->check_source;
+    }
     if (s.state == SupportStatus::State::past) support["days_past"] = s.days;
     if (s.state == SupportStatus::State::ending_soon) support["days_left"] = s.days;
     why["support"] = support;
@@ -536,13 +542,16 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
         h.os_version = version;
         h.os_confidence = v.confidence;
         h.os_support = v.family.empty() ? "" : std::string(to_string(s.state));
-        h.os_support_end =
-            s.entry && s.entry->end_of_support ? format_day(*s.entry->end_of_support) : "";
+        h.os_support_end = s.state == SupportStatus::State::check ? format_day(s.end)
+                           : s.entry && s.entry->end_of_support
+                               ? format_day(*s.entry->end_of_support)
+                               : "";
         h.os_explanation = std::move(explanation);
         h.dirty = true;
     }
 
-    if (s.state != SupportStatus::State::past && s.state != SupportStatus::State::ending_soon)
+    if (s.state != SupportStatus::State::past && s.state != SupportStatus::State::ending_soon &&
+        s.state != SupportStatus::State::check)
         return;
     std::string signature = v.product + "|" + std::string(to_string(s.state)) + "|" + v.level;
     if (signature == st.alerted && now - st.alerted_at < kRealert) return;
@@ -566,6 +575,13 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
             a.severity = Severity::medium;
             a.summary += "; " + s.entry->extended_note;
         }
+    } else if (s.state == SupportStatus::State::check) {
+        // Possibly past its end: the clinic must look (the edition and version settle it).
+        a.kind = "os-support-check";
+        a.key = "os-support-check:" + h.key.mac.to_string();
+        a.severity = Severity::low;
+        a.summary = version + " on " + a.subject + ": support status to be checked; if it is " +
+                    s.entry->check_earliest_name + ", support ended " + format_day(s.end);
     } else {
         a.kind = "os-support-ending";
         a.key = "os-support-ending:" + h.key.mac.to_string();

@@ -136,6 +136,8 @@ std::string_view to_string(SupportStatus::State s) {
             return "ending-soon";
         case SupportStatus::State::past:
             return "past";
+        case SupportStatus::State::check:
+            return "check";
         case SupportStatus::State::unknown:
             break;
     }
@@ -346,6 +348,12 @@ SupportStatus support_status(const OsVerdict& v, const OsRules& rules, Day today
     if (v.product.empty()) return s;
     s.entry = rules.product(v.product);
     if (!s.entry) return s;
+    if (s.entry->check_earliest_end && today > *s.entry->check_earliest_end) {
+        s.state = SupportStatus::State::check;
+        s.end = *s.entry->check_earliest_end;
+        s.days = today - s.end;
+        return s;
+    }
     if (!s.entry->end_of_support) {
         // A product with no published end (Android 14, "Windows 10 or 11") is only known to
         // be supported when its entry has no note of doubt; "or" products stay unknown.

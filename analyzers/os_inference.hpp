@@ -40,7 +40,8 @@ struct OsVerdict {
 };
 
 struct SupportStatus {
-    enum class State { unknown, supported, ending_soon, past } state = State::unknown;
+    // check: possibly past its end; the evidence cannot tell (end = the earliest possible end).
+    enum class State { unknown, supported, ending_soon, past, check } state = State::unknown;
     const SupportEntry* entry = nullptr;
     Day end = 0;
     int days = 0;  // past: days since the end; ending_soon: days left

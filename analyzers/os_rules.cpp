@@ -351,6 +351,20 @@ OsRules OsRules::parse(const std::string& fp_text, const std::string& fp_name,
                 s.extended_note = p.text(e, "extended_note", false);
                 s.end_of_support = p.day(e, "end_of_support");
                 s.extended_until = p.day(e, "extended_until");
+                if (e["check"].IsDefined()) {
+                    const YAML::Node c = e["check"];
+                    if (!c.IsMap()) {
+                        p.add(c,
+                              "check must be a mapping (earliest_end, earliest_name, settle, "
+                              "source)");
+                    } else {
+                        s.check_earliest_end = p.day(c, "earliest_end");
+                        s.check_earliest_name = p.text(c, "earliest_name", true);
+                        s.check_settle = p.text(c, "settle", true);
+                        s.check_source = p.text(c, "source", true);
+                        if (!s.check_earliest_end) p.add(c, "check needs earliest_end");
+                    }
+                }
                 if (!known_family(s.family))
                     p.add(e["family"], "unknown family '" + s.family + "'");
                 if (!s.id.empty() && rules.product(s.id))

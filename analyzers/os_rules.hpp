@@ -36,6 +36,12 @@ struct SupportEntry {
     std::optional<Day> end_of_support;  // none: still supported with no published end
     std::optional<Day> extended_until;  // paid extended updates (ESU/ESM/ELS) end
     std::string extended_note;
+    // "Check": the evidence cannot tell an ended product from a supported one (Windows 10 or
+    // 11 without a build, an LTSC build that is also an ended GA release). The earliest end
+    // among the candidates, which of them ends then, and what would settle it (a key of the
+    // message texts, e.g. "windows-edition-version").
+    std::optional<Day> check_earliest_end;
+    std::string check_earliest_name, check_settle, check_source;
     std::string note;
     std::string source;
     std::string file;

@@ -78,6 +78,16 @@ struct EgressOptions {
     std::string since;
 };
 int command_egress(const CommonOptions& common, const EgressOptions& options);
+struct IncidentsOptions {
+    bool all = false;      // resolved ones too
+    std::string kind;      // only this incident kind
+    std::string language;  // ja or en (default: digest.language)
+};
+int command_incidents(const CommonOptions& common, const IncidentsOptions& options);
+
+// Alert kinds people have texts for (messages.yaml), for "unknown kind" errors.
+std::vector<std::string> known_alert_kinds(const Config& config);
+
 struct RegisterDraftOptions {
     std::string out;  // empty: standard output
 };

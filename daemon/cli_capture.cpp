@@ -1,5 +1,6 @@
 // `clinicwatch replay` and `clinicwatch run`: the pipeline with a file or a live source.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -133,12 +134,81 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
 
 }  // namespace
 
+namespace {
+
+// The files as they are on disk (names, sizes, modification times): the same capture replayed
+// again has the same identity.
+std::string replay_identity(const std::vector<std::string>& files) {
+    std::string id = "replay.minutes:";
+    for (const auto& f : files) {
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0) return {};
+        id += std::filesystem::absolute(f).string() + "|" + std::to_string(st.st_size) + "|" +
+              std::to_string(st.st_mtime) + ";";
+    }
+    return id;
+}
+
+// A replay of the same files replaces the minute statistics the earlier replay stored instead
+// of adding to them (the minutes are sums, so a second replay would double them).
+void forget_earlier_replay_minutes(const std::string& db_path, const std::string& identity) {
+    if (identity.empty() || ::access(db_path.c_str(), W_OK) != 0) return;
+    try {
+        SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        if (!db.tableExists("meta") || !db.tableExists("minute_stats")) return;
+        SQLite::Statement get(db, "SELECT value FROM meta WHERE key = ?");
+        get.bind(1, identity);
+        if (!get.executeStep()) return;
+        long long first = 0, last = 0;
+        if (std::sscanf(get.getColumn(0).getString().c_str(), "%lld %lld", &first, &last) != 2)
+            return;
+        SQLite::Statement del(db, "DELETE FROM minute_stats WHERE minute >= ? AND minute <= ?");
+        del.bind(1, static_cast<std::int64_t>(first - first % (60 * kMicrosPerSecond)));
+        del.bind(2, static_cast<std::int64_t>(last));
+        int gone = del.exec();
+        spdlog::info(
+            "these files were replayed before: their {} minutes of statistics are "
+            "replaced, not added to",
+            gone);
+    } catch (const SQLite::Exception& e) {
+        spdlog::warn("could not check for an earlier replay of these files: {}", e.what());
+    }
+}
+
+void remember_replay_minutes(const std::string& db_path, const std::string& identity) {
+    if (identity.empty()) return;
+    try {
+        SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        SQLite::Statement run(db,
+                              "SELECT first_packet, last_packet FROM runs WHERE mode = 'replay' "
+                              "AND first_packet IS NOT NULL ORDER BY id DESC LIMIT 1");
+        if (!run.executeStep()) return;
+        SQLite::Statement set(db,
+                              "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                              "value = excluded.value");
+        set.bind(1, identity);
+        set.bind(2, std::to_string(run.getColumn(0).getInt64()) + " " +
+                        std::to_string(run.getColumn(1).getInt64()));
+        set.exec();
+    } catch (const SQLite::Exception& e) {
+        spdlog::warn("could not record this replay: {}", e.what());
+    }
+}
+
+}  // namespace
+
 int command_replay(const CommonOptions& common, const ReplayOptions& options) {
     Config config = resolve_config(common);
     std::string db_path = resolve_db_path(common, config);
     auto source = open_capture_files(options.files);
     bool progress = options.progress && isatty(STDERR_FILENO);
-    return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
+    std::string identity = replay_identity(options.files);
+    forget_earlier_replay_minutes(db_path, identity);
+    int code = run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
+    if (code == kExitOk) remember_replay_minutes(db_path, identity);
+    return code;
 }
 
 }  // namespace clinicwatch

@@ -2,6 +2,8 @@
 // work while the daemon writes (WAL).
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "analyzers/findings.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/output.hpp"
+#include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
@@ -41,16 +44,56 @@ std::string confidence_text(double c) {
 std::string support_text(const std::string& state, const std::string& end) {
     if (state == "past") return "PAST END " + end;
     if (state == "ending-soon") return "ends " + end;
+    if (state == "check") return "CHECK (ended " + end + " if the older edition)";
     if (state == "supported") return end.empty() ? "supported" : "to " + end;
     return state;
 }
 
-int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::string& mac_text) {
-    auto mac = MacAddress::parse(mac_text);
+std::string lowered(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The MACs of the devices an IP address or a name (register name, host name) belongs to.
+std::vector<std::string> macs_for(SQLite::Database& db, const std::string& what) {
+    std::vector<std::string> out;
+    std::string want = lowered(what);
+    SQLite::Statement st(db, "SELECT DISTINCT mac, addresses, names, register_name FROM assets");
+    while (st.executeStep()) {
+        bool match = lowered(st.getColumn(3).getString()) == want;
+        for (int col : {1, 2}) {
+            auto list = nlohmann::json::parse(st.getColumn(col).getString(), nullptr, false);
+            if (!list.is_array()) continue;
+            for (const auto& item : list) {
+                std::string v = lowered(item.value("value", ""));
+                match |= v == want || (v.ends_with(".local") && v.substr(0, v.size() - 6) == want);
+            }
+        }
+        std::string mac = st.getColumn(0).getString();
+        if (match && std::find(out.begin(), out.end(), mac) == out.end()) out.push_back(mac);
+    }
+    return out;
+}
+
+int print_os_why(const CommonOptions& common, SQLite::Database& db, const std::string& which) {
+    // A MAC is written with ':' or '-' ("192.168.100.110" has twelve digits too).
+    bool looks_like_mac = which.size() == 17 && (which[2] == ':' || which[2] == '-');
+    auto mac = looks_like_mac ? MacAddress::parse(which) : std::nullopt;
     if (!mac) {
-        std::cerr << "clinicwatch: --why needs a MAC address like 00:a0:de:12:34:56, got '"
-                  << mac_text << "'\n";
-        return kExitUsage;
+        auto macs = macs_for(db, which);
+        if (macs.empty()) {
+            std::cerr << "clinicwatch: --why: no device with the MAC, IP address or name '" << which
+                      << "' in the database (`clinicwatch assets` lists them)\n";
+            return kExitUsage;
+        }
+        if (macs.size() > 1) {
+            std::cerr << "clinicwatch: --why: '" << which << "' matches " << macs.size()
+                      << " devices; give one of their MACs:";
+            for (const auto& m : macs) std::cerr << " " << m;
+            std::cerr << "\n";
+            return kExitUsage;
+        }
+        mac = MacAddress::parse(macs[0]);
     }
     SQLite::Statement st(db,
                          "SELECT vlan, names, addresses, os_family, os_version, os_confidence, "
@@ -210,6 +253,22 @@ int command_alerts(const CommonOptions& common, const AlertsOptions& options) {
         }
         min_severity = static_cast<int>(*s);
     }
+    if (!options.kind.empty()) {
+        auto kinds = known_alert_kinds(config);
+        SQLite::Statement stored(*db, "SELECT DISTINCT kind FROM alerts");
+        while (stored.executeStep())
+            if (std::find(kinds.begin(), kinds.end(), stored.getColumn(0).getString()) ==
+                kinds.end())
+                kinds.push_back(stored.getColumn(0).getString());
+        if (std::find(kinds.begin(), kinds.end(), options.kind) == kinds.end()) {
+            std::sort(kinds.begin(), kinds.end());
+            std::cerr << "clinicwatch: --kind: no alert kind '" << options.kind
+                      << "'; the kinds are:";
+            for (const auto& k : kinds) std::cerr << " " << k;
+            std::cerr << "\n";
+            return kExitUsage;
+        }
+    }
     std::string sql =
         "SELECT id, kind, severity, subject_mac, subject, summary, first_seen, last_seen, count, "
         "status, ended_at, evidence FROM alerts WHERE severity >= ?";
@@ -295,8 +354,26 @@ int command_stats(const CommonOptions& common, const StatsOptions& options) {
                         {"ring_drops", st.getColumn(7).getInt64()},
                         {"active_hosts", st.getColumn(8).getInt64()}});
     }
+    if (json.empty()) {
+        // Say what the database does hold, so a wrong --since is seen at once.
+        SQLite::Statement range(*db, "SELECT min(minute), max(minute) FROM minute_stats");
+        if (range.executeStep() && !range.getColumn(0).isNull())
+            std::cerr << "clinicwatch: no minute statistics in that range; the database holds "
+                      << format_time(range.getColumn(0).getInt64()) << " to "
+                      << format_time(range.getColumn(1).getInt64() + 59 * kMicrosPerSecond) << "\n";
+        else
+            std::cerr << "clinicwatch: the database holds no minute statistics yet\n";
+    }
     emit(common, table, json);
     return kExitOk;
+}
+
+std::vector<std::string> known_alert_kinds(const Config& config) {
+    std::vector<std::string> out;
+    auto messages = load_messages(templates_dir(config), "en");
+    const auto kinds = messages.value("kinds", nlohmann::json::object());
+    for (const auto& [kind, _] : kinds.items()) out.push_back(kind);
+    return out;
 }
 
 void emit(const CommonOptions& common, const Table& table, const nlohmann::json& json) {

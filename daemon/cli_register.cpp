@@ -3,13 +3,18 @@
 // pastes it into the configuration; devices already registered keep their entries.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "daemon/cli.hpp"
+#include "daemon/incidents/describe.hpp"
 #include "daemon/output.hpp"
+#include "daemon/report/ledger.hpp"
+#include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
@@ -72,19 +77,30 @@ std::string suggested_name(const std::string& names_json, const std::string& mac
 int command_register_draft(const CommonOptions& common, const RegisterDraftOptions& options) {
     Config config = resolve_config(common);
     std::string db_path = resolve_db_path(common, config);
-    auto db = open_for_reading(db_path);
-    SQLite::Statement st(*db,
+    auto opened = open_for_incidents(db_path);
+    auto& db = *opened.db;
+    auto messages = load_messages(templates_dir(config), config.digest.language);
+    const auto& words = messages["register_draft"];
+    auto word = [&](const char* key) { return words.value(key, std::string(key)); };
+    // Devices an open incident is about (not standing conditions: an old PC still belongs).
+    std::map<std::string, std::string> held;  // mac -> reason
+    {
+        auto now = static_cast<std::int64_t>(std::time(nullptr));
+        DeviceNames names(messages, load_assets(db, messages, 0, now * kMicrosPerSecond));
+        for (const auto& s : current_incidents(db, config, "status != 'resolved'")) {
+            if (s.incident.kind == "device-conditions" || s.incident.subject_mac.empty()) continue;
+            auto d = describe_incident(s.incident, s.id, messages, names);
+            held.emplace(
+                s.incident.subject_mac,
+                render_string(word("open_incident"), {{"id", s.id}, {"title", d["title"]}}));
+        }
+    }
+    SQLite::Statement st(db,
                          "SELECT mac, vlan, vendor, randomized_mac, addresses, names, first_seen, "
                          "last_seen, registered, register_name, role, responsible FROM assets "
                          "ORDER BY registered DESC, first_seen, mac");
     std::ostringstream y;
-    y << "# Asset register draft written by clinicwatch from " << comment(db_path) << ".\n"
-      << "# Review every entry: set the name, the role (ehr-server, ehr-client, reception-pc,\n"
-      << "# modality, printer, router, eligibility-terminal ...) and who is responsible (the\n"
-      << "# clinic, the EHR vendor, the network vendor ...); delete devices that should not be\n"
-      << "# on the LAN; then paste the list into the configuration file.\n"
-      << "# Devices with randomised (private) MACs, such as phones, are commented out: their MAC\n"
-      << "# changes, so registering it rarely helps.\n"
+    y << render_string(word("header"), {{"db", comment(db_path)}}) << "\n"
       << "register:\n";
     std::vector<std::string> seen;
     int written = 0;
@@ -100,16 +116,22 @@ int command_register_draft(const CommonOptions& common, const RegisterDraftOptio
         std::string name = registered && !st.getColumn(9).getString().empty()
                                ? st.getColumn(9).getString()
                                : suggested_name(names, mac);
-        const char* lead = randomized && !registered ? "  # " : "  ";
+        auto hold = held.find(mac);
+        bool commented = (randomized && !registered) || (hold != held.end() && !registered);
+        const char* lead = commented ? "  # " : "  ";
         y << "\n";
-        y << "  # vendor: "
-          << comment(vendor.empty() ? (randomized ? "(randomised MAC)" : "(unknown)") : vendor)
+        if (hold != held.end() && !registered) y << "  # !! " << comment(hold->second) << "\n";
+        y << "  # " << word("vendor") << ": "
+          << comment(vendor.empty()
+                         ? (randomized ? word("randomized") : messages.value("unknown", ""))
+                         : vendor)
           << "\n";
-        y << "  # names seen: " << comment(join(values(names, true))) << "\n";
-        y << "  # addresses: " << comment(join(values(st.getColumn(4).getString(), false))) << "\n";
-        y << "  # seen " << format_time(st.getColumn(6).getInt64()) << " .. "
+        y << "  # " << word("names") << ": " << comment(join(values(names, true))) << "\n";
+        y << "  # " << word("addresses") << ": "
+          << comment(join(values(st.getColumn(4).getString(), false))) << "\n";
+        y << "  # " << word("seen") << " " << format_time(st.getColumn(6).getInt64()) << " .. "
           << format_time(st.getColumn(7).getInt64())
-          << (registered ? "; already in the register" : "") << "\n";
+          << (registered ? "; " + word("registered") : "") << "\n";
         y << lead << "- mac: " << quoted(mac) << "\n";
         y << lead << "  name: " << quoted(name) << "\n";
         y << lead << "  role: " << quoted(st.getColumn(10).getString()) << "\n";

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "capture/packet_source.hpp"
@@ -41,6 +42,14 @@ std::string resolve_db_path(const CommonOptions& common, const Config& config) {
 }
 
 int command_check_config(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        std::fprintf(stderr,
+                     "clinicwatch: %s is a directory, not a configuration file (give the YAML "
+                     "file, e.g. %s)\n",
+                     path.c_str(), kDefaultConfigPath);
+        return kExitConfig;
+    }
     // Exactly what a start and a reload build and validate (rules, egress policy, register).
     Config c = prepare_config(load_config(path)).config;
     std::printf("%s: configuration is valid\n", path.c_str());
@@ -120,9 +129,9 @@ int main(int argc, char** argv) {
         "Analyse capture files (pcap or pcapng; Ethernet or Linux cooked) in order, as if they "
         "were live traffic, and store the results. Packet timestamps drive all timing, so a "
         "day's capture replays in seconds with the same results as live.");
+    // Missing files are reported by the capture reader with exit code 4, as documented.
     replay_cmd->add_option("files", replay.files, "Capture files, analysed in the order given")
-        ->required()
-        ->check(CLI::ExistingFile);
+        ->required();
     replay_cmd->add_flag("!--no-progress", replay.progress,
                          "Do not show the progress line (it is only shown on a terminal)");
     add_common(replay_cmd, common, false);
@@ -150,7 +159,7 @@ int main(int argc, char** argv) {
     assets_cmd->add_option("--vendor", assets.vendor, "Only devices whose vendor contains this");
     assets_cmd->add_option("--why", assets.why,
                            "Print the evidence behind one device's OS guess and end of support "
-                           "(give its MAC)");
+                           "(give its MAC, an IP address or a name: register or host name)");
     assets_cmd->add_option("--role", assets.role,
                            "Only devices with this role in the register (e.g. ehr-client)");
     assets_cmd->add_flag("--unregistered", assets.unregistered,
@@ -159,12 +168,55 @@ int main(int argc, char** argv) {
 
     AlertsOptions alerts;
     auto* alerts_cmd = app.add_subcommand(
-        "alerts", "List alerts (open ones by default), oldest first, one line per incident.");
+        "alerts",
+        "List alerts (open ones by default), oldest first: the analyzers' findings, the "
+        "evidence behind `clinicwatch incidents`.");
     alerts_cmd->add_option("--kind", alerts.kind, "Only alerts of this kind (e.g. l2-loop)");
     alerts_cmd->add_option("--severity", alerts.min_severity,
                            "Only alerts at or above: info, low, medium, high, critical");
     alerts_cmd->add_flag("--all", alerts.include_resolved, "Include resolved alerts");
     add_common(alerts_cmd, common, true);
+
+    IncidentsOptions incidents;
+    auto* incidents_cmd = app.add_subcommand(
+        "incidents",
+        "List incidents: related alerts grouped into one event (a foreign router, connections "
+        "from the internet to one device, an IP conflict, a loop) or into one device's standing "
+        "conditions (end-of-support OS, Internet Explorer, SMBv1, old TLS, clear-text logins), "
+        "worst first, with what to do and whom to call.");
+    incidents_cmd->add_flag("--all", incidents.all, "Include resolved incidents");
+    incidents_cmd->add_option("--kind", incidents.kind,
+                              "Only this kind: foreign-router, gateway-takeover, "
+                              "inbound-exposure, ip-conflict, l2-loop, broadcast-storm, "
+                              "device-conditions, or an alert kind for a lone alert");
+    incidents_cmd
+        ->add_option("--lang", incidents.language,
+                     "Language of the texts: ja or en (default: digest.language, ja)")
+        ->check(CLI::IsMember({"ja", "en"}));
+    incidents_cmd->footer(
+        "Each incident has one severity (its worst alert), one title, one action and one party to\n"
+        "call. Its alerts stay as the evidence: `clinicwatch alerts` lists them, and the ALERTS\n"
+        "column (\"alerts\" in --json) gives their ids. An incident keeps its id while its alerts\n"
+        "change; the grouping is refreshed each time this command, the digest or the report\n"
+        "runs (when the database can be written), and by the running daemon before each digest.\n"
+        "\n"
+        "Grouping rules:\n"
+        "  foreign-router     a DHCP server that is not the clinic's, its claims on the router's\n"
+        "                     address and its unregistered-device alert (same MAC)\n"
+        "  gateway-takeover   another device claiming the router's address (ARP), with the IP\n"
+        "                     conflict and unregistered-device alert it causes\n"
+        "  inbound-exposure   connections from any number of internet addresses to one device,\n"
+        "                     with the remote-access and risky-protocol alerts they raise\n"
+        "  ip-conflict        two devices on one address, and the newcomer's unregistered alert\n"
+        "  l2-loop            a loop with the storm, STP topology changes and ARP storm it causes\n"
+        "  device-conditions  one per device: its old OS, IE, SMBv1, old TLS, clear-text logins\n"
+        "  anything else      one incident per alert (its kind is the alert's kind)\n"
+        "\n"
+        "Output: a table (default), --json (an array of objects with id, key, kind, severity,\n"
+        "title, device, device_mac, detail, conditions, action, call, first_seen, last_seen,\n"
+        "ongoing, status, alerts, revision, mailed_revision, facts) or --csv.\n"
+        "Exit codes: 0 success, 3 configuration invalid, 6 database cannot be read.");
+    add_common(incidents_cmd, common, true);
 
     StatsOptions stats;
     auto* stats_cmd = app.add_subcommand(
@@ -233,9 +285,29 @@ int main(int argc, char** argv) {
     auto* send = digest_cmd->add_flag("--send", digest.send, "Send the digest now");
     digest_cmd->add_flag("--html", digest.html, "With --dry-run: print the HTML part too");
     dry->excludes(send);
-    digest_cmd->require_option(1, 3);
+    // One of --dry-run or --send (checked after parsing: --config and --db count as options
+    // for CLI11's require_option).
     add_common(digest_cmd, common, false);
 
+    // An unknown command is named with the list of valid ones (CLI11 would only say that an
+    // argument was not expected).
+    for (CLI::App* parent : {&app, register_cmd}) {
+        int at = parent == &app ? 1 : 2;
+        if (parent != &app && (argc < 2 || std::string(argv[1]) != "register")) continue;
+        if (argc <= at || argv[at][0] == '-') continue;
+        std::string word = argv[at];
+        std::string valid;
+        bool found = false;
+        for (const auto* sub : parent->get_subcommands([](CLI::App*) { return true; })) {
+            found |= sub->get_name() == word;
+            valid += (valid.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!found) {
+            std::fprintf(stderr, "clinicwatch: unknown command '%s%s'; the commands are: %s\n",
+                         parent == &app ? "" : "register ", word.c_str(), valid.c_str());
+            return kExitUsage;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -249,10 +321,19 @@ int main(int argc, char** argv) {
         if (*run_cmd) return run_service(common, run);
         if (*assets_cmd) return command_assets(common, assets);
         if (*alerts_cmd) return command_alerts(common, alerts);
+        if (*incidents_cmd) return command_incidents(common, incidents);
         if (*stats_cmd) return command_stats(common, stats);
         if (*check_cmd) return command_check_config(check_path);
         if (*report_cmd) return command_report(common, report);
-        if (*digest_cmd) return command_digest(common, digest);
+        if (*digest_cmd) {
+            if (!digest.dry_run && !digest.send) {
+                std::fprintf(stderr,
+                             "clinicwatch: digest needs --dry-run (print the next digest) or "
+                             "--send (send it now)\n");
+                return kExitUsage;
+            }
+            return command_digest(common, digest);
+        }
         if (*egress_cmd) return command_egress(common, egress);
         if (*register_draft_cmd) return command_register_draft(common, register_draft);
     } catch (const ConfigError& e) {

@@ -28,8 +28,8 @@ echo
 echo "== clinicwatch replay demo/clinic.pcap"
 "$bin" replay demo/clinic.pcap --db demo/clinic.db --config demo/clinicwatch.yaml --no-progress
 echo
-echo "== clinicwatch alerts"
-"$bin" alerts --db demo/clinic.db --config demo/clinicwatch.yaml
+echo "== clinicwatch incidents"
+"$bin" incidents --db demo/clinic.db --config demo/clinicwatch.yaml
 echo
 echo "== clinicwatch assets"
 "$bin" assets --db demo/clinic.db --config demo/clinicwatch.yaml
@@ -42,6 +42,7 @@ echo "== clinicwatch report"
 echo "report for the network vendor: demo/report.html (asset ledger: demo/assets.csv)"
 echo
 echo "The database is demo/clinic.db. Try:"
+echo "  $bin alerts --db demo/clinic.db"
 echo "  $bin stats  --db demo/clinic.db"
 echo "  $bin egress --db demo/clinic.db --config demo/clinicwatch.yaml"
 echo "  $bin digest --dry-run --db demo/clinic.db --config demo/clinicwatch.yaml"

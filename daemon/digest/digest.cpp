@@ -11,6 +11,7 @@
 
 #include "analyzers/findings.hpp"
 #include "daemon/digest/mime.hpp"
+#include "daemon/incidents/describe.hpp"
 #include "daemon/report/ledger.hpp"
 #include "daemon/report/template.hpp"
 
@@ -28,14 +29,6 @@ Texts texts_for(const Config& config) {
     t.dir = templates_dir(config);
     t.messages = load_messages(t.dir, config.digest.language);
     return t;
-}
-
-bool is_critical(const nlohmann::json& alert, const Config& config) {
-    if (alert["critical"].get<bool>()) return true;
-    const auto& kinds = config.digest.critical_kinds;
-    // A listed kind counts while it is going on (a loop that has stopped can wait for the digest).
-    return alert["ongoing"].get<bool>() &&
-           std::find(kinds.begin(), kinds.end(), alert["kind"].get<std::string>()) != kinds.end();
 }
 
 std::string clinic_name(const Config& config) {
@@ -76,27 +69,154 @@ std::int64_t retry_delay_seconds(int attempts) {
     return std::min<std::int64_t>(delay, 3600);
 }
 
+namespace {
+
+// Incidents that would be in a critical mail: critical ones, and those with a member of a kind
+// listed in digest.critical_kinds that is still going on.
+std::set<std::int64_t> critical_incident_ids(SQLite::Database& db, const Config& config) {
+    std::set<std::int64_t> out;
+    std::string sql =
+        "SELECT id FROM incidents WHERE status != 'resolved' AND (severity >= 4 OR EXISTS "
+        "(SELECT 1 FROM incident_alerts ia JOIN alerts a ON a.id = ia.alert_id WHERE "
+        "ia.incident_id = incidents.id AND a.ended_at IS NULL AND a.kind IN (''";
+    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i) sql += ",?";
+    SQLite::Statement st(db, sql + ")))");
+    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
+        st.bind(static_cast<int>(i + 1), config.digest.critical_kinds[i]);
+    while (st.executeStep()) out.insert(st.getColumn(0).getInt64());
+    return out;
+}
+
+bool in_memory_critical(const StoredIncident& s, const Config& config) {
+    (void)config;
+    return s.incident.severity >= static_cast<int>(Severity::critical);
+}
+
+// The member alerts with their revisions, for the mail's bookkeeping.
+nlohmann::json member_revisions(SQLite::Database& db, const std::vector<StoredIncident>& list) {
+    auto out = nlohmann::json::array();
+    std::set<std::int64_t> ids;
+    for (const auto& s : list) ids.insert(s.incident.alerts.begin(), s.incident.alerts.end());
+    SQLite::Statement st(db, "SELECT revision FROM alerts WHERE id = ?");
+    for (auto id : ids) {
+        st.bind(1, id);
+        if (st.executeStep()) out.push_back({id, st.getColumn(0).getInt64()});
+        st.reset();
+    }
+    return out;
+}
+
+// Ranked for the reader: worse first; at equal severity an event before a standing condition;
+// then the oldest first.
+bool worse_first(const nlohmann::json& a, const nlohmann::json& b) {
+    if (a["severity"] != b["severity"]) return a["severity"] > b["severity"];
+    if (a["standing"] != b["standing"]) return !a["standing"].get<bool>();
+    return a["first_seen_us"] < b["first_seen_us"];
+}
+
+// One line per standing condition group over all open device-conditions incidents; devices
+// whose OS support is to be checked are counted beside the ended ones.
+nlohmann::json standing_lines(const nlohmann::json& messages, const nlohmann::json& standing) {
+    std::map<std::string, std::vector<std::string>> devices;  // condition kind -> names
+    std::map<std::string, std::vector<std::string>> details;  // condition kind -> texts
+    for (const auto& s : standing)
+        for (const auto& c : s["conditions"]) {
+            auto& list = devices[c["kind"].get<std::string>()];
+            std::string name = s["device"].get<std::string>();
+            if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+            auto& texts = details[c["kind"].get<std::string>()];
+            std::string t = c["text"].get<std::string>();
+            if (std::find(texts.begin(), texts.end(), t) == texts.end()) texts.push_back(t);
+        }
+    const auto& d = messages["digest"];
+    std::string sep = messages.value("list_separator", ", ");
+    auto names = [&](const std::vector<std::string>& list) {
+        std::string out;
+        for (std::size_t i = 0; i < list.size() && i < 5; ++i) out += (i ? sep : "") + list[i];
+        if (list.size() > 5)
+            out += render_string(messages.value("and_more_devices", ""), {{"n", list.size() - 5}});
+        return out;
+    };
+    auto lines = nlohmann::json::array();
+    auto count = [&](const char* kind) { return devices.count(kind) ? devices[kind].size() : 0; };
+    if (count("legacy-os"))
+        lines.push_back({{"text", render_string(d.value("standing_past", ""),
+                                                {{"count", count("legacy-os")},
+                                                 {"check", count("os-support-check")},
+                                                 {"names", names(devices["legacy-os"])}})}});
+    if (count("os-support-check")) {
+        std::string detail;
+        for (std::size_t i = 0; i < details["os-support-check"].size() && i < 2; ++i)
+            detail += (i ? " " : "") + details["os-support-check"][i];
+        lines.push_back({{"text", render_string(d.value("standing_check", ""),
+                                                {{"count", count("os-support-check")},
+                                                 {"names", names(devices["os-support-check"])},
+                                                 {"detail", detail}})}});
+    }
+    for (const char* kind : {"os-support-ending", "internet-explorer", "smb1-in-use", "legacy-tls",
+                             "cleartext-login"}) {
+        if (!count(kind)) continue;
+        lines.push_back(
+            {{"text", render_string(d.value("standing_other", ""),
+                                    {{"name", messages["condition_names"].value(kind, kind)},
+                                     {"count", count(kind)},
+                                     {"names", names(devices[kind])}})}});
+    }
+    return lines;
+}
+
+}  // namespace
+
 std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall) {
     Texts texts = texts_for(config);
+    auto open = current_incidents(db, config, "status != 'resolved'");
     auto assets = load_assets(db, texts.messages, 0, now_wall * kMicrosPerSecond);
-    auto devices = assets_by_mac(assets);
-    auto changed = load_alerts(db, texts.messages, devices, "revision > mailed_revision");
-    auto open = load_alerts(db, texts.messages, devices, "status = 'open'");
-    auto critical_open = nlohmann::json::array();
-    for (const auto& a : open) {
-        bool already = std::any_of(changed.begin(), changed.end(),
-                                   [&](const nlohmann::json& c) { return c["id"] == a["id"]; });
-        if (!already && is_critical(a, config)) critical_open.push_back(a);
+    DeviceNames names(texts.messages, assets);
+    bool stored = has_incident_tables(db) && (open.empty() || open.front().id != 0);
+    std::set<std::int64_t> critical_ids;
+    if (stored) critical_ids = critical_incident_ids(db, config);
+    std::vector<StoredIncident> reported;  // new or changed, plus open critical
+    auto events = nlohmann::json::array(), standing = nlohmann::json::array(),
+         ranked = nlohmann::json::array();
+    for (const auto& s : open) {
+        bool changed = s.revision > s.mailed_revision;
+        bool critical = stored ? critical_ids.count(s.id) > 0 : in_memory_critical(s, config);
+        auto d = describe_incident(s.incident, s.id, texts.messages, names);
+        d["new"] = changed;
+        if (d["standing"].get<bool>()) {
+            standing.push_back(d);  // every open one: the standing lines say how things are
+            if (changed) {
+                reported.push_back(s);
+                ranked.push_back(d);
+            }
+            continue;
+        }
+        if (!changed && !critical) continue;
+        reported.push_back(s);
+        events.push_back(d);
+        ranked.push_back(d);
     }
-    bool quiet = changed.empty() && critical_open.empty();
+    bool quiet = reported.empty();
     if (quiet && !config.digest.all_quiet_mail) return std::nullopt;
 
-    int highest = -1;
-    for (const auto* list : {&changed, &critical_open})
-        for (const auto& a : *list) highest = std::max(highest, a["severity"].get<int>());
-    std::string highest_name =
-        highest < 0 ? "" : std::string(to_string(static_cast<Severity>(highest)));
+    std::sort(events.begin(), events.end(), worse_first);
+    std::map<std::string, int> counts;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        events[i]["n"] = i + 1;
+        ++counts[events[i]["bucket"].get<std::string>()];
+    }
+    // The first screen: at most five things to do, worst first, each pointing at its block.
+    std::sort(ranked.begin(), ranked.end(), worse_first);
+    auto first = nlohmann::json::array();
+    for (const auto& d : ranked) {
+        if (first.size() == 5) break;
+        if (d["bucket"] == "info") continue;
+        nlohmann::json line = d;
+        line["n"] = first.size() + 1;
+        first.push_back(line);
+    }
+    auto lines = standing_lines(texts.messages, standing);
 
     std::int64_t last_accepted = 0;
     {
@@ -107,34 +227,53 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
     }
     nlohmann::json model = {
         {"clinic", clinic_name(config)},
+        {"date", local_date(now_wall)},
         {"generated", local_minute(now_wall * kMicrosPerSecond)},
         {"since", last_accepted ? local_minute(last_accepted * kMicrosPerSecond) : ""},
         {"has_since", last_accepted != 0},
         {"immediate", false},
         {"all_quiet", quiet},
-        {"new_alerts", changed},
-        {"has_new", !changed.empty()},
-        {"new_count", changed.size()},
-        {"critical_alerts", critical_open},
-        {"has_critical", !critical_open.empty()},
-        {"critical_count", critical_open.size()},
-        {"highest",
-         highest_name.empty() ? "-" : texts.messages["severity"].value(highest_name, highest_name)},
+        {"first", first},
+        {"has_first", !first.empty()},
+        {"incidents", events},
+        {"has_incidents", !events.empty()},
+        {"incident_count", events.size()},
+        {"critical_count", counts["critical"]},
+        {"attention_count", counts["attention"]},
+        {"info_count", counts["info"]},
+        {"has_info", counts["info"] > 0},
+        {"standing_lines", lines},
+        {"standing", standing},
+        {"has_standing", !standing.empty()},
+        {"standing_devices", standing.size()},
         {"assets_total", assets.size()},
     };
     ComposedMail mail = render_mail(texts, config, model, quiet ? "subject_quiet" : "subject");
     mail.kind = "digest";
     mail.all_quiet = quiet;
-    for (const auto* list : {&changed, &critical_open})
-        for (const auto& a : *list) mail.alerts.push_back({a["id"], a["revision"]});
+    mail.alerts = member_revisions(db, reported);
+    for (const auto& s : reported)
+        if (s.id) mail.incidents.push_back({s.id, s.revision});
     return mail;
 }
 
 std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall) {
     std::vector<ComposedMail> out;
-    // Cheap checks first (this runs every few seconds in the daemon): which kinds have
-    // candidates, and which of those are not rate-limited right now.
+    // Cheap checks first (this runs every few seconds in the daemon): is there any critical
+    // alert not mailed at once yet? Only then correlate.
+    {
+        std::string sql =
+            "SELECT count(*) FROM alerts WHERE status = 'open' AND immediate_mailed_wall IS "
+            "NULL AND (severity >= 4";
+        for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
+            sql += " OR (kind = ? AND ended_at IS NULL)";
+        SQLite::Statement any(db, sql + ")");
+        for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
+            any.bind(static_cast<int>(i + 1), config.digest.critical_kinds[i]);
+        if (!any.executeStep() || any.getColumn(0).getInt64() == 0) return out;
+    }
+    if (!has_incident_tables(db)) return out;
     std::int64_t window = static_cast<std::int64_t>(config.digest.critical_rate_limit_minutes) * 60;
     auto rate_limited = [&](const std::string& kind) {
         SQLite::Statement recent(db,
@@ -144,62 +283,64 @@ std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& c
         recent.bind(2, now_wall - window);
         return recent.executeStep() && recent.getColumn(0).getInt64() > 0;
     };
-    std::string sql =
-        "SELECT DISTINCT kind FROM alerts WHERE status = 'open' AND "
-        "immediate_mailed_wall IS NULL AND (severity >= 4";
-    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i) sql += " OR kind = ?";
-    SQLite::Statement any(db, sql + ")");
-    for (std::size_t i = 0; i < config.digest.critical_kinds.size(); ++i)
-        any.bind(static_cast<int>(i + 1), config.digest.critical_kinds[i]);
-    std::set<std::string> eligible_kinds;
-    while (any.executeStep()) eligible_kinds.insert(any.getColumn(0).getString());
-    for (auto it = eligible_kinds.begin(); it != eligible_kinds.end();)
-        it = rate_limited(*it) ? eligible_kinds.erase(it) : std::next(it);
-    if (eligible_kinds.empty()) return out;
-    Texts texts = texts_for(config);
-    auto assets = load_assets(db, texts.messages, 0, now_wall * kMicrosPerSecond);
-    auto devices = assets_by_mac(assets);
-    auto candidates = load_alerts(db, texts.messages, devices,
-                                  "status = 'open' AND immediate_mailed_wall IS NULL");
-    // Alerts already waiting in a queued critical mail are not queued twice.
+    auto open = current_incidents(db, config, "status != 'resolved'");
+    auto critical_ids = critical_incident_ids(db, config);
+    // Incidents already waiting in a queued critical mail are not queued twice.
     std::set<std::int64_t> queued;
     {
         SQLite::Statement st(
-            db, "SELECT alerts FROM mails WHERE kind = 'critical' AND status = 'pending'");
+            db, "SELECT incidents FROM mails WHERE kind = 'critical' AND status = 'pending'");
         while (st.executeStep())
             for (const auto& pair :
                  nlohmann::json::parse(st.getColumn(0).getString(), nullptr, false))
                 if (pair.is_array() && !pair.empty()) queued.insert(pair[0].get<std::int64_t>());
     }
-    std::map<std::string, nlohmann::json> by_kind;
-    for (const auto& a : candidates)
-        if (is_critical(a, config) && !queued.count(a["id"].get<std::int64_t>()))
-            by_kind[a["kind"].get<std::string>()].push_back(a);
-    for (auto& [kind, alerts] : by_kind) {
-        if (!eligible_kinds.count(kind)) continue;  // rate limit: the digest will carry it
-        int highest = 0;
-        for (const auto& a : alerts) highest = std::max(highest, a["severity"].get<int>());
-        std::string highest_name(to_string(static_cast<Severity>(highest)));
+    std::map<std::string, std::vector<StoredIncident>> by_kind;
+    for (const auto& s : open)
+        if (critical_ids.count(s.id) && s.immediate_mailed_wall == 0 && !queued.count(s.id))
+            by_kind[s.incident.kind].push_back(s);
+    if (by_kind.empty()) return out;
+    Texts texts = texts_for(config);
+    auto assets = load_assets(db, texts.messages, 0, now_wall * kMicrosPerSecond);
+    DeviceNames names(texts.messages, assets);
+    for (auto& [kind, list] : by_kind) {
+        if (rate_limited(kind)) continue;  // the digest will carry it
+        auto described = nlohmann::json::array();
+        std::map<std::string, int> counts;
+        for (const auto& s : list) {
+            auto d = describe_incident(s.incident, s.id, texts.messages, names);
+            d["n"] = described.size() + 1;
+            ++counts[d["bucket"].get<std::string>()];
+            described.push_back(d);
+        }
+        std::sort(described.begin(), described.end(), worse_first);
         nlohmann::json model = {
             {"clinic", clinic_name(config)},
+            {"date", local_date(now_wall)},
             {"generated", local_minute(now_wall * kMicrosPerSecond)},
             {"immediate", true},
             {"all_quiet", false},
-            {"new_alerts", alerts},
-            {"has_new", true},
-            {"new_count", alerts.size()},
-            {"critical_alerts", nlohmann::json::array()},
-            {"has_critical", false},
-            {"critical_count", alerts.size()},
-            {"count", alerts.size()},
-            {"title", describe_kind(texts.messages, kind)["title"]},
-            {"highest", texts.messages["severity"].value(highest_name, highest_name)},
+            {"first", nlohmann::json::array()},
+            {"has_first", false},
+            {"incidents", described},
+            {"has_incidents", true},
+            {"incident_count", described.size()},
+            {"critical_count", counts["critical"]},
+            {"attention_count", counts["attention"]},
+            {"info_count", counts["info"]},
+            {"has_info", counts["info"] > 0},
+            {"standing_lines", nlohmann::json::array()},
+            {"has_standing", false},
+            {"standing_devices", 0},
+            {"count", described.size()},
+            {"title", described[0]["title"]},
             {"rate_limit_minutes", config.digest.critical_rate_limit_minutes},
         };
         ComposedMail mail = render_mail(texts, config, model, "subject_critical");
         mail.kind = "critical";
         mail.alert_kind = kind;
-        for (const auto& a : alerts) mail.alerts.push_back({a["id"], a["revision"]});
+        mail.alerts = member_revisions(db, list);
+        for (const auto& s : list) mail.incidents.push_back({s.id, s.revision});
         out.push_back(std::move(mail));
     }
     return out;
@@ -221,8 +362,8 @@ std::int64_t MailOutbox::enqueue(const ComposedMail& mail, std::int64_t now_wall
     std::string message = build_message(content);
     SQLite::Statement st(db_, R"sql(
         INSERT INTO mails (kind, alert_kind, created_wall, message_id, subject, recipients,
-                           message, alerts, next_attempt_wall)
-        VALUES (?,?,?,?,?,?,?,?,?))sql");
+                           message, alerts, next_attempt_wall, incidents)
+        VALUES (?,?,?,?,?,?,?,?,?,?))sql");
     st.bind(1, mail.kind);
     if (mail.alert_kind.empty())
         st.bind(2);
@@ -235,6 +376,7 @@ std::int64_t MailOutbox::enqueue(const ComposedMail& mail, std::int64_t now_wall
     st.bind(7, message.data(), static_cast<int>(message.size()));
     st.bind(8, mail.alerts.dump());
     st.bind(9, claimed ? now_wall + claim_seconds() : now_wall);
+    st.bind(10, mail.incidents.dump());
     st.exec();
     return db_.getLastInsertRowid();
 }
@@ -251,15 +393,17 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
         std::string kind, message, alerts;
         std::vector<std::string> recipients;
         std::int64_t next_attempt = 0;
+        std::string incidents;
     };
     std::vector<Pending> found, due;
     {
         SQLite::Statement st(
             db_, only_id ? "SELECT id, attempts, kind, message, alerts, recipients, "
-                           "next_attempt_wall FROM mails WHERE status = 'pending' AND id = ?"
+                           "next_attempt_wall, incidents FROM mails WHERE status = 'pending' "
+                           "AND id = ?"
                          : "SELECT id, attempts, kind, message, alerts, recipients, "
-                           "next_attempt_wall FROM mails WHERE status = 'pending' AND "
-                           "next_attempt_wall <= ? ORDER BY id");
+                           "next_attempt_wall, incidents FROM mails WHERE status = 'pending' "
+                           "AND next_attempt_wall <= ? ORDER BY id");
         if (only_id)
             st.bind(1, *only_id);
         else
@@ -273,7 +417,8 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
                                   static_cast<std::size_t>(blob.getBytes())),
                       st.getColumn(4).getString(),
                       {},
-                      st.getColumn(6).getInt64()};
+                      st.getColumn(6).getInt64(),
+                      st.getColumn(7).getString()};
             for (const auto& r : nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false))
                 if (r.is_string()) p.recipients.push_back(r.get<std::string>());
             found.push_back(std::move(p));
@@ -342,9 +487,20 @@ int MailOutbox::deliver(Mailer& mailer, std::int64_t now_wall,
             sent.bind(1, now_wall);
             sent.bind(2, p.id);
             sent.exec();
-            // The digest marks the revision it reported; a later change shows in the next one.
             // The digest marks the revision it reported (a later change shows in the next
-            // digest); a critical mail marks the alert as mailed at once.
+            // digest); a critical mail marks the incident and its alerts as mailed at once.
+            SQLite::Statement mark_incident(
+                db_, p.kind == "digest"
+                         ? "UPDATE incidents SET mailed_revision = max(mailed_revision, ?) "
+                           "WHERE id = ?"
+                         : "UPDATE incidents SET immediate_mailed_wall = ? WHERE id = ?");
+            for (const auto& pair : nlohmann::json::parse(p.incidents, nullptr, false)) {
+                if (!pair.is_array() || pair.size() != 2) continue;
+                mark_incident.bind(1, p.kind == "digest" ? pair[1].get<std::int64_t>() : now_wall);
+                mark_incident.bind(2, pair[0].get<std::int64_t>());
+                mark_incident.exec();
+                mark_incident.reset();
+            }
             SQLite::Statement mark(
                 db_,
                 p.kind == "digest"

@@ -31,20 +31,22 @@ namespace clinicwatch {
 
 struct ComposedMail {
     std::string kind;        // "digest" or "critical"
-    std::string alert_kind;  // critical mails: the alert kind
+    std::string alert_kind;  // critical mails: the incident kind (the rate limit is per kind)
     std::string subject, text, html;
-    nlohmann::json alerts = nlohmann::json::array();  // [[alert id, revision], ...]
+    nlohmann::json alerts = nlohmann::json::array();     // [[alert id, revision], ...]
+    nlohmann::json incidents = nlohmann::json::array();  // [[incident id, revision], ...]
     bool all_quiet = false;
     nlohmann::json model;  // what the templates saw (for --dry-run --json and tests)
 };
 
-// The next digest: alerts opened or changed since the last accepted digest, plus open critical
-// ones. Nothing when there is nothing new and digest.all_quiet_mail is off.
+// The next digest: incidents opened or changed since the last accepted digest, plus open
+// critical ones, and one line per standing-condition group. Correlates first when `db` can be
+// written. Nothing when there is nothing new and digest.all_quiet_mail is off.
 std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall);
 
-// One immediate mail per alert kind for critical alerts not yet mailed at once, leaving out
-// kinds mailed (or queued) within digest.critical_rate_limit_minutes.
+// One immediate mail per incident kind for critical incidents not yet mailed at once, leaving
+// out kinds mailed (or queued) within digest.critical_rate_limit_minutes.
 std::vector<ComposedMail> compose_critical(SQLite::Database& db, const Config& config,
                                            std::int64_t now_wall);
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/digest/digest.hpp"
+#include "daemon/incidents/incidents.hpp"
 #include "daemon/report/report.hpp"
 #include "daemon/report/report_cli.hpp"
 #include "daemon/store/store.hpp"
@@ -18,7 +19,7 @@ int command_digest(const CommonOptions& common, const DigestOptions& options) {
     std::string db_path = resolve_db_path(common, config);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
     if (!options.send) {
-        auto db = open_for_reading(db_path);
+        auto db = open_for_incidents(db_path).db;  // correlates first when it can write
         auto mail = compose_digest(*db, config, now);
         if (!mail) {
             std::printf(

@@ -72,6 +72,7 @@ AssetColumns AssetColumns::detect(SQLite::Database& db) {
     c.responsible = first_present(
         columns, {"responsible_party", "responsible", "register_responsible", "owner"});
     c.registered = first_present(columns, {"registered", "in_register"});
+    c.support = first_present(columns, {"os_support"});
     c.eos = first_present(
         columns, {"os_end_of_support", "os_eos", "end_of_support", "os_support_end", "eos_date"});
     return c;
@@ -123,12 +124,16 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         std::string status = "unknown";
         if (auto d = days_of(eos))
             status = *d < today ? "past" : *d < today + 365 ? "soon" : "supported";
+        // "Check": the evidence cannot tell an ended edition from a supported one; the date is
+        // the earliest possible end.
+        if (column_text(st, cols.support) == "check") status = "check";
         a["eos"] = eos.empty() ? unknown : eos;
         a["eos_status"] = status;
         // Unknown: the date column already says so; do not print "(unknown)" twice.
         a["eos_label"] = status == "unknown" ? "" : messages["eos"].value(status, status);
         a["eos_past"] = status == "past";
         a["eos_soon"] = status == "soon";
+        a["eos_check"] = status == "check";
         Timestamp first = st.getColumn("first_seen").getInt64();
         Timestamp last = st.getColumn("last_seen").getInt64();
         a["first_seen"] = local_minute(first);

@@ -20,6 +20,7 @@ namespace clinicwatch {
 // Which optional asset columns this database has (PRAGMA table_info).
 struct AssetColumns {
     std::string name, role, responsible, registered, eos;  // column names; empty = absent
+    std::string support;  // the analyzer's verdict (past, check ...), when present
     static AssetColumns detect(SQLite::Database& db);
 };
 

@@ -1,11 +1,14 @@
 #include "daemon/report/report.hpp"
 
+#include "daemon/incidents/describe.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -182,21 +185,24 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
 
     // Facts the checklist evidence texts use.
     nlohmann::json facts;
-    int registered = 0, unregistered = 0, eos_past = 0, eos_soon = 0, os_unknown = 0;
+    int registered = 0, unregistered = 0, eos_past = 0, eos_soon = 0, eos_check = 0, os_unknown = 0;
     auto legacy_assets = nlohmann::json::array();
     for (const auto& a : assets) {
         registered += a["registered"] == "yes";
         unregistered += a["registered"] == "no";
         eos_past += a["eos_status"] == "past";
         eos_soon += a["eos_status"] == "soon";
+        eos_check += a["eos_status"] == "check";
         os_unknown += !a["os_known"].get<bool>();
-        if (a["eos_status"] == "past" || a["eos_status"] == "soon") legacy_assets.push_back(a);
+        if (a["eos_status"] == "past" || a["eos_status"] == "soon" || a["eos_status"] == "check")
+            legacy_assets.push_back(a);
     }
     facts["assets_total"] = assets.size();
     facts["assets_registered"] = registered;
     facts["assets_unregistered"] = unregistered;
     facts["eos_past"] = eos_past;
     facts["eos_soon"] = eos_soon;
+    facts["eos_check"] = eos_check;
     facts["os_unknown"] = os_unknown;
 
     auto open_alerts = nlohmann::json::array();
@@ -365,11 +371,21 @@ int command_report(const CommonOptions& common, const ReportOptions& options) {
         }
         since = *t;
     }
-    auto db = open_for_reading(resolve_db_path(common, config));
+    // Correlates first when the database can be written, so the incidents are current.
+    auto db = open_for_incidents(resolve_db_path(common, config)).db;
     auto dir = templates_dir(config);
     nlohmann::json messages = load_messages(dir, language);
     Timestamp now = static_cast<Timestamp>(std::time(nullptr)) * kMicrosPerSecond;
     nlohmann::json model = build_report_model(*db, config, messages, language, since, now);
+    {
+        Config in_language = config;
+        in_language.digest.language = language;
+        DeviceNames names(messages, model["assets"]);
+        auto incidents = nlohmann::json::array();
+        for (const auto& s : current_incidents(*db, in_language, "status != 'resolved'"))
+            incidents.push_back(describe_incident(s.incident, s.id, messages, names));
+        model["incidents"] = std::move(incidents);
+    }
 
     std::string text;
     if (options.format == "json")
@@ -383,13 +399,23 @@ int command_report(const CommonOptions& common, const ReportOptions& options) {
         std::cout << text;
         return kExitOk;
     }
+    auto folder = std::filesystem::path(options.out).parent_path();
+    if (!folder.empty() && !std::filesystem::is_directory(folder)) {
+        std::cerr << "clinicwatch: cannot write the report to " << options.out << ": the folder "
+                  << folder.string()
+                  << " does not exist (create it first, or give another --out)\n";
+        return kExitDatabase;
+    }
     std::string tmp = options.out + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;
         if (!out.flush()) {
-            std::cerr << "clinicwatch: cannot write " << tmp << "\n";
-            return kExitFailure;
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            std::cerr << "clinicwatch: cannot write the report to " << options.out
+                      << " (check the folder's permissions and free space)\n";
+            return kExitDatabase;
         }
     }
     std::rename(tmp.c_str(), options.out.c_str());  // never leave half a report behind

@@ -154,6 +154,37 @@ const char* const kMigrations[] = {
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     ALTER TABLE runs ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
     )sql",
+    // 7 -> 8: incidents (issue 16): related alerts grouped into one physical event or one
+    // device's standing conditions (daemon/incidents/). The key derives from the grouping, so an
+    // incident keeps its id across refreshes. The digest bookkeeping moves here: revision grows
+    // when a member alert changes or joins; mailed_revision is what the last digest reported.
+    // mails.incidents: [[incident id, revision reported], ...].
+    R"sql(
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        subject_mac TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        facts TEXT NOT NULL DEFAULT '{}',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','acknowledged','resolved')),
+        ongoing INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL DEFAULT '',
+        revision INTEGER NOT NULL DEFAULT 1,
+        mailed_revision INTEGER NOT NULL DEFAULT 0,
+        immediate_mailed_wall INTEGER,
+        updated_wall INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE incident_alerts (
+        alert_id INTEGER PRIMARY KEY,               -- alerts.id (no FK: retention may drop alerts)
+        incident_id INTEGER NOT NULL
+    );
+    CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id);
+    ALTER TABLE mails ADD COLUMN incidents TEXT NOT NULL DEFAULT '[]';
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 

@@ -71,7 +71,7 @@ struct StoreBatch {
 
 class Store final : public FindingSink {
   public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

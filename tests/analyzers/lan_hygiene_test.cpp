@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <map>
 #include <random>
 
 #include "analyzers/dispatcher.hpp"
@@ -230,6 +232,38 @@ TEST(LanHygiene, RandomisedMacsAreSummarisedPerDay) {
     ASSERT_EQ(e.size(), 2u);
     EXPECT_EQ(e[0]->severity, Severity::low);
     EXPECT_NE(e[0]->key, e[1]->key);
+}
+
+// The day of the randomised-MAC summary is the clinic's day: in Tokyo, phones seen at 08:50
+// and at 09:10 are one day's summary (09:00 JST is midnight UTC), and 00:10 the next morning
+// begins the next day's.
+TEST(LanHygiene, RandomisedMacSummaryDayIsTheClinicsLocalDay) {
+    const char* old_tz = std::getenv("TZ");
+    std::string saved = old_tz ? old_tz : "";
+    ::setenv("TZ", "Asia/Tokyo", 1);
+    ::tzset();
+    Fixture fx;
+    constexpr Timestamp k0850 = 1'795'132'200'000'000;  // 2026-11-20 08:50 JST (23:50 UTC)
+    fx.now = k0850;
+    fx.feed(arp(2, "6a:3f:91:c4:08:20", "192.168.100.130", kGwMac, kGwIp));
+    fx.advance(20 * 60 * kSecond);  // to 09:10 JST, across midnight UTC
+    fx.feed(arp(2, "6a:3f:91:c4:08:21", "192.168.100.131", kGwMac, kGwIp));
+    fx.advance(60 * kSecond);
+    fx.now = k0850 + (15 * 3600 + 20 * 60) * kSecond;  // 2026-11-21 00:10 JST
+    fx.feed(arp(2, "6a:3f:91:c4:08:22", "192.168.100.132", kGwMac, kGwIp));
+    fx.advance(60 * kSecond);
+    fx.dispatcher.finish();
+    if (old_tz)
+        ::setenv("TZ", saved.c_str(), 1);
+    else
+        ::unsetenv("TZ");
+    ::tzset();
+    std::map<std::string, std::int64_t> devices_by_key;
+    for (auto* a : fx.sink.of_kind("unregistered-device"))
+        devices_by_key[a->key] = a->evidence["devices_total"].get<std::int64_t>();
+    EXPECT_EQ(devices_by_key, (std::map<std::string, std::int64_t>{
+                                  {"unregistered-device:randomized:2026-11-20", 2},
+                                  {"unregistered-device:randomized:2026-11-21", 1}}));
 }
 
 TEST(LanHygiene, MacFloodIsOneAlertAndRegisteredDevicesStay) {

@@ -84,8 +84,10 @@ TEST_F(DigestTest, ServerReceivesDigestWithEncodedHeadersAndBothParts) {
     EXPECT_EQ(digest["tls"], "yes");  // STARTTLS happened
     EXPECT_TRUE(
         digest["subject_raw_ascii"].get<bool>());  // RFC 2047: headers are ASCII on the wire
-    EXPECT_EQ(digest["subject"],
-              "[clinicwatch] さくら内科クリニック: 新規・変更 5件、未解決の緊急 0件（最高: 緊急）");
+    // The truth in a few words: the loop (critical), the remote access and the unregistered
+    // device (action needed), the undescribed kind (for information), one old PC.
+    EXPECT_EQ(digest["subject"], "[clinicwatch] さくら内科クリニック " + local_date(now) +
+                                     ": 緊急 1件・要対応 2件・参考 1件・古いOS等 1台");
     EXPECT_TRUE(digest["date_parsed"].get<bool>());
     EXPECT_NE(digest["date"].get<std::string>().find("+0900"), std::string::npos);
     EXPECT_NE(digest["message_id"].get<std::string>().find("@sakura-clinic.example>"),
@@ -96,20 +98,25 @@ TEST_F(DigestTest, ServerReceivesDigestWithEncodedHeadersAndBothParts) {
     EXPECT_EQ(digest["charsets"]["text/html"], "utf-8");
     std::string text = digest["parts"]["text/plain"], html = digest["parts"]["text/html"];
     for (const std::string* part : {&text, &html}) {
+        EXPECT_NE(part->find("まず対応すること"), std::string::npos);
         EXPECT_NE(part->find("受付PC（レセコン端末）"), std::string::npos);  // device name
-        EXPECT_NE(part->find("レセコン業者（オルカ販売）"),
-                  std::string::npos);  // responsible party
-        EXPECT_NE(part->find("192.168.100.20"), std::string::npos);
-        EXPECT_NE(part->find("00:1b:21:aa:bb:01"), std::string::npos);
-        EXPECT_NE(part->find("サポート終了OS"), std::string::npos);  // plain-word kind title
-        EXPECT_NE(part->find("ネットワーク保守業者に連絡"), std::string::npos);  // whom to call
+        EXPECT_NE(part->find("連絡先: レセコン業者（オルカ販売）"),
+                  std::string::npos);  // whom to call: the register's responsible party
+        EXPECT_NE(part->find("サポート終了OS: 1台: 受付PC（レセコン端末）"),
+                  std::string::npos);  // the standing-condition line
+        EXPECT_NE(part->find("ネットワーク保守業者"), std::string::npos);
         EXPECT_NE(part->find("その他の通知（quantum-tunnel）"), std::string::npos);
+        EXPECT_EQ(part->find("00:1b:21:aa:bb:01"), std::string::npos);  // named, not a MAC
     }
     EXPECT_EQ(text.find("&lt;"), std::string::npos);  // text is not HTML-escaped
     EXPECT_NE(text.find("unknown<b>&\"x\""), std::string::npos);
     EXPECT_NE(html.find("unknown&lt;b&gt;&amp;&quot;x&quot;"), std::string::npos);
     // Bookkeeping: every alert marked with the revision reported, one attempt per mail.
     EXPECT_EQ(count("SELECT count(*) FROM alerts WHERE mailed_revision != revision"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM incidents WHERE mailed_revision != revision"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM incidents WHERE kind = 'l2-loop' AND "
+                    "immediate_mailed_wall IS NOT NULL"),
+              1);
     EXPECT_EQ(count("SELECT count(*) FROM mails WHERE status = 'sent'"), 2);
     EXPECT_EQ(count("SELECT count(*) FROM mail_attempts WHERE accepted = 1"), 2);
     // Ticking again the same day sends nothing more.
@@ -169,17 +176,18 @@ TEST_F(DigestTest, NextDigestHasOnlyChangesPlusOpenCritical) {
             "mailed_revision) VALUES ('gw:1', 'gateway-mac-change', 4, '192.168.100.1', "
             "'gateway MAC changed', 1, 2, 1)");
     }
-    auto d = SQLite::Database(db(), SQLite::OPEN_READONLY);
+    auto d = SQLite::Database(db(), SQLite::OPEN_READWRITE);
     auto next = compose_digest(d, config_, t0 + 86400);
     ASSERT_TRUE(next.has_value());
-    EXPECT_EQ(next->model["new_count"], 1);
-    EXPECT_EQ(next->model["new_alerts"][0]["kind"], "remote-access");
-    // Still open and critical: the new gateway change, and the loop nobody acknowledged yet.
-    EXPECT_EQ(next->model["critical_count"], 2);
+    // Changed: the remote access. Still open and critical: the new gateway takeover, and the
+    // loop nobody acknowledged yet. Not the unchanged unregistered device or the old PC.
     std::set<std::string> kinds;
-    for (const auto& a : next->model["critical_alerts"]) kinds.insert(a["kind"].get<std::string>());
-    EXPECT_EQ(kinds, (std::set<std::string>{"gateway-mac-change", "l2-loop"}));
-    EXPECT_NE(next->text.find("ルーターのMACアドレスが変化"), std::string::npos);
+    for (const auto& i : next->model["incidents"]) kinds.insert(i["kind"].get<std::string>());
+    EXPECT_EQ(kinds, (std::set<std::string>{"gateway-takeover", "l2-loop", "remote-access"}));
+    EXPECT_EQ(next->model["critical_count"], 2);
+    EXPECT_EQ(next->model["attention_count"], 1);
+    EXPECT_NE(next->text.find("ルーターのアドレスの乗っ取り"), std::string::npos);
+    EXPECT_NE(next->subject.find("緊急 2件・要対応 1件"), std::string::npos) << next->subject;
 }
 
 TEST_F(DigestTest, AllQuietMailCanBeSwitchedOff) {
@@ -191,7 +199,8 @@ TEST_F(DigestTest, AllQuietMailCanBeSwitchedOff) {
     auto quiet = compose_digest(d, config_, std::time(nullptr));
     ASSERT_TRUE(quiet.has_value());
     EXPECT_TRUE(quiet->all_quiet);
-    EXPECT_EQ(quiet->subject, "[clinicwatch] さくら内科クリニック: 異常なし");
+    EXPECT_EQ(quiet->subject, "[clinicwatch] さくら内科クリニック " +
+                                  local_date(std::time(nullptr)) + ": 異常なし");
     config_.digest.all_quiet_mail = false;
     EXPECT_FALSE(compose_digest(d, config_, std::time(nullptr)).has_value());
 }
@@ -240,10 +249,11 @@ TEST_F(DigestTest, CliSendAndDryRun) {
                        " --config " + (dir_ / "c.yaml").string();
     std::string out;
     ASSERT_EQ(run_command(base + " --dry-run", &out), 0) << out;
-    EXPECT_NE(out.find("Subject: [clinicwatch] さくら内科クリニック: 5 new or changed"),
+    EXPECT_NE(out.find(": 1 critical, 2 action needed, 1 for information, 1 devices with old "
+                       "OS or settings"),
               std::string::npos)
         << out;
-    EXPECT_NE(out.find("What to do / whom to call:"), std::string::npos);
+    EXPECT_NE(out.find("Whom to call:"), std::string::npos);
     EXPECT_TRUE(sink_->messages().empty());
     // Server down: exit 7, queued.
     EXPECT_EQ(run_command(base + " --send", &out), 7) << out;

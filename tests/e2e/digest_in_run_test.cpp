@@ -217,26 +217,25 @@ TEST(DigestInRun, CriticalMailAtOnceAndScheduledDigestThenSigtermExitsZero) {
     ASSERT_TRUE(critical.is_object());
     ASSERT_TRUE(is_critical_mail(critical)) << critical.dump();
     EXPECT_EQ(critical["subject"],
-              "[clinicwatch] さくら内科クリニック: 緊急 - ルーターのMACアドレスが変化（1件）");
+              "[clinicwatch] さくら内科クリニック: 緊急 - ルーターのアドレスの乗っ取り（1件）");
     EXPECT_TRUE(critical["subject_raw_ascii"].get<bool>());  // RFC 2047 on the wire
     EXPECT_EQ(critical["tls"], "yes");                       // STARTTLS happened
     EXPECT_TRUE(critical["defects"].empty()) << critical["defects"].dump();
     {
         std::string text = critical["parts"]["text/plain"], html = critical["parts"]["text/html"];
         for (const std::string* part : {&text, &html}) {
-            EXPECT_NE(part->find("ルーターのMACアドレスが変化"), std::string::npos) << *part;
-            EXPECT_NE(part->find("The gateway 192.168.77.1 was claimed by 00:00:5e:00:53:66 "
-                                 "instead of 00:00:5e:00:53:01"),
+            // The incident in Japanese: the device by its register name, whom to call.
+            EXPECT_NE(part->find("ルーターのアドレスの乗っ取り"), std::string::npos) << *part;
+            EXPECT_NE(part->find("受付PCがルーターのアドレス 192.168.77.1 を名乗っています"),
                       std::string::npos)
                 << *part;
-            EXPECT_NE(part->find("受付PC"), std::string::npos) << *part;  // the register's name
-            EXPECT_NE(part->find("レセコン業者（オルカ販売）"), std::string::npos) << *part;
-            EXPECT_NE(part->find(kSpooferMac), std::string::npos) << *part;
+            EXPECT_NE(part->find("ネットワーク保守業者"), std::string::npos) << *part;
+            EXPECT_EQ(part->find("was claimed by"), std::string::npos) << *part;
         }
     }
     EXPECT_EQ(query_int(db,
                         "SELECT count(*) FROM mails WHERE kind = 'critical' AND status = 'sent' "
-                        "AND alert_kind = 'gateway-mac-change'"),
+                        "AND alert_kind = 'gateway-takeover'"),
               1);
     EXPECT_EQ(query_int(db,
                         "SELECT count(*) FROM alerts WHERE kind = 'gateway-mac-change' AND "
@@ -285,17 +284,17 @@ TEST(DigestInRun, CriticalMailAtOnceAndScheduledDigestThenSigtermExitsZero) {
     }
     EXPECT_EQ(critical_count, 1);
     ASSERT_TRUE(digest.is_object()) << "the second mail is not the digest";
-    EXPECT_EQ(digest["subject"],
-              "[clinicwatch] さくら内科クリニック: 新規・変更 1件、未解決の緊急 0件（最高: 緊急）");
+    EXPECT_EQ(digest["subject"].get<std::string>().rfind(
+                  "[clinicwatch] さくら内科クリニック " + slot.date + ": 緊急 1件・要対応 0件", 0),
+              0u)
+        << digest["subject"];
     EXPECT_EQ(digest["tls"], "yes");
     EXPECT_TRUE(digest["defects"].empty()) << digest["defects"].dump();
     {
         std::string text = digest["parts"]["text/plain"], html = digest["parts"]["text/html"];
         for (const std::string* part : {&text, &html}) {
-            EXPECT_NE(part->find("ルーターのMACアドレスが変化"), std::string::npos) << *part;
-            EXPECT_NE(part->find("192.168.77.1 was claimed by 00:00:5e:00:53:66"),
-                      std::string::npos)
-                << *part;
+            EXPECT_NE(part->find("ルーターのアドレスの乗っ取り"), std::string::npos) << *part;
+            EXPECT_NE(part->find("まず対応すること"), std::string::npos) << *part;
             EXPECT_NE(part->find("受付PC"), std::string::npos) << *part;
         }
     }

@@ -1,0 +1,351 @@
+// The rules of correlation: which alerts are one physical event or one device's conditions.
+// Each rule claims the alerts it groups; an alert no rule claims is an incident on its own.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "daemon/incidents/incidents.hpp"
+
+namespace clinicwatch {
+
+namespace {
+
+// A topology change announced up to this long before or after a loop or storm belongs to it
+// (a TC lasts up to 35 s; the loop detector's quiet period to end an incident is similar).
+constexpr Timestamp kOverlapSlack = 60 * kMicrosPerSecond;
+
+const std::set<std::string>& standing_kinds() {
+    static const std::set<std::string> kinds = {
+        "legacy-os",   "os-support-ending", "os-support-check", "internet-explorer",
+        "smb1-in-use", "legacy-tls",        "cleartext-login",
+    };
+    return kinds;
+}
+
+const std::set<std::string>& ends() {
+    static const std::set<std::string> kinds = {"l2-loop",    "broadcast-storm",
+                                                "arp-storm",  "mac-flood",
+                                                "dhcp-flood", "stp-topology-change"};
+    return kinds;
+}
+
+std::string text_of(const nlohmann::json& j, const char* field) {
+    if (!j.is_object()) return {};
+    auto it = j.find(field);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+void add_unique(nlohmann::json& list, const nlohmann::json& value) {
+    if (value.is_null() || (value.is_string() && value.get<std::string>().empty())) return;
+    if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+}
+
+class Grouper {
+  public:
+    explicit Grouper(const std::vector<AlertRecord>& alerts) : alerts_(alerts) {
+        for (const auto& a : alerts_) by_kind_[a.kind].push_back(&a);
+    }
+
+    std::vector<const AlertRecord*> free_of(const std::string& kind) const {
+        std::vector<const AlertRecord*> out;
+        auto it = by_kind_.find(kind);
+        if (it == by_kind_.end()) return out;
+        for (const auto* a : it->second)
+            if (!claimed_.count(a->id)) out.push_back(a);
+        return out;
+    }
+
+    // The unclaimed unregistered-device alert of this MAC, if any.
+    const AlertRecord* unregistered(const std::string& mac) const {
+        for (const auto* a : free_of("unregistered-device"))
+            if (a->subject_mac == mac) return a;
+        return nullptr;
+    }
+
+    Incident& open(const std::string& key, const std::string& kind, const std::string& mac) {
+        Incident& in = out_[key];
+        if (in.key.empty()) {
+            in.key = key;
+            in.kind = kind;
+            in.subject_mac = mac;
+        }
+        return in;
+    }
+
+    Incident* find(const std::string& key) {
+        auto it = out_.find(key);
+        return it == out_.end() ? nullptr : &it->second;
+    }
+    std::vector<std::string> keys_of(const std::string& kind) const {
+        std::vector<std::string> out;
+        for (const auto& [key, in] : out_)
+            if (in.kind == kind) out.push_back(key);
+        return out;
+    }
+
+    void add(Incident& in, const AlertRecord& a) {
+        if (!claimed_.insert(a.id).second) return;
+        if (in.alerts.empty()) {
+            in.first_seen = a.first_seen;
+            in.last_seen = a.last_seen;
+        }
+        in.alerts.push_back(a.id);
+        in.severity = std::max(in.severity, a.severity);
+        in.first_seen = std::min(in.first_seen, a.first_seen);
+        in.last_seen = std::max(in.last_seen, a.last_seen);
+        // Only events the analyzers end (a loop, a storm, a flood) can be "still going on";
+        // other alerts have no end.
+        in.ongoing = in.ongoing || (a.ongoing && a.status != "resolved" && ends().count(a.kind));
+        if (a.status != "resolved") in.status = "open";
+        members_[in.key].push_back(&a);
+    }
+
+    std::vector<Incident> finish() {
+        for (const auto& a : alerts_) {
+            if (claimed_.count(a.id)) continue;
+            // The daily summary of phones with changing MACs is not "a device joined".
+            bool phones = a.kind == "unregistered-device" && a.evidence.contains("devices_total");
+            Incident& in =
+                open("alert:" + a.key, phones ? "randomized-devices" : a.kind, a.subject_mac);
+            in.facts = a.evidence.is_object() ? a.evidence : nlohmann::json::object();
+            in.facts["subject"] = a.subject;
+            in.facts["count"] = a.count;
+            add(in, a);
+        }
+        std::vector<Incident> out;
+        for (auto& [key, in] : out_) {
+            if (in.alerts.empty()) continue;
+            if (in.status.empty()) in.status = "resolved";
+            std::sort(in.alerts.begin(), in.alerts.end());
+            std::map<std::int64_t, std::int64_t> revisions;
+            for (const auto* a : members_[key]) revisions[a->id] = a->revision;
+            for (const auto& [id, rev] : revisions)
+                in.fingerprint += std::to_string(id) + ":" + std::to_string(rev) + ",";
+            out.push_back(std::move(in));
+        }
+        std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
+            if (a.severity != b.severity) return a.severity > b.severity;
+            if (a.first_seen != b.first_seen) return a.first_seen < b.first_seen;
+            return a.key < b.key;
+        });
+        return out;
+    }
+
+  private:
+    const std::vector<AlertRecord>& alerts_;
+    std::map<std::string, std::vector<const AlertRecord*>> by_kind_;
+    std::set<std::int64_t> claimed_;
+    std::map<std::string, Incident> out_;
+    std::map<std::string, std::vector<const AlertRecord*>> members_;
+};
+
+bool overlaps(const AlertRecord& a, Timestamp first, Timestamp last) {
+    return a.first_seen <= last + kOverlapSlack && a.last_seen + kOverlapSlack >= first;
+}
+
+// A loop (or a storm with no loop) and what it caused at the same time: the storm alert it
+// began as, STP topology changes, ARP storms on the whole LAN.
+void group_loops(Grouper& g) {
+    for (const char* lead_kind : {"l2-loop", "broadcast-storm"}) {
+        for (const auto* lead : g.free_of(lead_kind)) {
+            Incident& in = g.open(lead_kind + std::string(":") + lead->key, lead_kind, "");
+            g.add(in, *lead);
+            nlohmann::json hosts = nlohmann::json::array(), bridges = nlohmann::json::array();
+            for (const auto& f :
+                 lead->evidence.value("top_repeated_frames", nlohmann::json::array()))
+                add_unique(hosts, f.value("src_mac", ""));
+            for (const auto& b :
+                 lead->evidence.value("stp_topology_changes", nlohmann::json::array()))
+                add_unique(bridges, b.value("src_mac", b.value("bridge", "")));
+            for (const char* kind : {"broadcast-storm", "stp-topology-change", "arp-storm"}) {
+                for (const auto* a : g.free_of(kind)) {
+                    if (!overlaps(*a, lead->first_seen, lead->last_seen)) continue;
+                    if (std::string(kind) == "arp-storm" && !a->subject_mac.empty()) continue;
+                    g.add(in, *a);
+                    if (std::string(kind) == "stp-topology-change")
+                        add_unique(bridges, a->subject_mac.empty() ? text_of(a->evidence, "bridge")
+                                                                   : a->subject_mac);
+                }
+            }
+            in.facts = {{"hosts", hosts},
+                        {"bridges", bridges},
+                        {"peak_fps", lead->evidence.value("peak_repeated_frames_per_second",
+                                                          lead->evidence.value("peak_fps", 0))},
+                        {"seconds", (lead->last_seen - lead->first_seen) / kMicrosPerSecond},
+                        {"ended", !lead->ongoing}};
+        }
+    }
+}
+
+// A router somebody plugged in: the DHCP server that is not ours, its claims on the gateway's
+// address, and its unregistered-device alert.
+void group_foreign_routers(Grouper& g) {
+    for (const auto* a : g.free_of("rogue-dhcp")) {
+        std::string mac = text_of(a->evidence, "server_mac");
+        if (mac.empty()) mac = a->subject_mac;
+        Incident& in = g.open("foreign-router:" + mac, "foreign-router", mac);
+        if (in.alerts.empty())
+            in.facts = {{"device_mac", mac},
+                        {"server_ips", nlohmann::json::array()},
+                        {"gateway_claims", nlohmann::json::array()},
+                        {"offered", nlohmann::json::array()}};
+        g.add(in, *a);
+        add_unique(in.facts["server_ips"], text_of(a->evidence, "server_ip"));
+        add_unique(in.facts["offered"], text_of(a->evidence, "offered_ip"));
+    }
+    for (const auto* a : g.free_of("gateway-mac-change")) {
+        std::string mac = text_of(a->evidence, "new_mac");
+        if (mac.empty()) mac = a->subject_mac;
+        if (Incident* in = g.find("foreign-router:" + mac)) {
+            g.add(*in, *a);
+            add_unique(in->facts["gateway_claims"], text_of(a->evidence, "ip"));
+        }
+    }
+    for (const auto& key : g.keys_of("foreign-router"))
+        if (Incident* in = g.find(key))
+            if (const auto* u = g.unregistered(in->subject_mac)) g.add(*in, *u);
+}
+
+// Another device answering for the gateway's address (ARP spoofing or a swapped router): every
+// claim by the same MAC, the IP conflict on that address it causes, its unregistered alert.
+void group_gateway_takeovers(Grouper& g) {
+    for (const auto* a : g.free_of("gateway-mac-change")) {
+        std::string mac = text_of(a->evidence, "new_mac");
+        if (mac.empty()) mac = a->subject_mac;
+        Incident& in = g.open("gateway-takeover:" + mac, "gateway-takeover", mac);
+        if (in.alerts.empty())
+            in.facts = {{"device_mac", mac},
+                        {"ips", nlohmann::json::array()},
+                        {"expected_mac", text_of(a->evidence, "expected_mac")},
+                        {"affected", nlohmann::json::array()}};
+        g.add(in, *a);
+        add_unique(in.facts["ips"], text_of(a->evidence, "ip"));
+        add_unique(in.facts["affected"], text_of(a->evidence, "device_ip"));
+    }
+    for (const auto& key : g.keys_of("gateway-takeover")) {
+        Incident* in = g.find(key);
+        if (!in) continue;
+        for (const auto* c : g.free_of("ip-conflict")) {
+            auto macs = c->evidence.value("macs", nlohmann::json::array());
+            bool ours = std::find(macs.begin(), macs.end(), in->subject_mac) != macs.end();
+            auto ips = in->facts["ips"];
+            bool same_ip =
+                std::find(ips.begin(), ips.end(), text_of(c->evidence, "ip")) != ips.end();
+            if (ours && same_ip) g.add(*in, *c);
+        }
+        if (const auto* u = g.unregistered(in->subject_mac)) g.add(*in, *u);
+    }
+}
+
+// Two devices on one address: the conflict and the newcomer's unregistered alert.
+void group_ip_conflicts(Grouper& g) {
+    for (const auto* a : g.free_of("ip-conflict")) {
+        std::string ip = text_of(a->evidence, "ip");
+        if (ip.empty()) ip = a->subject;
+        Incident& in = g.open("ip-conflict:" + ip, "ip-conflict", a->subject_mac);
+        if (in.alerts.empty())
+            in.facts = {{"ip", ip}, {"macs", nlohmann::json::array()}, {"newcomer", ""}};
+        g.add(in, *a);
+        for (const auto& m : a->evidence.value("macs", nlohmann::json::array()))
+            add_unique(in.facts["macs"], m);
+    }
+    for (const auto& key : g.keys_of("ip-conflict")) {
+        Incident* in = g.find(key);
+        if (!in) continue;
+        for (const auto& m : in->facts["macs"]) {
+            if (const auto* u = g.unregistered(m.get<std::string>())) {
+                g.add(*in, *u);
+                in->facts["newcomer"] = m;
+                in->subject_mac = m.get<std::string>();
+            }
+        }
+    }
+}
+
+std::string asset_of(const AlertRecord& a) {
+    std::string mac = text_of(a.evidence, "asset_mac");
+    return mac.empty() ? a.subject_mac : mac;
+}
+
+// Connections from the internet to one device, from any number of sources, with the
+// remote-access and risky-protocol findings the same connections raise.
+void group_inbound(Grouper& g) {
+    auto inbound = [](const AlertRecord& a) {
+        return text_of(a.evidence, "direction") == "inbound";
+    };
+    for (const char* kind : {"inbound-exposure", "remote-access", "risky-protocol-wan"}) {
+        for (const auto* a : g.free_of(kind)) {
+            if (std::string(kind) != "inbound-exposure" && !inbound(*a)) continue;
+            std::string mac = asset_of(*a);
+            Incident& in = g.open("inbound-exposure:" + mac, "inbound-exposure", mac);
+            if (in.alerts.empty())
+                in.facts = {{"device_mac", mac},
+                            {"device_ip", text_of(a->evidence, "asset_ip")},
+                            {"sources", nlohmann::json::array()},
+                            {"ports", nlohmann::json::array()},
+                            {"applications", nlohmann::json::array()},
+                            {"accepted", false}};
+            g.add(in, *a);
+            add_unique(in.facts["sources"], text_of(a->evidence, "destination_ip"));
+            add_unique(in.facts["ports"], text_of(a->evidence, "protocol") + "/" +
+                                              std::to_string(a->evidence.value("port", 0)));
+            add_unique(in.facts["applications"], text_of(a->evidence, "application"));
+            if (std::string(kind) == "inbound-exposure") in.facts["accepted"] = true;
+        }
+    }
+}
+
+// One entry per device for its standing conditions.
+void group_conditions(Grouper& g) {
+    for (const auto& kind : standing_kinds()) {
+        for (const auto* a : g.free_of(kind)) {
+            std::string mac = a->subject_mac;
+            std::string who = mac.empty() ? a->subject : mac;
+            Incident& in = g.open("device-conditions:" + who, "device-conditions", mac);
+            if (in.alerts.empty())
+                in.facts = {{"device_mac", mac},
+                            {"device_ip", a->subject.substr(0, a->subject.find(' '))},
+                            {"conditions", nlohmann::json::array()}};
+            g.add(in, *a);
+            nlohmann::json c = {{"kind", kind}, {"severity", a->severity}};
+            const auto& e = a->evidence;
+            auto support = e.value("support", nlohmann::json::object());
+            if (kind == "legacy-os" || kind == "os-support-ending" || kind == "os-support-check") {
+                // The rules name the product in full ("Windows 7", "Windows 10 or 11").
+                c["os"] =
+                    text_of(e, "version").empty() ? text_of(e, "family") : text_of(e, "version");
+                c["end"] = text_of(support, "end");
+                c["earliest_end"] = text_of(support, "earliest_end");
+                c["earliest_name"] = text_of(support, "earliest_name");
+                c["settle"] = text_of(support, "settle");
+            } else if (kind == "legacy-tls") {
+                c["version"] = text_of(e, "version");
+            } else if (kind == "cleartext-login") {
+                c["protocol"] = text_of(e, "protocol");
+                c["client"] = text_of(e, "client");
+            } else if (kind == "smb1-in-use") {
+                c["client"] = text_of(e, "client");
+            }
+            in.facts["conditions"].push_back(std::move(c));
+        }
+    }
+}
+
+}  // namespace
+
+bool is_standing_condition(const std::string& alert_kind) {
+    return standing_kinds().count(alert_kind) > 0;
+}
+
+std::vector<Incident> correlate(const std::vector<AlertRecord>& alerts) {
+    Grouper g(alerts);
+    group_loops(g);
+    group_foreign_routers(g);
+    group_gateway_takeovers(g);
+    group_ip_conflicts(g);
+    group_inbound(g);
+    group_conditions(g);
+    return g.finish();
+}
+
+}  // namespace clinicwatch
