@@ -106,6 +106,14 @@ int command_egress(const CommonOptions& common, const EgressOptions& options) {
              {"first_seen", format_time_iso(st.getColumn(12).getInt64())},
              {"last_seen", format_time_iso(st.getColumn(13).getInt64())}});
     }
+    if (json.empty() && since != 0) {
+        // Say what the database does hold, so a wrong --since is seen at once.
+        SQLite::Statement range(*db, "SELECT min(first_seen), max(last_seen) FROM boundary_flows");
+        if (range.executeStep() && !range.getColumn(0).isNull())
+            std::cerr << "clinicwatch: no internet traffic recorded since " << format_time(since)
+                      << "; the database holds " << format_time(range.getColumn(0).getInt64())
+                      << " to " << format_time(range.getColumn(1).getInt64()) << "\n";
+    }
     emit(common, table, json);
     return kExitOk;
 }

@@ -170,6 +170,7 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     };
     m["server_ips_text"] = list_text("server_ips", false);
     m["gateway_text"] = list_text("gateway_claims", false);
+    m["offered_text"] = list_text("offered", false);
     m["ips_text"] = list_text("ips", false);
     m["affected_text"] = list_text("affected", false);
     m["sources_text"] = list_text("sources", false);

@@ -117,9 +117,23 @@ int IncidentBook::refresh(const TitleOf& title_of, std::int64_t now_wall) {
     std::set<std::int64_t> live;
     for (const auto& in : incidents) {
         auto it = known.find(in.key);
-        // The same members at the same revisions: the incident is rewritten (a newer
-        // clinicwatch may word or group it better) but not reported again.
-        bool same_members = it != known.end() && it->second.fingerprint == in.fingerprint;
+        // Stored: the members with their revisions, then a hash of what is shown. Nothing
+        // changed: no write at all. Only what is shown changed (an alert ended, a newer
+        // clinicwatch words it better): rewritten, not reported again. Members changed: the
+        // revision grows and the next digest reports it.
+        std::string content = in.kind + "|" + std::to_string(in.severity) + "|" + in.subject_mac +
+                              "|" + in.facts.dump() + "|" + std::to_string(in.first_seen) + "|" +
+                              std::to_string(in.last_seen) + "|" + in.status + "|" +
+                              (in.ongoing ? "1" : "0");
+        std::string stored =
+            in.fingerprint + "#" + std::to_string(std::hash<std::string>{}(content));
+        if (it != known.end() && it->second.fingerprint == stored) {
+            live.insert(it->second.id);
+            continue;
+        }
+        bool same_members =
+            it != known.end() &&
+            it->second.fingerprint.substr(0, it->second.fingerprint.find('#')) == in.fingerprint;
         std::string title = title_of ? title_of(in) : std::string();
         std::int64_t id = 0;
         auto bind_common = [&](SQLite::Statement& st, int first) {
@@ -139,7 +153,7 @@ int IncidentBook::refresh(const TitleOf& title_of, std::int64_t now_wall) {
             insert.bind(2, in.kind);
             bind_common(insert, 3);
             insert.bind(10, in.ongoing ? 1 : 0);
-            insert.bind(11, in.fingerprint);
+            insert.bind(11, stored);
             insert.bind(12, now_wall);
             insert.exec();
             insert.reset();
@@ -149,7 +163,7 @@ int IncidentBook::refresh(const TitleOf& title_of, std::int64_t now_wall) {
             update.bind(1, in.kind);
             bind_common(update, 2);
             update.bind(9, in.ongoing ? 1 : 0);
-            update.bind(10, in.fingerprint);
+            update.bind(10, stored);
             update.bind(11, same_members ? 0 : 1);
             update.bind(12, now_wall);
             update.bind(13, id);

@@ -99,6 +99,11 @@ TEST_F(CliPromises, EmptyTimeRangeSaysWhatTheDatabaseHolds) {
         out.find("no minute statistics in that range; the database holds 2026-11-20 08:00:00"),
         std::string::npos)
         << out;
+    EXPECT_EQ(run("egress --since 2030-01-01 --db " + db(), &out), 0);
+    EXPECT_NE(out.find("no internet traffic recorded since 2030-01-01 00:00:00; the database "
+                       "holds 2026-11-20 08:"),
+              std::string::npos)
+        << out;
 }
 
 TEST_F(CliPromises, ReplayingTheSameFileTwiceDoesNotDoubleTheMinutes) {
