@@ -372,7 +372,7 @@ std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const
         return !v.empty();
     });
     // Where each service name stands, for the check against the rules (made after loading them).
-    if (auto services = n["services"]; services.IsSequence())
+    if (auto services = n["services"]; services.IsDefined() && services.IsSequence())
         for (const auto& item : services)
             if (item.IsScalar() && item.Mark().line >= 0)
                 service_lines[key + ".services/" + item.Scalar()] = item.Mark().line + 1;
