@@ -64,7 +64,14 @@ sleep "$seconds"
 end=$(write_bytes "$daemon")
 bytes=$((end - start))
 per_hour=$((bytes * 3600 / seconds))
+kill "$replay" 2>/dev/null || true
+kill -TERM "$daemon" && wait "$daemon" || true
+daemon=
+analysed=$("$bin" stats --db "$work/clinic.db" --config "$work/clinicwatch.yaml" --json --since 2000-01-01 |
+  python3 -c 'import json,sys; print(sum(m.get("frames", 0) for m in json.load(sys.stdin)))' 2>/dev/null ||
+  echo "?")
 echo "binary      $bin"
 echo "traffic     $pps packets/s of clinic traffic for $seconds s (after a 20 s warm-up)"
 echo "written     $bytes bytes ($(awk -v b="$per_hour" 'BEGIN {printf "%.1f", b / 1048576}') MB per hour)"
+echo "analysed    $analysed frames stored in the minute statistics"
 echo "load        $(cut -d' ' -f1-3 /proc/loadavg)"

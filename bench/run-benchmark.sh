@@ -10,6 +10,8 @@
 #   --runs N      measurement rounds (default 3); each round runs both readers once
 #   --own-generator  use clinicwatch-make-capture even when ../shared is there
 #   --strict      exit 1 when a target is missed (median ratio >= 0.5, every RSS < 64 MB)
+#   --binary PATH measure this clinicwatch instead of the release build's (e.g. an older build,
+#                 to compare before and after a change in one sitting)
 # Targets (issue 2): replay >= 50% of the raw loop's packets/s, peak RSS < 64 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +20,14 @@ packets=2000000
 runs=3
 strict=0
 own=0
+binary=
 while (($#)); do
   case $1 in
     --packets) packets=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --strict) strict=1; shift ;;
     --own-generator) own=1; shift ;;
+    --binary) binary=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-benchmark: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -32,7 +36,7 @@ done
 cmake --preset release >/dev/null
 cmake --build build/release -j 2 --target clinicwatch clinicwatch-make-capture \
   clinicwatch-raw-read-loop >/dev/null
-bin=build/release/daemon/clinicwatch
+bin=${binary:-build/release/daemon/clinicwatch}
 raw=build/release/bench/clinicwatch-raw-read-loop
 
 data=build/bench-data

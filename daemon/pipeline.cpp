@@ -421,9 +421,25 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     // ring_slots frames): drain it. Checked while frames keep coming too, not only when the
     // ring runs empty: under load (a slow build, a busy machine) analysis may never catch up
     // with the traffic, and SIGTERM must still end the run within seconds.
+    // The drain gets a second: on a machine too busy to analyse even that, the rest is
+    // counted as ring drops, so that stopping stays bounded (systemd, a reboot).
+    std::uint64_t not_drained = 0;
     auto stop_and_drain = [&] {
         capture.stop();
-        while (const FrameSlot* slot = ring.peek()) process(slot);
+        const auto drain_until = Clock::now() + std::chrono::seconds(1);
+        std::uint64_t n = 0;
+        while (const FrameSlot* slot = ring.peek()) {
+            if ((++n & 0xff) == 0 && Clock::now() > drain_until) {
+                while (ring.peek()) {
+                    ring.release();
+                    ++not_drained;
+                }
+                spdlog::warn("stopping: {} frames left in the ring were not analysed in time",
+                             not_drained);
+                break;
+            }
+            process(slot);
+        }
     };
     for (;;) {
         if (const FrameSlot* slot = ring.peek()) {
@@ -457,7 +473,7 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     dispatcher_.finish();
     const auto& c = capture.counters();
     result.undecodable = dispatcher_.undecodable();
-    result.ring_drops = c.ring_drops.load();
+    result.ring_drops = c.ring_drops.load() + not_drained;
     result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
     result.cut_to_slot = c.cut_to_slot.load();
     result.capture_error = capture.error();

@@ -517,7 +517,10 @@ void Store::flush(HostTable& hosts) {
 void Store::write(const StoreBatch& batch) {
     std::vector<std::pair<const AlertUpdate*, const char*>> alert_events;
     try {
-        SQLite::Transaction tx(*db_);
+        // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
+        // read. A deferred transaction that reads stored facts first cannot upgrade once the
+        // digest's connection has written meanwhile (SQLITE_BUSY at once, no waiting).
+        SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement alert_st(*db_, R"sql(
             INSERT INTO alerts (key, kind, severity, subject_mac, subject, summary, first_seen,
                                 last_seen, count, evidence, ended_at, updated_wall)
