@@ -100,6 +100,10 @@ struct EgressPolicy {
                                              "*-modality", "*-server", "server"};
     std::size_t max_flows = 65536;
     std::size_t max_dns_names = 16384;
+    // Connections whose first client bytes are put in order at once (a ClientHello spanning
+    // segments), and how many bytes of each are kept.
+    std::size_t max_streams = 512;
+    std::size_t stream_depth = 4096;
 
     const RolePolicy& for_role(const std::string& role) const;
 };
