@@ -53,6 +53,7 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       names_(settings_.policy.max_dns_names),
       alert_destinations_(4096),
       alerted_keys_(16384),
+      forged_alerted_(1024),
       summary_destinations_(4096),
       summary_rows_(16384) {
     settings_.rules.index();
@@ -65,12 +66,19 @@ bool Egress::is_internal(const IpAddress& a) const {
 void Egress::on_packet(const Packet& packet) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
     const IpView& ip = *packet.ip;
-    // Answers from DNS servers name the addresses clients are about to connect to.
-    if (packet.udp && packet.udp->src_port == 53 && !packet.payload.empty()) {
-        // A clinic's resolver answers a few per second; a flood of answers is read only up
-        // to a budget per second of packet time, and the rest are counted (sensor-limit).
+    // Answers from DNS servers name the addresses clients are about to connect to, when they
+    // answer a query a client sent.
+    if (packet.udp && (packet.udp->src_port == 53 || packet.udp->dst_port == 53) &&
+        !packet.payload.empty()) {
+        // A clinic's clients ask a few names per second; a flood is read only up to a budget
+        // per second of packet time, and the rest are counted (sensor-limit).
         if (dns_budget_.admit(packet.ts))
-            if (auto m = dns::parse(packet.payload)) names_.learn(*m, packet.ts);
+            if (auto m = dns::parse(packet.payload)) {
+                if (packet.udp->src_port == 53 && m->is_response())
+                    on_dns_answer(*m, packet);
+                else if (packet.udp->dst_port == 53 && !m->is_response())
+                    names_.query(*m, ip.src, packet.udp->src_port, ip.dst, packet.ts);
+            }
     }
     bool src_in = is_internal(ip.src);
     bool dst_in = is_internal(ip.dst);
@@ -91,6 +99,72 @@ void Egress::on_packet(const Packet& packet) {
     }
     if (is_multicast_or_broadcast(src_in ? ip.dst : ip.src)) return;
     on_boundary(packet, src_in);
+}
+
+std::string Egress::allow_listed(const std::string& name) const {
+    auto check = [&](const RolePolicy& p) -> std::string {
+        if (p.mode != EgressMode::allow) return {};
+        for (const auto& d : p.domains)
+            if (domain_matches(name, d)) return "domain " + d;
+        for (const auto& svc_name : p.services)
+            if (const auto* svc = settings_.rules.service(svc_name))
+                for (const auto& d : svc->domains)
+                    if (domain_matches(name, d)) return "service " + svc->name;
+        return {};
+    };
+    for (const auto& [_, policy] : settings_.policy.roles)
+        if (auto why = check(policy); !why.empty()) return why;
+    return check(settings_.policy.unknown_role);
+}
+
+void Egress::on_dns_answer(const dns::Message& m, const Packet& packet) {
+    const IpView& ip = *packet.ip;
+    if (names_.answer(m, ip.src, ip.dst, packet.udp->dst_port, packet.ts) !=
+        DnsAnswerFate::unsolicited)
+        return;
+    // Dropped and counted. An unsolicited answer for a name the policy allows is how a LAN
+    // host would make traffic to itself (or anywhere) pass as "allowed": a finding.
+    if (m.rcode() != 0) return;
+    for (const auto& rec : m.answers) {
+        if ((rec.type != dns::kA && rec.type != dns::kAaaa) || rec.address.empty()) continue;
+        std::string name = m.questions.empty() ? rec.name : m.questions.front().name;
+        for (auto& c : name)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        while (!name.empty() && name.back() == '.') name.pop_back();
+        std::string why = allow_listed(name);
+        if (why.empty()) continue;
+        const std::string& day = day_of(packet.ts);
+        std::string sender = packet.src_mac.to_string();
+        std::string key = "dns-forged-answer|" + sender + "|" + name + "|" + day;
+        if (Timestamp* last = forged_alerted_.find(key);
+            last && packet.ts - *last < 60 * kMicrosPerSecond)
+            return;  // once a minute per sender and name: the store sums the rest
+        forged_alerted_.insert(
+            key, packet.ts, [](Timestamp a, Timestamp b) { return a < b; },
+            [](const std::string&, Timestamp) {});
+        AlertUpdate a;
+        a.kind = "dns-forged-answer";
+        a.key = key;
+        a.severity = Severity::high;
+        a.subject_mac = packet.src_mac;
+        a.subject = name + " from " + ip.src.to_string();
+        a.summary = "A DNS answer nobody asked for: " + ip.src.to_string() + " told " +
+                    ip.dst.to_string() + " that " + name + " is at " + rec.address.to_string() +
+                    ". The egress policy allows " + name + " (" + why +
+                    "), so a forged answer would let traffic to another address pass as allowed";
+        a.first_seen = a.last_seen = packet.ts;
+        a.evidence = {{"sender_ip", ip.src.to_string()},
+                      {"sender_mac", sender},
+                      {"client_ip", ip.dst.to_string()},
+                      {"client_mac", packet.dst_mac.to_string()},
+                      {"name", name},
+                      {"address", rec.address.to_string()},
+                      {"allowed_by", why},
+                      {"transaction_id", m.id},
+                      {"day", day}};
+        sink_.alert(std::move(a));
+        return;
+    }
 }
 
 void Egress::on_lan(const Packet& packet) {
@@ -639,8 +713,12 @@ void Egress::table_use(std::vector<TableUse>& out) const {
                    streams_.capacity(), streams_.refused() + streams_.evicted()});
     out.push_back(
         {"dns-names", "addresses named by DNS answers", names_.capacity(), names_.evictions()});
-    out.push_back({"dns-responses", "DNS responses read per second", kMaxDnsResponsesPerSecond,
-                   dns_budget_.refused()});
+    out.push_back({"dns-responses", "DNS queries and responses read per second",
+                   kMaxDnsResponsesPerSecond, dns_budget_.refused()});
+    // Answers are matched to the queries clients sent; a query dropped from the full table
+    // makes its answer look unsolicited.
+    out.push_back({"dns-queries", "DNS queries waiting for their answer",
+                   DnsNameCache::kMaxOutstandingQueries, names_.queries_evicted()});
     out.push_back({"new-boundary-flows", "new connections tracked per second with the table full",
                    kMaxNewFlowsPerSecondWhenFull, new_flow_budget_.refused()});
     // Beyond these per-device, per-day limits destinations are lumped into one entry ("*").

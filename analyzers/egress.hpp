@@ -126,6 +126,8 @@ class Egress final : public Analyzer {
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
+    // DNS answers that answered no outstanding query: not learned.
+    std::uint64_t dns_unsolicited() const { return names_.unsolicited(); }
     const StreamReassembler& streams() const { return streams_; }
 
     // Seconds without a packet before a flow is reported and dropped.
@@ -168,6 +170,9 @@ class Egress final : public Analyzer {
     void read_partial(const FlowKey& key, BoundaryFlow& f);
     void drop_stream(BoundaryFlow& f);
     void on_lan(const Packet& packet);
+    void on_dns_answer(const dns::Message& message, const Packet& packet);
+    // What in the egress policy allows `name` ("domain x", "service y"), or "" when nothing.
+    std::string allow_listed(const std::string& name) const;
     void evaluate(const FlowKey& key, BoundaryFlow& flow);
     void raise(const std::string& kind, Severity severity, const FlowKey& key,
                const BoundaryFlow& flow, const std::string& what, const std::string& role,
@@ -190,6 +195,7 @@ class Egress final : public Analyzer {
     std::unordered_map<std::string, BoundaryFlowSummary> pending_;
     BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
+    BoundedTable<std::string, Timestamp> forged_alerted_;          // dns-forged-answer keys
     std::uint64_t alerts_capped_ = 0;
     PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
     Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1.5 MB
