@@ -19,6 +19,7 @@
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
+#include "analyzers/remote_access.hpp"
 
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/sensor_limits.hpp"
@@ -233,6 +234,9 @@ void Pipeline::install_analyzers() {
     check_egress_policy(egress.policy, egress.rules);
     // A device's role comes from the register; unregistered devices have no role (the
     // policy's unknown_role applies).
+    // Remote-access protocols recognised by their handshake on any port (rules' handshakes).
+    dispatcher_.add(std::make_unique<RemoteAccessSessions>(
+        store_, config_.network.internal_networks, egress.rules));
     dispatcher_.add(std::make_unique<Egress>(
         store_, std::move(egress), [this](const MacAddress& mac) -> std::string {
             const RegisterEntry* entry = asset_register_.find(mac);
