@@ -13,7 +13,45 @@ std::string lower(std::string s) {
     return s;
 }
 
+// FNV-1a over the name as DNS compares it: case-insensitive, trailing dot ignored.
+std::uint64_t name_hash(const std::string& name) {
+    std::size_t n = name.size();
+    while (n > 0 && name[n - 1] == '.') --n;
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < n; ++i) {
+        char c = name[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
 }  // namespace
+
+void DnsNameCache::query(const dns::Message& message, const IpAddress& client,
+                         std::uint16_t client_port, const IpAddress& server, Timestamp now) {
+    if (message.is_response() || message.opcode() != 0 || message.questions.empty()) return;
+    DnsQueryKey key{client, server, client_port, message.id};
+    queries_.insert(
+        key, PendingQuery{name_hash(message.questions.front().name), now},
+        [](const PendingQuery& a, const PendingQuery& b) { return a.sent < b.sent; },
+        [](const DnsQueryKey&, const PendingQuery&) {});
+}
+
+DnsAnswerFate DnsNameCache::answer(const dns::Message& message, const IpAddress& server,
+                                   const IpAddress& client, std::uint16_t client_port,
+                                   Timestamp now) {
+    if (!message.is_response()) return DnsAnswerFate::ignored;
+    const PendingQuery* q = queries_.find(DnsQueryKey{client, server, client_port, message.id});
+    // The entry stays until it times out: a client that repeats its query gets two answers.
+    if (!q || now - q->sent > kQueryTimeout || message.questions.empty() ||
+        name_hash(message.questions.front().name) != q->name_hash) {
+        ++unsolicited_;
+        return DnsAnswerFate::unsolicited;
+    }
+    learn(message, now);
+    return DnsAnswerFate::learned;
+}
 
 void DnsNameCache::learn(const dns::Message& message, Timestamp now) {
     if (!message.is_response() || message.rcode() != 0) return;

@@ -47,9 +47,13 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       role_of_(std::move(role_of)),
       internal_(settings_.internal_networks),
       flows_(settings_.policy.max_flows),
+      streams_(settings_.policy.max_streams, settings_.policy.stream_depth),
+      quic_keys_(streams_.capacity()),
+      quic_plain_(kMaxQuicDatagram),
       names_(settings_.policy.max_dns_names),
       alert_destinations_(4096),
       alerted_keys_(16384),
+      forged_alerted_(1024),
       summary_destinations_(4096),
       summary_rows_(16384) {
     settings_.rules.index();
@@ -62,12 +66,19 @@ bool Egress::is_internal(const IpAddress& a) const {
 void Egress::on_packet(const Packet& packet) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
     const IpView& ip = *packet.ip;
-    // Answers from DNS servers name the addresses clients are about to connect to.
-    if (packet.udp && packet.udp->src_port == 53 && !packet.payload.empty()) {
-        // A clinic's resolver answers a few per second; a flood of answers is read only up
-        // to a budget per second of packet time, and the rest are counted (sensor-limit).
+    // Answers from DNS servers name the addresses clients are about to connect to, when they
+    // answer a query a client sent.
+    if (packet.udp && (packet.udp->src_port == 53 || packet.udp->dst_port == 53) &&
+        !packet.payload.empty()) {
+        // A clinic's clients ask a few names per second; a flood is read only up to a budget
+        // per second of packet time, and the rest are counted (sensor-limit).
         if (dns_budget_.admit(packet.ts))
-            if (auto m = dns::parse(packet.payload)) names_.learn(*m, packet.ts);
+            if (auto m = dns::parse(packet.payload)) {
+                if (packet.udp->src_port == 53 && m->is_response())
+                    on_dns_answer(*m, packet);
+                else if (packet.udp->dst_port == 53 && !m->is_response())
+                    names_.query(*m, ip.src, packet.udp->src_port, ip.dst, packet.ts);
+            }
     }
     bool src_in = is_internal(ip.src);
     bool dst_in = is_internal(ip.dst);
@@ -88,6 +99,72 @@ void Egress::on_packet(const Packet& packet) {
     }
     if (is_multicast_or_broadcast(src_in ? ip.dst : ip.src)) return;
     on_boundary(packet, src_in);
+}
+
+std::string Egress::allow_listed(const std::string& name) const {
+    auto check = [&](const RolePolicy& p) -> std::string {
+        if (p.mode != EgressMode::allow) return {};
+        for (const auto& d : p.domains)
+            if (domain_matches(name, d)) return "domain " + d;
+        for (const auto& svc_name : p.services)
+            if (const auto* svc = settings_.rules.service(svc_name))
+                for (const auto& d : svc->domains)
+                    if (domain_matches(name, d)) return "service " + svc->name;
+        return {};
+    };
+    for (const auto& [_, policy] : settings_.policy.roles)
+        if (auto why = check(policy); !why.empty()) return why;
+    return check(settings_.policy.unknown_role);
+}
+
+void Egress::on_dns_answer(const dns::Message& m, const Packet& packet) {
+    const IpView& ip = *packet.ip;
+    if (names_.answer(m, ip.src, ip.dst, packet.udp->dst_port, packet.ts) !=
+        DnsAnswerFate::unsolicited)
+        return;
+    // Dropped and counted. An unsolicited answer for a name the policy allows is how a LAN
+    // host would make traffic to itself (or anywhere) pass as "allowed": a finding.
+    if (m.rcode() != 0) return;
+    for (const auto& rec : m.answers) {
+        if ((rec.type != dns::kA && rec.type != dns::kAaaa) || rec.address.empty()) continue;
+        std::string name = m.questions.empty() ? rec.name : m.questions.front().name;
+        for (auto& c : name)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        while (!name.empty() && name.back() == '.') name.pop_back();
+        std::string why = allow_listed(name);
+        if (why.empty()) continue;
+        const std::string& day = day_of(packet.ts);
+        std::string sender = packet.src_mac.to_string();
+        std::string key = "dns-forged-answer|" + sender + "|" + name + "|" + day;
+        if (Timestamp* last = forged_alerted_.find(key);
+            last && packet.ts - *last < 60 * kMicrosPerSecond)
+            return;  // once a minute per sender and name: the store sums the rest
+        forged_alerted_.insert(
+            key, packet.ts, [](Timestamp a, Timestamp b) { return a < b; },
+            [](const std::string&, Timestamp) {});
+        AlertUpdate a;
+        a.kind = "dns-forged-answer";
+        a.key = key;
+        a.severity = Severity::high;
+        a.subject_mac = packet.src_mac;
+        a.subject = name + " from " + ip.src.to_string();
+        a.summary = "A DNS answer nobody asked for: " + ip.src.to_string() + " told " +
+                    ip.dst.to_string() + " that " + name + " is at " + rec.address.to_string() +
+                    ". The egress policy allows " + name + " (" + why +
+                    "), so a forged answer would let traffic to another address pass as allowed";
+        a.first_seen = a.last_seen = packet.ts;
+        a.evidence = {{"sender_ip", ip.src.to_string()},
+                      {"sender_mac", sender},
+                      {"client_ip", ip.dst.to_string()},
+                      {"client_mac", packet.dst_mac.to_string()},
+                      {"name", name},
+                      {"address", rec.address.to_string()},
+                      {"allowed_by", why},
+                      {"transaction_id", m.id},
+                      {"day", day}};
+        sink_.alert(std::move(a));
+        return;
+    }
 }
 
 void Egress::on_lan(const Packet& packet) {
@@ -181,6 +258,7 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
         flow = &flows_.insert(key, std::move(f), older_flow,
                               [this](const FlowKey& k, BoundaryFlow& v) {
                                   if (!v.evaluated) evaluate(k, v);
+                                  drop_stream(v);
                                   report(k, v);
                               });
     }
@@ -190,6 +268,7 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
     f.last_seen = packet.ts;
     if (f.inside_mac.is_zero()) f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
 
+    bool from_opener = (f.direction == FlowDirection::egress) == outbound;
     if (packet.tcp) {
         const TcpView& tcp = *packet.tcp;
         if (tcp.flags & (TcpView::kFin | TcpView::kRst)) f.closed = true;
@@ -199,27 +278,152 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
             evaluate(key, f);  // an exposure is known now, whatever the name
             return;
         }
-    }
-    bool from_opener = (f.direction == FlowDirection::egress) == outbound;
-    if (!f.evaluated && from_opener && !packet.payload.empty() && f.client_payloads < 3) {
-        ++f.client_payloads;
-        if (packet.tcp) {
-            auto hello = tls::parse_client_hello(packet.payload);
-            if (hello) f.tls_tool = settings_.rules.tool_for_alpn(hello->alpn);
-            if (hello && !hello->sni.empty()) {
-                f.name = hello->sni;
-                f.name_source = "tls-sni";
-            } else if (auto req = http::parse_http_request(packet.payload);
-                       req && !req->host.empty()) {
-                f.name = req->host;
-                f.name_source = "http-host";
-            }
+        if (tcp.is_syn_only() && from_opener) {
+            f.client_syn_seen = true;
+            f.client_isn = tcp.seq;
         }
+    }
+    if (!f.evaluated && from_opener && !packet.payload.empty() &&
+        f.client_payloads < kMaxClientPayloads) {
+        ++f.client_payloads;
+        if (packet.tcp && read_client_stream(f, packet) == Reading::wait) return;
+        if (packet.udp && read_quic_initial(f, packet) == Reading::wait) return;
         evaluate(key, f);
         return;
     }
-    // Connectionless flows have no handshake to wait for.
-    if (!f.evaluated && !packet.tcp) evaluate(key, f);
+    // Connectionless flows have no handshake to wait for, unless a QUIC hello is incomplete.
+    if (!f.evaluated && !packet.tcp && !f.stream.valid()) evaluate(key, f);
+}
+
+void Egress::name_from_quic_hello(Bytes hello, BoundaryFlow& f) {
+    auto h = tls::parse_client_hello_message(hello);
+    if (!h) return;
+    f.tls_tool = settings_.rules.tool_for_alpn(h->alpn);
+    if (!h->sni.empty()) {
+        f.name = h->sni;
+        f.name_source = "quic";
+    }
+}
+
+namespace {
+
+// A whole ClientHello handshake message (type 1, 24-bit length) at the start of `b`.
+bool whole_hello(Bytes b) {
+    return b.size() >= 4 && b[0] == 1 &&
+           b.size() >= 4 + ((std::size_t{b[1]} << 16) | load_be16(b.data() + 2));
+}
+
+}  // namespace
+
+Egress::Reading Egress::read_quic_initial(BoundaryFlow& f, const Packet& packet) {
+    Bytes datagram = packet.payload;
+    // A datagram may hold several QUIC packets (RFC 9000 §12.2): an Initial first, often
+    // followed by 0-RTT; only Initials carry the hello.
+    for (int i = 0; i < 3 && !datagram.empty(); ++i) {
+        auto header = quic::parse_initial_header(datagram);
+        if (!header) break;
+        const std::size_t size = std::min(header->packet_size, datagram.size());
+        Bytes packet_bytes = datagram.first(size);
+        datagram = datagram.subspan(size);
+        // Later Initials are protected with the keys of the client's first DCID even when the
+        // server has given it another one, so the first keys are kept with the stream.
+        std::optional<Bytes> plain;
+        std::optional<quic::InitialKeys> fresh;
+        if (f.stream.valid() && streams_.alive(f.stream))
+            plain = quic_.decrypt(packet_bytes, *header, quic_keys_[f.stream.slot], quic_plain_);
+        if (!plain) {
+            fresh = quic::client_initial_keys(header->version, header->dcid);
+            if (fresh) plain = quic_.decrypt(packet_bytes, *header, *fresh, quic_plain_);
+        }
+        if (!plain) continue;
+        auto frames = quic::crypto_frames(*plain);
+        if (!f.stream.valid()) {
+            // Most hellos fit one packet: read them in place.
+            for (std::size_t j = 0; j < frames.count; ++j)
+                if (frames.frames[j].offset == 0 && whole_hello(frames.frames[j].data)) {
+                    name_from_quic_hello(frames.frames[j].data, f);
+                    return Reading::done;
+                }
+            f.stream = streams_.open(0, false, packet.ts);
+            if (!f.stream.valid()) return Reading::done;  // refused: counted
+            if (fresh) quic_keys_[f.stream.slot] = *fresh;
+        }
+        for (std::size_t j = 0; j < frames.count; ++j) {
+            const auto& frame = frames.frames[j];
+            if (frame.offset < streams_.depth())
+                streams_.add(f.stream, static_cast<std::uint32_t>(frame.offset), frame.data,
+                             packet.ts);
+        }
+    }
+    if (!f.stream.valid() || !streams_.alive(f.stream)) {
+        f.stream = {};
+        return Reading::done;
+    }
+    Bytes start = streams_.contiguous(f.stream);
+    if (!whole_hello(start) && !streams_.full(f.stream) && f.client_payloads < kMaxClientPayloads)
+        return Reading::wait;
+    name_from_quic_hello(start, f);
+    drop_stream(f);
+    return Reading::done;
+}
+
+Egress::Reading Egress::name_from(Bytes start, BoundaryFlow& f, bool final) {
+    if (start.empty()) return final ? Reading::done : Reading::wait;
+    if (start[0] == 0x16 && !final) {
+        // A TLS handshake record: wait until the whole record is here (or the depth is reached).
+        if (start.size() < 5) return Reading::wait;
+        if (tls::is_handshake(start, 1) && start.size() < 5u + load_be16(start.data() + 3) &&
+            start.size() < streams_.depth())
+            return Reading::wait;
+    }
+    auto hello = tls::parse_client_hello(start);
+    if (hello) f.tls_tool = settings_.rules.tool_for_alpn(hello->alpn);
+    if (hello && !hello->sni.empty()) {
+        f.name = hello->sni;
+        f.name_source = "tls-sni";
+    } else if (auto req = http::parse_http_request(start); req && !req->host.empty()) {
+        f.name = req->host;
+        f.name_source = "http-host";
+    }
+    return Reading::done;
+}
+
+Egress::Reading Egress::read_client_stream(BoundaryFlow& f, const Packet& packet) {
+    const TcpView& tcp = *packet.tcp;
+    const bool last_chance = f.client_payloads >= kMaxClientPayloads;
+    if (!f.stream.valid()) {
+        // Most first segments hold the whole message: read them in place, no copy.
+        const std::uint32_t expected = f.client_isn + 1;
+        const bool placed = f.client_syn_seen && tcp.seq - expected < streams_.depth();
+        const bool in_order = !placed || tcp.seq == expected;
+        if (in_order && name_from(packet.payload, f, last_chance) == Reading::done)
+            return Reading::done;
+        // The start of a longer message, or a later segment that overtook the first.
+        f.stream = streams_.open(placed ? expected : tcp.seq, !f.client_syn_seen, packet.ts);
+        if (!f.stream.valid()) return name_from(packet.payload, f, true);  // refused: counted
+    }
+    if (!streams_.add(f.stream, tcp.seq, packet.payload, packet.ts)) {
+        f.stream = {};  // evicted while it stalled
+        return name_from(packet.payload, f, true);
+    }
+    bool final = last_chance || streams_.full(f.stream);
+    if (name_from(streams_.contiguous(f.stream), f, final) == Reading::wait) return Reading::wait;
+    drop_stream(f);
+    return Reading::done;
+}
+
+void Egress::read_partial(const FlowKey& key, BoundaryFlow& f) {
+    Bytes start = streams_.contiguous(f.stream);
+    if (key.protocol == kProtoTcp)
+        name_from(start, f, true);
+    else
+        name_from_quic_hello(start, f);
+}
+
+void Egress::drop_stream(BoundaryFlow& f) {
+    if (!f.stream.valid()) return;
+    streams_.release(f.stream);
+    f.stream = {};
 }
 
 void Egress::evaluate(const FlowKey& key, BoundaryFlow& f) {
@@ -466,10 +670,16 @@ void Egress::on_tick(Timestamp now) {
     if (now >= next_sweep_) {
         next_sweep_ = now + 10 * kMicrosPerSecond;
         flows_.erase_if([&](const FlowKey& k, BoundaryFlow& f) {
-            if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) evaluate(k, f);
+            if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) {
+                // A message that never completed: read what arrived of it.
+                if (f.stream.valid()) read_partial(k, f);
+                drop_stream(f);
+                evaluate(k, f);
+            }
             Timestamp idle = k.protocol == kProtoTcp ? (f.closed ? 10 * kMicrosPerSecond : kIdleTcp)
                                                      : kIdleOther;
             if (now - f.last_seen < idle) return false;
+            drop_stream(f);
             report(k, f);
             return true;
         });
@@ -484,6 +694,8 @@ void Egress::on_tick(Timestamp now) {
 
 void Egress::on_finish(Timestamp) {
     flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) {
+        if (f.stream.valid() && !f.evaluated) read_partial(k, f);
+        drop_stream(f);
         if (!f.evaluated) evaluate(k, f);
         report(k, f);
     });
@@ -495,10 +707,18 @@ void Egress::table_use(std::vector<TableUse>& out) const {
     // Flows evicted to make room, and first packets of new flows kept out of the full table.
     out.push_back({"boundary-flows", "open connections across the internet boundary",
                    flows_.capacity(), flows_.evictions() + new_flow_probation_.refused()});
+    // Handshakes spanning segments refused (all streams busy) or evicted (stalled ones).
+    out.push_back({"stream-reassembly",
+                   "connections whose first bytes are put in order to read their name",
+                   streams_.capacity(), streams_.refused() + streams_.evicted()});
     out.push_back(
         {"dns-names", "addresses named by DNS answers", names_.capacity(), names_.evictions()});
-    out.push_back({"dns-responses", "DNS responses read per second", kMaxDnsResponsesPerSecond,
-                   dns_budget_.refused()});
+    out.push_back({"dns-responses", "DNS queries and responses read per second",
+                   kMaxDnsResponsesPerSecond, dns_budget_.refused()});
+    // Answers are matched to the queries clients sent; a query dropped from the full table
+    // makes its answer look unsolicited.
+    out.push_back({"dns-queries", "DNS queries waiting for their answer",
+                   DnsNameCache::kMaxOutstandingQueries, names_.queries_evicted()});
     out.push_back({"new-boundary-flows", "new connections tracked per second with the table full",
                    kMaxNewFlowsPerSecondWhenFull, new_flow_budget_.refused()});
     // Beyond these per-device, per-day limits destinations are lumped into one entry ("*").

@@ -22,6 +22,8 @@
 #include "analyzers/findings.hpp"
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/probation.hpp"
+#include "analyzers/stream_reassembler.hpp"
+#include "capture/protocols/quic.hpp"
 
 namespace clinicwatch {
 
@@ -85,7 +87,10 @@ struct BoundaryFlow {
     bool accepted = false;           // inbound: our side answered the SYN
     bool evaluated = false;
     bool closed = false;               // FIN or RST seen
+    bool client_syn_seen = false;      // the opener's SYN: its sequence numbers are placed
     std::uint8_t client_payloads = 0;  // opener's payload packets inspected for a name
+    std::uint32_t client_isn = 0;
+    StreamHandle stream;  // the opener's first bytes being put in order (while unnamed)
     std::uint64_t packets = 0, bytes_out = 0, bytes_in = 0;
     std::uint64_t reported_packets = 0, reported_out = 0, reported_in = 0;
     bool reported = false;
@@ -121,6 +126,9 @@ class Egress final : public Analyzer {
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
+    // DNS answers that answered no outstanding query: not learned.
+    std::uint64_t dns_unsolicited() const { return names_.unsolicited(); }
+    const StreamReassembler& streams() const { return streams_; }
 
     // Seconds without a packet before a flow is reported and dropped.
     static constexpr Timestamp kIdleTcp = 300 * kMicrosPerSecond;
@@ -140,10 +148,31 @@ class Egress final : public Analyzer {
     // SYN's retransmission or answer, a datagram's reply); a scan's one-packet flows never are.
     static constexpr Timestamp kNewFlowProbationWindow = 30 * kMicrosPerSecond;
     static constexpr std::size_t kNewFlowProbationSlots = std::size_t{1} << 16;
+    // The opener's payload packets read for a name before the flow is judged without one.
+    static constexpr std::uint8_t kMaxClientPayloads = 12;
+    // Larger datagrams are not read as QUIC Initials (those fit a path MTU; jumbo frames too).
+    static constexpr std::size_t kMaxQuicDatagram = 9216;
 
   private:
+    enum class Reading { done, wait };
     void on_boundary(const Packet& packet, bool outbound);
+    // The opener's TCP payload: names the flow from its first bytes, reassembled when the
+    // message spans segments. `wait` while more segments are needed.
+    Reading read_client_stream(BoundaryFlow& f, const Packet& packet);
+    // Names the flow from the bytes at the start of the client's stream. `wait` when they are
+    // the beginning of a message that continues (unless `final`).
+    Reading name_from(Bytes start, BoundaryFlow& f, bool final);
+    // The opener's datagram: QUIC client Initials are decrypted and their CRYPTO frames put
+    // in order until the ClientHello is whole (it may span packets). `wait` while it is not.
+    Reading read_quic_initial(BoundaryFlow& f, const Packet& packet);
+    void name_from_quic_hello(Bytes hello, BoundaryFlow& f);
+    // A message that never completed (lost segments, the depth reached): read what arrived.
+    void read_partial(const FlowKey& key, BoundaryFlow& f);
+    void drop_stream(BoundaryFlow& f);
     void on_lan(const Packet& packet);
+    void on_dns_answer(const dns::Message& message, const Packet& packet);
+    // What in the egress policy allows `name` ("domain x", "service y"), or "" when nothing.
+    std::string allow_listed(const std::string& name) const;
     void evaluate(const FlowKey& key, BoundaryFlow& flow);
     void raise(const std::string& kind, Severity severity, const FlowKey& key,
                const BoundaryFlow& flow, const std::string& what, const std::string& role,
@@ -158,10 +187,15 @@ class Egress final : public Analyzer {
     RoleOf role_of_;
     InternalNetworks internal_;
     BoundedTable<FlowKey, BoundaryFlow, FlowKeyHash> flows_;
+    StreamReassembler streams_;
+    quic::InitialDecryptor quic_;
+    std::vector<quic::InitialKeys> quic_keys_;  // per stream slot: the first Initial's keys
+    std::vector<std::uint8_t> quic_plain_;      // one decrypted packet
     DnsNameCache names_;
     std::unordered_map<std::string, BoundaryFlowSummary> pending_;
     BoundedTable<std::string, std::uint32_t> alert_destinations_;  // kind|mac|day -> count
     BoundedTable<std::string, Timestamp> alerted_keys_;            // alert keys raised
+    BoundedTable<std::string, Timestamp> forged_alerted_;          // dns-forged-answer keys
     std::uint64_t alerts_capped_ = 0;
     PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
     Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1.5 MB

@@ -3,6 +3,8 @@
 // the small functions that match a flow against them; the YAML readers live in daemon/.
 #pragma once
 
+#include <algorithm>
+
 #include <bitset>
 #include <cstdint>
 #include <map>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "capture/address.hpp"
+#include "capture/bytes.hpp"
 
 namespace clinicwatch {
 
@@ -33,6 +36,32 @@ bool domain_matches(std::string_view name, std::string_view suffix);
 // Role patterns: exact, or with one leading or trailing '*' ("*-server", "modality-*").
 bool role_matches(std::string_view role, std::string_view pattern);
 
+// The first bytes (or the framing) of a tool's protocol, as rules/remote-access.yaml gives them:
+// `bytes` at `offset` of a TCP or UDP payload, where `mask` bits are compared (0x00 = any byte).
+struct HandshakeSignature {
+    enum class Sender : std::uint8_t { client, server, either };
+    Sender sent_by = Sender::either;
+    std::uint8_t protocol = 6;  // kProtoTcp or kProtoUdp
+    std::size_t offset = 0;
+    std::vector<std::uint8_t> bytes, mask;
+    std::size_t min_length = 0;    // payload at least this long (and offset + bytes)
+    std::size_t exact_length = 0;  // payload exactly this long (0 = any)
+    // Matching payload packets needed in one session before it is called the tool's; with
+    // `mid_stream` the pattern frames every message, so a running session is recognised too,
+    // but only while at least half of its payload packets since the first match match.
+    std::uint16_t packets = 1;
+    bool mid_stream = false;
+    std::string source;
+
+    bool matches(Bytes payload) const {
+        if (payload.size() < std::max(min_length, offset + bytes.size())) return false;
+        if (exact_length && payload.size() != exact_length) return false;
+        for (std::size_t i = 0; i < bytes.size(); ++i)
+            if ((payload[offset + i] & mask[i]) != bytes[i]) return false;
+        return true;
+    }
+};
+
 struct RemoteAccessTool {
     std::string name;
     std::vector<PortMatch> ports;      // the service side's port
@@ -40,6 +69,7 @@ struct RemoteAccessTool {
     std::vector<std::string> dpi;      // application names a DPI engine reports
     std::string source;
     std::vector<std::string> tls_alpn;  // prefixes of the ALPN names its client offers in TLS
+    std::vector<HandshakeSignature> handshakes = {};  // its protocol recognised on any port
 };
 
 struct WellKnownService {
@@ -100,6 +130,10 @@ struct EgressPolicy {
                                              "*-modality", "*-server", "server"};
     std::size_t max_flows = 65536;
     std::size_t max_dns_names = 16384;
+    // Connections whose first client bytes are put in order at once (a ClientHello spanning
+    // segments), and how many bytes of each are kept.
+    std::size_t max_streams = 512;
+    std::size_t stream_depth = 4096;
 
     const RolePolicy& for_role(const std::string& role) const;
 };

@@ -397,9 +397,9 @@ std::optional<RolePolicy> read_role_policy(Reader& r, const YAML::Node& n, const
 }
 
 void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
-    if (!r.section(
-            n, "egress",
-            {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names", "rules_dir"}))
+    if (!r.section(n, "egress",
+                   {"roles", "unknown_role", "closed_roles", "max_flows", "max_dns_names",
+                    "max_streams", "stream_depth", "rules_dir"}))
         return;
     if (auto u = n["unknown_role"]; u.IsDefined() && !u.IsNull())
         if (auto p = read_role_policy(r, u, "egress.unknown_role", c.service_lines))
@@ -431,6 +431,12 @@ void read_egress(Reader& r, const YAML::Node& n, EgressConfig& c) {
     r.integer(n, "egress", "max_dns_names", max_names, 256, 4'000'000);
     c.policy.max_flows = static_cast<std::size_t>(max_flows);
     c.policy.max_dns_names = static_cast<std::size_t>(max_names);
+    int max_streams = static_cast<int>(c.policy.max_streams);
+    int stream_depth = static_cast<int>(c.policy.stream_depth);
+    r.integer(n, "egress", "max_streams", max_streams, 16, 65536);
+    r.integer(n, "egress", "stream_depth", stream_depth, 1024, 65536);
+    c.policy.max_streams = static_cast<std::size_t>(max_streams);
+    c.policy.stream_depth = static_cast<std::size_t>(stream_depth);
     r.text(n, "egress", "rules_dir", c.rules_dir);
 }
 

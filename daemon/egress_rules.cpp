@@ -84,6 +84,99 @@ struct RulesReader {
         return out;
     }
 
+    // handshakes: [{sent_by, transport, offset, hex | text, min_length, length, packets,
+    //               mid_stream, source}]; hex may hold spaces and "??" for any byte.
+    std::vector<HandshakeSignature> handshakes(const YAML::Node& entry, const std::string& tool) {
+        std::vector<HandshakeSignature> out;
+        auto list = entry["handshakes"];
+        if (!list.IsDefined() || list.IsNull()) return out;
+        if (!list.IsSequence()) {
+            problem(list, "tool '" + tool + "': 'handshakes' must be a list");
+            return out;
+        }
+        for (const auto& h : list) {
+            if (!h.IsMap()) {
+                problem(h, "tool '" + tool + "': a handshake must be a mapping");
+                continue;
+            }
+            HandshakeSignature sig;
+            std::string sender = text(h, "sent_by", false);
+            if (sender == "client")
+                sig.sent_by = HandshakeSignature::Sender::client;
+            else if (sender == "server")
+                sig.sent_by = HandshakeSignature::Sender::server;
+            else if (!sender.empty() && sender != "either")
+                problem(h["sent_by"], "sent_by must be client, server or either");
+            std::string transport = text(h, "transport", false);
+            if (transport == "udp")
+                sig.protocol = kProtoUdp;
+            else if (!transport.empty() && transport != "tcp")
+                problem(h["transport"], "transport must be tcp or udp");
+            std::string hex = text(h, "hex", false);
+            std::string ascii = text(h, "text", false);
+            for (std::size_t i = 0; i < hex.size();) {
+                if (hex[i] == ' ') {
+                    ++i;
+                    continue;
+                }
+                if (i + 1 >= hex.size()) {
+                    problem(h["hex"], "hex has an odd number of digits");
+                    break;
+                }
+                if (hex[i] == '?' && hex[i + 1] == '?') {
+                    sig.bytes.push_back(0);
+                    sig.mask.push_back(0);
+                } else {
+                    auto digit = [](char c) {
+                        return c >= '0' && c <= '9'   ? c - '0'
+                               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                      : -1;
+                    };
+                    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+                    if (hi < 0 || lo < 0) {
+                        problem(h["hex"], "hex must be hex digits or ??");
+                        break;
+                    }
+                    sig.bytes.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+                    sig.mask.push_back(0xff);
+                }
+                i += 2;
+            }
+            for (char c : ascii) {
+                sig.bytes.push_back(static_cast<std::uint8_t>(c));
+                sig.mask.push_back(0xff);
+            }
+            if (sig.bytes.empty() || (!hex.empty() && !ascii.empty()))
+                problem(h, "tool '" + tool + "': a handshake needs either hex or text");
+            auto number = [&](const char* key, std::size_t& out_value, std::size_t max) {
+                auto n = h[key];
+                if (!n.IsDefined() || n.IsNull()) return;
+                std::size_t v = 0;
+                if (!n.IsScalar() || !YAML::convert<std::size_t>::decode(n, v) || v > max)
+                    problem(n, std::string("'") + key + "' must be a number up to " +
+                                   std::to_string(max));
+                else
+                    out_value = v;
+            };
+            number("offset", sig.offset, 64);
+            number("min_length", sig.min_length, 65535);
+            number("length", sig.exact_length, 65535);
+            std::size_t packets = 1;
+            number("packets", packets, 16);
+            sig.packets = static_cast<std::uint16_t>(std::max<std::size_t>(packets, 1));
+            if (auto m = h["mid_stream"]; m.IsDefined() && !m.IsNull()) {
+                bool v = false;
+                if (!m.IsScalar() || !YAML::convert<bool>::decode(m, v))
+                    problem(m, "'mid_stream' must be true or false");
+                sig.mid_stream = v;
+            }
+            sig.source = text(h, "source", true);
+            out.push_back(std::move(sig));
+        }
+        return out;
+    }
+
     std::vector<std::string> domains(const YAML::Node& entry) {
         auto list = strings(entry, "domains");
         for (auto& d : list)
@@ -120,8 +213,11 @@ EgressRules load_egress_rules(const std::string& dir) {
         for (const auto& prefix : t.tls_alpn)
             if (prefix.empty()) r.problem(e, "tool '" + t.name + "' has an empty tls_alpn prefix");
         t.source = r.text(e, "source", true);
-        if (t.ports.empty() && t.domains.empty() && t.dpi.empty() && t.tls_alpn.empty())
-            r.problem(e, "tool '" + t.name + "' has no ports, domains, tls_alpn or dpi names");
+        t.handshakes = r.handshakes(e, t.name);
+        if (t.ports.empty() && t.domains.empty() && t.dpi.empty() && t.tls_alpn.empty() &&
+            t.handshakes.empty())
+            r.problem(e, "tool '" + t.name +
+                             "' has no ports, domains, tls_alpn, handshakes or dpi names");
         rules.tools.push_back(std::move(t));
     }
     for (const auto& e : r.load(dir, "well-known-services.yaml", "services")) {

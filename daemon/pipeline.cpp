@@ -20,6 +20,7 @@
 #include "analyzers/inventory.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
+#include "analyzers/remote_access.hpp"
 
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/sensor_limits.hpp"
@@ -258,6 +259,10 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
                                                .count();
         return std::make_unique<OsFingerprint>(hosts_, writer_, *prepared_.os_rules, os);
     }
+    if (name == "remote-access-sessions")
+        // Remote-access protocols recognised by their handshake on any port (rules' handshakes).
+        return std::make_unique<RemoteAccessSessions>(writer_, config_.network.internal_networks,
+                                                      prepared_.egress_rules);
     if (name == "egress") {
         EgressSettings egress;
         egress.internal_networks = config_.network.internal_networks;

@@ -116,7 +116,7 @@ std::string PreparedConfig::settings_of(const std::string& analyzer) const {
     if (analyzer == "os-fingerprint")
         return section("os_fingerprint") + section("network") + section("limits") +
                "rules=" + std::to_string(os_rules_hash) + "\n";
-    if (analyzer == "egress")
+    if (analyzer == "egress" || analyzer == "remote-access-sessions")
         return section("network") + section("egress") +
                "rules=" + std::to_string(egress_rules_hash) + "\n";
     if (analyzer == "lan-hygiene") return section("network") + section("inventory");

@@ -108,7 +108,7 @@ def main():
     parser.add_argument("--per-target", type=int, default=40)
     args = parser.parse_args()
     corpus = Corpus(args.corpus, args.per_target)
-    egress_batch, loop_batch = bytearray(), bytearray()
+    egress_batch, loop_batch, app_batch = bytearray(), bytearray(), bytearray()
     for frame in frames(args.capture):
         if len(frame) < 14:
             continue
@@ -124,6 +124,11 @@ def main():
         # Whole-frame targets read a stream of frames in their own framing; each 8 KB of the
         # capture becomes one seed.
         egress_batch += struct.pack("!H", len(frame)) + frame
+        # app_layer: a time step byte (0..255, squared in ms) before each frame.
+        app_batch += struct.pack("!HB", len(frame), 8) + frame
+        if len(app_batch) >= 8192:
+            corpus.add("app_layer", bytes(app_batch))
+            app_batch.clear()
         if len(egress_batch) >= 8192:
             corpus.add("egress", bytes(egress_batch))
             egress_batch.clear()

@@ -49,6 +49,23 @@ echo "ffffffffffff0016ce6e8b24080600010800060400010016ce6e8b24c0a800720000000000
 seed lldp ap "020704ac44f21d73a8 04020531 06020078 0a026170 100c0501c0a864030200000001 00 0000"
 # CDP v2: device ID "sw1", one IPv4 address, platform "cisco WS-C2960".
 seed cdp sw1 "02b40000 00010007737731 0002001100000001 0101cc0004c0a86402 00060012636973636f2057532d4332393630"
+# QUIC: the client Initials of RFC 9001 and RFC 9369 Appendix A.2 (tests/capture/quic_vectors.hpp).
+mkdir -p "$out/quic"
+for v in kRfc9001ClientInitial kRfc9369ClientInitial; do
+  sed -n "/$v =/,/;/p" tests/capture/quic_vectors.hpp | grep -o '"[0-9a-f]*"' | tr -d '"' |
+    xxd -r -p > "$out/quic/$v"
+done
+# app_layer: the same Initial in a UDP/443 frame from a LAN client, in the target's framing.
+mkdir -p "$out/app_layer"
+/usr/bin/python3 - "$out/quic/kRfc9001ClientInitial" "$out/app_layer/quic-initial" <<'PY'
+import struct, sys
+quic = open(sys.argv[1], "rb").read()
+udp = struct.pack("!HHHH", 53000, 443, 8 + len(quic), 0) + quic
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
+                 bytes([192, 168, 100, 20]), bytes([142, 250, 196, 110])) + udp
+eth = bytes.fromhex("00a0de6e214c" "f46e2419c27b" "0800") + ip
+open(sys.argv[2], "wb").write(struct.pack("!HB", len(eth), 1) + eth)
+PY
 mkdir -p "$out/ssh"
 printf 'SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7\r\n' > "$out/ssh/openssh"
 printf 'SSH-1.99-Cisco-1.25\r\n' > "$out/ssh/cisco"

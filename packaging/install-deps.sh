@@ -8,7 +8,7 @@ build_packages=(
   libpcap-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libsystemd-dev libcap-dev
   libsqlite3-dev libsqlitecpp-dev libcli11-dev nlohmann-json3-dev
   ieee-data
-  libmstch-dev libcurl4-openssl-dev tzdata
+  libmstch-dev libcurl4-openssl-dev libssl-dev tzdata
 )
 test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd

@@ -49,11 +49,29 @@ bool is_handshake(Bytes p, std::uint8_t message_type) {
     return p.size() >= 6 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04 && p[5] == message_type;
 }
 
+namespace {
+
+std::optional<ClientHello> parse_client_hello_body(Bytes body, ClientHello h);
+
+}  // namespace
+
 std::optional<ClientHello> parse_client_hello(Bytes record) {
     ClientHello h;
     auto body = handshake_body(record, 1, h.record_version);
     if (!body) return std::nullopt;
-    ByteReader r(*body);
+    return parse_client_hello_body(*body, std::move(h));
+}
+
+std::optional<ClientHello> parse_client_hello_message(Bytes message) {
+    if (message.size() < 4 || message[0] != 1) return std::nullopt;
+    std::size_t len = (std::size_t{message[1]} << 16) | load_be16(message.data() + 2);
+    return parse_client_hello_body(message.subspan(4, std::min(len, message.size() - 4)), {});
+}
+
+namespace {
+
+std::optional<ClientHello> parse_client_hello_body(Bytes body, ClientHello h) {
+    ByteReader r(body);
     auto version = r.be16();
     if (!version || !r.skip(32)) return std::nullopt;
     h.handshake_version = *version;
@@ -141,6 +159,8 @@ std::optional<ClientHello> parse_client_hello(Bytes record) {
     }
     return h;
 }
+
+}  // namespace
 
 std::optional<ServerHello> parse_server_hello(Bytes record) {
     ServerHello h;

@@ -59,6 +59,9 @@ bool is_handshake(Bytes payload, std::uint8_t message_type);
 // `record` starts at the TLS record header.
 std::optional<ClientHello> parse_client_hello(Bytes record);
 std::optional<ServerHello> parse_server_hello(Bytes record);
+// A ClientHello handshake message without a record header (as QUIC carries it in CRYPTO
+// frames, RFC 9001 §4.1), starting at its type byte. record_version stays 0.
+std::optional<ClientHello> parse_client_hello_message(Bytes message);
 
 bool is_grease(std::uint16_t value);
 // "TLS 1.2", "SSL 3.0", or hex.

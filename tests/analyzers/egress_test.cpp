@@ -68,6 +68,14 @@ EgressSettings test_settings() {
     return s;
 }
 
+// The query a client sends: the response's question without answers, QR clear (RFC 1035 §4.1.1).
+Frame dns_query(const std::string& name, std::uint16_t id = 0x4a1f) {
+    Frame q = dns_response(name, 1, {}, id);
+    q[2] = 0x01;  // RD
+    q[3] = 0x00;
+    return q;
+}
+
 class Harness {
   public:
     explicit Harness(EgressSettings settings = test_settings())
@@ -86,6 +94,8 @@ class Harness {
     // Client inside -> server outside through the router, with the DNS answer first.
     void resolve(const MacAddress& client, const IpAddress& client_ip, const std::string& name,
                  const std::string& address, std::uint32_t ttl = 300) {
+        send(ipv4_frame(client, kRouter, client_ip, kDnsIp, 17,
+                        udp_datagram(50000, 53, dns_query(name))));
         send(ipv4_frame(kRouter, client, kDnsIp, client_ip, 17,
                         udp_datagram(53, 50000, dns_response(name, 1, {{name, 1, ttl, address}}))));
     }
@@ -169,6 +179,82 @@ TEST(DnsNameCache, StaysAtItsCapacity) {
     }
     EXPECT_EQ(cache.size(), 256u);
     EXPECT_EQ(cache.evictions(), 5000u - 256u);
+}
+
+TEST(DnsNameCache, LearnsOnlyAnswersToOutstandingQueries) {
+    DnsNameCache cache(16);
+    const auto client = *IpAddress::parse("192.168.100.20");
+    const auto resolver = *IpAddress::parse("192.168.100.1");
+    const auto other = *IpAddress::parse("192.168.100.66");
+    const auto addr = *IpAddress::parse("203.0.113.9");
+    auto answer =
+        *dns::parse(dns_response("portal.example", 1, {{"portal.example", 1, 300, "203.0.113.9"}}));
+    // No query: unsolicited.
+    EXPECT_EQ(cache.answer(answer, resolver, client, 50000, kT0), DnsAnswerFate::unsolicited);
+    EXPECT_EQ(cache.lookup(addr, kT0), nullptr);
+    cache.query(*dns::parse(dns_query("Portal.Example.")), client, 50000, resolver, kT0);
+    // Another sender, port, id or name: still unsolicited.
+    EXPECT_EQ(cache.answer(answer, other, client, 50000, kT0), DnsAnswerFate::unsolicited);
+    EXPECT_EQ(cache.answer(answer, resolver, client, 50001, kT0), DnsAnswerFate::unsolicited);
+    auto wrong_id = *dns::parse(
+        dns_response("portal.example", 1, {{"portal.example", 1, 300, "203.0.113.9"}}, 0x1111));
+    EXPECT_EQ(cache.answer(wrong_id, resolver, client, 50000, kT0), DnsAnswerFate::unsolicited);
+    auto wrong_name =
+        *dns::parse(dns_response("other.example", 1, {{"other.example", 1, 300, "203.0.113.9"}}));
+    EXPECT_EQ(cache.answer(wrong_name, resolver, client, 50000, kT0), DnsAnswerFate::unsolicited);
+    EXPECT_EQ(cache.lookup(addr, kT0), nullptr);
+    EXPECT_EQ(cache.unsolicited(), 5u);
+    // Too late: the query is no longer outstanding.
+    EXPECT_EQ(cache.answer(answer, resolver, client, 50000, kT0 + DnsNameCache::kQueryTimeout + 1),
+              DnsAnswerFate::unsolicited);
+    // The answer to the question asked (case and trailing dot do not matter).
+    EXPECT_EQ(cache.answer(answer, resolver, client, 50000, kT0 + 1), DnsAnswerFate::learned);
+    ASSERT_NE(cache.lookup(addr, kT0 + 2), nullptr);
+    EXPECT_EQ(*cache.lookup(addr, kT0 + 2), "portal.example");
+}
+
+TEST(Egress, UnsolicitedDnsAnswerDoesNotNameAFlow) {
+    Harness h;
+    // A LAN host sends the EHR server an answer from port 53 nobody asked for.
+    const auto attacker = *IpAddress::parse("192.168.100.66");
+    const auto attacker_mac = *MacAddress::parse("02:00:00:00:66:66");
+    h.send(ipv4_frame(attacker_mac, kEhr, attacker, kEhrIp, 17,
+                      udp_datagram(53, 50000,
+                                   dns_response("files.example.net", 1,
+                                                {{"files.example.net", 1, 300, "198.51.100.7"}}))));
+    h.connect(kEhr, kEhrIp, *IpAddress::parse("198.51.100.7"), 443);
+    h.finish();
+    ASSERT_FALSE(h.sink.flows.empty());
+    EXPECT_EQ(h.sink.flows[0].name, "");
+    EXPECT_EQ(h.egress.dns_unsolicited(), 1u);
+    // The name is on no allow list: counted, not a finding.
+    EXPECT_TRUE(h.sink.of("dns-forged-answer").empty());
+}
+
+TEST(Egress, UnsolicitedAnswerForAnAllowedNameIsAForgery) {
+    Harness h;
+    const auto attacker = *IpAddress::parse("192.168.100.66");
+    const auto attacker_mac = *MacAddress::parse("02:00:00:00:66:66");
+    const auto evil = *IpAddress::parse("198.51.100.66");
+    // Reception may reach Windows Update; the forged answer points it at the attacker's host.
+    h.send(ipv4_frame(
+        attacker_mac, kReception, attacker, kReceptionIp, 17,
+        udp_datagram(53, 50000,
+                     dns_response("download.windowsupdate.com", 1,
+                                  {{"download.windowsupdate.com", 1, 300, "198.51.100.66"}}))));
+    h.connect(kReception, kReceptionIp, evil, 80);
+    h.finish();
+    auto forged = h.sink.of("dns-forged-answer");
+    ASSERT_EQ(forged.size(), 1u);
+    EXPECT_EQ(forged[0]->severity, Severity::high);
+    EXPECT_EQ(forged[0]->subject_mac, attacker_mac);
+    EXPECT_EQ(forged[0]->evidence["name"], "download.windowsupdate.com");
+    EXPECT_EQ(forged[0]->evidence["allowed_by"], "service windows-update");
+    EXPECT_EQ(forged[0]->evidence["address"], "198.51.100.66");
+    // And the flow was not named (so not "allowed"): reception's policy denies it.
+    ASSERT_FALSE(h.sink.flows.empty());
+    EXPECT_EQ(h.sink.flows[0].name, "");
+    EXPECT_NE(h.sink.flows[0].verdict, "allowed");
 }
 
 // ---- Policy ---------------------------------------------------------------------------------

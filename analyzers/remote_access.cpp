@@ -1,0 +1,220 @@
+#include "analyzers/remote_access.hpp"
+
+#include <ctime>
+
+namespace clinicwatch {
+
+namespace {
+
+std::string day_text(Timestamp ts) {
+    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+// The same value for both directions of a session.
+std::uint64_t session_tag(const IpAddress& a, std::uint16_t ap, const IpAddress& b,
+                          std::uint16_t bp, std::uint8_t proto) {
+    std::uint64_t ha = std::hash<IpAddress>{}(a)*0x9e3779b97f4a7c15ULL + ap;
+    std::uint64_t hb = std::hash<IpAddress>{}(b)*0x9e3779b97f4a7c15ULL + bp;
+    std::uint64_t h = (ha ^ hb) + (ha + hb) * 31 + proto;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h | 1;  // never 0 (a free slot)
+}
+
+}  // namespace
+
+RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
+                                           const std::vector<IpNetwork>& internal_networks,
+                                           EgressRules rules)
+    : sink_(sink),
+      internal_(internal_networks),
+      rules_(std::move(rules)),
+      sessions_(kSessionSlots) {
+    rules_.index();
+    for (std::size_t t = 0; t < rules_.tools.size(); ++t) {
+        const auto& tool = rules_.tools[t];
+        for (std::size_t s = 0; s < tool.handshakes.size(); ++s) {
+            const auto& sig = tool.handshakes[s];
+            SignatureRef ref{static_cast<std::uint16_t>(t), static_cast<std::uint16_t>(s)};
+            if (sig.offset == 0 && !sig.mask.empty() && sig.mask[0] == 0xff)
+                (sig.protocol == kProtoUdp ? udp_by_first_byte_ : tcp_by_first_byte_)[sig.bytes[0]]
+                    .push_back(ref);
+            else
+                other_signatures_.push_back(ref);
+        }
+    }
+}
+
+void RemoteAccessSessions::on_packet(const Packet& packet) {
+    if (!packet.ip || packet.ip->is_later_fragment || packet.payload.empty()) return;
+    std::uint8_t proto;
+    std::uint16_t sport, dport;
+    if (packet.tcp) {
+        proto = kProtoTcp;
+        sport = packet.tcp->src_port;
+        dport = packet.tcp->dst_port;
+    } else if (packet.udp) {
+        proto = kProtoUdp;
+        sport = packet.udp->src_port;
+        dport = packet.udp->dst_port;
+    } else {
+        return;
+    }
+    const IpView& ip = *packet.ip;
+    const bool src_in = internal_.contains(ip.src), dst_in = internal_.contains(ip.dst);
+    if (!src_in && !dst_in) return;
+    const Bytes payload = packet.payload;
+
+    // Which signature (if any) these bytes show; the index makes most packets one lookup.
+    const RemoteAccessTool* tool = nullptr;
+    const HandshakeSignature* sig = nullptr;
+    auto try_refs = [&](const std::vector<SignatureRef>& refs) {
+        for (const auto& r : refs) {
+            const auto& candidate = rules_.tools[r.tool].handshakes[r.signature];
+            if (candidate.protocol == proto && candidate.matches(payload)) {
+                tool = &rules_.tools[r.tool];
+                sig = &candidate;
+                return;
+            }
+        }
+    };
+    try_refs((proto == kProtoTcp ? tcp_by_first_byte_ : udp_by_first_byte_)[payload[0]]);
+    if (!sig && !other_signatures_.empty()) try_refs(other_signatures_);
+
+    // A LAN session on a tool's port without its handshake (already running at capture start).
+    const RemoteAccessTool* port_tool = nullptr;
+    bool port_server_is_src = false;
+    if (!sig && src_in && dst_in && proto == kProtoTcp && !packet.tcp->syn()) {
+        if (rules_.maybe_remote_port(proto, dport) &&
+            (port_tool = rules_.tool_for_port(proto, dport)))
+            port_server_is_src = false;
+        else if (rules_.maybe_remote_port(proto, sport) &&
+                 (port_tool = rules_.tool_for_port(proto, sport)))
+            port_server_is_src = true;
+    }
+
+    const std::uint64_t tag = session_tag(ip.src, sport, ip.dst, dport, proto);
+    Session& s = sessions_[tag % kSessionSlots];
+    if (s.tag != tag) {
+        if (!sig && !port_tool) return;  // not a session of interest: nothing to count
+        if (s.tag != 0 && !s.alerted && packet.ts - s.last < kSessionIdle) ++sessions_displaced_;
+        s = Session{};
+        s.tag = tag;
+    }
+    s.last = packet.ts;
+    ++s.packets;
+    if (s.alerted) return;
+
+    if (port_tool) {
+        s.alerted = true;
+        raise(packet, *port_tool, port_server_is_src, "port, session already running",
+              port_tool->source);
+        return;
+    }
+    if (!sig) return;
+    auto tool_index = static_cast<std::uint16_t>(tool - rules_.tools.data());
+    if (s.tool != tool_index) {  // another tool's pattern: start counting afresh
+        s.tool = tool_index;
+        s.matches = 0;
+        s.packets = 1;
+    }
+    ++s.matches;
+    if (s.matches < sig->packets) return;
+    // Framing patterns are two bytes: a long encrypted session shows them by chance now and
+    // then, never in one packet of sixteen.
+    if (sig->mid_stream && s.matches * 16 < s.packets) return;
+
+    bool server_is_src;
+    if (sig->sent_by == HandshakeSignature::Sender::server)
+        server_is_src = true;
+    else if (sig->sent_by == HandshakeSignature::Sender::client)
+        server_is_src = false;
+    else if (rules_.tool_for_port(proto, sport) == tool)
+        server_is_src = true;
+    else if (rules_.tool_for_port(proto, dport) == tool)
+        server_is_src = false;
+    else
+        server_is_src = sport < dport;
+    // Egress reports boundary sessions on the tool's own port already.
+    const bool lan = src_in && dst_in;
+    if (!lan && rules_.tool_for_port(proto, server_is_src ? sport : dport) == tool) {
+        s.alerted = true;
+        return;
+    }
+    s.alerted = true;
+    raise(packet, *tool, server_is_src, sig->mid_stream ? "protocol framing" : "handshake",
+          sig->source);
+}
+
+void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& tool,
+                                 bool server_is_src, const std::string& how,
+                                 const std::string& source) {
+    const IpView& ip = *packet.ip;
+    const std::uint16_t sport = packet.tcp ? packet.tcp->src_port : packet.udp->src_port;
+    const std::uint16_t dport = packet.tcp ? packet.tcp->dst_port : packet.udp->dst_port;
+    const IpAddress& server = server_is_src ? ip.src : ip.dst;
+    const IpAddress& client = server_is_src ? ip.dst : ip.src;
+    const MacAddress& server_mac = server_is_src ? packet.src_mac : packet.dst_mac;
+    const MacAddress& client_mac = server_is_src ? packet.dst_mac : packet.src_mac;
+    const std::uint16_t port = server_is_src ? sport : dport;
+    const std::string proto = packet.tcp ? "tcp" : "udp";
+    const std::string day = day_text(packet.ts);
+    const bool server_in = internal_.contains(server), client_in = internal_.contains(client);
+
+    AlertUpdate a;
+    a.kind = "remote-access";
+    a.first_seen = a.last_seen = packet.ts;
+    std::string where = server.to_string() + ":" + std::to_string(port);
+    if (server_in && client_in) {
+        // Egress's key for LAN sessions: a session it saw start is the same alert.
+        a.key = "remote-access|lan|" + server_mac.to_string() + "|" + client.to_string() + "|" +
+                std::to_string(port) + "|" + day;
+        a.severity = Severity::low;
+        a.subject_mac = server_mac;
+        a.subject = tool.name + " " + where + " from " + client.to_string();
+        a.summary = tool.name + " session inside the LAN: " + client.to_string() +
+                    " connected to " + server.to_string() + " on " + proto + "/" +
+                    std::to_string(port) + " (recognised by its " + how + ")";
+    } else {
+        const bool inbound = server_in;
+        const MacAddress& inside_mac = server_in ? server_mac : client_mac;
+        const IpAddress& inside = server_in ? server : client;
+        const IpAddress& outside = server_in ? client : server;
+        a.key = "remote-access|handshake|" + inside_mac.to_string() + "|" + outside.to_string() +
+                "|" + proto + "/" + std::to_string(port) + "|" + day;
+        a.severity = inbound ? Severity::critical : Severity::high;
+        a.subject_mac = inside_mac;
+        a.subject = tool.name + " " + where;
+        a.summary =
+            tool.name + " across the internet boundary on a port it does not usually use: " +
+            inside.to_string() + (inbound ? " accepted a session from " : " connected to ") +
+            outside.to_string() + " on " + proto + "/" + std::to_string(port) +
+            " (recognised by its " + how + ")";
+    }
+    a.evidence = {{"scope", server_in && client_in ? "lan" : "boundary"},
+                  {"tool", tool.name},
+                  {"server_ip", server.to_string()},
+                  {"server_mac", server_mac.to_string()},
+                  {"client_ip", client.to_string()},
+                  {"client_mac", client_mac.to_string()},
+                  {"port", port},
+                  {"protocol", proto},
+                  {"recognised_by", how},
+                  {"day", day},
+                  {"source", source}};
+    sink_.alert(std::move(a));
+}
+
+void RemoteAccessSessions::table_use(std::vector<TableUse>& out) const {
+    out.push_back({"remote-access-sessions",
+                   "sessions followed while their protocol is being recognised", kSessionSlots,
+                   sessions_displaced_});
+}
+
+}  // namespace clinicwatch

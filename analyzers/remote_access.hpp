@@ -1,0 +1,60 @@
+// Remote-access sessions recognised by their protocol, on any port: the first bytes of RDP
+// (X.224 Connection Request/Confirm), VNC (the RFB version banner), SSH (its banner), and the
+// framing of protocols whose every message shows it (TeamViewer, RDP without TLS), so that a
+// session on a non-standard port, or one already running when the sensor starts, is found.
+// Also sessions on a tool's known port inside the LAN seen without their handshake (capture
+// started mid-session). What to look for is data: rules/remote-access.yaml `handshakes`.
+//
+// Egress already reports boundary sessions on known ports and names; this unit reports the
+// rest. LAN sessions use egress's alert key, so one session found both ways is one alert.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/egress_policy.hpp"
+#include "analyzers/findings.hpp"
+#include "analyzers/internal_networks.hpp"
+
+namespace clinicwatch {
+
+class RemoteAccessSessions final : public Analyzer {
+  public:
+    RemoteAccessSessions(FindingSink& sink, const std::vector<IpNetwork>& internal_networks,
+                         EgressRules rules);
+    std::string_view name() const override { return "remote-access-sessions"; }
+    void on_packet(const Packet& packet) override;
+    void table_use(std::vector<TableUse>& out) const override;
+
+    // Sessions followed at once (direct-mapped by their addresses and ports: no allocation).
+    static constexpr std::size_t kSessionSlots = 4096;
+    // A session slot unused this long may be taken by another session without counting it.
+    static constexpr Timestamp kSessionIdle = 120 * kMicrosPerSecond;
+
+  private:
+    struct Session {
+        std::uint64_t tag = 0;  // 0 = free
+        std::uint32_t matches = 0, packets = 0;
+        std::uint16_t tool = 0xffff;
+        bool alerted = false;
+        Timestamp last = 0;
+    };
+    struct SignatureRef {
+        std::uint16_t tool, signature;
+    };
+
+    void raise(const Packet& packet, const RemoteAccessTool& tool, bool server_is_src,
+               const std::string& how, const std::string& source);
+
+    FindingSink& sink_;
+    InternalNetworks internal_;
+    EgressRules rules_;
+    std::array<std::vector<SignatureRef>, 256> tcp_by_first_byte_, udp_by_first_byte_;
+    std::vector<SignatureRef> other_signatures_;  // at an offset, or starting with "??"
+    std::vector<Session> sessions_;
+    std::uint64_t sessions_displaced_ = 0;
+};
+
+}  // namespace clinicwatch
