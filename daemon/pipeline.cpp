@@ -157,6 +157,7 @@ bool Pipeline::flush_store() {
             last_store_error_log_ = now;
         }
         store_error_ = e.what();
+        ++store_write_errors_;
         held_findings_ = store_.queued();
         return false;
     }
@@ -240,7 +241,8 @@ void Pipeline::install_analyzers() {
         }));
     install_lan_hygiene();
     // Last, so it sees every table above: reports any bounded table that had to drop entries.
-    dispatcher_.add(std::make_unique<SensorLimits>(store_, [this](std::vector<TableUse>& out) {
+    // The health metrics read the same list (collect_tables_, called from report_progress).
+    collect_tables_ = [this](std::vector<TableUse>& out) {
         // Devices evicted to make room, and frames from new MACs kept out of the full table.
         out.push_back(
             {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
@@ -261,7 +263,8 @@ void Pipeline::install_analyzers() {
                                c.interface_drops.load(std::memory_order_relaxed)});
         }
         for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
-    }));
+    };
+    dispatcher_.add(std::make_unique<SensorLimits>(store_, collect_tables_));
 }
 
 void Pipeline::install_lan_hygiene() {
@@ -331,6 +334,14 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         p.ring_drops = capture.counters().ring_drops.load(std::memory_order_relaxed);
         p.capture_drops = capture.counters().kernel_drops.load(std::memory_order_relaxed);
         p.hosts = hosts_.size();
+        p.captured_packets = capture.counters().packets.load(std::memory_order_relaxed);
+        p.captured_bytes = capture.counters().bytes.load(std::memory_order_relaxed);
+        p.interface_drops = capture.counters().interface_drops.load(std::memory_order_relaxed);
+        p.bytes = result.bytes;
+        p.undecodable = dispatcher_.undecodable();
+        p.store_queued = store_.queued();
+        p.store_write_errors = store_write_errors_;
+        if (collect_tables_) collect_tables_(p.tables);
         options_.on_progress(p);
         last_progress = now;
         packets_at_last_progress = result.packets;

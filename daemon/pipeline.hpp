@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
@@ -30,6 +31,11 @@ struct PipelineProgress {
     double fraction_done = -1;      // files only
     std::uint64_t ring_drops = 0, capture_drops = 0;
     std::size_t hosts = 0;
+    // For the health metrics (daemon/export/metrics.hpp): the rest of the counters.
+    std::uint64_t captured_packets = 0, captured_bytes = 0, interface_drops = 0;
+    std::uint64_t bytes = 0, undecodable = 0;
+    std::uint64_t store_queued = 0, store_write_errors = 0;
+    std::vector<TableUse> tables;  // every bounded table (as the sensor-limit alert sees them)
 };
 
 struct PipelineResult {
@@ -81,6 +87,8 @@ class Pipeline {
 
     void apply_pending_reload();
     bool flush_store();
+    std::function<void(std::vector<TableUse>&)> collect_tables_;  // sensor-limit and metrics
+    std::uint64_t store_write_errors_ = 0;
     void report_capture_gaps(PacketSource& source);
 
     Config config_;
