@@ -198,3 +198,18 @@ TEST(Config, MetricsPathMustBeAnAbsolutePromFile) {
               std::string::npos)
         << p[1];
 }
+
+TEST(Config, SyslogTargetAndFacilityAreChecked) {
+    auto c = parse_config("export:\n  syslog_target: udp://127.0.0.1:5514\n", "test.yaml");
+    EXPECT_EQ(c.export_events.syslog_target, "udp://127.0.0.1:5514");
+    EXPECT_EQ(c.export_events.syslog_facility, "local0");
+    auto p = problems_of("export:\n  syslog_target: tcp://siem:514\n  syslog_facility: kern\n");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_NE(p[0].find("test.yaml:2: export.syslog_target: expected udp://HOST:PORT or "
+                        "unix:/PATH (datagrams only), got 'tcp://siem:514'"),
+              std::string::npos)
+        << p[0];
+    EXPECT_NE(p[1].find("test.yaml:3: export.syslog_facility: expected local0 ... local7"),
+              std::string::npos)
+        << p[1];
+}
