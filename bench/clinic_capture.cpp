@@ -396,7 +396,6 @@ class Clinic {
     int tag_ = -1;
     std::uint16_t remote_ip_id_ = 0;
     std::vector<TruthIncident> incidents_;
-    std::uint16_t dns_id_ = 0x1a2b;
     friend class TcpFlow;
 };
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "daemon/export/syslog.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -179,10 +181,30 @@ void read_daemon(Reader& r, const YAML::Node& n, DaemonConfig& c) {
 }
 
 void read_export(Reader& r, const YAML::Node& n, ExportConfig& c) {
-    if (!r.section(n, "export", {"events_path", "max_megabytes", "keep"})) return;
+    if (!r.section(n, "export",
+                   {"events_path", "max_megabytes", "keep", "metrics_path",
+                    "metrics_interval_seconds", "syslog_target", "syslog_facility"}))
+        return;
     r.text(n, "export", "events_path", c.events_path);
     r.integer(n, "export", "max_megabytes", c.max_megabytes, 1, 10240);
     r.integer(n, "export", "keep", c.keep, 1, 100);
+    r.text(n, "export", "metrics_path", c.metrics_path);
+    r.integer(n, "export", "metrics_interval_seconds", c.metrics_interval_seconds, 1, 3600);
+    // node_exporter's textfile collector reads only *.prom files, and only from its folder.
+    const std::string& m = c.metrics_path;
+    if (!m.empty() && (m.front() != '/' || m.size() < 6 || m.substr(m.size() - 5) != ".prom"))
+        r.problem(n["metrics_path"], "export.metrics_path",
+                  "expected an absolute path ending in .prom (node_exporter reads only *.prom "
+                  "files), got '" +
+                      m + "'");
+    r.text(n, "export", "syslog_target", c.syslog_target);
+    if (std::string why; !c.syslog_target.empty() && !SyslogTarget::parse(c.syslog_target, &why))
+        r.problem(n["syslog_target"], "export.syslog_target",
+                  why + ", got '" + c.syslog_target + "'");
+    r.text(n, "export", "syslog_facility", c.syslog_facility);
+    if (syslog_facility(c.syslog_facility) < 0)
+        r.problem(n["syslog_facility"], "export.syslog_facility",
+                  "expected local0 ... local7, user or daemon, got '" + c.syslog_facility + "'");
 }
 
 void read_logging(Reader& r, const YAML::Node& n, LoggingConfig& c) {

@@ -69,6 +69,13 @@ struct ExportConfig {
     std::string events_path;  // JSON-lines event log; empty = off
     int max_megabytes = 10;   // rotate when the file would grow beyond this
     int keep = 5;             // rotated files kept
+    // Prometheus textfile for node_exporter, rewritten every 15 s; empty = off.
+    std::string metrics_path;
+    int metrics_interval_seconds = 15;
+    // The same events as the JSON-lines log, to syslog (RFC 5424): udp://HOST:PORT or
+    // unix:/PATH (a datagram socket); empty = off.
+    std::string syslog_target;
+    std::string syslog_facility = "local0";
 };
 
 struct LoggingConfig {

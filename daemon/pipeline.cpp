@@ -287,28 +287,31 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
     if (name == "sensor-limits")
         // Last, so it sees every table above: reports any bounded table that had to drop
         // entries.
-        return std::make_unique<SensorLimits>(writer_, [this](std::vector<TableUse>& out) {
-            // Devices evicted to make room, and frames from new MACs kept out of the full table.
-            out.push_back(
-                {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
-            out.push_back({"device-lists", "addresses, names and evidence per device",
-                           Host::kMaxAddresses, hosts_.list_overflows()});
-            // Findings (and devices leaving memory) that found the writer's queue full.
-            out.push_back({"held-findings",
-                           "findings held in memory while the database cannot be written",
-                           writer_.capacity(), writer_.dropped()});
-            if (capture_) {
-                const auto& c = capture_->counters();
-                // Frames lost before analysis: the capture ring was full, or the kernel dropped.
-                out.push_back({"capture-buffer", "frames waiting for analysis",
-                               static_cast<std::uint64_t>(config_.capture.ring_slots),
-                               c.ring_drops.load(std::memory_order_relaxed) +
-                                   c.kernel_drops.load(std::memory_order_relaxed) +
-                                   c.interface_drops.load(std::memory_order_relaxed)});
-            }
-            for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
-        });
+        return std::make_unique<SensorLimits>(
+            writer_, [this](std::vector<TableUse>& out) { collect_tables(out); });
     return nullptr;
+}
+
+// Every bounded table and what it had to drop: read by the sensor-limit alert and the health
+// metrics.
+void Pipeline::collect_tables(std::vector<TableUse>& out) const {
+    // Devices evicted to make room, and frames from new MACs kept out of the full table.
+    out.push_back({"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
+    out.push_back({"device-lists", "addresses, names and evidence per device",
+                   Host::kMaxAddresses, hosts_.list_overflows()});
+    // Findings (and devices leaving memory) that found the writer's queue full.
+    out.push_back({"held-findings", "findings held in memory while the database cannot be written",
+                   writer_.capacity(), writer_.dropped()});
+    if (capture_) {
+        const auto& c = capture_->counters();
+        // Frames lost before analysis: the capture ring was full, or the kernel dropped.
+        out.push_back({"capture-buffer", "frames waiting for analysis",
+                       static_cast<std::uint64_t>(config_.capture.ring_slots),
+                       c.ring_drops.load(std::memory_order_relaxed) +
+                           c.kernel_drops.load(std::memory_order_relaxed) +
+                           c.interface_drops.load(std::memory_order_relaxed)});
+    }
+    for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
 }
 
 std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
@@ -378,6 +381,14 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
         p.ring_drops = capture.counters().ring_drops.load(std::memory_order_relaxed);
         p.capture_drops = capture.counters().kernel_drops.load(std::memory_order_relaxed);
         p.hosts = hosts_.size();
+        p.captured_packets = capture.counters().packets.load(std::memory_order_relaxed);
+        p.captured_bytes = capture.counters().bytes.load(std::memory_order_relaxed);
+        p.interface_drops = capture.counters().interface_drops.load(std::memory_order_relaxed);
+        p.bytes = result.bytes;
+        p.undecodable = dispatcher_.undecodable();
+        p.store_queued = writer_.queued();
+        p.store_write_errors = writer_.write_errors();
+        collect_tables(p.tables);
         options_.on_progress(p);
         last_progress = now;
         packets_at_last_progress = result.packets;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
@@ -35,6 +36,11 @@ struct PipelineProgress {
     double fraction_done = -1;      // files only
     std::uint64_t ring_drops = 0, capture_drops = 0;
     std::size_t hosts = 0;
+    // For the health metrics (daemon/export/metrics.hpp): the rest of the counters.
+    std::uint64_t captured_packets = 0, captured_bytes = 0, interface_drops = 0;
+    std::uint64_t bytes = 0, undecodable = 0;
+    std::uint64_t store_queued = 0, store_write_errors = 0;
+    std::vector<TableUse> tables;  // every bounded table (as the sensor-limit alert sees them)
 };
 
 struct PipelineResult {
@@ -97,6 +103,7 @@ class Pipeline {
 
     void restore_learned_state();
     void apply_pending_reload();
+    void collect_tables(std::vector<TableUse>& out) const;
     void report_capture_gaps(PacketSource& source);
 
     PreparedConfig prepared_;

@@ -13,10 +13,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "daemon/digest/digest.hpp"
 #include "daemon/export/event_log.hpp"
+#include "daemon/export/metrics.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/prepared_config.hpp"
 #include "daemon/privileges.hpp"
@@ -55,7 +57,8 @@ class Service {
           config_path_(std::move(config_path)),
           signals_(io_, SIGINT, SIGTERM, SIGHUP),
           status_timer_(io_),
-          watchdog_timer_(io_) {}
+          watchdog_timer_(io_),
+          metrics_timer_(io_) {}
 
     int run(const std::string& interface) {
         // Rules, egress policy and register are built and checked before anything starts, as
@@ -111,6 +114,12 @@ class Service {
             spdlog::error("digest stopped: {}", e.what());
         }
 
+        if (!config_.export_events.metrics_path.empty()) {
+            metrics_ = std::make_unique<MetricsWriter>(
+                MetricsOptions{config_.export_events.metrics_path, db_path_,
+                               !config_.smtp.url.empty(), wall_seconds()});
+        }
+
         RunRecord run;
         run.mode = "live";
         run.source = source->describe();
@@ -125,6 +134,7 @@ class Service {
             status_.ring_drops = p.ring_drops;
             status_.capture_drops = p.capture_drops;
             status_.hosts = p.hosts;
+            if (metrics_) update_health(p);
         };
         Pipeline pipeline(std::move(prepared), store, options);
         pipeline_ = &pipeline;
@@ -147,6 +157,7 @@ class Service {
         wait_for_signal();
         schedule_status();
         schedule_watchdog();
+        write_metrics();
         sd_notify(0, "READY=1\nSTATUS=capturing");
         spdlog::info("capturing on {} (snaplen {}, buffer {} MB), database {}", interface,
                      live.snaplen, live.buffer_mb, db_path_);
@@ -156,6 +167,7 @@ class Service {
         digest.stop.store(true);  // winds down (a send in progress: see SmtpMailer) meanwhile
         analysis.join();
         pipeline_ = nullptr;
+        write_metrics(false);  // the final counters; the file's age then shows the stop
 
         sd_notify(0, "STOPPING=1");
         run.first_packet = result.first_packet;
@@ -249,6 +261,51 @@ class Service {
         });
     }
 
+    static double wall_seconds() {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
+    // Called on the analysis thread about 4 times a second.
+    void update_health(const PipelineProgress& p) {
+        std::lock_guard lock(health_mutex_);
+        health_.captured_packets = p.captured_packets;
+        health_.captured_bytes = p.captured_bytes;
+        health_.analysed_packets = p.packets;
+        health_.analysed_bytes = p.bytes;
+        health_.kernel_drops = p.capture_drops;
+        health_.interface_drops = p.interface_drops;
+        health_.ring_drops = p.ring_drops;
+        health_.undecodable = p.undecodable;
+        health_.devices = p.hosts;
+        health_.store_queued = p.store_queued;
+        health_.store_write_errors = p.store_write_errors;
+        health_.tables = p.tables;
+    }
+
+    // Writes the metrics textfile now and, while `again`, every export.metrics_interval_seconds.
+    void write_metrics(bool again = true) {
+        if (!metrics_) return;
+        SensorHealth health;
+        {
+            std::lock_guard lock(health_mutex_);
+            health = health_;
+        }
+        try {
+            metrics_->write(health, wall_seconds());
+            metrics_error_logged_ = false;
+        } catch (const std::exception& e) {
+            if (!metrics_error_logged_) spdlog::error("metrics: {}", e.what());
+            metrics_error_logged_ = true;  // once until it works again, not every 15 s
+        }
+        if (!again) return;
+        metrics_timer_.expires_after(
+            std::chrono::seconds(config_.export_events.metrics_interval_seconds));
+        metrics_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) write_metrics();
+        });
+    }
+
     void schedule_watchdog() {
         std::uint64_t usec = 0;
         if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
@@ -270,7 +327,11 @@ class Service {
     std::string db_path_, config_path_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
-    boost::asio::steady_timer status_timer_, watchdog_timer_;
+    boost::asio::steady_timer status_timer_, watchdog_timer_, metrics_timer_;
+    std::unique_ptr<MetricsWriter> metrics_;
+    std::mutex health_mutex_;
+    SensorHealth health_;
+    bool metrics_error_logged_ = false;
     std::atomic<bool> stop_{false};
     Pipeline* pipeline_ = nullptr;
     DigestService* digest_ = nullptr;

@@ -25,8 +25,16 @@ install(FILES "${CMAKE_CURRENT_LIST_DIR}/clinicwatch.sysusers" DESTINATION lib/s
         RENAME clinicwatch.conf)
 
 install(FILES "${PROJECT_SOURCE_DIR}/README.md" "${PROJECT_SOURCE_DIR}/docs/install.md"
+              "${PROJECT_SOURCE_DIR}/docs/events.md" "${PROJECT_SOURCE_DIR}/docs/fleet.md"
               "${PROJECT_SOURCE_DIR}/config/clinicwatch.example.yaml"
         DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+# For those who watch many clinics (docs/fleet.md), samples only, nothing enabled: the rsyslog
+# relay snippet, and the Prometheus alert rules with their promtool test.
+install(FILES "${PROJECT_SOURCE_DIR}/docs/rsyslog/30-clinicwatch.conf"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}/rsyslog")
+install(FILES "${PROJECT_SOURCE_DIR}/docs/prometheus/clinicwatch-rules.yml"
+              "${PROJECT_SOURCE_DIR}/docs/prometheus/clinicwatch-rules.test.yml"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}/prometheus")
 
 set(CLINICWATCH_PACKAGE_MAINTAINER "clinicwatch maintainers <maintainers@clinicwatch.invalid>"
     CACHE STRING "Maintainer field of the .deb")

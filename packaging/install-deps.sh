@@ -14,7 +14,12 @@ test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
   dpkg-dev file systemd
   python3-aiosmtpd python3-html5lib openssl chromium fonts-ipafont-gothic
+  prometheus rsyslog
 )
+# prometheus: only its promtool is used (the metrics and alert-rule tests); rsyslog: the syslog
+# forwarding test starts its own rsyslogd on loopback. Neither service is needed running; where
+# the machine starts services on install (not in CI's container, whose policy-rc.d refuses),
+# prometheus listens on :9090 and rsyslog on /dev/log, which no test uses.
 
 wanted=("${build_packages[@]}")
 if [[ ${1:-} == --tests ]]; then wanted+=("${test_packages[@]}"); fi

@@ -62,7 +62,8 @@ void drop_unfinished_line(const std::string& path) {
 }
 }  // namespace
 
-EventLog::EventLog(EventLogOptions options) : options_(std::move(options)) {
+EventLog::EventLog(EventLogOptions options, std::unique_ptr<SyslogForwarder> syslog)
+    : options_(std::move(options)), syslog_(std::move(syslog)) {
     if (options_.observer.empty()) options_.observer = host_name();
     if (!options_.path.empty()) open();
 }
@@ -95,6 +96,7 @@ void EventLog::rotate() {
 }
 
 void EventLog::write(const nlohmann::json& event) {
+    if (syslog_) syslog_->send(event);
     if (options_.path.empty()) return;
     std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (size_ > 0 && size_ + line.size() > options_.max_bytes) rotate();
@@ -160,12 +162,16 @@ void EventLog::asset(const Host& h, const std::string& action) {
 }
 
 std::unique_ptr<EventLog> open_event_log(const ExportConfig& config) {
-    if (config.events_path.empty()) return nullptr;
+    if (config.events_path.empty() && config.syslog_target.empty()) return nullptr;
     EventLogOptions o;
     o.path = config.events_path;
     o.max_bytes = static_cast<std::uint64_t>(config.max_megabytes) * 1024 * 1024;
     o.keep = config.keep;
-    return std::make_unique<EventLog>(o);
+    std::unique_ptr<SyslogForwarder> syslog;
+    if (auto target = SyslogTarget::parse(config.syslog_target, nullptr))  // validated on load
+        syslog = std::make_unique<SyslogForwarder>(
+            *target, std::max(0, syslog_facility(config.syslog_facility)));
+    return std::make_unique<EventLog>(o, std::move(syslog));
 }
 
 }  // namespace clinicwatch

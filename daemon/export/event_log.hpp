@@ -15,6 +15,7 @@
 #include "analyzers/findings.hpp"
 #include "analyzers/host_table.hpp"
 #include "daemon/config.hpp"
+#include "daemon/export/syslog.hpp"
 
 namespace clinicwatch {
 
@@ -27,7 +28,8 @@ struct EventLogOptions {
 
 class EventLog {
   public:
-    explicit EventLog(EventLogOptions options);
+    // `syslog`: also forward every event there (RFC 5424); the file may then be off (no path).
+    explicit EventLog(EventLogOptions options, std::unique_ptr<SyslogForwarder> syslog = nullptr);
     ~EventLog();
     EventLog(const EventLog&) = delete;
     EventLog& operator=(const EventLog&) = delete;
@@ -39,6 +41,8 @@ class EventLog {
     void flush();
 
     std::uint64_t write_errors() const { return write_errors_; }
+    // Events not handed to the syslog target (0 without one).
+    std::uint64_t syslog_errors() const { return syslog_ ? syslog_->send_errors() : 0; }
 
   private:
     void write(const nlohmann::json& event);
@@ -49,9 +53,11 @@ class EventLog {
     std::FILE* file_ = nullptr;
     std::uint64_t size_ = 0;
     std::uint64_t write_errors_ = 0;
+    std::unique_ptr<SyslogForwarder> syslog_;
 };
 
-// The event log the configuration asks for, or nothing when export.events_path is empty.
+// The event log the configuration asks for (a file, syslog forwarding or both), or nothing when
+// neither export.events_path nor export.syslog_target is set.
 std::unique_ptr<EventLog> open_event_log(const ExportConfig& config);
 
 }  // namespace clinicwatch

@@ -352,6 +352,7 @@ void StoreWriter::write_once(std::unique_lock<std::mutex>& lock) {
     // Disk full, or the file locked or gone: keep analysing, hold findings in memory (bounded),
     // and try again after a backoff, not at every call.
     put_back(batch);
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
     if (error_.empty() || now - last_error_log_ > std::chrono::seconds(60)) {
         spdlog::error(
             "{}; capture and analysis go on, findings are held in memory until writing works "

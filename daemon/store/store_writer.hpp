@@ -67,6 +67,8 @@ class StoreWriter final : public FindingSink {
     void delete_minutes_before(Timestamp cutoff);
 
     std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    // Transactions that failed (disk full, locked file) and were put back to be tried again.
+    std::uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
     std::size_t capacity() const { return limits_.max_entries; }
     std::size_t queued() const;
     std::size_t peak_entries() const { return peak_entries_.load(std::memory_order_relaxed); }
@@ -116,6 +118,7 @@ class StoreWriter final : public FindingSink {
     std::chrono::steady_clock::time_point last_error_log_{};
     std::chrono::steady_clock::time_point next_collect_{}, next_seen_{};
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> write_errors_{0};
     std::atomic<std::size_t> peak_entries_{0}, peak_bytes_{0};
     std::thread thread_;
 };

@@ -179,3 +179,37 @@ inventory:
     EXPECT_TRUE(has("test.yaml:14: inventory.dhcp_servers: expected an IP address"));
     EXPECT_TRUE(has("inventory.alert_each_randomized: expected true or false"));
 }
+
+TEST(Config, MetricsPathMustBeAnAbsolutePromFile) {
+    auto c = parse_config(
+        "export:\n  metrics_path: /var/lib/prometheus/node-exporter/clinicwatch.prom\n",
+        "test.yaml");
+    EXPECT_EQ(c.export_events.metrics_path, "/var/lib/prometheus/node-exporter/clinicwatch.prom");
+    EXPECT_EQ(c.export_events.metrics_interval_seconds, 15);
+    auto p = problems_of(
+        "export:\n  events_path: /tmp/e.json\n  metrics_path: clinicwatch.txt\n"
+        "  metrics_interval_seconds: 0\n");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_NE(p[0].find("test.yaml:4: export.metrics_interval_seconds: must be from 1 to 3600"),
+              std::string::npos)
+        << p[0];
+    EXPECT_NE(p[1].find("test.yaml:3: export.metrics_path: expected an absolute path ending in "
+                        ".prom"),
+              std::string::npos)
+        << p[1];
+}
+
+TEST(Config, SyslogTargetAndFacilityAreChecked) {
+    auto c = parse_config("export:\n  syslog_target: udp://127.0.0.1:5514\n", "test.yaml");
+    EXPECT_EQ(c.export_events.syslog_target, "udp://127.0.0.1:5514");
+    EXPECT_EQ(c.export_events.syslog_facility, "local0");
+    auto p = problems_of("export:\n  syslog_target: tcp://siem:514\n  syslog_facility: kern\n");
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_NE(p[0].find("test.yaml:2: export.syslog_target: expected udp://HOST:PORT or "
+                        "unix:/PATH (datagrams only), got 'tcp://siem:514'"),
+              std::string::npos)
+        << p[0];
+    EXPECT_NE(p[1].find("test.yaml:3: export.syslog_facility: expected local0 ... local7"),
+              std::string::npos)
+        << p[1];
+}

@@ -82,7 +82,8 @@ check "binary /usr/bin/clinicwatch, executable" has '-rwxr-xr-x' 'usr/bin/clinic
 check "configuration /etc/clinicwatch/clinicwatch.yaml" has '-rw-r--r--' 'etc/clinicwatch/clinicwatch\.yaml'
 check "systemd unit" has '-rw-r--r--' 'usr/lib/systemd/system/clinicwatch\.service'
 check "sysusers.d entry" has '-rw-r--r--' 'usr/lib/sysusers\.d/clinicwatch\.conf'
-for doc in README.md install.md clinicwatch.example.yaml; do
+for doc in README.md install.md events.md fleet.md clinicwatch.example.yaml \
+           rsyslog/30-clinicwatch.conf prometheus/clinicwatch-rules.yml; do
     check "doc $doc" has '-rw-r--r--' "usr/share/doc/clinicwatch/${doc//./\\.}"
 done
 for dir in rules daemon/report/templates; do
