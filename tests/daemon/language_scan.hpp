@@ -27,17 +27,28 @@ inline std::string without(std::string text, const std::vector<std::string>& nam
     return text;
 }
 
-// Lines holding an English sentence: four or more ASCII words in a row of which at least two
-// are lower-case words ("the", "from", "device" ...). Makers' names ("Allied Telesis R&D
-// Center") and host names are capitalised or single tokens, so they do not count.
-inline std::vector<std::string> english_sentences(const std::string& text,
-                                                  const std::vector<std::string>& names = {}) {
+// The lines of `text` for which `holds` is true of the line with `names` taken out.
+template <typename Predicate>
+std::vector<std::string> lines_where(const std::string& text, const std::vector<std::string>& names,
+                                     Predicate holds) {
     std::vector<std::string> out;
     std::size_t start = 0;
     while (start <= text.size()) {
         std::size_t end = text.find('\n', start);
         if (end == std::string::npos) end = text.size();
-        std::string line = without(text.substr(start, end - start), names);
+        if (holds(without(text.substr(start, end - start), names)))
+            out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+// Lines holding an English sentence: four or more ASCII words in a row of which at least two
+// are lower-case words ("the", "from", "device" ...). Makers' names ("Allied Telesis R&D
+// Center") and host names are capitalised or single tokens, so they do not count.
+inline std::vector<std::string> english_sentences(const std::string& text,
+                                                  const std::vector<std::string>& names = {}) {
+    return lines_where(text, names, [](const std::string& line) {
         int run = 0, lower = 0;
         bool found = false;
         std::size_t i = 0;
@@ -69,22 +80,15 @@ inline std::vector<std::string> english_sentences(const std::string& text,
             run = lower = 0;
             ++i;
         }
-        if (found) out.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
+        return found;
+    });
 }
 
 // Lines holding Japanese: hiragana, katakana or kanji (U+3040..U+30FF, U+4E00..U+9FFF), or
 // the full-width punctuation Japanese uses (U+3000..U+303F, U+FF01..U+FF60).
 inline std::vector<std::string> japanese_lines(const std::string& text,
                                                const std::vector<std::string>& names = {}) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        std::string line = without(text.substr(start, end - start), names);
+    return lines_where(text, names, [](const std::string& line) {
         bool found = false;
         for (std::size_t i = 0; i + 2 < line.size() + 0 && !found; ++i) {
             auto b0 = static_cast<unsigned char>(line[i]);
@@ -95,10 +99,8 @@ inline std::vector<std::string> japanese_lines(const std::string& text,
             found = (cp >= 0x3000 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
                     (cp >= 0xFF01 && cp <= 0xFF60);
         }
-        if (found) out.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
+        return found;
+    });
 }
 
 }  // namespace clinicwatch::test
