@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "daemon/install_paths.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -192,7 +194,7 @@ std::string resolve_rules_dir(const std::string& configured) {
     namespace fs = std::filesystem;
     if (!configured.empty()) return configured;
     if (const char* env = std::getenv("CLINICWATCH_RULES_DIR"); env && *env) return env;
-    fs::path installed = fs::path(CLINICWATCH_DATA_DIR) / "rules";
+    fs::path installed = installed_data_dir() / "rules";
     if (fs::is_directory(installed)) return installed.string();
 #ifdef CLINICWATCH_SOURCE_RULES_DIR
     if (fs::is_directory(CLINICWATCH_SOURCE_RULES_DIR)) return CLINICWATCH_SOURCE_RULES_DIR;

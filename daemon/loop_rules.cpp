@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/install_paths.hpp"
+
 namespace clinicwatch {
 
 std::vector<LoopDetectFrameRule> parse_loop_detect_frames(const std::string& yaml_text,
@@ -55,7 +57,7 @@ std::vector<LoopDetectFrameRule> parse_loop_detect_frames(const std::string& yam
 std::optional<std::filesystem::path> find_rules_file(const std::string& name) {
     std::vector<std::filesystem::path> dirs;
     if (const char* env = std::getenv("CLINICWATCH_RULES_DIR"); env && *env) dirs.emplace_back(env);
-    dirs.emplace_back(std::filesystem::path(CLINICWATCH_DATA_DIR) / "rules");
+    dirs.emplace_back(installed_data_dir() / "rules");
 #ifdef CLINICWATCH_SOURCE_RULES_DIR
     dirs.emplace_back(CLINICWATCH_SOURCE_RULES_DIR);
 #endif

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "daemon/egress_rules.hpp"
+#include "daemon/install_paths.hpp"
 #include "daemon/loop_rules.hpp"
 
 namespace clinicwatch {
@@ -41,7 +42,7 @@ std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c, std::uint64_t
     if (!c.rules_dir.empty())
         candidates.push_back(c.rules_dir);
     else
-        candidates = {std::string(CLINICWATCH_DATA_DIR) + "/rules", CLINICWATCH_SOURCE_RULES_DIR};
+        candidates = {(installed_data_dir() / "rules").string(), CLINICWATCH_SOURCE_RULES_DIR};
     for (const auto& dir : candidates) {
         std::string fp = dir + "/os-fingerprints.yaml", eol = dir + "/os-eol.yaml";
         if (!std::filesystem::exists(fp)) continue;
@@ -63,7 +64,7 @@ std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c, std::uint64_t
     if (!c.rules_dir.empty())
         throw ConfigError({"os_fingerprint.rules_dir: no os-fingerprints.yaml in " + c.rules_dir});
     spdlog::warn("OS fingerprinting is off: no rules folder found (looked in {})",
-                 std::string(CLINICWATCH_DATA_DIR) + "/rules");
+                 (installed_data_dir() / "rules").string());
     return std::nullopt;
 }
 

@@ -1,10 +1,11 @@
 # packaging/cpack.cmake: install layout of the appliance and the Debian package (CPack DEB).
 # Included from the top-level CMakeLists.txt after the targets exist. Build the .deb with
 #   cmake --preset package && cmake --build --preset package && cpack --preset package
-# (the package preset sets CMAKE_INSTALL_PREFIX=/usr, which the binary's data path needs).
+# (any built tree can be packed too: `cd build/release && cpack -G DEB`; the installed binary
+# finds its rules and templates beside itself, /usr/bin -> /usr/share/clinicwatch).
 include(GNUInstallDirs)
 
-# Detection knowledge and report templates: read at start from CLINICWATCH_DATA_DIR.
+# Detection knowledge and report templates: read at start from <prefix>/share/clinicwatch.
 # Both folders are filled by other parts of the project; install whatever is there.
 if(EXISTS "${PROJECT_SOURCE_DIR}/rules")
   install(DIRECTORY "${PROJECT_SOURCE_DIR}/rules/" DESTINATION "${CMAKE_INSTALL_DATADIR}/clinicwatch/rules")
@@ -15,9 +16,10 @@ if(EXISTS "${PROJECT_SOURCE_DIR}/daemon/report/templates")
 endif()
 
 # The configuration: a conffile (see packaging/deb/conffiles), so dpkg keeps local edits on
-# upgrade and asks when both sides changed. With prefix /usr, GNUInstallDirs gives /etc.
+# upgrade and asks when both sides changed. Always /etc/clinicwatch, where the program looks
+# by default, whatever the prefix.
 install(FILES "${PROJECT_SOURCE_DIR}/config/clinicwatch.example.yaml"
-        DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/clinicwatch" RENAME clinicwatch.yaml)
+        DESTINATION /etc/clinicwatch RENAME clinicwatch.yaml)
 
 # systemd unit and sysusers.d entry, under /usr/lib where systemd looks for vendor files.
 install(FILES "${CMAKE_CURRENT_LIST_DIR}/clinicwatch.service" DESTINATION lib/systemd/system)
@@ -64,10 +66,5 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_CURRENT_LIST_DIR}/deb/conffiles" "${CMAKE_CURRENT_LIST_DIR}/deb/postinst"
     "${CMAKE_CURRENT_LIST_DIR}/deb/prerm" "${CMAKE_CURRENT_LIST_DIR}/deb/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-
-# Checked when cpack runs: the binary looks for rules under CMAKE_INSTALL_PREFIX, so a tree
-# configured for /usr/local would ship a binary that cannot find its own rules.
-set(CPACK_CLINICWATCH_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
-set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_LIST_DIR}/cpack_project_config.cmake")
 
 include(CPack)

@@ -7,6 +7,8 @@
 #include <mstch/mstch.hpp>
 #include <sstream>
 
+#include "daemon/install_paths.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -119,7 +121,7 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
 std::filesystem::path templates_dir(const Config& config) {
     if (!config.report.templates_dir.empty()) return config.report.templates_dir;
     if (const char* env = std::getenv("CLINICWATCH_TEMPLATES"); env && *env) return env;
-    std::filesystem::path installed = std::filesystem::path(CLINICWATCH_DATA_DIR) / "templates";
+    std::filesystem::path installed = installed_data_dir() / "templates";
     if (std::filesystem::exists(installed / "messages.yaml")) return installed;
     return CLINICWATCH_SOURCE_TEMPLATES_DIR;
 }

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The .deb: built with CPack from the package preset, inspected with dpkg-deb (files, conffiles,
+# The .deb: packed with CPack from a build tree, inspected with dpkg-deb (files, conffiles,
 # Depends, maintainer scripts, unit hardening), then, as root, installed into this system with
 # dpkg, used from its installed paths, reinstalled (upgrade path), removed and purged.
-# Usage: tests/packaging/deb_test.sh SOURCE_DIR       (ctest: test packaging_deb)
+# Usage: tests/packaging/deb_test.sh SOURCE_DIR [BUILD_DIR]   (ctest: test packaging_deb)
+#   BUILD_DIR  an already built tree to pack (ctest passes its own, so no second build);
+#              without it the package preset is configured and built in build/package.
+# The installed binary finds its data beside itself (/usr/bin -> /usr/share/clinicwatch), so any
+# tree's binary can be packed for /usr.
 # Exit 0 = passed, 77 = skipped (reason printed), anything else = failed.
 # The system is left as it was: the package is purged on every exit path.
 set -euo pipefail
 
-src=$(cd "${1:?usage: deb_test.sh SOURCE_DIR}" && pwd)
+src=$(cd "${1:?usage: deb_test.sh SOURCE_DIR [BUILD_DIR]}" && pwd)
+build_dir=${2:+$(cd "$2" && pwd)}
 pkg=clinicwatch
 skip() { echo "SKIPPED: $*"; exit 77; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
@@ -46,17 +51,21 @@ dpkg_locked() {
     return 1
 }
 
-# ---- build (one build tree shared by the debug, release and asan ctest runs: serialised)
+# ---- build or pack (one tree at a time: the debug and release ctest runs may share one)
 cd "$src"
 mkdir -p "$src/build"
 exec 8>"$src/build/.package.lock"
 flock -w 900 8 || fail "build/package is locked by another run for 15 minutes"
 started=$SECONDS
-cmake --preset package >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "cmake --preset package"; }
-cmake --build --preset package -j2 >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; fail "build"; }
-cpack --preset package -B "$work/out" >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log"; fail "cpack"; }
+if [[ -z $build_dir ]]; then
+    build_dir=$src/build/package
+    cmake --preset package >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "cmake --preset package"; }
+    cmake --build --preset package -j2 >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; fail "build"; }
+fi
+[[ -x $build_dir/daemon/clinicwatch ]] || fail "$build_dir/daemon/clinicwatch is not built"
+(cd "$build_dir" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; fail "cpack in $build_dir"; }
 flock -u 8
-echo "built the package in $((SECONDS - started)) s"
+echo "packed $build_dir in $((SECONDS - started)) s"
 
 debs=("$work"/out/"${pkg}"_*.deb)
 check "exactly one .deb produced" test "${#debs[@]}" -eq 1 -a -f "${debs[0]}"
