@@ -597,16 +597,45 @@ const std::string& Egress::day_of(Timestamp ts) {
     return day_;
 }
 
+namespace {
+
+// A day's summary row: device, day, direction, peer, name, protocol and service port.
+std::string summary_row_key(const MacAddress& mac, const std::string& day, bool egress,
+                            const IpAddress& peer, const std::string& name, std::uint8_t protocol,
+                            std::uint16_t port) {
+    return mac.to_string() + "|" + day + "|" + (egress ? "e" : "i") + "|" + peer.to_string() + "|" +
+           name + "|" + std::to_string(protocol) + "/" + std::to_string(port);
+}
+
+}  // namespace
+
+void Egress::restore_day_rows(const std::vector<BoundaryFlowSummary>& rows) {
+    for (const auto& row : rows) {
+        if (row.port == 0) continue;  // the lumped "(other destinations)" row: not counted
+        std::string bucket = row.mac.to_string() + "|" + row.day;
+        std::uint32_t* seen = summary_destinations_.find(bucket);
+        if (!seen)
+            seen = &summary_destinations_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (*seen >= kMaxSummaryDestinations) continue;
+        ++*seen;
+        summary_rows_.insert(
+            summary_row_key(row.mac, row.day, row.direction == "egress", row.address, row.name,
+                            row.protocol, row.port),
+            row.last_seen, [](Timestamp a, Timestamp b) { return a < b; },
+            [](const std::string&, Timestamp) {});
+    }
+}
+
 void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     std::uint64_t dp = f.packets - f.reported_packets;
     if (dp == 0 && f.reported) return;
     const std::string& day = day_of(f.last_seen);
     std::uint16_t service_port =
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
-    std::string k = f.inside_mac.to_string() + "|" + day + "|" +
-                    (f.direction == FlowDirection::egress ? "e" : "i") + "|" +
-                    key.outside.to_string() + "|" + f.name + "|" + std::to_string(key.protocol) +
-                    "/" + std::to_string(service_port);
+    std::string k = summary_row_key(f.inside_mac, day, f.direction == FlowDirection::egress,
+                                    key.outside, f.name, key.protocol, service_port);
     bool lumped = false;
     if (!pending_.count(k) && !summary_rows_.find(k)) {
         std::string bucket = f.inside_mac.to_string() + "|" + day;

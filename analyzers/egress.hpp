@@ -112,6 +112,9 @@ class Egress final : public Analyzer {
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
+    // The day's rows stored by an earlier run: the per-device cap on destinations a day counts
+    // them, and their traffic adds to the same rows, so a restart does not start the day over.
+    void restore_day_rows(const std::vector<BoundaryFlowSummary>& rows);
 
     bool is_internal(const IpAddress& a) const;
 

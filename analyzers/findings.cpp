@@ -19,4 +19,18 @@ std::optional<Severity> parse_severity(std::string_view text) {
     return std::nullopt;
 }
 
+const std::vector<std::string>& episode_kinds() {
+    static const std::vector<std::string> kinds = {
+        "l2-loop",    "broadcast-storm",     "arp-storm",           "mac-flood",
+        "dhcp-flood", "stp-topology-change", "capture-interrupted",
+    };
+    return kinds;
+}
+
+bool is_episode_kind(std::string_view kind) {
+    for (const auto& k : episode_kinds())
+        if (k == kind) return true;
+    return false;
+}
+
 }  // namespace clinicwatch

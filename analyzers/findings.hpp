@@ -36,6 +36,12 @@ struct AlertUpdate {
     bool ended = false;       // the incident is over (a loop stopped); the alert stays open
 };
 
+// Alert kinds that are episodes with a start and an end (a loop, a storm, a flood, a capture
+// gap) rather than standing facts. A run that stops cleanly ends its open episodes; one that was
+// killed leaves them open, and the next start ends them where they were last seen.
+bool is_episode_kind(std::string_view kind);
+const std::vector<std::string>& episode_kinds();
+
 // One minute of network health (packet time).
 struct MinuteStats {
     Timestamp minute = 0;  // start of the minute, microseconds

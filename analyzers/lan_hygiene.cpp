@@ -453,13 +453,34 @@ void LanHygiene::check_unregistered(Timestamp now, bool final) {
     });
 }
 
+void LanHygiene::start_randomized_day(std::int64_t day) {
+    randomized_day_ = day;
+    randomized_devices_.clear();
+    randomized_count_ = 0;
+    auto stored = settings_.randomized_summaries.find(day_text(day));
+    if (stored == settings_.randomized_summaries.end()) return;
+    const nlohmann::json& e = stored->second;
+    if (e.contains("devices_total") && e["devices_total"].is_number_unsigned())
+        randomized_count_ = e["devices_total"].get<std::uint64_t>();
+    if (e.contains("devices") && e["devices"].is_array())
+        for (const auto& d : e["devices"])
+            if (randomized_devices_.size() < kMaxRandomizedListed) randomized_devices_.push_back(d);
+}
+
+nlohmann::json LanHygiene::randomized_evidence() const {
+    return {{"date", day_text(randomized_day_)},
+            {"devices_total", randomized_count_},
+            {"devices", randomized_devices_}};
+}
+
+std::map<std::string, nlohmann::json> LanHygiene::randomized_summary() const {
+    if (randomized_day_ < 0 || randomized_count_ == 0) return {};
+    return {{day_text(randomized_day_), randomized_evidence()}};
+}
+
 void LanHygiene::flush_randomized(Timestamp now) {
     std::int64_t day = local_day_number(now);
-    if (day != randomized_day_ && !randomized_dirty_) {
-        randomized_day_ = day;
-        randomized_devices_.clear();
-        randomized_count_ = 0;
-    }
+    if (day != randomized_day_ && !randomized_dirty_) start_randomized_day(day);
     if (!randomized_dirty_) return;
     randomized_dirty_ = false;
     std::string date = day_text(randomized_day_);
@@ -474,14 +495,9 @@ void LanHygiene::flush_randomized(Timestamp now) {
                 date;
     u.first_seen = u.last_seen = now;
     u.count = 1;
-    u.evidence = {
-        {"date", date}, {"devices_total", randomized_count_}, {"devices", randomized_devices_}};
+    u.evidence = randomized_evidence();
     sink_.alert(std::move(u));
-    if (day != randomized_day_) {
-        randomized_day_ = day;
-        randomized_devices_.clear();
-        randomized_count_ = 0;
-    }
+    if (day != randomized_day_) start_randomized_day(day);
 }
 
 void LanHygiene::check_flood(Timestamp now) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -34,6 +35,9 @@ struct LanHygieneSettings {
     // Devices known from earlier runs (MAC as u64 -> first seen), so a restart after the
     // learning period does not make every device "new".
     std::unordered_map<std::uint64_t, Timestamp> known_devices;
+    // The randomised-MAC day summaries stored earlier (date -> the alert's evidence), so a
+    // restart or reload in the middle of a day continues its count instead of restarting it.
+    std::map<std::string, nlohmann::json> randomized_summaries;
 
     std::optional<IpAddress> gateway_ip;
     std::optional<MacAddress> gateway_mac;           // learned when unset and gateway_ip is set
@@ -66,6 +70,8 @@ class LanHygiene final : public Analyzer {
 
     Timestamp learning_ends() const { return learning_ends_; }
     const std::optional<MacAddress>& gateway_mac() const { return settings_.gateway_mac; }
+    // Today's randomised-MAC summary so far (date -> evidence), for a rebuild on reload.
+    std::map<std::string, nlohmann::json> randomized_summary() const;
 
     static constexpr std::size_t kMaxClaims = 16384;
     static constexpr std::size_t kMaxNextHops = 4096;
@@ -98,6 +104,8 @@ class LanHygiene final : public Analyzer {
     void check_unregistered(Timestamp now, bool final);
     void check_flood(Timestamp now);
     void flush_randomized(Timestamp now);
+    void start_randomized_day(std::int64_t day);
+    nlohmann::json randomized_evidence() const;
     void emit(AlertUpdate update);
     void flush_throttled(Timestamp now, bool all);
     bool is_shared(const IpAddress& a) const;

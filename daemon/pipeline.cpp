@@ -88,6 +88,18 @@ void Pipeline::restore_learned_state() {
             if (ip && mac) learned_gateway_ = {*ip, *mac};
         }
     }
+    stored_day_rows_ = store_.load_recent_boundary_flows(2);
+    // The last days' randomised-MAC summaries, continued rather than restarted.
+    SQLite::Statement summaries(
+        store_.db(),
+        "SELECT evidence FROM alerts WHERE key LIKE "
+        "'unregistered-device:randomized:%' ORDER BY last_seen DESC LIMIT 2");
+    while (summaries.executeStep()) {
+        auto e = nlohmann::json::parse(summaries.getColumn(0).getString(), nullptr, false);
+        if (!e.is_object() || !e.contains("date") || !e["date"].is_string()) continue;
+        std::string date = e["date"].get<std::string>();
+        randomized_summaries_[date] = std::move(e);
+    }
     if (auto first = store_.meta("first_packet_us")) {
         try {
             first_packet_ever_ = std::stoll(*first);
@@ -140,6 +152,9 @@ void Pipeline::apply_pending_reload() {
             kept.emplace(name, std::move(analyzer));
         } else {
             analyzer->on_finish(dispatcher_.now());
+            if (auto* hygiene = dynamic_cast<LanHygiene*>(analyzer.get()))
+                for (auto& [date, evidence] : hygiene->randomized_summary())
+                    randomized_summaries_[date] = evidence;
             rebuilt.push_back(name);
         }
     }
@@ -271,11 +286,16 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         egress.rules = prepared_.egress_rules;
         // A device's role comes from the register; unregistered devices have no role (the
         // policy's unknown_role applies).
-        return std::make_unique<Egress>(
+        auto analyzer = std::make_unique<Egress>(
             writer_, std::move(egress), [this](const MacAddress& mac) -> std::string {
                 const RegisterEntry* entry = prepared_.asset_register.find(mac);
                 return entry ? entry->role : std::string();
             });
+        // At start only: a rebuild on reload begins the day's per-device counts again.
+        analyzer->restore_day_rows(stored_day_rows_);
+        stored_day_rows_.clear();
+        stored_day_rows_.shrink_to_fit();
+        return analyzer;
     }
     if (name == "lan-hygiene") return build_lan_hygiene();
     if (name == "dhcp-flood") {
@@ -297,8 +317,8 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
 void Pipeline::collect_tables(std::vector<TableUse>& out) const {
     // Devices evicted to make room, and frames from new MACs kept out of the full table.
     out.push_back({"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
-    out.push_back({"device-lists", "addresses, names and evidence per device",
-                   Host::kMaxAddresses, hosts_.list_overflows()});
+    out.push_back({"device-lists", "addresses, names and evidence per device", Host::kMaxAddresses,
+                   hosts_.list_overflows()});
     // Findings (and devices leaving memory) that found the writer's queue full.
     out.push_back({"held-findings", "findings held in memory while the database cannot be written",
                    writer_.capacity(), writer_.dropped()});
@@ -325,6 +345,7 @@ std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
     };
     // Devices from earlier runs keep their first-seen time across restarts.
     s.known_devices = known_devices_;
+    s.randomized_summaries = randomized_summaries_;
     s.gateway_ip = config_.network.gateway_ip;
     s.gateway_mac = config_.network.gateway_mac;
     // A gateway MAC learned by an earlier run (or before a reload) for the same gateway address

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -95,8 +96,8 @@ class Pipeline {
     std::chrono::steady_clock::time_point next_memory_check_{};
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats", "inventory",  "loop-detector", "os-fingerprint", "remote-access-sessions",
-        "egress",        "lan-hygiene", "dhcp-flood",   "sensor-limits"};
+        "traffic-stats", "inventory",   "loop-detector", "os-fingerprint", "remote-access-sessions",
+        "egress",        "lan-hygiene", "dhcp-flood",    "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();
@@ -122,6 +123,8 @@ class Pipeline {
     // Learned by earlier runs: devices' first-seen times, the gateway's MAC (for its address).
     std::unordered_map<std::uint64_t, Timestamp> known_devices_;
     std::optional<std::pair<IpAddress, MacAddress>> learned_gateway_;
+    std::map<std::string, nlohmann::json> randomized_summaries_;  // date -> evidence
+    std::vector<BoundaryFlowSummary> stored_day_rows_;            // for the first egress build
     // Loaded once at start, read by the inventory (issue 3).
     VendorRegistry vendors_;
 };

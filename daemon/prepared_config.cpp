@@ -10,6 +10,7 @@
 #include "daemon/egress_rules.hpp"
 #include "daemon/install_paths.hpp"
 #include "daemon/loop_rules.hpp"
+#include "daemon/report/template.hpp"
 
 namespace clinicwatch {
 
@@ -101,6 +102,13 @@ PreparedConfig prepare_config(Config config) {
         p.loop_rules_hash = path ? files_hash({path->string()}) : 0;
     });
     attempt([&] { p.asset_register = AssetRegister(config.asset_register); });
+    attempt([&] {
+        try {
+            check_templates(config);
+        } catch (const TemplateError& e) {
+            throw ConfigError({config.source + ": report.templates_dir: " + e.what()});
+        }
+    });
     if (!problems.empty()) throw ConfigError(std::move(problems));
     p.config = std::move(config);
     return p;

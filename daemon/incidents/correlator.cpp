@@ -6,6 +6,8 @@
 
 #include "daemon/incidents/incidents.hpp"
 
+#include "analyzers/findings.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -19,13 +21,6 @@ const std::set<std::string>& standing_kinds() {
         "legacy-os",   "os-support-ending", "os-support-check", "internet-explorer",
         "smb1-in-use", "legacy-tls",        "cleartext-login",
     };
-    return kinds;
-}
-
-const std::set<std::string>& ends() {
-    static const std::set<std::string> kinds = {"l2-loop",    "broadcast-storm",
-                                                "arp-storm",  "mac-flood",
-                                                "dhcp-flood", "stp-topology-change"};
     return kinds;
 }
 
@@ -95,7 +90,7 @@ class Grouper {
         in.last_seen = std::max(in.last_seen, a.last_seen);
         // Only events the analyzers end (a loop, a storm, a flood) can be "still going on";
         // other alerts have no end.
-        in.ongoing = in.ongoing || (a.ongoing && a.status != "resolved" && ends().count(a.kind));
+        in.ongoing = in.ongoing || (a.ongoing && a.status != "resolved" && is_episode_kind(a.kind));
         if (a.status != "resolved") in.status = "open";
         members_[in.key].push_back(&a);
     }

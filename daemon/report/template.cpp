@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mstch/mstch.hpp>
+#include <set>
 #include <sstream>
 
 #include "daemon/install_paths.hpp"
@@ -148,6 +149,25 @@ nlohmann::json load_messages(const std::filesystem::path& dir, const std::string
     if (!all.contains(language) || !all[language].is_object())
         throw TemplateError(path.string() + " has no texts for language '" + language + "'");
     return all[language];
+}
+
+void check_templates(const Config& config) {
+    auto dir = templates_dir(config);
+    std::set<std::string> languages = {config.digest.language, config.report.language};
+    for (const auto& language : languages) {
+        load_messages(dir, language);
+        for (const std::string& name :
+             {"digest." + language + ".txt", "digest." + language + ".html",
+              "report." + language + ".html"}) {
+            try {
+                render_file(dir, name, nlohmann::json::object(), Escape::none);
+            } catch (const TemplateError&) {
+                throw;
+            } catch (const std::exception& e) {
+                throw TemplateError((dir / name).string() + ": " + e.what());
+            }
+        }
+    }
 }
 
 }  // namespace clinicwatch

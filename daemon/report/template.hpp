@@ -35,4 +35,9 @@ std::string render_string(const std::string& text, const nlohmann::json& model,
 // messages.yaml for one language: UI strings, severity names, alert kinds, checklist items.
 nlohmann::json load_messages(const std::filesystem::path& dir, const std::string& language);
 
+// Everything the digest and the report will read, checked now rather than at night: the texts
+// for each configured language and each template, parsed and rendered once. Throws
+// TemplateError naming the file.
+void check_templates(const Config& config);
+
 }  // namespace clinicwatch

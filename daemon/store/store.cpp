@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -368,6 +369,31 @@ Host Store::merged_with_stored(const Host& h) {
     return merged;
 }
 
+std::vector<BoundaryFlowSummary> Store::load_recent_boundary_flows(int days) {
+    std::vector<BoundaryFlowSummary> rows;
+    SQLite::Statement st(*db_, R"sql(
+        SELECT mac, day, direction, address, name, port, protocol, last_seen FROM boundary_flows
+        WHERE day IN (SELECT DISTINCT day FROM boundary_flows ORDER BY day DESC LIMIT ?)
+        ORDER BY last_seen DESC LIMIT 16384)sql");
+    st.bind(1, days);
+    while (st.executeStep()) {
+        auto mac = MacAddress::parse(st.getColumn(0).getString());
+        auto address = IpAddress::parse(st.getColumn(3).getString());
+        if (!mac || !address) continue;
+        BoundaryFlowSummary row;
+        row.mac = *mac;
+        row.day = st.getColumn(1).getString();
+        row.direction = st.getColumn(2).getString();
+        row.address = *address;
+        row.name = st.getColumn(4).getString();
+        row.port = static_cast<std::uint16_t>(st.getColumn(5).getInt());
+        row.protocol = static_cast<std::uint8_t>(st.getColumn(6).getInt());
+        row.last_seen = st.getColumn(7).getInt64();
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 std::vector<Host> Store::load_hosts(std::size_t limit) {
     std::vector<Host> out;
     try {
@@ -672,11 +698,55 @@ void Store::write(const StoreBatch& batch) {
     }
 }
 
+void Store::end_interrupted_episodes() {
+    // A loop or storm open when the sensor was killed would otherwise stay "ongoing" in every
+    // digest and report: it ends where it was last seen, as a clean stop would have ended it.
+    std::string kinds;
+    for (const auto& k : episode_kinds()) kinds += (kinds.empty() ? "'" : ",'") + k + "'";
+    const std::string open = "ended_at IS NULL AND kind IN (" + kinds + ")";
+    std::vector<AlertUpdate> ended;
+    {
+        SQLite::Statement st(*db_,
+                             "SELECT key, kind, severity, subject_mac, subject, summary, "
+                             "first_seen, last_seen FROM alerts WHERE " +
+                                 open);
+        while (st.executeStep()) {
+            AlertUpdate a;
+            a.key = st.getColumn(0).getString();
+            a.kind = st.getColumn(1).getString();
+            a.severity = static_cast<Severity>(st.getColumn(2).getInt());
+            if (!st.getColumn(3).isNull())
+                a.subject_mac = MacAddress::parse(st.getColumn(3).getString());
+            a.subject = st.getColumn(4).getString();
+            a.summary = st.getColumn(5).getString();
+            a.first_seen = st.getColumn(6).getInt64();
+            a.last_seen = st.getColumn(7).getInt64();
+            a.count = 0;
+            a.ended = true;
+            ended.push_back(std::move(a));
+        }
+    }
+    if (ended.empty()) return;
+    SQLite::Statement end(*db_,
+                          "UPDATE alerts SET ended_at = last_seen, revision = revision + 1, "
+                          "updated_wall = ? WHERE " +
+                              open);
+    end.bind(1, wall_seconds());
+    end.exec();
+    spdlog::info("{} episode(s) left open by an interrupted run ended where last seen",
+                 ended.size());
+    if (options_.events) {
+        for (const auto& a : ended) options_.events->alert(a, "ended");
+        options_.events->flush();
+    }
+}
+
 std::int64_t Store::begin_run(const RunRecord& run) try {
     const std::string boot = boot_id();
     // Runs left 'running' by a process that is gone (killed, crashed, the power cut) are
     // closed as interrupted; their end time is unknown and stays empty.
     std::vector<std::int64_t> gone;
+    bool another_alive = false;
     {
         SQLite::Statement running(*db_,
                                   "SELECT id, pid, boot_id FROM runs WHERE outcome = 'running'");
@@ -685,10 +755,12 @@ std::int64_t Store::begin_run(const RunRecord& run) try {
                          running.getColumn(2).getString() == boot &&
                          ::kill(static_cast<pid_t>(running.getColumn(1).getInt64()), 0) == 0;
             if (!alive) gone.push_back(running.getColumn(0).getInt64());
+            another_alive = another_alive || alive;
         }
     }
     for (std::int64_t id : gone)
         db_->exec("UPDATE runs SET outcome = 'interrupted' WHERE id = " + std::to_string(id));
+    if (!gone.empty() && !another_alive) end_interrupted_episodes();
     SQLite::Statement st(
         *db_, "INSERT INTO runs (mode, source, started_wall, pid, boot_id) VALUES (?,?,?,?,?)");
     st.bind(1, run.mode);

@@ -99,8 +99,13 @@ class Store final : public FindingSink {
     // The devices stored by earlier runs, most recently seen first, at most `limit`: a restart
     // starts from what was learned (names, addresses, evidence, services, OS verdict).
     std::vector<Host> load_hosts(std::size_t limit);
+    // The boundary-flow rows of the last `days` days stored (newest first, at most 16384):
+    // a restart continues the day's per-device summaries.
+    std::vector<BoundaryFlowSummary> load_recent_boundary_flows(int days);
 
     // Runs: one row per replay/live run, updated at its end.
+    // Runs left running by a process that is gone are closed as interrupted, and (when no
+    // other run is alive) the episodes they left open are ended where they were last seen.
     std::int64_t begin_run(const RunRecord& run);
     void end_run(const RunRecord& run);
 
@@ -129,6 +134,7 @@ class Store final : public FindingSink {
     static int schema_version(SQLite::Database& db);
 
   private:
+    void end_interrupted_episodes();
     void write_host(const Host& host);
     // The host with what the database already holds about it merged in (names, addresses,
     // evidence and services are added to, an OS verdict is kept until a new one replaces it).

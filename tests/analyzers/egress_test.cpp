@@ -696,6 +696,39 @@ TEST(Egress, StoredDestinationsPerAssetAndDayAreCapped) {
     EXPECT_EQ(lumped, kPeers - Egress::kMaxSummaryDestinations);
 }
 
+// A restart in the middle of the day continues the day's cap: the rows stored by the earlier
+// run count, and a destination it already stored is not counted twice.
+TEST(Egress, DayCapCountsTheRowsOfAnEarlierRun) {
+    auto peer = [](std::uint32_t i) { return IpAddress::v4(0x2d4cd200u + i); };
+    Harness first;
+    const std::uint32_t kEarlier = 1000;
+    for (std::uint32_t i = 0; i < kEarlier; ++i)
+        first.send(ipv4_frame(kPhone, kRouter, kPhoneIp, peer(i), 17,
+                              udp_datagram(50000, 9999, Frame(8, 1))));
+    first.finish();
+    ASSERT_EQ(first.sink.flows.size(), kEarlier);
+
+    Harness restarted;
+    restarted.now = first.now + 60 * kMicrosPerSecond;
+    restarted.egress.restore_day_rows(first.sink.flows);
+    for (std::uint32_t i = 0; i < 5; ++i)  // seen before the restart
+        restarted.send(ipv4_frame(kPhone, kRouter, kPhoneIp, peer(i), 17,
+                                  udp_datagram(50000, 9999, Frame(8, 1))));
+    for (std::uint32_t i = kEarlier; i < kEarlier + 100; ++i)  // new today
+        restarted.send(ipv4_frame(kPhone, kRouter, kPhoneIp, peer(i), 17,
+                                  udp_datagram(50000, 9999, Frame(8, 1))));
+    restarted.finish();
+    std::uint64_t own_rows = 0, lumped = 0;
+    for (const auto& row : restarted.sink.flows) {
+        if (row.name == "(other destinations)")
+            lumped += row.flows;
+        else
+            ++own_rows;
+    }
+    EXPECT_EQ(own_rows, 5u + (Egress::kMaxSummaryDestinations - kEarlier));
+    EXPECT_EQ(lumped, 100u - (Egress::kMaxSummaryDestinations - kEarlier));
+}
+
 TEST(Egress, AlertsPerAssetAndDayAreCapped) {
     Harness h;
     for (std::uint32_t i = 0; i < 500; ++i) {

@@ -1,8 +1,12 @@
 #include "daemon/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include "daemon/prepared_config.hpp"
 
 using namespace clinicwatch;
 
@@ -212,4 +216,41 @@ TEST(Config, SyslogTargetAndFacilityAreChecked) {
     EXPECT_NE(p[1].find("test.yaml:3: export.syslog_facility: expected local0 ... local7"),
               std::string::npos)
         << p[1];
+}
+
+// A reload, a start and check-config read the digest's and the report's texts and templates
+// before anything runs with them: a broken file is a configuration error naming it, not a
+// failed e-mail at night.
+TEST(PreparedConfig, BrokenOrMissingTemplatesAreConfigurationErrors) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("clinicwatch-templates-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::filesystem::path source =
+        std::filesystem::path(CLINICWATCH_SOURCE_DIR) / "daemon/report/templates";
+    auto problems_with = [&]() -> std::string {
+        Config c = parse_config("report:\n  templates_dir: " + dir.string() + "\n", "t.yaml");
+        try {
+            prepare_config(c);
+        } catch (const ConfigError& e) {
+            std::string all;
+            for (const auto& p : e.problems()) all += p + "\n";
+            return all;
+        }
+        return "";
+    };
+    for (const auto& entry : std::filesystem::directory_iterator(source))
+        std::filesystem::copy_file(entry.path(), dir / entry.path().filename(),
+                                   std::filesystem::copy_options::overwrite_existing);
+    EXPECT_EQ(problems_with(), "");
+
+    std::filesystem::remove(dir / "digest.ja.txt");
+    auto missing = problems_with();
+    EXPECT_NE(missing.find("digest.ja.txt"), std::string::npos) << missing;
+    EXPECT_NE(missing.find("report.templates_dir"), std::string::npos) << missing;
+
+    std::filesystem::copy_file(source / "digest.ja.txt", dir / "digest.ja.txt");
+    std::ofstream(dir / "messages.yaml") << "ja: [unclosed\n";
+    auto broken = problems_with();
+    EXPECT_NE(broken.find("messages.yaml"), std::string::npos) << broken;
+    std::filesystem::remove_all(dir);
 }

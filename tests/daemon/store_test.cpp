@@ -173,6 +173,52 @@ TEST(Store, RunsAreRecorded) {
     EXPECT_EQ(store.db().execAndGet("SELECT outcome FROM runs").getString(), "ok");
 }
 
+// A kill -9 during a loop leaves the loop alert open; the next start ends it where it was last
+// seen (the digest must not report a loop "still going" days later), and leaves standing
+// alerts (an unregistered device) open. While another run is alive, nothing is ended.
+TEST(Store, EpisodesLeftOpenByAKilledRunEndWhereLastSeen) {
+    TempDir dir;
+    Store store((dir / "c.db").string());
+    RunRecord run;
+    run.mode = "live";
+    run.source = "eth0";
+    std::int64_t killed = store.begin_run(run);
+    StoreBatch batch;
+    AlertUpdate loop;
+    loop.kind = "l2-loop";
+    loop.key = "l2-loop:LAN:1000";
+    loop.first_seen = 1000;
+    loop.last_seen = 5'000'000;
+    batch.alerts.push_back(loop);
+    AlertUpdate device;
+    device.kind = "unregistered-device";
+    device.key = "unregistered-device:00:11:22:33:44:55";
+    device.first_seen = 1000;
+    device.last_seen = 6'000'000;
+    batch.alerts.push_back(device);
+    store.write(batch);
+    auto ended_at = [&](const std::string& key) {
+        SQLite::Statement st(store.db(), "SELECT ended_at FROM alerts WHERE key = ?");
+        st.bind(1, key);
+        EXPECT_TRUE(st.executeStep()) << key;
+        return st.getColumn(0).isNull() ? std::int64_t{-1} : st.getColumn(0).getInt64();
+    };
+
+    // This process is alive: its own run is not interrupted, so nothing ends.
+    std::int64_t alive = store.begin_run(run);
+    EXPECT_EQ(ended_at(loop.key), -1);
+    store.db().exec("UPDATE runs SET outcome = 'ok' WHERE id = " + std::to_string(alive));
+
+    store.db().exec("UPDATE runs SET pid = 2147483646 WHERE id = " + std::to_string(killed));
+    store.begin_run(run);
+    EXPECT_EQ(ended_at(loop.key), 5'000'000);
+    EXPECT_EQ(ended_at(device.key), -1);
+    EXPECT_EQ(store.db()
+                  .execAndGet("SELECT revision FROM alerts WHERE key = '" + loop.key + "'")
+                  .getInt(),
+              2);
+}
+
 TEST(Store, RunsOfProcessesThatAreGoneAreClosedAsInterrupted) {
     TempDir dir;
     Store store((dir / "c.db").string());

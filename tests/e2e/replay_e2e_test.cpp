@@ -165,6 +165,51 @@ TEST(ReplayEndToEnd, SecondRunWithOnlyArpKeepsEveryDevicesFacts) {
     EXPECT_EQ(scalar(db, "SELECT count(*) FROM runs"), 2);
 }
 
+// Staff phones (randomised MACs) are summarised once a day; a restart in the middle of the day
+// continues the day's count and list instead of starting them over.
+TEST(ReplayEndToEnd, RandomizedDeviceSummaryContinuesAcrossARestart) {
+    TempDir dir;
+    std::ofstream(dir / "demo.yaml") << "network:\n"
+                                        "  internal_networks: [192.168.100.0/24]\n"
+                                        "inventory:\n"
+                                        "  learning_days: 0\n";
+    const std::uint32_t router_ip = 0xc0a86401;
+    // Phones announce themselves by ARP every 10 s for three minutes (past the settle time).
+    auto phones_capture = [&](const std::filesystem::path& path, std::int64_t start,
+                              int first_phone, int phones) {
+        bench::PcapFileWriter w(path.string());
+        for (std::int64_t ts = start; ts < start + 180'000'000; ts += 10'000'000)
+            for (int i = first_phone; i < first_phone + phones; ++i) {
+                MacAddress phone{{0x6a, 0x3f, 0x91, 0xc4, 0x08, static_cast<std::uint8_t>(i)}};
+                auto frame = bench::arp(1, phone, router_ip + 100 + i, MacAddress{}, router_ip);
+                w.write(ts + i * 1000,
+                        bench::ethernet(bench::kBroadcastMac, phone, bench::ethertype::arp, frame));
+            }
+        w.close();
+    };
+    auto summary = [&]() {
+        SQLite::Database db((dir / "clinic.db").string(), SQLite::OPEN_READONLY);
+        SQLite::Statement st(db,
+                             "SELECT evidence FROM alerts WHERE key LIKE "
+                             "'unregistered-device:randomized:%'");
+        EXPECT_TRUE(st.executeStep());
+        return nlohmann::json::parse(st.getColumn(0).getString());
+    };
+    const std::int64_t morning = *bench::parse_iso_time("2026-11-20T08:00:00+09:00");
+    phones_capture(dir / "morning.pcap", morning, 1, 3);
+    std::string output;
+    ASSERT_EQ(run_command(replay_command(dir, dir / "morning.pcap"), &output), 0) << output;
+    EXPECT_EQ(summary()["devices_total"], 3);
+
+    // The sensor restarts at noon; the same three phones and two new ones.
+    phones_capture(dir / "noon.pcap", morning + 4 * 3600'000'000LL, 1, 5);
+    ASSERT_EQ(run_command(replay_command(dir, dir / "noon.pcap"), &output), 0) << output;
+    auto day = summary();
+    EXPECT_EQ(day["devices_total"], 5) << day.dump();
+    EXPECT_EQ(day["devices"].size(), 5u) << day.dump();
+    EXPECT_EQ(day["date"], "2026-11-20");
+}
+
 TEST(ReplayEndToEnd, TruncatedCaptureExitsWithFourAndKeepsWhatWasRead) {
     TempDir dir;
     auto pcap = dir / "cut.pcap";
