@@ -112,6 +112,11 @@ TEST_F(CliPromises, ReplayingTheSameFileTwiceDoesNotDoubleTheMinutes) {
     std::string out;
     ASSERT_EQ(run("replay " + pcap() + " --db " + db() + " --no-progress", &out), 0) << out;
     EXPECT_EQ(frames(), once);
+    // A copy under another name (as a vendor's USB stick brings it back) is the same capture.
+    auto copy = *dir_ / "copy-of-clinic.pcap";
+    std::filesystem::copy_file(pcap(), copy);
+    ASSERT_EQ(run("replay " + copy.string() + " --db " + db() + " --no-progress", &out), 0) << out;
+    EXPECT_EQ(frames(), once);
 }
 
 TEST_F(CliPromises, ReportIntoAMissingFolderExitsSixWithoutATmpPath) {
