@@ -62,7 +62,8 @@ json report_export(const json& model) {
     out["generated_at"] = iso(model["generated_us"]);
     out["language"] = model["language"];
     out["clinic_name"] = model["clinic_configured"].get<bool>() ? model["clinic"] : json(nullptr);
-    out["period"] = {{"start", iso(model["period_start_us"])}, {"end", iso(model["period_end_us"])}};
+    out["period"] = {{"start", iso(model["period_start_us"])},
+                     {"end", iso(model["period_end_us"])}};
     out["database_schema_version"] = model["schema_version"];
     const json& f = model["facts"];
     out["summary"] = {{"devices", f["assets_total"]},
@@ -90,8 +91,8 @@ json report_export(const json& model) {
              {"kind", i["kind"]},
              {"severity", severity_code(i["severity"])},
              {"status", i["status"]},
-             {"subject_mac", i["subject_mac"].get<std::string>().empty() ? json(nullptr)
-                                                                         : i["subject_mac"]},
+             {"subject_mac",
+              i["subject_mac"].get<std::string>().empty() ? json(nullptr) : i["subject_mac"]},
              {"first_seen", iso(i["first_seen_us"])},
              {"last_seen", iso(i["last_seen_us"])},
              {"ongoing", i["ongoing"]},
@@ -99,17 +100,16 @@ json report_export(const json& model) {
 
     out["alerts"] = json::array();
     for (const auto& a : model["all_alerts"])
-        out["alerts"].push_back(
-            {{"id", a["id"]},
-             {"kind", a["kind"]},
-             {"severity", severity_code(a["severity"])},
-             {"status", a["status"]},
-             {"subject_mac", a["subject_mac"]},
-             {"first_seen", iso(a["first_seen_us"])},
-             {"last_seen", iso(a["last_seen_us"])},
-             {"ended_at", iso(a["ended_at_us"])},
-             {"count", a["count"]},
-             {"evidence", a["evidence"]}});
+        out["alerts"].push_back({{"id", a["id"]},
+                                 {"kind", a["kind"]},
+                                 {"severity", severity_code(a["severity"])},
+                                 {"status", a["status"]},
+                                 {"subject_mac", a["subject_mac"]},
+                                 {"first_seen", iso(a["first_seen_us"])},
+                                 {"last_seen", iso(a["last_seen_us"])},
+                                 {"ended_at", iso(a["ended_at_us"])},
+                                 {"count", a["count"]},
+                                 {"evidence", a["evidence"]}});
 
     out["remote_maintenance"] = json::array();
     for (const auto& r : model["remote_log"])
@@ -129,9 +129,12 @@ json report_export(const json& model) {
                                              {"allowed", r["allowed"]}});
 
     const json& n = model["network"];
-    json network = {{"subnets", n["subnets"]}, {"routers", json::array()},
-                    {"dhcp_servers", json::array()}, {"dns_servers", json::array()},
-                    {"switches", json::array()}, {"ipv6", n["ipv6"]},
+    json network = {{"subnets", n["subnets"]},
+                    {"routers", json::array()},
+                    {"dhcp_servers", json::array()},
+                    {"dns_servers", json::array()},
+                    {"switches", json::array()},
+                    {"ipv6", n["ipv6"]},
                     {"server_availability", n["server_availability"]}};
     for (const auto& r : n["routers"])
         network["routers"].push_back({{"address", r["address"]},

@@ -147,7 +147,8 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         if (a["evidence"].is_discarded()) a["evidence"] = nlohmann::json::array();
         std::string family = st.getColumn("os_family").getString();
         std::string version = st.getColumn("os_version").getString();
-        std::string os = family.empty() && version.empty() ? "" : os_text(messages, family, version);
+        std::string os =
+            family.empty() && version.empty() ? "" : os_text(messages, family, version);
         double confidence = st.getColumn("os_confidence").getDouble();
         a["os"] = os.empty() ? unknown : os;
         a["os_known"] = !os.empty();
@@ -202,15 +203,16 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         // A staff member's own phone (or a device hiding behind a randomised MAC): counted, its
         // internet use summarised by category only, never itemised in a document handed over.
         a["personal"] = randomized || role == "staff-phone" || role == "personal-phone";
-        a["raw"] = {{"vendor", text_or_null(vendor)},
-                    {"register_name", text_or_null(name)},
-                    {"role", text_or_null(role)},
-                    {"responsible", text_or_null(responsible)},
-                    {"os_family", text_or_null(family)},
-                    {"os_version", text_or_null(version)},
-                    {"os_confidence", os.empty() ? nlohmann::json(nullptr)
-                                                 : nlohmann::json(std::round(confidence * 100) / 100)},
-                    {"end_of_support", days_of(eos) ? nlohmann::json(eos) : nlohmann::json(nullptr)}};
+        a["raw"] = {
+            {"vendor", text_or_null(vendor)},
+            {"register_name", text_or_null(name)},
+            {"role", text_or_null(role)},
+            {"responsible", text_or_null(responsible)},
+            {"os_family", text_or_null(family)},
+            {"os_version", text_or_null(version)},
+            {"os_confidence", os.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json(std::round(confidence * 100) / 100)},
+            {"end_of_support", days_of(eos) ? nlohmann::json(eos) : nlohmann::json(nullptr)}};
         out.push_back(std::move(a));
     }
     return out;

@@ -60,7 +60,8 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
                     a["mac"].get<std::string>());
     auto subnet_list = nlohmann::json::array();
     for (const auto& [key, macs] : subnets)
-        subnet_list.push_back({{"vlan", key.first}, {"prefix", key.second}, {"devices", macs.size()}});
+        subnet_list.push_back(
+            {{"vlan", key.first}, {"prefix", key.second}, {"devices", macs.size()}});
 
     // Routers: the configured gateway, and devices the register calls a router.
     auto routers = nlohmann::json::array();
@@ -80,18 +81,19 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
         auto role = a["raw"]["role"];
         if (router_macs.count(mac) || !role.is_string() || role != "router") continue;
         router_macs.insert(mac);
-        routers.push_back({{"address", a["addresses"].empty() ? nlohmann::json(nullptr)
-                                                               : a["addresses"][0]},
-                           {"mac", mac},
-                           {"vendor", a["raw"]["vendor"]},
-                           {"source", "register"}});
+        routers.push_back(
+            {{"address", a["addresses"].empty() ? nlohmann::json(nullptr) : a["addresses"][0]},
+             {"mac", mac},
+             {"vendor", a["raw"]["vendor"]},
+             {"source", "register"}});
     }
 
     // DHCP servers: the approved ones (configured, else the gateway) and every server the
     // rogue-dhcp alerts name, with what it offered. Offers of approved servers are not stored.
     auto dhcp = nlohmann::json::array();
     std::vector<IpAddress> approved = config.inventory.dhcp_servers;
-    if (approved.empty() && config.network.gateway_ip) approved.push_back(*config.network.gateway_ip);
+    if (approved.empty() && config.network.gateway_ip)
+        approved.push_back(*config.network.gateway_ip);
     for (const auto& ip : approved) {
         std::string text = ip.to_string();
         std::string mac;
@@ -177,7 +179,8 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
         std::string name, model, port, source;
         if (names.is_array())
             for (const auto& n : names)
-                if (n.is_object() && (n.value("source", "") == "lldp" || n.value("source", "") == "cdp")) {
+                if (n.is_object() &&
+                    (n.value("source", "") == "lldp" || n.value("source", "") == "cdp")) {
                     name = n.value("value", "");
                     source = n.value("source", "");
                 }
@@ -186,7 +189,8 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
                 if (!e.is_object()) continue;
                 std::string v = e.value("value", "");
                 if (v.rfind("platform=", 0) == 0) model = v.substr(9), source = "cdp";
-                if (v.rfind("sysdesc=", 0) == 0 && model.empty()) model = v.substr(8), source = "lldp";
+                if (v.rfind("sysdesc=", 0) == 0 && model.empty())
+                    model = v.substr(8), source = "lldp";
                 if (v.rfind("port=", 0) == 0) port = v.substr(5);
             }
         if (source.empty() && os_version.find("STP") != std::string::npos) source = "stp";
@@ -196,20 +200,23 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
         if (source.empty() && (role == "switch" || role == "wifi-ap")) source = "register";
         if (source.empty()) continue;
         if (name.empty() && asset) name = asset->at("label").get<std::string>();
-        switches.push_back({{"mac", mac},
-                            {"name", or_null(name)},
-                            {"model", or_null(model)},
-                            {"port", or_null(port)},
-                            {"kind", role == "wifi-ap" ? "access-point" : "switch"},
-                            {"vendor", vendor_of(mac)},
-                            {"address", asset && !asset->at("addresses").empty()
-                                            ? asset->at("addresses")[0]
-                                            : nlohmann::json(nullptr)},
-                            {"source", source}});
+        switches.push_back(
+            {{"mac", mac},
+             {"name", or_null(name)},
+             {"model", or_null(model)},
+             {"port", or_null(port)},
+             {"kind", role == "wifi-ap" ? "access-point" : "switch"},
+             {"vendor", vendor_of(mac)},
+             {"address", asset && !asset->at("addresses").empty() ? asset->at("addresses")[0]
+                                                                  : nlohmann::json(nullptr)},
+             {"source", source}});
     }
 
-    nlohmann::json out = {{"subnets", subnet_list}, {"routers", routers}, {"dhcp_servers", dhcp},
-                          {"dns_servers", dns},     {"switches", switches}};
+    nlohmann::json out = {{"subnets", subnet_list},
+                          {"routers", routers},
+                          {"dhcp_servers", dhcp},
+                          {"dns_servers", dns},
+                          {"switches", switches}};
     // Hooks for the other issues (see the header): the coordinator fills them at merge.
     out["ipv6"] = {{"prefixes", nlohmann::json::array()}, {"routers", nlohmann::json::array()}};
     out["map_svg"] = nullptr;

@@ -45,22 +45,23 @@ nlohmann::json remote_maintenance_log(SQLite::Database& db, const Config& config
                    const std::string& protocol, Timestamp start, Timestamp end,
                    nlohmann::json bytes, std::int64_t sessions, const std::string& verdict,
                    const std::string& scope) {
-        rows.push_back({{"mac", mac},
-                        {"device", label_of(mac)},
-                        {"tool", tool},
-                        {"direction", direction},
-                        {"scope", scope},
-                        {"remote_address", address},
-                        {"remote_name", name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name)},
-                        {"port", port},
-                        {"protocol", protocol},
-                        {"start_us", start},
-                        {"end_us", end},
-                        {"duration_seconds", (end - start) / kMicrosPerSecond},
-                        {"bytes", std::move(bytes)},
-                        {"sessions", sessions},
-                        {"verdict", verdict},
-                        {"allowed", allowed_of(verdict)}});
+        rows.push_back(
+            {{"mac", mac},
+             {"device", label_of(mac)},
+             {"tool", tool},
+             {"direction", direction},
+             {"scope", scope},
+             {"remote_address", address},
+             {"remote_name", name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name)},
+             {"port", port},
+             {"protocol", protocol},
+             {"start_us", start},
+             {"end_us", end},
+             {"duration_seconds", (end - start) / kMicrosPerSecond},
+             {"bytes", std::move(bytes)},
+             {"sessions", sessions},
+             {"verdict", verdict},
+             {"allowed", allowed_of(verdict)}});
     };
 
     std::set<std::string> covered;  // mac|address|port of flows already listed
@@ -102,8 +103,8 @@ nlohmann::json remote_maintenance_log(SQLite::Database& db, const Config& config
                         tool = a["evidence"].value("tool", tool);
             add(mac, tool, st.getColumn(1).getString(), address, st.getColumn(3).getString(), port,
                 protocol_text(st.getColumn(5).getInt()), st.getColumn(10).getInt64(),
-                st.getColumn(11).getInt64(), st.getColumn(9).getInt64(),
-                st.getColumn(8).getInt64(), st.getColumn(7).getString(), "boundary");
+                st.getColumn(11).getInt64(), st.getColumn(9).getInt64(), st.getColumn(8).getInt64(),
+                st.getColumn(7).getString(), "boundary");
         }
     }
     // LAN sessions (and boundary ones without a stored flow): the alerts are the record.

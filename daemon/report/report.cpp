@@ -15,16 +15,16 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
 #include "daemon/cli.hpp"
+#include "daemon/egress_rules.hpp"
 #include "daemon/output.hpp"
+#include "daemon/report/export.hpp"
 #include "daemon/report/ledger.hpp"
-#include "daemon/report/report_cli.hpp"
-#include "daemon/report/template.hpp"
 #include "daemon/report/network_summary.hpp"
 #include "daemon/report/remote_log.hpp"
-#include "daemon/report/export.hpp"
-#include "daemon/egress_rules.hpp"
-#include <yaml-cpp/yaml.h>
+#include "daemon/report/report_cli.hpp"
+#include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
 
 namespace clinicwatch {
@@ -150,8 +150,8 @@ struct Category {
 std::vector<Category> load_categories(const Config& config) {
     std::vector<Category> out;
     try {
-        YAML::Node root =
-            YAML::LoadFile(resolve_rules_dir(config.egress.rules_dir) + "/internet-categories.yaml");
+        YAML::Node root = YAML::LoadFile(resolve_rules_dir(config.egress.rules_dir) +
+                                         "/internet-categories.yaml");
         for (const auto& c : root["categories"]) {
             Category cat{c["name"].as<std::string>(), {}};
             for (const auto& d : c["domains"]) cat.domains.push_back(d.as<std::string>());
@@ -179,7 +179,9 @@ std::string category_of(const std::vector<Category>& categories, const std::stri
 
 std::string port_text(int port, int protocol) {
     return std::to_string(port) + "/" +
-           (protocol == 6 ? "tcp" : protocol == 17 ? "udp" : std::to_string(protocol));
+           (protocol == 6    ? "tcp"
+            : protocol == 17 ? "udp"
+                             : std::to_string(protocol));
 }
 
 std::string in_words(const nlohmann::json& messages, const char* section, const std::string& v) {
@@ -361,12 +363,14 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         r["duration"] = duration_text(messages, r["duration_seconds"]);
         r["bytes_text"] = r["bytes"].is_null() ? "-" : bytes_text(r["bytes"]);
         r["merged"] = r["sessions"].get<std::int64_t>() > 1;
-        std::string allowed =
-            r["allowed"].is_null() ? "no_policy" : r["allowed"].get<bool>() ? "yes" : "no";
+        std::string allowed = r["allowed"].is_null()     ? "no_policy"
+                              : r["allowed"].get<bool>() ? "yes"
+                                                         : "no";
         if (r["verdict"] == "lan") allowed = "lan";
         r["allowed_label"] = in_words(messages, "allowed", allowed);
         r["not_allowed"] = r["allowed"] == false;
-        r["remote_name_text"] = r["remote_name"].is_null() ? "" : r["remote_name"].get<std::string>();
+        r["remote_name_text"] =
+            r["remote_name"].is_null() ? "" : r["remote_name"].get<std::string>();
     }
     facts["remote_devices"] = remote_devices.size();
     facts["remote_sessions"] = remote_sessions;
@@ -466,8 +470,9 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
                  {"address", flows.getColumn(2).getString()},
                  {"name", name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name)},
                  {"port", port},
-                 {"protocol",
-                  protocol == 6 ? "tcp" : protocol == 17 ? "udp" : std::to_string(protocol)},
+                 {"protocol", protocol == 6    ? "tcp"
+                              : protocol == 17 ? "udp"
+                                               : std::to_string(protocol)},
                  {"verdict", verdict},
                  {"bytes", bytes},
                  {"flows", count},
@@ -598,12 +603,11 @@ std::string report_csv(const nlohmann::json& model, const nlohmann::json& messag
         for (const auto& a : group["assets"])
             // The last four columns are the vendor's to fill in (location, model, purpose,
             // administrator): the sensor cannot see them.
-            table.rows.push_back({a["responsible_label"], a["register_name"], a["role_label"],
-                                  a["registered_label"], a["mac"], a["vendor"],
-                                  a["addresses_text"], a["names_text"], a["os"],
-                                  std::to_string(a["os_confidence"].get<int>()), a["eos"],
-                                  a["eos_label"], a["services_text"], a["first_seen"],
-                                  a["last_seen"], "", "", "", ""});
+            table.rows.push_back(
+                {a["responsible_label"], a["register_name"], a["role_label"], a["registered_label"],
+                 a["mac"], a["vendor"], a["addresses_text"], a["names_text"], a["os"],
+                 std::to_string(a["os_confidence"].get<int>()), a["eos"], a["eos_label"],
+                 a["services_text"], a["first_seen"], a["last_seen"], "", "", "", ""});
     std::ostringstream out;
     out << "\xEF\xBB\xBF";  // BOM: Excel reads the file as UTF-8 only with it
     print_csv(out, table);

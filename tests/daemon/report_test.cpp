@@ -79,14 +79,14 @@ TEST(Report, HtmlIsValidSelfContainedAndListsEveryAsset) {
             EXPECT_NE(text.find("担当: " + a.responsible), std::string::npos) << a.responsible;
         }
     }
-    EXPECT_NE(text.find("サポート終了"), std::string::npos);             // Windows 7, EOS 2020
+    EXPECT_NE(text.find("サポート終了"), std::string::npos);  // Windows 7, EOS 2020
     // The remote-access alert is shown by its incident's text, never the analyzer's English
     // summary.
     auto ja = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
     EXPECT_NE(text.find(ja["kinds"]["remote-access"]["title"].get<std::string>()),
               std::string::npos);
     EXPECT_EQ(text.find("relay-1.net.anydesk.com"), std::string::npos);
-    EXPECT_NE(text.find("2-①"), std::string::npos);                      // checklist mapping
+    EXPECT_NE(text.find("2-①"), std::string::npos);                             // checklist mapping
     EXPECT_NE(text.find("その他の通知（quantum-tunnel）"), std::string::npos);  // unknown kind
 }
 

@@ -30,7 +30,7 @@ const char* kClinic = "さくら内科クリニック";
 const std::string kFormulaName = "=HYPERLINK(\"http://x\",\"Open\")";
 const char* kFormulaMac = "00:00:5e:00:53:66";
 
-[[maybe_unused]] std::string slurp(const std::filesystem::path& p) {
+std::string slurp(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream s;
     s << in.rdbuf();
@@ -111,10 +111,10 @@ class VendorReport : public ::testing::Test {
     // Runs the binary on the replayed database; stdout only.
     static std::string cli(const std::string& args, const std::string& lang = "ja") {
         std::string out;
-        int code = run_command(std::string(CLINICWATCH_BINARY) + " " + args + " --db " +
-                                   clinic_->db() + " --config " + clinic_->config(lang) +
-                                   " 2>/dev/null",
-                               &out);
+        int code =
+            run_command(std::string(CLINICWATCH_BINARY) + " " + args + " --db " + clinic_->db() +
+                            " --config " + clinic_->config(lang) + " 2>/dev/null",
+                        &out);
         EXPECT_EQ(code, 0) << args << "\n" << out;
         return out;
     }
@@ -162,8 +162,7 @@ TEST_F(VendorReport, CsvFormulaCellsAreNeutralised) {
         expect_no_formula_cells(rows, std::string("report csv ") + lang);
         bool found = false;
         for (const auto& row : rows)
-            for (const auto& cell : row)
-                found |= cell == "'" + kFormulaName;
+            for (const auto& cell : row) found |= cell == "'" + kFormulaName;
         EXPECT_TRUE(found) << "the host name is shown with its apostrophe";
     }
     // The query commands' --csv go through the same writer.
@@ -172,6 +171,238 @@ TEST_F(VendorReport, CsvFormulaCellsAreNeutralised) {
         std::ofstream(path) << cli(command);
         expect_no_formula_cells(csv_rows(path), command);
     }
+}
+
+// Python's jsonschema (Debian python3-jsonschema) against docs/report.schema.json.
+nlohmann::json schema_errors(const std::filesystem::path& file) {
+    std::string out;
+    int rc = run_command(std::string(kDebianPython) + " " + CLINICWATCH_SOURCE_DIR +
+                             "/tests/daemon/report_checks.py schema " + file.string() + " " +
+                             CLINICWATCH_SOURCE_DIR + "/docs/report.schema.json",
+                         &out);
+    EXPECT_EQ(rc, 0) << out;
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    return j.is_object() ? j["errors"] : nlohmann::json::array({"unreadable: " + out});
+}
+
+bool have_python_module(const char* module) {
+    return run_command(std::string(kDebianPython) + " -c 'import " + module + "'") == 0;
+}
+
+TEST_F(VendorReport, JsonExportFollowsTheSchema) {
+    if (!have_python_module("jsonschema"))
+        GTEST_SKIP() << "python3-jsonschema is not installed (packaging/install-deps.sh)";
+    for (const char* lang : {"ja", "en"}) {
+        auto path = report("json", lang);
+        auto errors = schema_errors(path);
+        EXPECT_TRUE(errors.empty()) << lang << ": " << errors.dump(1);
+        auto j = nlohmann::json::parse(slurp(path), nullptr, false);
+        ASSERT_TRUE(j.is_object());
+        EXPECT_EQ(j["schema_version"], 1);
+        EXPECT_EQ(j["clinic_name"], kClinic);
+        // Codes and nulls, never the template's labels.
+        std::string text = j.dump();
+        for (const char* label : {"（不明）", "(unknown)", "緊急", "要確認", "サポート終了"})
+            EXPECT_EQ(text.find(label), std::string::npos) << lang << ": " << label;
+        EXPECT_FALSE(j.contains("chart"));
+        // The same facts whatever the language.
+        if (std::string(lang) == "en") {
+            auto ja = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
+            ja.erase("language");
+            ja.erase("generated_at");
+            j.erase("language");
+            j.erase("generated_at");
+            EXPECT_EQ(ja["devices"], j["devices"]);
+            EXPECT_EQ(ja["summary"], j["summary"]);
+        }
+    }
+    // The validator is not a rubber stamp: a placeholder where a date belongs, a label beside
+    // the code and a localised severity are each caught.
+    auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
+    ASSERT_FALSE(j["devices"].empty());
+    ASSERT_FALSE(j["alerts"].empty());
+    j["devices"][0]["os"]["end_of_support"] = "（不明）";
+    j["devices"][1]["severity_label"] = "緊急";
+    j["alerts"][0]["severity"] = "緊急";
+    j["period"]["start"] = "2026-11-20 08:00";
+    auto bad = clinic_->dir / "bad.json";
+    std::ofstream(bad) << j.dump();
+    auto errors = schema_errors(bad);
+    EXPECT_EQ(errors.size(), 4u) << errors.dump(1);
+}
+
+TEST_F(VendorReport, RemoteMaintenanceLogHasOneRowPerSession) {
+    auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    const auto& log = j["remote_maintenance"];
+    std::string reception, ehr;
+    for (const auto& h : clinic_->truth.hosts) {
+        if (h.hostname == "UKETSUKE-PC") reception = h.mac.to_string();
+        if (h.hostname == "EHR-SRV") ehr = h.mac.to_string();
+    }
+    int teamviewer = 0, rdp = 0;
+    for (const auto& inc : clinic_->truth.incidents) {
+        if (inc.kind == "remote-access") {
+            // TeamViewer from the reception PC: one session, its duration as generated.
+            for (const auto& r : log)
+                if (r["tool"] == "TeamViewer") {
+                    ++teamviewer;
+                    EXPECT_EQ(r["mac"], reception);
+                    EXPECT_EQ(r["direction"], "egress");
+                    EXPECT_EQ(r["remote_address"], inc.details["remote_ip"]);
+                    EXPECT_EQ(r["remote_name"], inc.details["name"]);
+                    EXPECT_EQ(r["port"], 5938);
+                    EXPECT_EQ(r["sessions"], 1);
+                    EXPECT_GT(r["bytes"].get<std::int64_t>(), 10'000);
+                    // The generated session: from its SYN (after the name lookup) to its FIN.
+                    std::int64_t truth_seconds = (inc.end_us - inc.start_us) / 1'000'000;
+                    EXPECT_NEAR(r["duration_seconds"].get<double>(), truth_seconds, 2.0)
+                        << r.dump();
+                    EXPECT_GE(r["duration_seconds"].get<std::int64_t>(), 60);
+                }
+        }
+        if (inc.kind == "inbound-exposure") {
+            // RDP from two internet addresses to the EHR server: a row each, not allowed.
+            for (const auto& source : inc.details["sources"]) {
+                bool found = false;
+                for (const auto& r : log)
+                    if (r["tool"] == "RDP" && r["remote_address"] == source) {
+                        found = true;
+                        ++rdp;
+                        EXPECT_EQ(r["mac"], ehr);
+                        EXPECT_EQ(r["direction"], "inbound");
+                        EXPECT_EQ(r["allowed"], false);
+                    }
+                EXPECT_TRUE(found) << source;
+            }
+        }
+    }
+    EXPECT_EQ(teamviewer, 1);
+    EXPECT_EQ(rdp, 2);
+    EXPECT_EQ(j["summary"]["remote_devices"], 2);
+    EXPECT_EQ(j["summary"]["remote_sessions"], 3);
+    // The HTML shows one row per session and the checklist cell counts devices and sessions.
+    std::string html = slurp(report("html", "ja"));
+    std::regex row(R"(<tr class="remote)");
+    EXPECT_EQ(
+        std::distance(std::sregex_iterator(html.begin(), html.end(), row), std::sregex_iterator()),
+        3);
+    EXPECT_NE(html.find("リモート保守の通信 2台・3セッション"), std::string::npos);
+    EXPECT_NE(html.find("router15.teamviewer.com"), std::string::npos);
+    std::string en = slurp(report("html", "en"));
+    EXPECT_NE(en.find("Remote maintenance: 2 devices, 3 sessions"), std::string::npos);
+}
+
+TEST_F(VendorReport, NetworkSummaryListsTheApprovedAndTheRogueDhcpServer) {
+    auto j = nlohmann::json::parse(slurp(report("json", "en")), nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    const auto& n = j["network"];
+    std::string rogue_ip, rogue_mac;
+    for (const auto& inc : clinic_->truth.incidents)
+        if (inc.kind == "rogue-dhcp") {
+            rogue_ip = inc.details.value("server_ip", "");
+            rogue_mac = inc.details.value("server_mac", "");
+        }
+    ASSERT_FALSE(rogue_mac.empty());
+    bool approved = false, rogue = false;
+    for (const auto& d : n["dhcp_servers"]) {
+        if (d["approved"] == true) {
+            approved = true;
+            EXPECT_EQ(d["address"], bench::ip4_text(clinic_->truth.gateway_ip));
+            EXPECT_EQ(d["mac"], clinic_->truth.gateway_mac.to_string());
+        } else {
+            rogue = true;
+            EXPECT_EQ(d["mac"], rogue_mac);
+            if (!rogue_ip.empty()) {
+                EXPECT_EQ(d["address"], rogue_ip);
+            }
+            EXPECT_GT(d["offers"].get<int>(), 0);
+            EXPECT_EQ(d["vendor"], "BUFFALO.INC");
+        }
+    }
+    EXPECT_TRUE(approved);
+    EXPECT_TRUE(rogue);
+    ASSERT_FALSE(n["routers"].empty());
+    EXPECT_EQ(n["routers"][0]["mac"], clinic_->truth.gateway_mac.to_string());
+    EXPECT_EQ(n["routers"][0]["vendor"], "YAMAHA CORPORATION");
+    bool subnet = false;
+    for (const auto& s : n["subnets"]) subnet |= s["prefix"] == "192.168.100.0/24";
+    EXPECT_TRUE(subnet) << n["subnets"].dump();
+    bool sw = false;
+    for (const auto& s : n["switches"]) sw |= s["name"] == "AT-x230";
+    EXPECT_TRUE(sw) << n["switches"].dump();
+    // And in words, in both languages.
+    std::string ja = slurp(report("html", "ja")), en = slurp(report("html", "en"));
+    EXPECT_NE(ja.find("未承認"), std::string::npos);
+    EXPECT_NE(ja.find(rogue_mac), std::string::npos);
+    EXPECT_NE(en.find("not approved"), std::string::npos);
+}
+
+// Staff phones (randomised MACs, never registered): counted, their use by category only.
+TEST_F(VendorReport, NoPersonalDestinationInAnyFormat) {
+    std::vector<std::string> phones;
+    for (const auto& h : clinic_->truth.hosts)
+        if (h.role == "staff-phone" || h.randomized_mac) phones.push_back(h.mac.to_string());
+    ASSERT_FALSE(phones.empty());
+    // What the phones reached in the generated capture (and only they).
+    const std::vector<std::string> personal = {"instagram", "line.me", "icloud", "apple-dns"};
+    for (const char* lang : {"ja", "en"})
+        for (const char* format : {"html", "csv", "json"}) {
+            std::string text = slurp(report(format, lang));
+            for (const auto& p : personal)
+                EXPECT_EQ(text.find(p), std::string::npos) << format << " " << lang << ": " << p;
+        }
+    auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
+    EXPECT_EQ(j["personal_use"]["devices"], phones.size());
+    std::set<std::string> categories;
+    for (const auto& c : j["personal_use"]["categories"]) categories.insert(c["category"]);
+    EXPECT_TRUE(categories.count("social-messaging")) << j["personal_use"].dump();
+    for (const auto& d : j["destinations"])
+        for (const auto& mac : phones) EXPECT_NE(d["mac"], mac);
+    std::string ja = slurp(report("html", "ja"));
+    EXPECT_NE(ja.find("SNS・メッセージ"), std::string::npos);
+}
+
+// The names a reader sees that are proper names, not sentences: the clinic, host names, makers.
+std::vector<std::string> proper_names(const bench::ClinicCaptureTruth& t) {
+    std::vector<std::string> out = {kClinic, kFormulaName, "router15.teamviewer.com"};
+    for (const auto& h : t.hosts) {
+        out.push_back(h.hostname);
+        out.push_back(h.vendor);
+    }
+    return out;
+}
+
+// The text of the HTML as a reader sees it: no markup, no style sheet.
+std::string visible_text(std::string html) {
+    html = std::regex_replace(html, std::regex(R"(<style[\s\S]*?</style>)"), "\n");
+    html = std::regex_replace(html, std::regex(R"(<title>[^<]*</title>)"), "\n");
+    html = std::regex_replace(html, std::regex(R"(<(tr|br|li|p|h[1-3]|table|div)[^>]*>)"), "\n");
+    html = std::regex_replace(html, std::regex(R"(<[^>]*>)"), " ");
+    for (auto [entity, c] : std::vector<std::pair<std::string, std::string>>{
+             {"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#39;", "'"}, {"&amp;", "&"}})
+        for (auto at = html.find(entity); at != std::string::npos; at = html.find(entity, at))
+            html.replace(at, entity.size(), c);
+    return html;
+}
+
+TEST_F(VendorReport, JapaneseThroughoutInJaEnglishThroughoutInEn) {
+    auto names = proper_names(clinic_->truth);
+    std::string ja = visible_text(slurp(report("html", "ja")));
+    auto english = test::english_sentences(ja, names);
+    EXPECT_TRUE(english.empty()) << "English in the ja report:\n"
+                                 << nlohmann::json(english).dump(1);
+    std::string en = visible_text(slurp(report("html", "en")));
+    auto japanese = test::japanese_lines(en, names);
+    EXPECT_TRUE(japanese.empty()) << "Japanese in the en report:\n"
+                                  << nlohmann::json(japanese).dump(1);
+    // The stored evidence is rendered through the message templates, never the analyzers'
+    // English summaries; codes are shown in words.
+    for (const char* code : {">egress<", ">inbound<", ">observed<", "windows Windows"}) {
+        EXPECT_EQ(ja.find(code), std::string::npos) << code;
+    }
+    EXPECT_EQ(slurp(report("html", "ja")).find("session inside the LAN"), std::string::npos);
+    EXPECT_EQ(slurp(report("html", "ja")).find("across the internet boundary"), std::string::npos);
 }
 
 }  // namespace
