@@ -196,6 +196,22 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
                             : !a["names"].empty() ? a["names"][0].get<std::string>()
                                                   : a["mac"].get<std::string>();
         a["label"] = label;
+        // For print: a name wraps only between its words, never inside one ("PAC S01").
+        auto words = [](const std::string& text) {
+            auto list = nlohmann::json::array();
+            std::size_t at = 0;
+            while (at < text.size()) {
+                std::size_t end = text.find(' ', at);
+                if (end == std::string::npos) end = text.size();
+                if (end > at) list.push_back(text.substr(at, end - at));
+                at = end + 1;
+            }
+            return list;
+        };
+        a["register_name_words"] = words(a["register_name"].get<std::string>());
+        a["vendor_words"] = words(a["vendor"].get<std::string>());
+        a["names_words"] = nlohmann::json::array();
+        for (const auto& n : a["names"]) a["names_words"].push_back({{"words", words(n)}});
         // In words for people; the register's own keys and the raw facts stay for the JSON export.
         a["role_label"] = role.empty() ? unknown : in_words(messages, "roles", role);
         a["responsible_label"] =

@@ -405,5 +405,108 @@ TEST_F(VendorReport, JapaneseThroughoutInJaEnglishThroughoutInEn) {
     EXPECT_EQ(slurp(report("html", "ja")).find("across the internet boundary"), std::string::npos);
 }
 
+// Text of pages [first, last] of a PDF (poppler's pdftotext, reading order).
+std::string pdf_text(const std::filesystem::path& pdf, int first, int last) {
+    std::string out;
+    run_command("pdftotext -enc UTF-8 -f " + std::to_string(first) + " -l " + std::to_string(last) +
+                    " " + pdf.string() + " -",
+                &out);
+    return out;
+}
+
+// The page count we hold the report to on the generated clinic (17 clinic devices, 3 phones,
+// 16 incidents): a summary page, two ledger pages, incidents, logs, checklist and appendix.
+// The device count, not the packet count, drives it: the 200,000-packet capture prints the same
+// 7 pages.
+constexpr int kMaxPages = 10;
+
+TEST_F(VendorReport, PrintsOnA4InChromiumWithoutWrappedLedgerTokens) {
+    if (run_command("command -v chromium") != 0)
+        GTEST_SKIP() << "chromium is not installed (Debian package chromium)";
+    if (run_command("command -v pdftotext && command -v pdfinfo") != 0)
+        GTEST_SKIP() << "pdftotext/pdfinfo are not installed (Debian package poppler-utils)";
+    auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    for (std::string lang : {"ja", "en"}) {
+        auto html = report("html", lang);
+        auto pdf = clinic_->dir / ("report." + lang + ".pdf");
+        std::string out;
+        int rc = run_command(
+            "timeout 120 chromium --headless --no-sandbox --disable-gpu "
+            "--user-data-dir=" +
+                (clinic_->dir / "profile").string() + " --no-pdf-header-footer --print-to-pdf=" +
+                pdf.string() + " file://" + html.string(),
+            &out);
+        ASSERT_EQ(rc, 0) << out;
+        ASSERT_TRUE(std::filesystem::exists(pdf)) << out;
+        std::string info;
+        ASSERT_EQ(run_command("pdfinfo -f 1 -l 99 " + pdf.string(), &info), 0) << info;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(info, m, std::regex(R"(Pages:\s+(\d+))")));
+        int pages = std::stoi(m[1]);
+        EXPECT_GE(pages, 4) << lang;
+        EXPECT_LE(pages, kMaxPages) << lang;
+        // A4 throughout: the summary upright, the ledger on its side.
+        int a4 = 0, landscape = 0;
+        std::regex size(R"(Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts \(A4\))");
+        for (auto it = std::sregex_iterator(info.begin(), info.end(), size);
+             it != std::sregex_iterator(); ++it) {
+            ++a4;
+            bool wide = std::stod((*it)[2]) > std::stod((*it)[3]);
+            landscape += wide;
+            if ((*it)[1] == "1") {
+                EXPECT_FALSE(wide) << lang << ": the summary page";
+            }
+            if ((*it)[1] == "2") {
+                EXPECT_TRUE(wide) << lang << ": the ledger page";
+            }
+        }
+        EXPECT_EQ(a4, pages) << info;
+        EXPECT_GE(landscape, 1);
+
+        // Every page: the clinic and the period in the header, its number in the footer.
+        std::string ledger;
+        bool in_ledger = false;
+        for (int p = 1; p <= pages; ++p) {
+            std::string text = pdf_text(pdf, p, p);
+            EXPECT_NE(text.find(kClinic), std::string::npos) << lang << " page " << p;
+            std::string number = lang == "ja"
+                                     ? std::to_string(p) + " / " + std::to_string(pages)
+                                     : "page " + std::to_string(p) + " of " + std::to_string(pages);
+            EXPECT_NE(text.find(number), std::string::npos) << lang << " page " << p;
+            if (text.find(lang == "ja" ? "1. 機器台帳" : "1. Asset ledger") != std::string::npos)
+                in_ledger = true;
+            if (text.find(lang == "ja" ? "2. 未解決" : "2. Open incidents") != std::string::npos)
+                in_ledger = false;
+            if (!in_ledger) continue;
+            // The table header repeats on every page the ledger runs over.
+            EXPECT_NE(text.find(lang == "ja" ? "設置場所" : "Location"), std::string::npos)
+                << lang << " page " << p;
+            ledger += text;
+        }
+        ASSERT_FALSE(ledger.empty()) << lang;
+        // No token of the ledger wrapped: each MAC, address and name word sits whole on a line.
+        int checked = 0;
+        for (const auto& d : j["devices"]) {
+            if (d["personal"].get<bool>()) continue;
+            std::vector<std::string> tokens = {d["mac"]};
+            for (const auto& a : d["addresses"]) tokens.push_back(a);
+            std::vector<std::string> names;
+            for (const auto& n : d["names"]) names.push_back(n);
+            if (d["register"]["name"].is_string()) names.push_back(d["register"]["name"]);
+            for (const auto& n : names) {
+                std::istringstream words(n);
+                for (std::string w; words >> w;) tokens.push_back(w);
+            }
+            for (const auto& t : tokens) {
+                ++checked;
+                EXPECT_NE(ledger.find(t), std::string::npos)
+                    << lang << ": '" << t << "' is wrapped or missing in the printed ledger";
+            }
+        }
+        EXPECT_GT(checked, 40);
+    }
+}
+
 }  // namespace
 }  // namespace clinicwatch
