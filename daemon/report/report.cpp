@@ -273,6 +273,7 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         ledger.push_back({{"responsible", unknown},
                           {"assets", groups[unknown]},
                           {"count", groups[unknown].size()}});
+    model["has_ledger"] = !ledger.empty();
     model["ledger"] = ledger;
     model["assets"] = assets;
 
