@@ -70,6 +70,12 @@ std::string os_text(const nlohmann::json& messages, const std::string& family,
     std::string fam = in_words(messages, "os_families", family);
     if (version.empty()) return fam;
     std::string v = in_words(messages, "os_versions", version);
+    // The rules' connecting words ("Windows 10 or 11", "Linux 4.19 and newer") in the language.
+    if (messages.contains("os_words") && messages["os_words"].is_object())
+        for (const auto& [from, to] : messages["os_words"].items())
+            for (auto at = v.find(from); at != std::string::npos;
+                 at = v.find(from, at + to.get<std::string>().size()))
+                v.replace(at, from.size(), to.get<std::string>());
     auto lower = [](std::string x) {
         for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return x;

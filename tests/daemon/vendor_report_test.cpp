@@ -401,6 +401,10 @@ TEST_F(VendorReport, JapaneseThroughoutInJaEnglishThroughoutInEn) {
     for (const char* code : {">egress<", ">inbound<", ">observed<", "windows Windows"}) {
         EXPECT_EQ(ja.find(code), std::string::npos) << code;
     }
+    // The rules' OS names keep their product names but not their English connecting words.
+    EXPECT_EQ(ja.find("Windows 10 or 11"), std::string::npos);
+    EXPECT_NE(ja.find("Windows 10 または 11"), std::string::npos);
+    EXPECT_NE(en.find("Windows 10 or 11"), std::string::npos);
     EXPECT_EQ(slurp(report("html", "ja")).find("session inside the LAN"), std::string::npos);
     EXPECT_EQ(slurp(report("html", "ja")).find("across the internet boundary"), std::string::npos);
 }
