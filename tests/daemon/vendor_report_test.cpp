@@ -409,6 +409,34 @@ TEST_F(VendorReport, JapaneseThroughoutInJaEnglishThroughoutInEn) {
     EXPECT_EQ(slurp(report("html", "ja")).find("across the internet boundary"), std::string::npos);
 }
 
+// Incidents (issue 16) are in the HTML report: every open one with its title, what to do and
+// whom to call, in the report's language; the summary page names the worst first.
+TEST_F(VendorReport, HtmlShowsEveryOpenIncident) {
+    for (const char* lang : {"ja", "en"}) {
+        auto incidents = nlohmann::json::parse(cli("incidents --json", lang), nullptr, false);
+        ASSERT_TRUE(incidents.is_array());
+        ASSERT_GE(incidents.size(), 5u);
+        std::string text = visible_text(slurp(report("html", lang)));
+        auto at =
+            text.find(std::string(lang) == "ja" ? "2. 未解決のインシデント" : "2. Open incidents");
+        ASSERT_NE(at, std::string::npos) << lang;
+        std::string section = text.substr(at);
+        for (const auto& i : incidents) {
+            EXPECT_NE(section.find(i["title"].get<std::string>()), std::string::npos)
+                << lang << ": " << i["title"];
+            EXPECT_NE(section.find(i["action"].get<std::string>()), std::string::npos)
+                << lang << ": " << i["action"];
+            EXPECT_NE(section.find(i["call"].get<std::string>()), std::string::npos)
+                << lang << ": " << i["call"];
+        }
+        // What to fix first, on the summary: the worst incident leads.
+        auto first =
+            text.find(std::string(lang) == "ja" ? "まず対応すること" : "What to fix first");
+        ASSERT_NE(first, std::string::npos);
+        EXPECT_LT(text.find(incidents[0]["title"].get<std::string>(), first), at) << lang;
+    }
+}
+
 // Text of pages [first, last] of a PDF (poppler's pdftotext, reading order).
 std::string pdf_text(const std::filesystem::path& pdf, int first, int last) {
     std::string out;
@@ -483,6 +511,14 @@ TEST_F(VendorReport, PrintsOnA4InChromiumWithoutWrappedLedgerTokens) {
                 in_ledger = true;
             if (text.find(lang == "ja" ? "2. 未解決" : "2. Open incidents") != std::string::npos)
                 in_ledger = false;
+            // One page of summary first, the ledger straight after it.
+            if (p == 1) {
+                EXPECT_NE(text.find(lang == "ja" ? "まず対応すること" : "What to fix first"),
+                          std::string::npos);
+            }
+            if (p == 2) {
+                EXPECT_TRUE(in_ledger) << lang << ": the ledger starts on page 2";
+            }
             if (!in_ledger) continue;
             // The table header repeats on every page the ledger runs over.
             EXPECT_NE(text.find(lang == "ja" ? "設置場所" : "Location"), std::string::npos)
