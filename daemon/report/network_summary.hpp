@@ -3,12 +3,17 @@
 // and access points that announced themselves. Language-free data; the report templates put it
 // in words.
 //
-// Hooks for the other parts of the sensor (filled where the store has the facts; empty until then):
-//   ipv6.prefixes / ipv6.routers  IPv6 prefixes and routers from RA/NDP/DHCPv6 (issue 20)
-//   map_svg                       the network map as an SVG string (issue 18)
-//   server_availability           service health per server (issue 22)
-// Each is a plain field of the returned object; the coordinator wires the providers in
-// network_summary() at merge (see the comments there).
+// Hooks for the other parts of the sensor (empty until the coordinator wires them in at the end
+// of network_summary(); the templates already show them when filled):
+//   ipv6.prefixes  [{prefix: "2001:db8:1::/64", vlan: 0, ...}]          IPv6 prefixes (issue 20)
+//   ipv6.routers   [{address: "fe80::1", mac: "...", vendor: "..."}]    IPv6 routers (issue 20)
+//   map_svg        "<svg ...>...</svg>" or null: the network map (issue 18), inserted into the
+//                  HTML unescaped, so its producer must escape every name it draws
+//   server_availability [{server: "EHR-SRV", service: "smb", availability: "99.8%",
+//                  outages: 2, ...}]                                    service health (issue 22)
+// Language-free codes belong in these objects; a display string needed by the HTML goes in a
+// field the template reads (as above), and the JSON export copies ipv6 and server_availability
+// as they are (docs/report.schema.json lets their items be any object for now).
 #pragma once
 
 #include <string>

@@ -252,3 +252,30 @@ TEST(Report, TemplateEscapesHtmlButNotText) {
     EXPECT_EQ(render_string("{{name}}", model, Escape::html), "&lt;b&gt;&amp;");
     EXPECT_EQ(render_string("{{name}}", model, Escape::none), "<b>&");
 }
+
+// The hooks the other parts of the sensor fill (IPv6, the network map, server availability)
+// are shown by both templates as soon as the model carries them (network_summary.hpp).
+TEST(Report, NetworkHooksAreRenderedWhenFilled) {
+    const std::string templates = CLINICWATCH_SOURCE_DIR "/daemon/report/templates";
+    for (const char* lang : {"ja", "en"}) {
+        nlohmann::json n = {{"has_ipv6", false}, {"has_map", false}, {"has_availability", false}};
+        nlohmann::json model = {{"network", n}};
+        std::string name = std::string("report.") + lang + ".html";
+        std::string before = render_file(templates, name, model, Escape::html);
+        EXPECT_EQ(before.find("2001:db8:1::/64"), std::string::npos);
+        n["ipv6"]["prefixes"] = {{{"prefix", "2001:db8:1::/64"}, {"vlan", 0}}};
+        n["ipv6"]["routers"] = {{{"address", "fe80::1"}, {"mac", "00:a0:de:7a:1c:30"}}};
+        n["has_ipv6"] = true;
+        n["map_svg"] = "<svg id=\"network-map\"></svg>";
+        n["has_map"] = true;
+        n["server_availability"] = {
+            {{"server", "EHR-SRV"}, {"service", "smb"}, {"availability", "99.8%"}, {"outages", 2}}};
+        n["has_availability"] = true;
+        model["network"] = n;
+        std::string html = render_file(templates, name, model, Escape::html);
+        EXPECT_NE(html.find("2001:db8:1::/64"), std::string::npos) << lang;
+        EXPECT_NE(html.find("fe80::1"), std::string::npos) << lang;
+        EXPECT_NE(html.find("<svg id=\"network-map\"></svg>"), std::string::npos) << lang;
+        EXPECT_NE(html.find("99.8%"), std::string::npos) << lang;
+    }
+}
