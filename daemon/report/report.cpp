@@ -430,6 +430,23 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     // unusual destinations itemised (up to 20), the ones the egress policy allows summarised.
     // Personal devices: categories only, never a destination.
     auto categories = load_categories(config);
+    // Routine: what the role's policy allows, or (without a policy) a service every PC
+    // legitimately reaches (rules/well-known-services.yaml: updates, time, revocation ...).
+    std::vector<std::string> routine_domains;
+    try {
+        for (const auto& svc :
+             load_egress_rules(resolve_rules_dir(config.egress.rules_dir)).services)
+            routine_domains.insert(routine_domains.end(), svc.domains.begin(), svc.domains.end());
+    } catch (const std::exception&) {
+        // Rules unreadable: only the policy's verdict marks routine traffic.
+    }
+    auto is_routine = [&](const std::string& verdict, const std::string& name) {
+        if (verdict == "allowed") return true;
+        if (verdict != "observed" || name.empty()) return false;
+        for (const auto& d : routine_domains)
+            if (has_suffix(name, d)) return true;
+        return false;
+    };
     std::map<std::string, nlohmann::json> destinations;                   // mac -> rows
     std::map<std::string, std::pair<std::string, std::int64_t>> routine;  // mac -> (top, count)
     std::map<std::string, std::int64_t> routine_bytes;
@@ -479,7 +496,7 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
                  {"flows", count},
                  {"first_seen_us", flows.getColumn(9).getInt64()},
                  {"last_seen_us", flows.getColumn(10).getInt64()}});
-            if (verdict == "allowed") {
+            if (is_routine(verdict, name)) {
                 auto& r = routine[mac];
                 if (r.first.empty()) r.first = name.empty() ? flows.getColumn(2).getString() : name;
                 ++r.second;

@@ -338,6 +338,21 @@ TEST_F(VendorReport, NetworkSummaryListsTheApprovedAndTheRogueDhcpServer) {
     EXPECT_NE(en.find("not approved"), std::string::npos);
 }
 
+// The appendix itemises the unusual destinations and summarises the routine ones (well-known
+// update and certificate services) in one line per device.
+TEST_F(VendorReport, AppendixSummarisesRoutineDestinations) {
+    std::string ja = slurp(report("html", "ja"));
+    auto at = ja.find("付録");
+    ASSERT_NE(at, std::string::npos);
+    std::string appendix = ja.substr(at);
+    // ctldl.windowsupdate.com (certificate trust lists) is routine: never a row of its own.
+    EXPECT_EQ(appendix.find("<td>ctldl.windowsupdate.com</td>"), std::string::npos);
+    EXPECT_NE(appendix.find("定常的な通信"), std::string::npos);
+    EXPECT_NE(appendix.find("宛先（計 "), std::string::npos);
+    // The TeamViewer relay is not routine: its own row.
+    EXPECT_NE(appendix.find("<td>router15.teamviewer.com</td>"), std::string::npos);
+}
+
 // Staff phones (randomised MACs, never registered): counted, their use by category only.
 TEST_F(VendorReport, NoPersonalDestinationInAnyFormat) {
     std::vector<std::string> phones;
