@@ -463,9 +463,10 @@ std::string pdf_text(const std::filesystem::path& pdf, int first, int last) {
 
 // The page count we hold the report to on the generated clinic (17 clinic devices, 3 phones,
 // 16 incidents): the summary page, the ledger (one or two landscape pages), incidents, the
-// remote-maintenance log and the network, health, checklist and the appendix. The device count,
-// not the packet count, drives it: measured 2026-12-03, the 20,000-packet capture of this test
-// prints 6 (ja) and 7 (en) pages, the 200,000-packet capture 7 (ja) and 8 (en).
+// remote-maintenance log and the network, health, checklist and the appendix. The device and
+// incident counts, not the packet count, drive it: measured 2026-12-03 with these templates,
+// the 20,000-packet capture prints 6 (ja) and 8 (en) pages, the 200,000-packet capture 7 (ja)
+// and 9 (en) (English text runs longer in the incident and appendix tables).
 constexpr int kMaxPages = 10;
 
 TEST_F(VendorReport, PrintsOnA4InChromiumWithoutWrappedLedgerTokens) {
