@@ -83,8 +83,30 @@ void print_table(std::ostream& out, const Table& table) {
     for (const auto& row : t.rows) line(row);
 }
 
+std::string csv_safe(const std::string& cell) {
+    if (cell.empty()) return cell;
+    char c = cell[0];
+    if (c != '=' && c != '+' && c != '-' && c != '@' && c != '\t' && c != '\r') return cell;
+    // A plain number ("-3", "+81", "-0.5") is a value, not a formula: Excel shows it as typed.
+    std::size_t i = 1, digits = 0;
+    bool point = false;
+    for (; i < cell.size(); ++i) {
+        if (std::isdigit(static_cast<unsigned char>(cell[i])))
+            ++digits;
+        else if (cell[i] == '.' && !point)
+            point = true;
+        else
+            break;
+    }
+    if ((c == '-' || c == '+') && digits > 0 && i == cell.size()) return cell;
+    return "'" + cell;
+}
+
 void print_csv(std::ostream& out, const Table& t) {
-    auto field = [&](const std::string& f) {
+    auto field = [&](const std::string& raw) {
+        // Names come from the wire (a DHCP host name "=HYPERLINK(...)"): never a live formula
+        // in the vendor's spreadsheet (OWASP "CSV Injection": a leading apostrophe).
+        const std::string f = csv_safe(raw);
         if (f.find_first_of(",\"\r\n") == std::string::npos) {
             out << f;
             return;

@@ -19,8 +19,12 @@ struct Table {
 // (C0, DEL, C1: escape sequences) are printed as \xNN, never sent to the terminal.
 void print_table(std::ostream& out, const Table& table);
 std::string terminal_safe(const std::string& text);
-// RFC 4180: fields with commas, quotes or line breaks are quoted.
+// RFC 4180: fields with commas, quotes or line breaks are quoted. Every cell goes through
+// csv_safe() first: this is the one CSV writer of the project (report and query commands).
 void print_csv(std::ostream& out, const Table& table);
+// A cell a spreadsheet would run as a formula (first character =, +, -, @, tab or CR) gets a
+// leading apostrophe; plain numbers such as "-3" stay as they are.
+std::string csv_safe(const std::string& cell);
 
 std::size_t display_width(const std::string& utf8);
 

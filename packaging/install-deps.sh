@@ -13,7 +13,7 @@ build_packages=(
 test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
   dpkg-dev file systemd
-  python3-aiosmtpd python3-html5lib openssl chromium fonts-ipafont-gothic
+  python3-aiosmtpd python3-html5lib python3-jsonschema poppler-utils openssl chromium fonts-ipafont-gothic
   prometheus rsyslog
 )
 # prometheus: only its promtool is used (the metrics and alert-rule tests); rsyslog: the syslog

@@ -3,6 +3,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <ctime>
 #include <set>
 
@@ -51,6 +53,42 @@ std::optional<long> days_of(const std::string& date) {
     tm.tm_mon = m - 1;
     tm.tm_mday = d;
     return static_cast<long>(timegm(&tm) / 86400);
+}
+
+// A register key in words ("staff-phone" -> 「職員のスマートフォン」); the clinic's own words
+// stay as written.
+std::string in_words(const nlohmann::json& messages, const char* section, const std::string& v) {
+    if (messages.contains(section) && messages[section].contains(v))
+        return messages[section][v].get<std::string>();
+    return v;
+}
+
+// "Windows Server 2008 R2" rather than "windows Windows Server 2008 R2": the version names the
+// system where the rules give one; the family alone (in words) otherwise.
+std::string os_text(const nlohmann::json& messages, const std::string& family,
+                    const std::string& version) {
+    std::string fam = in_words(messages, "os_families", family);
+    if (version.empty()) return fam;
+    std::string v = in_words(messages, "os_versions", version);
+    // The rules' connecting words ("Windows 10 or 11", "Linux 4.19 and newer") in the language.
+    if (messages.contains("os_words") && messages["os_words"].is_object())
+        for (const auto& [from, to] : messages["os_words"].items())
+            for (auto at = v.find(from); at != std::string::npos;
+                 at = v.find(from, at + to.get<std::string>().size()))
+                v.replace(at, from.size(), to.get<std::string>());
+    auto lower = [](std::string x) {
+        for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return x;
+    };
+    if (family.empty() || lower(v).find(lower(family)) != std::string::npos ||
+        (family == "macos" && lower(v).find("mac os") != std::string::npos) ||
+        (family == "ios" && lower(v).find("ipad") != std::string::npos))
+        return v;
+    return fam + " " + v;
+}
+
+nlohmann::json text_or_null(const std::string& v) {
+    return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(v);
 }
 
 std::string column_text(SQLite::Statement& st, const std::string& name) {
@@ -113,9 +151,10 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         a["services_text"] = join(a["services"]);
         a["evidence"] = nlohmann::json::parse(st.getColumn("evidence").getString(), nullptr, false);
         if (a["evidence"].is_discarded()) a["evidence"] = nlohmann::json::array();
-        std::string os = st.getColumn("os_family").getString();
+        std::string family = st.getColumn("os_family").getString();
         std::string version = st.getColumn("os_version").getString();
-        if (!version.empty()) os += (os.empty() ? "" : " ") + version;
+        std::string os =
+            family.empty() && version.empty() ? "" : os_text(messages, family, version);
         double confidence = st.getColumn("os_confidence").getDouble();
         a["os"] = os.empty() ? unknown : os;
         a["os_known"] = !os.empty();
@@ -163,6 +202,39 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
                             : !a["names"].empty() ? a["names"][0].get<std::string>()
                                                   : a["mac"].get<std::string>();
         a["label"] = label;
+        // For print: a name wraps only between its words, never inside one ("PAC S01").
+        auto words = [](const std::string& text) {
+            auto list = nlohmann::json::array();
+            std::size_t at = 0;
+            while (at < text.size()) {
+                std::size_t end = text.find(' ', at);
+                if (end == std::string::npos) end = text.size();
+                if (end > at) list.push_back(text.substr(at, end - at));
+                at = end + 1;
+            }
+            return list;
+        };
+        a["register_name_words"] = words(a["register_name"].get<std::string>());
+        a["vendor_words"] = words(a["vendor"].get<std::string>());
+        a["names_words"] = nlohmann::json::array();
+        for (const auto& n : a["names"]) a["names_words"].push_back({{"words", words(n)}});
+        // In words for people; the register's own keys and the raw facts stay for the JSON export.
+        a["role_label"] = role.empty() ? unknown : in_words(messages, "roles", role);
+        a["responsible_label"] =
+            responsible.empty() ? unknown : in_words(messages, "parties", responsible);
+        // A staff member's own phone (or a device hiding behind a randomised MAC): counted, its
+        // internet use summarised by category only, never itemised in a document handed over.
+        a["personal"] = randomized || role == "staff-phone" || role == "personal-phone";
+        a["raw"] = {
+            {"vendor", text_or_null(vendor)},
+            {"register_name", text_or_null(name)},
+            {"role", text_or_null(role)},
+            {"responsible", text_or_null(responsible)},
+            {"os_family", text_or_null(family)},
+            {"os_version", text_or_null(version)},
+            {"os_confidence", os.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json(std::round(confidence * 100) / 100)},
+            {"end_of_support", days_of(eos) ? nlohmann::json(eos) : nlohmann::json(nullptr)}};
         out.push_back(std::move(a));
     }
     return out;
@@ -224,6 +296,8 @@ nlohmann::json load_alerts(SQLite::Database& db, const nlohmann::json& messages,
         // The device: the register's view when the subject MAC is a known asset.
         nlohmann::json device = {{"name", unknown}, {"role", unknown}, {"responsible", unknown},
                                  {"ip", unknown},   {"mac", unknown},  {"known", false}};
+        a["subject_mac"] = st.getColumn(3).isNull() ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(st.getColumn(3).getString());
         if (!st.getColumn(3).isNull()) {
             std::string mac = st.getColumn(3).getString();
             device["mac"] = mac;

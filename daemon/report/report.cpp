@@ -15,9 +15,14 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
 #include "daemon/cli.hpp"
+#include "daemon/egress_rules.hpp"
 #include "daemon/output.hpp"
+#include "daemon/report/export.hpp"
 #include "daemon/report/ledger.hpp"
+#include "daemon/report/network_summary.hpp"
+#include "daemon/report/remote_log.hpp"
 #include "daemon/report/report_cli.hpp"
 #include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
@@ -134,6 +139,79 @@ void use_clinic_timezone(const Config& config) {
     ::tzset();
 }
 
+namespace {
+
+struct Category {
+    std::string name;
+    std::vector<std::string> domains;
+};
+
+// rules/internet-categories.yaml; empty when unreadable (everything is then "other").
+std::vector<Category> load_categories(const Config& config) {
+    std::vector<Category> out;
+    try {
+        YAML::Node root = YAML::LoadFile(resolve_rules_dir(config.egress.rules_dir) +
+                                         "/internet-categories.yaml");
+        for (const auto& c : root["categories"]) {
+            Category cat{c["name"].as<std::string>(), {}};
+            for (const auto& d : c["domains"]) cat.domains.push_back(d.as<std::string>());
+            out.push_back(std::move(cat));
+        }
+    } catch (const std::exception&) {
+        out.clear();
+    }
+    return out;
+}
+
+bool has_suffix(const std::string& name, const std::string& suffix) {
+    if (name.size() < suffix.size()) return false;
+    if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+    return name.size() == suffix.size() || name[name.size() - suffix.size() - 1] == '.';
+}
+
+std::string category_of(const std::vector<Category>& categories, const std::string& name) {
+    if (name.empty()) return "unnamed";
+    for (const auto& c : categories)
+        for (const auto& d : c.domains)
+            if (has_suffix(name, d)) return c.name;
+    return "other";
+}
+
+std::string port_text(int port, int protocol) {
+    return std::to_string(port) + "/" +
+           (protocol == 6    ? "tcp"
+            : protocol == 17 ? "udp"
+                             : std::to_string(protocol));
+}
+
+std::string in_words(const nlohmann::json& messages, const char* section, const std::string& v) {
+    if (messages.contains(section) && messages[section].contains(v))
+        return messages[section][v].get<std::string>();
+    return v;
+}
+
+std::string duration_text(const nlohmann::json& messages, std::int64_t seconds) {
+    std::int64_t h = seconds / 3600, m = seconds % 3600 / 60, s = seconds % 60;
+    nlohmann::json v = {{"h", h}, {"m", m}, {"s", s}};
+    const char* key = h ? "duration_h" : m ? "duration_m" : "duration_s";
+    return render_string(messages.value(key, std::string("{{h}}:{{m}}:{{s}}")), v);
+}
+
+std::string bytes_text(std::int64_t bytes) {
+    char buf[32];
+    if (bytes >= 1'000'000'000)
+        std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+    else if (bytes >= 1'000'000)
+        std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    else if (bytes >= 1'000)
+        std::snprintf(buf, sizeof buf, "%.1f kB", bytes / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+    return buf;
+}
+
+}  // namespace
+
 nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
                                   const nlohmann::json& messages, const std::string& language,
                                   Timestamp since, Timestamp now) {
@@ -141,7 +219,9 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     model["language"] = language;
     model["clinic"] = config.report.clinic_name.empty() ? messages.value("unknown", "")
                                                         : config.report.clinic_name;
+    model["clinic_configured"] = !config.report.clinic_name.empty();
     model["generated"] = local_minute(now);
+    model["generated_us"] = now;
     model["schema_version"] = Store::schema_version(db);
 
     auto assets = load_assets(db, messages, since, now);
@@ -167,11 +247,24 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     if (since) first = since;
     model["period_start"] = local_minute(first);
     model["period_end"] = local_minute(last);
+    model["period_start_us"] = first;
+    model["period_end_us"] = last;
+    double hours = last > first ? static_cast<double>(last - first) / 3.6e9 : 0.0;
+    model["period_hours"] = fixed(hours);
+    model["period_short"] = hours < 24.0 * 7;
 
-    // The ledger grouped by responsible party (unknown last).
+    // The ledger: the clinic's devices grouped by responsible party (unknown last). Staff
+    // members' own phones and devices behind randomised MACs are only counted (privacy).
     const std::string unknown = messages.value("unknown", "(unknown)");
     std::map<std::string, nlohmann::json> groups;
-    for (const auto& a : assets) groups[a["responsible"].get<std::string>()].push_back(a);
+    auto personal = nlohmann::json::array();
+    for (const auto& a : assets) {
+        if (a["personal"].get<bool>()) {
+            personal.push_back(a);
+            continue;
+        }
+        groups[a["responsible_label"].get<std::string>()].push_back(a);
+    }
     auto ledger = nlohmann::json::array();
     for (auto& [party, list] : groups)
         if (party != unknown)
@@ -180,14 +273,21 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         ledger.push_back({{"responsible", unknown},
                           {"assets", groups[unknown]},
                           {"count", groups[unknown].size()}});
+    model["has_ledger"] = !ledger.empty();
     model["ledger"] = ledger;
     model["assets"] = assets;
 
-    // Facts the checklist evidence texts use.
+    // Facts the summary and the checklist evidence texts use.
     nlohmann::json facts;
     int registered = 0, unregistered = 0, eos_past = 0, eos_soon = 0, eos_check = 0, os_unknown = 0;
+    int personal_count = 0, randomized = 0;
     auto legacy_assets = nlohmann::json::array();
     for (const auto& a : assets) {
+        if (a["personal"].get<bool>()) {
+            ++personal_count;
+            randomized += a["randomized_mac"].get<bool>();
+            continue;
+        }
         registered += a["registered"] == "yes";
         unregistered += a["registered"] == "no";
         eos_past += a["eos_status"] == "past";
@@ -198,41 +298,161 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
             legacy_assets.push_back(a);
     }
     facts["assets_total"] = assets.size();
+    facts["assets_ledger"] = assets.size() - static_cast<std::size_t>(personal_count);
     facts["assets_registered"] = registered;
     facts["assets_unregistered"] = unregistered;
+    facts["assets_to_check"] = eos_check + eos_past;
     facts["eos_past"] = eos_past;
     facts["eos_soon"] = eos_soon;
     facts["eos_check"] = eos_check;
     facts["os_unknown"] = os_unknown;
+    facts["personal_devices"] = personal_count;
+    facts["randomized_mac_devices"] = randomized;
 
     auto open_alerts = nlohmann::json::array();
-    auto legacy_alerts = nlohmann::json::array();
-    std::map<std::string, nlohmann::json> external;  // device label -> alerts
     std::map<std::string, int> open_by_kind;
     for (const auto& a : alerts) {
-        std::string kind = a["kind"];
-        bool open = a["status"] != "resolved";
-        if (open) {
-            open_alerts.push_back(a);
-            ++open_by_kind[kind];
-        }
-        if (contains(kLegacyKinds, kind)) legacy_alerts.push_back(a);
-        if (contains(kExternalKinds, kind))
-            external[a["device"]["name"].get<std::string>()].push_back(a);
+        if (a["status"] == "resolved") continue;
+        open_alerts.push_back(a);
+        ++open_by_kind[a["kind"].get<std::string>()];
     }
     facts["alerts_open"] = open_alerts.size();
-    model["facts"] = facts;
     model["open_alerts"] = open_alerts;
-    model["has_open_alerts"] = !open_alerts.empty();
     model["all_alerts"] = alerts;
     model["legacy_assets"] = legacy_assets;
-    model["legacy_alerts"] = legacy_alerts;
-    model["has_legacy_alerts"] = !legacy_alerts.empty();
     model["has_legacy_assets"] = !legacy_assets.empty();
-    model["has_legacy"] = !legacy_assets.empty() || !legacy_alerts.empty();
-    // What each device exchanged across the internet boundary (the egress analyzer's daily
-    // summaries), largest first; up to 20 destinations per device in the report.
-    std::map<std::string, nlohmann::json> destinations;  // device label -> rows
+
+    // Incidents (issue 16), in the report's language: current when the database can be written.
+    {
+        Config in_language = config;
+        in_language.digest.language = language;
+        DeviceNames names(messages, assets);
+        auto incidents = nlohmann::json::array();
+        int critical = 0, attention = 0;
+        for (const auto& s : current_incidents(db, in_language, "status != 'resolved'")) {
+            auto d = describe_incident(s.incident, s.id, messages, names);
+            d["facts"] = s.incident.facts;
+            d["subject_mac"] = s.incident.subject_mac;
+            critical += d["bucket"] == "critical";
+            attention += d["bucket"] == "attention";
+            incidents.push_back(std::move(d));
+        }
+        // What to fix first: the worst five (correlate() orders worst first).
+        auto first_fixes = nlohmann::json::array();
+        for (const auto& i : incidents)
+            if (first_fixes.size() < 5 && i["bucket"] != "info") first_fixes.push_back(i);
+        facts["incidents_open"] = incidents.size();
+        facts["incidents_critical"] = critical;
+        facts["incidents_attention"] = attention;
+        model["incidents"] = incidents;
+        model["has_incidents"] = !incidents.empty();
+        model["first_fixes"] = first_fixes;
+        model["has_first_fixes"] = !first_fixes.empty();
+    }
+
+    // Remote maintenance (2-②): one row per session.
+    auto remote = remote_maintenance_log(db, config, devices, alerts, since);
+    std::set<std::string> remote_devices;
+    std::int64_t remote_sessions = 0, remote_not_allowed = 0;
+    for (auto& r : remote) {
+        remote_devices.insert(r["mac"].get<std::string>());
+        remote_sessions += r["sessions"].get<std::int64_t>();
+        remote_not_allowed += r["allowed"] == false;
+        r["direction_label"] = in_words(messages, "directions", r["direction"]);
+        r["start"] = local_minute(r["start_us"]);
+        r["end"] = local_minute(r["end_us"]);
+        r["duration"] = duration_text(messages, r["duration_seconds"]);
+        r["bytes_text"] = r["bytes"].is_null() ? "-" : bytes_text(r["bytes"]);
+        r["merged"] = r["sessions"].get<std::int64_t>() > 1;
+        std::string allowed = r["allowed"].is_null()     ? "no_policy"
+                              : r["allowed"].get<bool>() ? "yes"
+                                                         : "no";
+        if (r["verdict"] == "lan") allowed = "lan";
+        r["allowed_label"] = in_words(messages, "allowed", allowed);
+        r["not_allowed"] = r["allowed"] == false;
+        r["remote_name_text"] =
+            r["remote_name"].is_null() ? "" : r["remote_name"].get<std::string>();
+    }
+    facts["remote_devices"] = remote_devices.size();
+    facts["remote_sessions"] = remote_sessions;
+    facts["remote_not_allowed"] = remote_not_allowed;
+    model["remote_log"] = remote;
+    model["has_remote_log"] = !remote.empty();
+
+    // The network itself (2-①, 構成図).
+    auto network = network_summary(db, config, assets, alerts, since);
+    auto join_list = [](const nlohmann::json& list) {
+        std::string out;
+        for (const auto& v : list) out += (out.empty() ? "" : ", ") + v.get<std::string>();
+        return out;
+    };
+    auto text_or = [&](const nlohmann::json& v) {
+        return v.is_null() ? unknown : v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    for (auto& d : network["dhcp_servers"]) {
+        d["approved_label"] =
+            in_words(messages, "approved", d["approved"].get<bool>() ? "yes" : "no");
+        d["offered_routers_text"] = join_list(d["offered_routers"]);
+        d["offered_dns_text"] = join_list(d["offered_dns"]);
+        d["offers_text"] = d["offers"].is_null() ? messages.value("not_counted", "-")
+                                                 : std::to_string(d["offers"].get<std::int64_t>());
+        d["vendor_text"] = text_or(d["vendor"]);
+        d["mac_text"] = text_or(d["mac"]);
+    }
+    for (auto& r : network["routers"]) {
+        r["vendor_text"] = text_or(r["vendor"]);
+        r["mac_text"] = text_or(r["mac"]);
+        r["address_text"] = text_or(r["address"]);
+        r["source_label"] = in_words(messages, "network_sources", r["source"]);
+    }
+    for (auto& d : network["dns_servers"]) {
+        d["where_label"] = in_words(messages, "network_where", d["where"]);
+        d["handed_out_by_text"] =
+            d["handed_out_by"].is_null() ? "" : d["handed_out_by"].get<std::string>();
+        d["devices_text"] =
+            d["devices"].is_null() ? "-" : std::to_string(d["devices"].get<std::int64_t>());
+    }
+    for (auto& sw : network["switches"]) {
+        for (const char* f : {"name", "model", "port", "vendor", "address"})
+            sw[std::string(f) + "_text"] = sw[f].is_null() ? "" : sw[f].get<std::string>();
+        sw["kind_label"] = in_words(messages, "network_kinds", sw["kind"]);
+        sw["source_label"] = in_words(messages, "network_sources", sw["source"]);
+    }
+    for (const char* list : {"subnets", "routers", "dhcp_servers", "dns_servers", "switches"})
+        network[std::string("has_") + list] = !network[list].empty();
+    network["has_ipv6"] =
+        !network["ipv6"]["prefixes"].empty() || !network["ipv6"]["routers"].empty();
+    network["has_availability"] = !network["server_availability"].empty();
+    network["has_map"] = network["map_svg"].is_string();
+    model["network"] = network;
+
+    // What each clinic device exchanged across the internet boundary (the appendix): the
+    // unusual destinations itemised (up to 20), the ones the egress policy allows summarised.
+    // Personal devices: categories only, never a destination.
+    auto categories = load_categories(config);
+    // Routine: what the role's policy allows, or (without a policy) a service every PC
+    // legitimately reaches (rules/well-known-services.yaml: updates, time, revocation ...).
+    std::vector<std::string> routine_domains;
+    try {
+        for (const auto& svc :
+             load_egress_rules(resolve_rules_dir(config.egress.rules_dir)).services)
+            routine_domains.insert(routine_domains.end(), svc.domains.begin(), svc.domains.end());
+    } catch (const std::exception&) {
+        // Rules unreadable: only the policy's verdict marks routine traffic.
+    }
+    auto is_routine = [&](const std::string& verdict, const std::string& name) {
+        if (verdict == "allowed") return true;
+        if (verdict != "observed" || name.empty()) return false;
+        for (const auto& d : routine_domains)
+            if (has_suffix(name, d)) return true;
+        return false;
+    };
+    std::map<std::string, nlohmann::json> destinations;                   // mac -> rows
+    std::map<std::string, std::pair<std::string, std::int64_t>> routine;  // mac -> (top, count)
+    std::map<std::string, std::int64_t> routine_bytes;
+    std::map<std::string, nlohmann::json> personal_use;  // category -> totals
+    std::map<std::string, std::set<std::string>> personal_devices_of;
+    auto clinic_destinations = nlohmann::json::array();  // for the JSON export
     bool has_flows_table =
         db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'boundary_flows'").getInt() >
         0;
@@ -246,51 +466,106 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         flows.bind(1, static_cast<std::int64_t>(since));
         while (flows.executeStep()) {
             std::string mac = flows.getColumn(0).getString();
+            std::string name = flows.getColumn(3).getString();
+            std::string verdict = flows.getColumn(6).getString();
+            std::int64_t bytes = flows.getColumn(7).getInt64();
+            std::int64_t count = flows.getColumn(8).getInt64();
             auto device = devices.find(mac);
-            std::string label =
-                device != devices.end() ? device->second["label"].get<std::string>() : mac;
-            auto& rows = destinations[label];
+            bool is_personal = device != devices.end() && device->second["personal"].get<bool>();
+            if (is_personal) {
+                std::string cat = category_of(categories, name);
+                auto& u = personal_use[cat];
+                if (u.is_null()) u = {{"category", cat}, {"bytes", 0}, {"flows", 0}};
+                u["bytes"] = u["bytes"].get<std::int64_t>() + bytes;
+                u["flows"] = u["flows"].get<std::int64_t>() + count;
+                personal_devices_of[cat].insert(mac);
+                continue;
+            }
+            int port = flows.getColumn(4).getInt(), protocol = flows.getColumn(5).getInt();
+            clinic_destinations.push_back(
+                {{"mac", mac},
+                 {"direction", flows.getColumn(1).getString()},
+                 {"address", flows.getColumn(2).getString()},
+                 {"name", name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name)},
+                 {"port", port},
+                 {"protocol", protocol == 6    ? "tcp"
+                              : protocol == 17 ? "udp"
+                                               : std::to_string(protocol)},
+                 {"verdict", verdict},
+                 {"bytes", bytes},
+                 {"flows", count},
+                 {"first_seen_us", flows.getColumn(9).getInt64()},
+                 {"last_seen_us", flows.getColumn(10).getInt64()}});
+            if (is_routine(verdict, name)) {
+                auto& r = routine[mac];
+                if (r.first.empty()) r.first = name.empty() ? flows.getColumn(2).getString() : name;
+                ++r.second;
+                routine_bytes[mac] += bytes;
+                continue;
+            }
+            auto& rows = destinations[mac];
             if (rows.size() >= 20) continue;
-            int protocol = flows.getColumn(5).getInt();
-            rows.push_back({{"direction", flows.getColumn(1).getString()},
-                            {"address", flows.getColumn(2).getString()},
-                            {"name", flows.getColumn(3).getString()},
-                            {"port", std::to_string(flows.getColumn(4).getInt()) + "/" +
-                                         (protocol == 6    ? "tcp"
-                                          : protocol == 17 ? "udp"
-                                                           : std::to_string(protocol))},
-                            {"verdict", flows.getColumn(6).getString()},
-                            {"bytes", flows.getColumn(7).getInt64()},
-                            {"flows", flows.getColumn(8).getInt64()},
-                            {"first_seen", local_minute(flows.getColumn(9).getInt64())},
-                            {"last_seen", local_minute(flows.getColumn(10).getInt64())}});
+            rows.push_back(
+                {{"direction", in_words(messages, "directions", flows.getColumn(1).getString())},
+                 {"address", flows.getColumn(2).getString()},
+                 {"name", name},
+                 {"port", port_text(port, protocol)},
+                 {"verdict", in_words(messages, "verdicts", verdict)},
+                 {"attention", verdict == "denied" || verdict == "inbound"},
+                 {"bytes", bytes_text(bytes)},
+                 {"flows", count},
+                 {"first_seen", local_minute(flows.getColumn(9).getInt64())},
+                 {"last_seen", local_minute(flows.getColumn(10).getInt64())}});
         }
     }
     auto external_list = nlohmann::json::array();
-    std::set<std::string> labels;
-    for (const auto& [device, _] : external) labels.insert(device);
-    for (const auto& [device, _] : destinations) labels.insert(device);
-    for (const auto& device : labels) {
-        nlohmann::json alerts_of =
-            external.count(device) ? external[device] : nlohmann::json::array();
-        nlohmann::json rows =
-            destinations.count(device) ? destinations[device] : nlohmann::json::array();
-        external_list.push_back({{"device", device},
-                                 {"alerts", alerts_of},
-                                 {"has_alerts", !alerts_of.empty()},
-                                 {"destinations", rows},
-                                 {"has_destinations", !rows.empty()}});
+    std::set<std::string> macs;
+    for (const auto& [mac, _] : destinations) macs.insert(mac);
+    for (const auto& [mac, _] : routine) macs.insert(mac);
+    for (const auto& mac : macs) {
+        auto device = devices.find(mac);
+        nlohmann::json rows = destinations.count(mac) ? destinations[mac] : nlohmann::json::array();
+        nlohmann::json entry = {
+            {"device", device != devices.end() ? device->second["label"] : nlohmann::json(mac)},
+            {"mac", mac},
+            {"destinations", rows},
+            {"has_destinations", !rows.empty()},
+            {"has_routine", routine.count(mac) > 0}};
+        if (routine.count(mac)) {
+            auto [top, n] = routine[mac];
+            entry["routine_text"] =
+                render_string(messages.value("routine_summary", std::string("{{top}} +{{n}}")),
+                              {{"top", top},
+                               {"n", n - 1},
+                               {"total", n},
+                               {"bytes", bytes_text(routine_bytes[mac])}});
+        }
+        external_list.push_back(std::move(entry));
     }
     model["external"] = external_list;
     model["has_external"] = !external_list.empty();
+    model["destinations"] = clinic_destinations;
+    auto personal_list = nlohmann::json::array();
+    for (auto& [cat, u] : personal_use) {
+        u["devices"] = personal_devices_of[cat].size();
+        u["label"] = in_words(messages, "categories", cat);
+        u["bytes_text"] = bytes_text(u["bytes"]);
+        personal_list.push_back(u);
+    }
+    model["personal"] = {{"devices", personal_count},
+                         {"randomized_mac", randomized},
+                         {"categories", personal_list},
+                         {"has_categories", !personal_list.empty()},
+                         {"any", personal_count > 0}};
 
     nlohmann::json health;
     model["chart"] = broadcast_chart(db, since, alerts, health);
-    auto incidents = nlohmann::json::array();
-    for (const auto& a : alerts)
-        if (contains(kLoopKinds, a["kind"])) incidents.push_back(a);
-    health["incidents"] = incidents;
-    health["has_incidents"] = !incidents.empty();
+    auto loops = nlohmann::json::array();
+    for (const auto& i : model["incidents"])
+        if (i["kind"] == "l2-loop" || i["kind"] == "broadcast-storm" || i["kind"] == "arp-storm")
+            loops.push_back(i);
+    health["incidents"] = loops;
+    health["has_incidents"] = !loops.empty();
     health["runs"] = db.execAndGet("SELECT count(*) FROM runs").getInt64();
     // Every capture run (replay or live) with its drops: the JSON carries everything.
     auto runs = nlohmann::json::array();
@@ -301,10 +576,10 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         runs.push_back(
             {{"mode", run_st.getColumn(0).getString()},
              {"source", run_st.getColumn(1).getString()},
-             {"started", local_minute(run_st.getColumn(2).getInt64() * kMicrosPerSecond)},
-             {"ended", run_st.getColumn(3).isNull()
-                           ? ""
-                           : local_minute(run_st.getColumn(3).getInt64() * kMicrosPerSecond)},
+             {"started_us", run_st.getColumn(2).getInt64() * kMicrosPerSecond},
+             {"ended_us", run_st.getColumn(3).isNull()
+                              ? nlohmann::json(nullptr)
+                              : nlohmann::json(run_st.getColumn(3).getInt64() * kMicrosPerSecond)},
              {"packets", run_st.getColumn(4).getInt64()},
              {"capture_drops", run_st.getColumn(5).getInt64()},
              {"ring_drops", run_st.getColumn(6).getInt64()},
@@ -312,7 +587,8 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     model["runs"] = runs;
     model["health"] = health;
 
-    // Inspection checklist: each item's evidence text filled in with the facts.
+    // Inspection checklist (令和7年度版, 令和6年度版 numbers beside): each item's evidence text
+    // filled in with the facts.
     auto checklist = nlohmann::json::array();
     for (const auto& item : messages.value("checklist", nlohmann::json::array())) {
         int kind_count = 0;
@@ -321,17 +597,19 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         nlohmann::json values = facts;
         values["kind_count"] = kind_count;
         std::string coverage = item.value("coverage", "none");
+        bool attention = kind_count > 0;
+        if (item.value("id", "") == "2-②") attention = remote_not_allowed > 0 || kind_count > 0;
         checklist.push_back({{"id", item.value("id", "")},
-                             {"r5", item.value("r5", "")},
+                             {"r6", item.value("r6", "")},
                              {"text", item.value("text", "")},
                              {"coverage", coverage},
                              {"coverage_label", messages["coverage"].value(coverage, coverage)},
                              {"kind_count", kind_count},
-                             {"attention", kind_count > 0},
+                             {"attention", attention},
                              {"evidence", render_string(item.value("evidence", ""), values)}});
     }
+    model["facts"] = facts;
     model["checklist"] = checklist;
-    model["checklist_version"] = "R7 (令和7年度版)";
     return model;
 }
 
@@ -341,11 +619,13 @@ std::string report_csv(const nlohmann::json& model, const nlohmann::json& messag
         table.headers.push_back(h.get<std::string>());
     for (const auto& group : model["ledger"])
         for (const auto& a : group["assets"])
+            // The last four columns are the vendor's to fill in (location, model, purpose,
+            // administrator): the sensor cannot see them.
             table.rows.push_back(
-                {a["responsible"], a["register_name"], a["role"], a["registered_label"], a["mac"],
-                 a["vendor"], a["addresses_text"], a["names_text"], a["os"],
+                {a["responsible_label"], a["register_name"], a["role_label"], a["registered_label"],
+                 a["mac"], a["vendor"], a["addresses_text"], a["names_text"], a["os"],
                  std::to_string(a["os_confidence"].get<int>()), a["eos"], a["eos_label"],
-                 a["services_text"], a["first_seen"], a["last_seen"]});
+                 a["services_text"], a["first_seen"], a["last_seen"], "", "", "", ""});
     std::ostringstream out;
     out << "\xEF\xBB\xBF";  // BOM: Excel reads the file as UTF-8 only with it
     print_csv(out, table);
@@ -377,19 +657,10 @@ int command_report(const CommonOptions& common, const ReportOptions& options) {
     nlohmann::json messages = load_messages(dir, language);
     Timestamp now = static_cast<Timestamp>(std::time(nullptr)) * kMicrosPerSecond;
     nlohmann::json model = build_report_model(*db, config, messages, language, since, now);
-    {
-        Config in_language = config;
-        in_language.digest.language = language;
-        DeviceNames names(messages, model["assets"]);
-        auto incidents = nlohmann::json::array();
-        for (const auto& s : current_incidents(*db, in_language, "status != 'resolved'"))
-            incidents.push_back(describe_incident(s.incident, s.id, messages, names));
-        model["incidents"] = std::move(incidents);
-    }
 
     std::string text;
     if (options.format == "json")
-        text = model.dump(2) + "\n";
+        text = report_export(model).dump(2) + "\n";
     else if (options.format == "csv")
         text = report_csv(model, messages);
     else

@@ -401,16 +401,17 @@ TEST_F(ClinicIncidents, CheckVerdictIsCountedBesideTheEndedOnes) {
         << out;
     auto report = nlohmann::json::parse(cli(*clinic_, "report --format json"), nullptr, false);
     ASSERT_TRUE(report.is_object());
-    EXPECT_EQ(report["facts"]["eos_check"], checks) << report["facts"].dump();
-    EXPECT_EQ(report["facts"]["eos_past"], ended) << report["facts"].dump();
+    EXPECT_EQ(report["summary"]["end_of_support_check"], checks) << report["summary"].dump();
+    EXPECT_EQ(report["summary"]["end_of_support_past"], ended) << report["summary"].dump();
     bool listed = false;
-    for (const auto& a : report["assets"])
+    for (const auto& a : report["devices"])
         if (a["mac"] == check_mac) {
-            EXPECT_EQ(a["eos_label"], "要確認");
+            EXPECT_EQ(a["os"]["support"], "check");
+            EXPECT_EQ(a["os"]["end_of_support"], "2025-10-14");
             listed = true;
         }
     EXPECT_TRUE(listed);
-    EXPECT_NE(report.dump().find("ほかに要確認 " + n + "台"), std::string::npos);
+    EXPECT_NE(cli(*clinic_, "report").find("ほかに要確認 " + n + "台"), std::string::npos);
     // `assets` says it too.
     EXPECT_NE(cli(*clinic_, "assets").find("CHECK (ended 2025-10-14"), std::string::npos);
 }

@@ -18,6 +18,23 @@ TEST(Output, CsvQuotesWhatNeedsIt) {
     EXPECT_EQ(out.str(), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n受付,plain\r\n");
 }
 
+TEST(Output, CsvNeutralisesFormulaCells) {
+    EXPECT_EQ(csv_safe("=HYPERLINK(\"http://x\",\"Open\")"), "'=HYPERLINK(\"http://x\",\"Open\")");
+    EXPECT_EQ(csv_safe("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+    EXPECT_EQ(csv_safe("-2+3"), "'-2+3");
+    EXPECT_EQ(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+    EXPECT_EQ(csv_safe("\tx"), "'\tx");
+    EXPECT_EQ(csv_safe("\rx"), "'\rx");
+    EXPECT_EQ(csv_safe("-3"), "-3");  // numbers stay numbers
+    EXPECT_EQ(csv_safe("+81.5"), "+81.5");
+    EXPECT_EQ(csv_safe("-"), "'-");
+    EXPECT_EQ(csv_safe("受付PC"), "受付PC");
+    EXPECT_EQ(csv_safe(""), "");
+    std::ostringstream out;
+    print_csv(out, Table{{"name"}, {{"=HYPERLINK(\"http://x\",\"Open\")"}, {"=1+1"}}});
+    EXPECT_EQ(out.str(), "name\r\n\"'=HYPERLINK(\"\"http://x\"\",\"\"Open\"\")\"\r\n'=1+1\r\n");
+}
+
 TEST(Output, TableAlignsByDisplayWidth) {
     std::ostringstream out;
     print_table(out, Table{{"NAME", "ROLE"}, {{"受付", "reception"}, {"ab", "x"}}});

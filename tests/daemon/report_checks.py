@@ -4,6 +4,8 @@
   report_checks.py html FILE   strict HTML5 parse (python3-html5lib): {"errors": [...], "text": ...}
   report_checks.py csv FILE    Python's csv reader on UTF-8 with BOM: {"bom": bool, "rows": [[...]]}
   report_checks.py mail FILE   Python's e-mail parser: headers decoded, each part decoded
+  report_checks.py schema FILE SCHEMA  JSON Schema validation (python3-jsonschema, draft 2020-12)
+                               with date and date-time checked: {"errors": [...]}
 """
 import csv
 import email
@@ -22,6 +24,34 @@ if kind == "html":
                       "asset_rows": sum(1 for el in doc.iter()
                                         if el.tag.endswith("}tr") and el.get("class") == "asset")},
                      ensure_ascii=False))
+elif kind == "schema":
+    import datetime
+    import re
+    import jsonschema
+    checker = jsonschema.FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def is_date_time(value):
+        if not isinstance(value, str):
+            return True
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+            raise ValueError(value)
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+
+    @checker.checks("date", raises=ValueError)
+    def is_date(value):
+        if isinstance(value, str):
+            datetime.date.fromisoformat(value)
+        return True
+
+    schema = json.load(open(sys.argv[3]))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=checker)
+    doc = json.load(open(path))
+    errors = ["/".join(str(p) for p in e.absolute_path) + ": " + e.message
+              for e in validator.iter_errors(doc)]
+    print(json.dumps({"errors": errors[:50]}, ensure_ascii=False))
 elif kind == "csv":
     raw = open(path, "rb").read()
     with open(path, newline="", encoding="utf-8-sig") as f:

@@ -79,9 +79,14 @@ TEST(Report, HtmlIsValidSelfContainedAndListsEveryAsset) {
             EXPECT_NE(text.find("担当: " + a.responsible), std::string::npos) << a.responsible;
         }
     }
-    EXPECT_NE(text.find("サポート終了"), std::string::npos);             // Windows 7, EOS 2020
-    EXPECT_NE(text.find("relay-1.net.anydesk.com"), std::string::npos);  // external section
-    EXPECT_NE(text.find("2-①"), std::string::npos);                      // checklist mapping
+    EXPECT_NE(text.find("サポート終了"), std::string::npos);  // Windows 7, EOS 2020
+    // The remote-access alert is shown by its incident's text, never the analyzer's English
+    // summary.
+    auto ja = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
+    EXPECT_NE(text.find(ja["kinds"]["remote-access"]["title"].get<std::string>()),
+              std::string::npos);
+    EXPECT_EQ(text.find("relay-1.net.anydesk.com"), std::string::npos);
+    EXPECT_NE(text.find("2-①"), std::string::npos);                             // checklist mapping
     EXPECT_NE(text.find("その他の通知（quantum-tunnel）"), std::string::npos);  // unknown kind
 }
 
@@ -157,18 +162,20 @@ TEST(Report, JsonHasEverything) {
     ASSERT_EQ(rc, 0) << out;
     auto j = nlohmann::json::parse(out, nullptr, false);
     ASSERT_TRUE(j.is_object()) << out.substr(0, 400);
-    EXPECT_EQ(j["assets"].size(), fixture_assets().size());
-    EXPECT_EQ(j["all_alerts"].size(), 5u);
-    EXPECT_EQ(j["health"]["broadcast_per_minute_peak"], 45000);
-    EXPECT_EQ(j["health"]["capture_drops"], 12);
-    ASSERT_EQ(j["chart"]["incidents"].size(), 1u);  // the loop, marked on the chart
+    EXPECT_EQ(j["schema"], "clinicwatch-report");
+    EXPECT_EQ(j["schema_version"], 1);
+    EXPECT_EQ(j["devices"].size(), fixture_assets().size());
+    EXPECT_EQ(j["alerts"].size(), 5u);
+    EXPECT_EQ(j["capture"]["broadcast_per_minute_peak"], 45000);
+    EXPECT_EQ(j["capture"]["capture_drops"], 12);
     EXPECT_FALSE(j["checklist"].empty());
-    // With the register fields empty (nothing registered), they read "(unknown)".
-    for (const auto& a : j["assets"]) {
-        EXPECT_EQ(a["responsible"], "(unknown)");
-        EXPECT_EQ(a["register_name"], "(unknown)");
-        EXPECT_EQ(a["eos"], "(unknown)");
-        EXPECT_EQ(a["registered"], "no");
+    EXPECT_FALSE(j.contains("chart"));  // chart points are the HTML's business
+    // With the register fields empty (nothing registered), they are null, not "(unknown)".
+    for (const auto& a : j["devices"]) {
+        EXPECT_TRUE(a["register"]["responsible"].is_null());
+        EXPECT_TRUE(a["register"]["name"].is_null());
+        EXPECT_TRUE(a["os"]["end_of_support"].is_null());
+        EXPECT_EQ(a["register"]["registered"], false);
     }
 }
 
@@ -181,9 +188,9 @@ TEST(Report, SinceLeavesOutOlderData) {
     ASSERT_EQ(rc, 0) << out;
     auto j = nlohmann::json::parse(out, nullptr, false);
     ASSERT_TRUE(j.is_object());
-    EXPECT_TRUE(j["assets"].empty());
-    EXPECT_TRUE(j["all_alerts"].empty());
-    EXPECT_EQ(j["health"]["minutes"], 0);
+    EXPECT_TRUE(j["devices"].empty());
+    EXPECT_TRUE(j["alerts"].empty());
+    EXPECT_EQ(j["capture"]["minutes"], 0);
 }
 
 TEST(Report, RegisterColumnsAreReadWhenPresent) {
@@ -244,4 +251,31 @@ TEST(Report, TemplateEscapesHtmlButNotText) {
     nlohmann::json model = {{"name", "<b>&"}};
     EXPECT_EQ(render_string("{{name}}", model, Escape::html), "&lt;b&gt;&amp;");
     EXPECT_EQ(render_string("{{name}}", model, Escape::none), "<b>&");
+}
+
+// The hooks the other parts of the sensor fill (IPv6, the network map, server availability)
+// are shown by both templates as soon as the model carries them (network_summary.hpp).
+TEST(Report, NetworkHooksAreRenderedWhenFilled) {
+    const std::string templates = CLINICWATCH_SOURCE_DIR "/daemon/report/templates";
+    for (const char* lang : {"ja", "en"}) {
+        nlohmann::json n = {{"has_ipv6", false}, {"has_map", false}, {"has_availability", false}};
+        nlohmann::json model = {{"network", n}};
+        std::string name = std::string("report.") + lang + ".html";
+        std::string before = render_file(templates, name, model, Escape::html);
+        EXPECT_EQ(before.find("2001:db8:1::/64"), std::string::npos);
+        n["ipv6"]["prefixes"] = {{{"prefix", "2001:db8:1::/64"}, {"vlan", 0}}};
+        n["ipv6"]["routers"] = {{{"address", "fe80::1"}, {"mac", "00:a0:de:7a:1c:30"}}};
+        n["has_ipv6"] = true;
+        n["map_svg"] = "<svg id=\"network-map\"></svg>";
+        n["has_map"] = true;
+        n["server_availability"] = {
+            {{"server", "EHR-SRV"}, {"service", "smb"}, {"availability", "99.8%"}, {"outages", 2}}};
+        n["has_availability"] = true;
+        model["network"] = n;
+        std::string html = render_file(templates, name, model, Escape::html);
+        EXPECT_NE(html.find("2001:db8:1::/64"), std::string::npos) << lang;
+        EXPECT_NE(html.find("fe80::1"), std::string::npos) << lang;
+        EXPECT_NE(html.find("<svg id=\"network-map\"></svg>"), std::string::npos) << lang;
+        EXPECT_NE(html.find("99.8%"), std::string::npos) << lang;
+    }
 }
