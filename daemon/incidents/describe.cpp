@@ -177,6 +177,10 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     m["sources_count"] = f.value("sources", nlohmann::json::array()).size();
     m["ports_text"] = list_text("ports", false);
     m["applications_text"] = list_text("applications", false);
+    m["prefixes_text"] = list_text("prefixes", false);
+    std::string router_mac = text_of(f, "router_mac");
+    m["router"] = router_mac.empty() ? "" : names.name(router_mac);
+    m["dns_text"] = list_text("dns", false);
     m["hosts_text"] = names_list(messages, named("hosts", true), 4, "and_more_devices");
     m["hosts_count"] = f.value("hosts", nlohmann::json::array()).size();
     m["bridges_text"] = list_text("bridges", true);
