@@ -149,7 +149,10 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     nlohmann::json m = f;
     m["kind"] = kind;
     // A device on somebody else's address (a takeover, a conflict) is told apart by its MAC.
-    bool by_mac = kind == "gateway-takeover" || kind == "ip-conflict";
+    // So is a device sending IPv6 router messages from the router's address (issue 20).
+    bool by_mac = kind == "gateway-takeover" || kind == "ip-conflict" || kind == "rogue-ra" ||
+                  kind == "ra-impersonation" || kind == "ra-router-lifetime-zero" ||
+                  kind == "ndp-router-spoof" || kind == "rogue-dhcpv6";
     auto mac_hint = [&](const std::string& mac) {
         return render_string(message(messages, {"mac_hint"}), {{"mac", mac}});
     };
