@@ -60,7 +60,7 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
 }
 
 bool Egress::is_internal(const IpAddress& a) const {
-    return internal_.contains(a);
+    return internal_.contains(a) || (settings_.ipv6_lan && settings_.ipv6_lan->on_link(a));
 }
 
 void Egress::on_packet(const Packet& packet) {
@@ -89,10 +89,14 @@ void Egress::on_packet(const Packet& packet) {
     if (!src_in && !dst_in) {
         // Neither address is listed as internal: global IPv6 on the LAN, or transit. The
         // router's MAC tells which side is ours.
-        if (!settings_.gateway_mac || !packet.has_dst_mac) return;
-        if (packet.dst_mac == *settings_.gateway_mac)
+        if (!packet.has_dst_mac) return;
+        auto is_router = [&](const MacAddress& m) {
+            return (settings_.gateway_mac && m == *settings_.gateway_mac) ||
+                   (settings_.ipv6_lan && ip.src.is_v6() && settings_.ipv6_lan->is_router(m));
+        };
+        if (is_router(packet.dst_mac))
             src_in = true;
-        else if (packet.src_mac == *settings_.gateway_mac)
+        else if (is_router(packet.src_mac))
             dst_in = true;
         else
             return;

@@ -21,6 +21,7 @@
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/internal_networks.hpp"
+#include "analyzers/ipv6_lan.hpp"
 #include "analyzers/probation.hpp"
 #include "analyzers/stream_reassembler.hpp"
 #include "capture/protocols/quic.hpp"
@@ -32,6 +33,10 @@ struct EgressSettings {
     // The router's LAN MAC. When known, traffic between two non-internal addresses (a clinic on
     // IPv6 IPoE whose PCs hold global addresses) is placed by which side the router is on.
     std::optional<MacAddress> gateway_mac;
+    // IPv6 routers and on-link prefixes learned from RAs (owned by the pipeline; may be null):
+    // a global address in an on-link prefix is inside, and the learned routers' MACs place the
+    // rest like gateway_mac does.
+    const Ipv6Lan* ipv6_lan = nullptr;
     EgressPolicy policy;
     EgressRules rules;
 };

@@ -35,7 +35,7 @@ Inventory::Inventory(HostTable& hosts, InventorySettings settings)
     : hosts_(hosts), settings_(std::move(settings)), internal_(settings_.internal_networks) {}
 
 bool Inventory::is_internal(const IpAddress& a) const {
-    return internal_.contains(a);
+    return internal_.contains(a) || (settings_.ipv6_lan && settings_.ipv6_lan->on_link(a));
 }
 
 void Inventory::classify(Host& h) const {
@@ -89,7 +89,16 @@ void Inventory::on_packet(const Packet& packet) {
         return;
     }
     if (packet.udp) on_udp(packet);
-    if (packet.icmp && packet.icmp->v6 && packet.icmp->type == 136) on_neighbour_advert(packet);
+    if (packet.icmp && packet.icmp->v6) {
+        if (packet.icmp->type == 136) on_neighbour_advert(packet);
+        // Duplicate address detection (RFC 4862 5.4): a neighbour solicitation from the
+        // unspecified address for an address the sender is about to use (a new temporary
+        // address, or one after renumbering) binds it before any traffic.
+        if (packet.icmp->type == 135 && packet.ip->src.is_unspecified() &&
+            packet.payload.size() >= 20)
+            if (Host* h = sender(packet))
+                bind(*h, IpAddress::v6(packet.payload.data() + 4), "ndp-dad", packet.ts);
+    }
     const IpAddress& src = packet.ip->src;
     // Most packets repeat a (sender, address) pair bound moments ago: a small direct-mapped
     // cache skips the string work. Re-bind at least once a minute so last-seen stays fresh.

@@ -16,6 +16,7 @@
 #include "analyzers/asset_register.hpp"
 #include "analyzers/host_table.hpp"
 #include "analyzers/internal_networks.hpp"
+#include "analyzers/ipv6_lan.hpp"
 #include "analyzers/vendor_registry.hpp"
 
 namespace clinicwatch {
@@ -23,6 +24,9 @@ namespace clinicwatch {
 struct InventorySettings {
     std::vector<IpNetwork> internal_networks;  // empty = RFC 1918, RFC 6598, link-local, ULA
     std::optional<MacAddress> gateway_mac;
+    // IPv6 on-link prefixes and routers learned from RAs (owned by the pipeline; may be null):
+    // global IPv6 addresses in those prefixes are bound to their devices.
+    const Ipv6Lan* ipv6_lan = nullptr;
     const VendorRegistry* vendors = nullptr;  // optional; owned by the pipeline
     const AssetRegister* asset_register = nullptr;
 };

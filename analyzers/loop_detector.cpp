@@ -59,6 +59,22 @@ std::string describe(const Packet& p) {
     if (stp::is_bpdu_frame(p)) return "STP BPDU";
     if (p.llc)
         return "LLC " + ethertype_text(static_cast<std::uint16_t>(p.llc->dsap << 8 | p.llc->ssap));
+    if (p.icmp && p.icmp->v6) {
+        switch (p.icmp->type) {
+            case 133:
+                return "IPv6 router solicitation (NDP)";
+            case 134:
+                return "IPv6 router advertisement (NDP)";
+            case 135:
+                return "IPv6 neighbour solicitation (NDP)";
+            case 136:
+                return "IPv6 neighbour advertisement (NDP)";
+            case 143:
+                return "MLDv2 report";
+            default:
+                break;
+        }
+    }
     if (p.ip) {
         std::string family = p.ip->src.is_v4() ? "IPv4" : "IPv6";
         if (p.udp) {
@@ -201,7 +217,15 @@ void LoopDetector::on_packet(const Packet& p) {
         }
     }
 
-    if (p.arp && p.arp->opcode == 1 && first_in_window) on_arp_request(p);
+    if (first_in_window) {
+        if (p.arp && p.arp->opcode == 1) {
+            on_arp_request(p.arp->sender_mac);
+        } else if (p.icmp && p.icmp->v6 && p.icmp->type == 135 && p.l2_multicast) {
+            // IPv6's ARP: a multicast neighbour solicitation (address resolution or DAD).
+            // An NDP storm is an ARP storm (issue 20).
+            on_arp_request(p.src_mac);
+        }
+    }
     if (p.llc && stp::is_bpdu_frame(p)) {
         if (auto b = stp::parse(p.l3_payload)) on_bpdu(p, *b);
     }
@@ -328,9 +352,9 @@ void LoopDetector::on_bpdu(const Packet& p, const stp::Bpdu& b) {
         emit_bridge(s, false);
 }
 
-void LoopDetector::on_arp_request(const Packet& p) {
+void LoopDetector::on_arp_request(const MacAddress& sender) {
     ++sec_arp_;
-    std::uint64_t key = p.arp->sender_mac.as_u64();
+    std::uint64_t key = sender.as_u64();
     auto it = arp_hosts_.find(key);
     if (it == arp_hosts_.end()) {
         if (arp_hosts_.size() >= settings_.max_arp_hosts) {

@@ -163,7 +163,8 @@ class LoopDetector final : public Analyzer {
     void on_repeat(const Packet& p, Entry& e, std::uint64_t sig);
     void note_loop_detect_frame(const Packet& p, const LoopDetectFrameRule& rule);
     void on_bpdu(const Packet& p, const stp::Bpdu& b);
-    void on_arp_request(const Packet& p);
+    // An ARP request, or its IPv6 counterpart (a multicast neighbour solicitation).
+    void on_arp_request(const MacAddress& sender);
     void check_duplicate_capture(const Packet& p, bool circulating);
     void advance(Timestamp ts);
     void close_second();

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "bench/clinic_capture.hpp"
+#include "bench/ipv6_capture.hpp"
 
 int main(int argc, char** argv) {
     using namespace clinicwatch::bench;
@@ -25,12 +26,21 @@ so millions of packets need little memory.
 
 Example:
   clinicwatch-make-capture --out clinic.pcap --truth clinic-truth.json
-  clinicwatch-make-capture --out big.pcap --truth big.json --packets 2000000 --seed 7)",
+  clinicwatch-make-capture --out big.pcap --truth big.json --packets 2000000 --seed 7
+  clinicwatch-make-capture --scenario ipv6 --out v6.pcap --truth v6.json
+
+--scenario ipv6 writes a dual-stack clinic on IPv6 IPoE instead (router advertisements with
+the ISP's /64, SLAAC with rotating temporary addresses, AAAA answers, HTTPS and QUIC over
+IPv6, an EHR server uploading to a cloud, TeamViewer, an internet host opening the NAS, a
+prefix renumbering; unless --no-incidents a home router's RAs and DHCPv6, an RA impersonating
+the router, a router-lifetime-0 RA and NDP spoofing). It is a few thousand frames; --packets
+does not apply.)",
                  "clinicwatch-make-capture"};
     std::string out, truth_path, register_path, start = "2026-11-20T08:00:00+09:00";
     ClinicCaptureOptions options;
     double minutes = 30;
     bool no_incidents = false;
+    std::string scenario = "clinic";
     app.add_option("--out", out, "pcap file to write")->required();
     app.add_option("--truth", truth_path, "ground-truth JSON file to write")->required();
     app.add_option("--packets", options.packets,
@@ -43,6 +53,8 @@ Example:
                    "offset the time is taken as JST)");
     app.add_option("--minutes", minutes, "period covered, in minutes (default 30)")
         ->check(CLI::Range(10.0, 24.0 * 60));
+    app.add_option("--scenario", scenario, "clinic (default) or ipv6")
+        ->check(CLI::IsMember({"clinic", "ipv6"}));
     app.add_flag("--no-incidents", no_incidents, "baseline traffic only");
     app.add_option("--register", register_path,
                    "also write the registered devices as a `register:` YAML fragment here");
@@ -63,6 +75,24 @@ Example:
     options.duration_us = static_cast<std::int64_t>(minutes * 60e6);
     options.incidents = !no_incidents;
     try {
+        if (scenario == "ipv6") {
+            Ipv6CaptureOptions v6;
+            v6.seed = options.seed;
+            v6.start_us = options.start_us;
+            v6.duration_us = options.duration_us;
+            v6.incidents = options.incidents;
+            PcapFileWriter writer(out);
+            auto truth = generate_ipv6_capture(
+                v6, [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); });
+            writer.close();
+            std::ofstream t(truth_path);
+            t << ipv6_truth_json(truth).dump(1) << "\n";
+            if (!t) throw std::runtime_error(truth_path + ": cannot write");
+            std::printf("%s: %llu packets (IPv6 clinic), %zu hosts, %zu incidents\n", out.c_str(),
+                        static_cast<unsigned long long>(truth.packets), truth.hosts.size(),
+                        truth.incidents.size());
+            return 0;
+        }
         PcapFileWriter writer(out);
         auto truth = generate_clinic_capture(
             options, [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); });

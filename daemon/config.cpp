@@ -134,7 +134,10 @@ void read_capture(Reader& r, const YAML::Node& n, CaptureConfig& c) {
 }
 
 void read_network(Reader& r, const YAML::Node& n, NetworkConfig& c) {
-    if (!r.section(n, "network", {"internal_networks", "gateway_ip", "gateway_mac"})) return;
+    if (!r.section(
+            n, "network",
+            {"internal_networks", "gateway_ip", "gateway_mac", "ipv6_routers", "ipv6_prefixes"}))
+        return;
     if (auto list = n["internal_networks"]; list.IsDefined() && !list.IsNull()) {
         if (!list.IsSequence()) {
             r.problem(list, "network.internal_networks", "expected a list of CIDR blocks");
@@ -147,6 +150,36 @@ void read_network(Reader& r, const YAML::Node& n, NetworkConfig& c) {
                                   Reader::scalar_text(item) + "'");
                 else
                     c.internal_networks.push_back(*net);
+            }
+        }
+    }
+    if (auto list = n["ipv6_prefixes"]; list.IsDefined() && !list.IsNull()) {
+        if (!list.IsSequence()) {
+            r.problem(list, "network.ipv6_prefixes", "expected a list of IPv6 prefixes");
+        } else {
+            for (const auto& item : list) {
+                auto net = item.IsScalar() ? IpNetwork::parse(item.Scalar()) : std::nullopt;
+                if (!net || !net->base.is_v6())
+                    r.problem(item, "network.ipv6_prefixes",
+                              "expected an IPv6 prefix like 2409:10:a0:1200::/64, got '" +
+                                  Reader::scalar_text(item) + "'");
+                else
+                    c.ipv6_prefixes.push_back(*net);
+            }
+        }
+    }
+    if (auto list = n["ipv6_routers"]; list.IsDefined() && !list.IsNull()) {
+        if (!list.IsSequence()) {
+            r.problem(list, "network.ipv6_routers", "expected a list of MAC addresses");
+        } else {
+            for (const auto& item : list) {
+                auto mac = item.IsScalar() ? MacAddress::parse(item.Scalar()) : std::nullopt;
+                if (!mac)
+                    r.problem(item, "network.ipv6_routers",
+                              "expected a MAC address like 00:a0:de:12:34:56, got '" +
+                                  Reader::scalar_text(item) + "'");
+                else
+                    c.ipv6_routers.push_back(*mac);
             }
         }
     }

@@ -40,6 +40,9 @@ struct NetworkConfig {
     std::vector<IpNetwork> internal_networks;  // empty = defaults (RFC 1918 ...)
     std::optional<IpAddress> gateway_ip;
     std::optional<MacAddress> gateway_mac;
+    // IPv6 (issue 20): routers and on-link prefixes are learned from RAs; these add to them.
+    std::vector<MacAddress> ipv6_routers;
+    std::vector<IpNetwork> ipv6_prefixes;  // also: an RA announcing another prefix is reported
 };
 
 struct StoreConfig {

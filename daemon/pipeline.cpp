@@ -18,6 +18,7 @@
 #include "analyzers/dhcp_flood.hpp"
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
+#include "analyzers/ipv6_routers.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "analyzers/remote_access.hpp"
@@ -99,6 +100,13 @@ void Pipeline::restore_learned_state() {
         if (!e.is_object() || !e.contains("date") || !e["date"].is_string()) continue;
         std::string date = e["date"].get<std::string>();
         randomized_summaries_[date] = std::move(e);
+    }
+    if (auto stored = store_.meta("ipv6_lan")) {
+        try {
+            ipv6_lan_.restore(nlohmann::json::parse(*stored));
+        } catch (const std::exception&) {
+            spdlog::warn("ignoring unreadable meta ipv6_lan");
+        }
     }
     if (auto first = store_.meta("first_packet_us")) {
         try {
@@ -258,6 +266,7 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         InventorySettings inventory;
         inventory.internal_networks = config_.network.internal_networks;
         inventory.gateway_mac = config_.network.gateway_mac;
+        inventory.ipv6_lan = &ipv6_lan_;
         inventory.vendors = &vendors_;
         inventory.asset_register = &prepared_.asset_register;
         return std::make_unique<Inventory>(hosts_, inventory);
@@ -282,6 +291,7 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         EgressSettings egress;
         egress.internal_networks = config_.network.internal_networks;
         egress.gateway_mac = config_.network.gateway_mac;
+        egress.ipv6_lan = &ipv6_lan_;
         egress.policy = config_.egress.policy;
         egress.rules = prepared_.egress_rules;
         // A device's role comes from the register; unregistered devices have no role (the
@@ -298,6 +308,21 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         return analyzer;
     }
     if (name == "lan-hygiene") return build_lan_hygiene();
+    if (name == "ipv6-routers") {
+        Ipv6RoutersSettings v6;
+        v6.routers = config_.network.ipv6_routers;
+        v6.expected_prefixes = config_.network.ipv6_prefixes;
+        v6.asset_register = &prepared_.asset_register;
+        v6.gateway_mac = [this]() -> std::optional<MacAddress> {
+            if (config_.network.gateway_mac) return config_.network.gateway_mac;
+            if (learned_gateway_ && config_.network.gateway_ip &&
+                learned_gateway_->first == *config_.network.gateway_ip)
+                return learned_gateway_->second;
+            return std::nullopt;
+        };
+        v6.record = [this](const std::string& state) { writer_.meta("ipv6_lan", state); };
+        return std::make_unique<Ipv6Routers>(ipv6_lan_, writer_, std::move(v6));
+    }
     if (name == "dhcp-flood") {
         DhcpFloodSettings dhcp;
         dhcp.max_requests_per_minute =

@@ -21,6 +21,7 @@
 #include "analyzers/asset_register.hpp"
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/ipv6_lan.hpp"
 #include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
@@ -96,8 +97,8 @@ class Pipeline {
     std::chrono::steady_clock::time_point next_memory_check_{};
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats", "inventory",   "loop-detector", "os-fingerprint", "remote-access-sessions",
-        "egress",        "lan-hygiene", "dhcp-flood",    "sensor-limits"};
+        "traffic-stats",          "ipv6-routers", "inventory",   "loop-detector", "os-fingerprint",
+        "remote-access-sessions", "egress",       "lan-hygiene", "dhcp-flood",    "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();
@@ -125,6 +126,9 @@ class Pipeline {
     std::optional<std::pair<IpAddress, MacAddress>> learned_gateway_;
     std::map<std::string, nlohmann::json> randomized_summaries_;  // date -> evidence
     std::vector<BoundaryFlowSummary> stored_day_rows_;            // for the first egress build
+    // IPv6 routers and on-link prefixes learned from RAs (issue 20): read by the inventory and
+    // egress, written by the ipv6-routers unit; kept across reloads, stored as meta "ipv6_lan".
+    Ipv6Lan ipv6_lan_;
     // Loaded once at start, read by the inventory (issue 3).
     VendorRegistry vendors_;
 };

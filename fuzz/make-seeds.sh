@@ -66,6 +66,15 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
 eth = bytes.fromhex("00a0de6e214c" "f46e2419c27b" "0800") + ip
 open(sys.argv[2], "wb").write(struct.pack("!HB", len(eth), 1) + eth)
 PY
+# NDP (RFC 4861): a Yamaha router's RA (O flag, lifetime 1800, source MAC, MTU 1460, prefix
+# 2409:10:a0:1200::/64, RDNSS) and a neighbour advertisement (router, solicited, override).
+seed ndp ra "86003c4a404007080000000000000000010100a0de6a100105010000000005b4030440c000278d0000093a80000000002409001000a0120000000000000000001903000000000708fe8000000000000002a0defffe6a1001"
+seed ndp na "88000000e0000000fe8000000000000002a0defffe6a1001020100a0de6a1001"
+# DHCPv6: an Information-request (client DUID-LL, elapsed time, ORO 23/24) and a Reply with
+# the server's DUID and a DNS server; an Advertise with IA_NA.
+seed dhcpv6 info-request "0b1234560001000a00030001001b21c000200008000200000006000400170018"
+seed dhcpv6 reply "071234560001000a00030001001b21c000200002000a0003000100a0de6a100100170010fe8000000000000002a0defffe6a1001"
+seed dhcpv6 advertise "024a1b2c0002000a00030001106f3fc0ff01000300280e00155d00000e100000151800050018fdc21a2b3c4d0001000000000000100000001c2000001d4c"
 mkdir -p "$out/ssh"
 printf 'SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7\r\n' > "$out/ssh/openssh"
 printf 'SSH-1.99-Cisco-1.25\r\n' > "$out/ssh/cisco"

@@ -290,6 +290,56 @@ void group_inbound(Grouper& g) {
     }
 }
 
+// IPv6 routers that are not the clinic's (issue 20): every RA, DHCPv6 and NDP finding about
+// one MAC is one incident, of the kind of its worst finding; a device that also hands out IPv4
+// addresses joins its foreign-router incident instead. Its unregistered-device alert joins too.
+void group_ipv6_routers(Grouper& g) {
+    // Worst first: the first kind found for a MAC names its incident.
+    static const char* const kinds[] = {"ra-router-lifetime-zero",
+                                        "ra-impersonation",
+                                        "ndp-router-spoof",
+                                        "rogue-ra",
+                                        "rogue-dhcpv6",
+                                        "ra-unexpected-prefix"};
+    for (const char* kind : kinds) {
+        for (const auto* a : g.free_of(kind)) {
+            std::string mac = text_of(a->evidence, "device_mac");
+            if (mac.empty()) mac = a->subject_mac;
+            Incident* in = g.find("foreign-router:" + mac);
+            if (!in) {
+                in = &g.open("ipv6-router:" + mac, kind, mac);
+                if (in->alerts.empty())
+                    in->facts = {{"device_mac", mac},
+                                 {"link_local", text_of(a->evidence, "link_local")},
+                                 {"router_mac", text_of(a->evidence, "router_mac")},
+                                 {"impersonated", ""},
+                                 {"prefixes", nlohmann::json::array()},
+                                 {"dns", nlohmann::json::array()},
+                                 {"offered", nlohmann::json::array()},
+                                 {"attacks", nlohmann::json::array()}};
+            }
+            g.add(*in, *a);
+            nlohmann::json& f = in->facts;
+            if (!f.contains("attacks")) f["attacks"] = nlohmann::json::array();
+            add_unique(f["attacks"], a->kind);
+            for (const char* list : {"prefixes", "dns", "offered"}) {
+                if (!f.contains(list)) f[list] = nlohmann::json::array();
+                for (const auto& v : a->evidence.value(list, nlohmann::json::array()))
+                    add_unique(f[list], v);
+            }
+            std::string impersonated = text_of(a->evidence, "impersonated");
+            if (impersonated.empty()) impersonated = text_of(a->evidence, "address");
+            if (!impersonated.empty()) f["impersonated"] = impersonated;
+            if (a->evidence.contains("flags")) f["flags"] = a->evidence["flags"];
+            if (a->evidence.contains("lifetime")) f["lifetime"] = a->evidence["lifetime"];
+        }
+    }
+    for (const char* kind : kinds)
+        for (const auto& key : g.keys_of(kind))
+            if (Incident* in = g.find(key))
+                if (const auto* u = g.unregistered(in->subject_mac)) g.add(*in, *u);
+}
+
 // One entry per device for its standing conditions.
 void group_conditions(Grouper& g) {
     for (const auto& kind : standing_kinds()) {
@@ -336,6 +386,7 @@ std::vector<Incident> correlate(const std::vector<AlertRecord>& alerts) {
     Grouper g(alerts);
     group_loops(g);
     group_foreign_routers(g);
+    group_ipv6_routers(g);
     group_gateway_takeovers(g);
     group_ip_conflicts(g);
     group_inbound(g);

@@ -149,7 +149,10 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     nlohmann::json m = f;
     m["kind"] = kind;
     // A device on somebody else's address (a takeover, a conflict) is told apart by its MAC.
-    bool by_mac = kind == "gateway-takeover" || kind == "ip-conflict";
+    // So is a device sending IPv6 router messages from the router's address (issue 20).
+    bool by_mac = kind == "gateway-takeover" || kind == "ip-conflict" || kind == "rogue-ra" ||
+                  kind == "ra-impersonation" || kind == "ra-router-lifetime-zero" ||
+                  kind == "ndp-router-spoof" || kind == "rogue-dhcpv6";
     auto mac_hint = [&](const std::string& mac) {
         return render_string(message(messages, {"mac_hint"}), {{"mac", mac}});
     };
@@ -177,6 +180,10 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     m["sources_count"] = f.value("sources", nlohmann::json::array()).size();
     m["ports_text"] = list_text("ports", false);
     m["applications_text"] = list_text("applications", false);
+    m["prefixes_text"] = list_text("prefixes", false);
+    std::string router_mac = text_of(f, "router_mac");
+    m["router"] = router_mac.empty() ? "" : names.name(router_mac);
+    m["dns_text"] = list_text("dns", false);
     m["hosts_text"] = names_list(messages, named("hosts", true), 4, "and_more_devices");
     m["hosts_count"] = f.value("hosts", nlohmann::json::array()).size();
     m["bridges_text"] = list_text("bridges", true);

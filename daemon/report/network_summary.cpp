@@ -6,6 +6,7 @@
 #include <set>
 
 #include "capture/address.hpp"
+#include "daemon/ipv6_network.hpp"
 
 namespace clinicwatch {
 
@@ -218,7 +219,23 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
                           {"dns_servers", dns},
                           {"switches", switches}};
     // Hooks for the other issues (see the header): the coordinator fills them at merge.
-    out["ipv6"] = {{"prefixes", nlohmann::json::array()}, {"routers", nlohmann::json::array()}};
+    // IPv6 (issue 20): the routers heard advertising and the prefixes they put on the link.
+    auto prefixes6 = nlohmann::json::array(), routers6 = nlohmann::json::array();
+    Ipv6Network v6 = load_ipv6_network(db);
+    for (const auto& p : v6.prefixes)
+        prefixes6.push_back({{"prefix", p.prefix},
+                             {"router_mac", or_null(p.router_mac)},
+                             {"deprecated", p.deprecated},
+                             {"source", p.source}});
+    for (const auto& r : v6.routers)
+        routers6.push_back({{"address", or_null(r.link_local)},
+                            {"mac", r.mac},
+                            {"vendor", vendor_of(r.mac)},
+                            {"flags", r.flags},
+                            {"default_router", r.lifetime_seconds > 0},
+                            {"dns_servers", r.dns},
+                            {"source", r.source}});
+    out["ipv6"] = {{"prefixes", prefixes6}, {"routers", routers6}};
     out["map_svg"] = nullptr;
     out["server_availability"] = nlohmann::json::array();
     return out;

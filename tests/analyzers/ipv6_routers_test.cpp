@@ -1,0 +1,231 @@
+// The ipv6-routers unit on the generated dual-stack IPoE clinic (bench/ipv6_capture): the
+// router and its prefixes learned without configuration, the real router's periodic RAs and a
+// renumbering quiet, and each attack one finding naming the attacker, grouped into one incident
+// per attacker. Also: an NDP storm is an ARP storm for the loop detector.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "analyzers/dispatcher.hpp"
+#include "analyzers/host_table.hpp"
+#include "analyzers/ipv6_routers.hpp"
+#include "bench/ipv6_capture.hpp"
+#include "daemon/incidents/incidents.hpp"
+#include "tests/analyzers/loop_frames.hpp"
+
+using namespace clinicwatch;
+
+namespace {
+
+struct Sink : FindingSink {
+    std::vector<AlertUpdate> alerts;
+    void alert(AlertUpdate a) override { alerts.push_back(std::move(a)); }
+    void minute(const MinuteStats&) override {}
+};
+
+struct Replay {
+    bench::Ipv6CaptureTruth truth;
+    Ipv6Lan lan;
+    Sink sink;
+    std::string stored;  // the last meta "ipv6_lan" written
+};
+
+// Feeds the generated capture through the unit, as the dispatcher does.
+void replay(Replay& r, const bench::Ipv6CaptureOptions& options,
+            Ipv6RoutersSettings settings = {}) {
+    settings.record = [&r](const std::string& s) { r.stored = s; };
+    HostTable hosts(1024);
+    Dispatcher dispatcher(hosts);
+    dispatcher.add(std::make_unique<Ipv6Routers>(r.lan, r.sink, std::move(settings)));
+    Packet packet;
+    r.truth = bench::generate_ipv6_capture(options, [&](std::int64_t ts, bench::ByteView frame) {
+        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(frame.size()),
+                      Bytes(frame.data(), frame.size()), packet);
+        dispatcher.on_packet(packet);
+    });
+    dispatcher.finish();
+}
+
+std::map<std::string, std::set<std::string>> alerts_by_kind(const Replay& r) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& a : r.sink.alerts) out[a.kind].insert(a.subject_mac->to_string());
+    return out;
+}
+
+TEST(Ipv6Routers, RouterAndPrefixesLearnedWithoutConfigurationAndRenumberingIsQuiet) {
+    Replay r;
+    bench::Ipv6CaptureOptions o;
+    o.incidents = false;  // the router's RAs every minute, renumbering at 60%, rotation
+    replay(r, o);
+    EXPECT_TRUE(r.sink.alerts.empty()) << r.sink.alerts.front().summary;
+    ASSERT_EQ(r.lan.routers().size(), 1u);
+    const Ipv6Router& router = r.lan.routers().front();
+    EXPECT_EQ(router.mac, r.truth.router_mac);
+    EXPECT_EQ(router.link_local.to_string(), r.truth.router_link_local);
+    EXPECT_EQ(router.lifetime, 1800);
+    EXPECT_TRUE(router.other);
+    EXPECT_FALSE(router.managed);
+    EXPECT_EQ(router.mtu, 1460u);
+    ASSERT_EQ(router.dns.size(), 1u);
+    std::set<std::string> prefixes;
+    for (const auto& p : r.lan.prefixes()) prefixes.insert(p.prefix.to_string());
+    EXPECT_EQ(prefixes, std::set<std::string>(r.truth.prefixes.begin(), r.truth.prefixes.end()));
+    // The renumbered prefix: the old one deprecated (preferred 0), the new one preferred.
+    for (const auto& p : r.lan.prefixes())
+        EXPECT_EQ(p.preferred_lifetime == 0, p.prefix.to_string() == r.truth.prefixes.front());
+    // Every host address is on-link now; internet addresses are not.
+    for (const auto& h : r.truth.hosts) {
+        for (const auto& a : h.stable) EXPECT_TRUE(r.lan.on_link(*IpAddress::parse(a))) << a;
+        for (const auto& a : h.temporary) EXPECT_TRUE(r.lan.on_link(*IpAddress::parse(a))) << a;
+    }
+    EXPECT_FALSE(r.lan.on_link(*IpAddress::parse("2603:1037:1:2::12")));
+    // What a restart reads back.
+    Ipv6Lan restored;
+    restored.restore(nlohmann::json::parse(r.stored));
+    ASSERT_EQ(restored.routers().size(), 1u);
+    EXPECT_EQ(restored.routers().front().mac, r.truth.router_mac);
+    EXPECT_EQ(restored.prefixes().size(), 2u);
+}
+
+TEST(Ipv6Routers, EachAttackIsOneFindingNamingTheAttacker) {
+    Replay r;
+    replay(r, {});
+    auto by_kind = alerts_by_kind(r);
+    std::map<std::string, std::set<std::string>> expected;
+    for (const auto& i : r.truth.incidents)
+        if (i.kind != "egress-denied" && i.kind != "remote-access" && i.kind != "inbound-exposure")
+            expected[i.kind].insert(i.device.to_string());
+    EXPECT_EQ(by_kind, expected);
+    // The real router is never a subject.
+    for (const auto& a : r.sink.alerts) EXPECT_NE(*a.subject_mac, r.truth.router_mac);
+    // Only the real router was learned, with its own prefixes (not the home router's ULA).
+    ASSERT_EQ(r.lan.routers().size(), 1u);
+    EXPECT_EQ(r.lan.routers().front().mac, r.truth.router_mac);
+    for (const auto& p : r.lan.prefixes()) EXPECT_NE(p.prefix.to_string(), "fdc2:1a2b:3c4d:1::/64");
+    // What each finding says: the impersonated address, what the home router announced.
+    for (const auto& a : r.sink.alerts) {
+        if (a.kind == "ra-impersonation") {
+            EXPECT_EQ(a.evidence["impersonated"], r.truth.router_link_local);
+        } else if (a.kind == "rogue-ra") {
+            EXPECT_EQ(a.evidence["prefixes"][0], "fdc2:1a2b:3c4d:1::/64");
+            EXPECT_EQ(a.evidence["flags"], "M O");
+        } else if (a.kind == "rogue-dhcpv6") {
+            EXPECT_EQ(a.evidence["offered"][0], "fdc2:1a2b:3c4d:1::1000");
+        } else if (a.kind == "ndp-router-spoof") {
+            EXPECT_EQ(a.evidence["address"], r.truth.router_link_local);
+        }
+    }
+
+    // Through the correlator: one incident per attacker (the home router's RA and DHCPv6 are
+    // one), each about that device.
+    std::vector<AlertRecord> records;
+    std::map<std::string, std::int64_t> ids;
+    for (const auto& a : r.sink.alerts) {
+        if (ids.count(a.key)) continue;
+        AlertRecord rec;
+        rec.id = static_cast<std::int64_t>(ids.size() + 1);
+        ids[a.key] = rec.id;
+        rec.key = a.key;
+        rec.kind = a.kind;
+        rec.severity = static_cast<int>(a.severity);
+        rec.subject_mac = a.subject_mac->to_string();
+        rec.subject = a.subject;
+        rec.status = "open";
+        rec.first_seen = a.first_seen;
+        rec.last_seen = a.last_seen;
+        rec.evidence = a.evidence;
+        records.push_back(rec);
+    }
+    auto incidents = correlate(records);
+    std::map<std::string, std::string> kind_of;
+    for (const auto& in : incidents) kind_of[in.subject_mac] = in.kind;
+    EXPECT_EQ(kind_of,
+              (std::map<std::string, std::string>{{"10:6f:3f:c0:ff:01", "rogue-ra"},
+                                                  {"b8:27:eb:66:00:01", "ra-impersonation"},
+                                                  {"b8:27:eb:66:00:02", "ra-router-lifetime-zero"},
+                                                  {"b8:27:eb:66:00:03", "ndp-router-spoof"}}));
+    for (const auto& in : incidents)
+        if (in.kind == "rogue-ra") {
+            EXPECT_EQ(in.alerts.size(), 2u);
+            EXPECT_EQ(in.facts["offered"][0], "fdc2:1a2b:3c4d:1::1000");
+        }
+}
+
+TEST(Ipv6Routers, ConfiguredRouterAndExpectedPrefixes) {
+    // The register names the router; the line is contracted for the first prefix only: the
+    // renumbering is then reported once (the router's), and nothing else changes.
+    Replay r;
+    bench::Ipv6CaptureOptions o;
+    o.incidents = false;
+    Ipv6RoutersSettings s;
+    s.routers = {*MacAddress::parse("00:a0:de:6a:10:01")};
+    s.expected_prefixes = {*IpNetwork::parse("2409:10:a0:1200::/64")};
+    replay(r, o, s);
+    auto by_kind = alerts_by_kind(r);
+    ASSERT_EQ(by_kind.size(), 1u);
+    EXPECT_EQ(by_kind["ra-unexpected-prefix"], std::set<std::string>{"00:a0:de:6a:10:01"});
+    EXPECT_EQ(r.lan.routers().front().source, "configuration");
+}
+
+TEST(Ipv6Routers, HomeRouterFirstWithAKnownGatewayIsStillRogue) {
+    // The IPv4 gateway's MAC (configured or learned by ARP) is the router even before it
+    // advertises: a home router heard first is not adopted.
+    Replay r;
+    Ipv6RoutersSettings s;
+    s.gateway_mac = [] { return MacAddress::parse("00:a0:de:6a:10:01"); };
+    bench::Ipv6CaptureOptions o;
+    replay(r, o, s);
+    EXPECT_EQ(alerts_by_kind(r)["rogue-ra"], std::set<std::string>{"10:6f:3f:c0:ff:01"});
+    EXPECT_TRUE(r.lan.is_router(*MacAddress::parse("00:a0:de:6a:10:01")));
+    EXPECT_FALSE(r.lan.is_router(*MacAddress::parse("10:6f:3f:c0:ff:01")));
+}
+
+// A multicast neighbour solicitation, as a host resolving `target` sends it.
+bench::Frame neighbour_solicit(const MacAddress& src, std::uint32_t target_low) {
+    bench::Ip6 source{}, target{}, group{};
+    source[0] = 0xfe;
+    source[1] = 0x80;
+    source[15] = 0x20;
+    target[0] = 0x24;
+    target[1] = 0x09;
+    target[12] = static_cast<std::uint8_t>(target_low >> 24);
+    target[13] = static_cast<std::uint8_t>(target_low >> 16);
+    target[14] = static_cast<std::uint8_t>(target_low >> 8);
+    target[15] = static_cast<std::uint8_t>(target_low);
+    group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, target[13], target[14], target[15]};
+    bench::Frame body = {0, 0, 0, 0};
+    body.insert(body.end(), target.begin(), target.end());
+    body.insert(body.end(), {1, 1});
+    body.insert(body.end(), src.bytes.begin(), src.bytes.end());
+    bench::Ipv6Header h;
+    h.src = source;
+    h.dst = group;
+    h.next_header = bench::ipproto::icmpv6;
+    h.hop_limit = 255;
+    return bench::ethernet(bench::multicast_mac6(group), src, bench::ethertype::ipv6,
+                           bench::ipv6(h, bench::icmp6(source, group, 135, 0, body)));
+}
+
+TEST(Ipv6Routers, NdpStormIsAnArpStorm) {
+    // A host sweeping its /64 with neighbour solicitations: 200 distinct ones a second for
+    // 10 s, after a quiet minute of ordinary resolution (one a second).
+    constexpr Timestamp kS = kMicrosPerSecond, kT0 = 1'795'129'200LL * kS;
+    MacAddress sweeper = *MacAddress::parse("00:11:32:00:00:aa");
+    MacAddress pc = *MacAddress::parse("00:1b:21:c0:00:21");
+    clinicwatch::test::LoopHarness h;
+    for (int i = 0; i < 60; ++i) h.feed(kT0 + i * kS, neighbour_solicit(pc, 0x100 + i % 5));
+    for (int i = 0; i < 2000; ++i)
+        h.feed(kT0 + 60 * kS + i * (kS / 200), neighbour_solicit(sweeper, 0x10000 + i));
+    h.finish();
+    auto storms = h.sink.of_kind("arp-storm");
+    ASSERT_FALSE(storms.empty());
+    std::set<std::string> subjects;
+    for (const auto& s : storms) subjects.insert(s.update.subject);
+    EXPECT_TRUE(subjects.count("00:11:32:00:00:aa"));
+    EXPECT_FALSE(subjects.count("00:1b:21:c0:00:21"));
+    EXPECT_EQ(storms.back().update.evidence["peak_requests_per_second"].get<int>() >= 190, true);
+    EXPECT_TRUE(h.sink.of_kind("l2-loop").empty());
+}
+
+}  // namespace
