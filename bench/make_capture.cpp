@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "bench/clinic_capture.hpp"
+#include "bench/outage_capture.hpp"
 
 int main(int argc, char** argv) {
     using namespace clinicwatch::bench;
@@ -25,7 +26,14 @@ so millions of packets need little memory.
 
 Example:
   clinicwatch-make-capture --out clinic.pcap --truth clinic-truth.json
-  clinicwatch-make-capture --out big.pcap --truth big.json --packets 2000000 --seed 7)",
+  clinicwatch-make-capture --out big.pcap --truth big.json --packets 2000000 --seed 7
+  clinicwatch-make-capture --out ehr.pcap --truth ehr.json --scenario ehr-down
+
+--scenario NAME writes instead a small clinic morning (a few thousand frames, --packets is
+ignored) built around one outage or its look-alike (bench/outage_capture.hpp): ehr-down (the
+EHR server answers no SYN from 08:10 to 08:15), dns-down, dhcp-down, router-arp,
+throughput-ceiling (the NAS behind a 100 Mbit/s hop), morning (EHR, DNS and DHCP outages in
+one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.)",
                  "clinicwatch-make-capture"};
     std::string out, truth_path, register_path, start = "2026-11-20T08:00:00+09:00";
     ClinicCaptureOptions options;
@@ -43,6 +51,10 @@ Example:
                    "offset the time is taken as JST)");
     app.add_option("--minutes", minutes, "period covered, in minutes (default 30)")
         ->check(CLI::Range(10.0, 24.0 * 60));
+    std::string scenario;
+    app.add_option("--scenario", scenario,
+                   "an outage scenario (see above) instead of the clinic capture")
+        ->check(CLI::IsMember(outage_scenario_names()));
     app.add_flag("--no-incidents", no_incidents, "baseline traffic only");
     app.add_option("--register", register_path,
                    "also write the registered devices as a `register:` YAML fragment here");
@@ -64,8 +76,18 @@ Example:
     options.incidents = !no_incidents;
     try {
         PcapFileWriter writer(out);
-        auto truth = generate_clinic_capture(
-            options, [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); });
+        auto write = [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); };
+        ClinicCaptureTruth truth;
+        if (scenario.empty()) {
+            truth = generate_clinic_capture(options, write);
+        } else {
+            OutageCaptureOptions o;
+            o.scenario = *parse_outage_scenario(scenario);
+            o.start_us = options.start_us;
+            o.minutes = static_cast<int>(minutes);
+            o.seed = options.seed;
+            truth = generate_outage_capture(o, write);
+        }
         writer.close();
         std::ofstream t(truth_path);
         t << truth_json(truth).dump(1) << "\n";

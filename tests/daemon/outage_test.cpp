@@ -1,0 +1,219 @@
+// Outages the mirror port can explain (issue 22): generated clinic mornings
+// (bench/outage_capture.hpp) replayed by the real binary into a fresh database, then read as
+// the service-health minutes, as `clinicwatch incidents` and `clinicwatch health`, and as the
+// digest. Each outage is one incident naming the server, with start and end within a minute of
+// the truth and the clients affected; the look-alikes (a clean morning, a server switched off at
+// night, one client retrying a dead name, a capture gap) give none.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "bench/outage_capture.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace clinicwatch {
+namespace {
+
+using test::run_command;
+using test::TempDir;
+
+constexpr std::int64_t kMinuteUs = 60'000'000;
+
+const std::set<std::string>& outage_kinds() {
+    static const std::set<std::string> kinds = {"server-not-answering", "dns-not-answering",
+                                                "dhcp-not-answering", "router-not-answering-arp",
+                                                "throughput-ceiling"};
+    return kinds;
+}
+
+struct Replayed {
+    TempDir dir;
+    bench::ClinicCaptureTruth truth;
+    std::string db() const { return (dir / "clinic.db").string(); }
+    std::string config(const std::string& lang) const {
+        return (dir / ("clinic-" + lang + ".yaml")).string();
+    }
+};
+
+std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
+                                 std::int64_t start_us = 1'795'129'200'000'000) {
+    auto r = std::make_unique<Replayed>();
+    bench::OutageCaptureOptions o;
+    o.scenario = scenario;
+    o.start_us = start_us;
+    {
+        bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
+        r->truth = bench::generate_outage_capture(
+            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+        w.close();
+    }
+    for (const char* lang : {"ja", "en"}) {
+        std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
+        std::ofstream out(r->config(lang));
+        out << demo.rdbuf() << "\ninventory:\n  learning_days: 0\n\nreport:\n"
+            << "  clinic_name: \"さくら内科クリニック\"\n\ndigest:\n  language: " << lang << "\n\n"
+            << bench::register_yaml(r->truth);
+    }
+    std::string out;
+    EXPECT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " +
+                              (r->dir / "clinic.pcap").string() + " --db " + r->db() +
+                              " --config " + r->config("ja") + " --no-progress",
+                          &out),
+              0)
+        << out;
+    return r;
+}
+
+[[maybe_unused]] std::string cli(const Replayed& r, const std::string& args,
+                                 const std::string& lang = "ja", int* rc = nullptr) {
+    std::string out;
+    int code = run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                               "/daemon/report/templates " + CLINICWATCH_BINARY + " " + args +
+                               " --db " + r.db() + " --config " + r.config(lang) + " 2>/dev/null",
+                           &out);
+    if (rc)
+        *rc = code;
+    else
+        EXPECT_EQ(code, 0) << args << "\n" << out;
+    return out;
+}
+
+struct StoredOutage {
+    std::string kind, subject;
+    std::int64_t first = 0, last = 0;
+    nlohmann::json evidence;
+};
+
+std::vector<StoredOutage> stored_outages(const Replayed& r) {
+    SQLite::Database db(r.db(), SQLite::OPEN_READONLY);
+    SQLite::Statement st(db, "SELECT kind, subject, first_seen, last_seen, evidence FROM alerts");
+    std::vector<StoredOutage> out;
+    while (st.executeStep()) {
+        std::string kind = st.getColumn(0).getString();
+        if (!outage_kinds().count(kind)) continue;
+        out.push_back({kind, st.getColumn(1).getString(), st.getColumn(2).getInt64(),
+                       st.getColumn(3).getInt64(),
+                       nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false)});
+    }
+    return out;
+}
+
+std::set<std::string> truth_clients(const bench::TruthIncident& t) {
+    std::set<std::string> out;
+    for (const auto& m : t.hosts) out.insert(m.to_string());
+    return out;
+}
+
+// Every truth incident is exactly one stored outage of its kind, on its server, within a
+// minute of its start and end, with the clients affected.
+void expect_outages_match(const Replayed& r) {
+    auto stored = stored_outages(r);
+    ASSERT_FALSE(r.truth.incidents.empty());
+    EXPECT_EQ(stored.size(), r.truth.incidents.size());
+    for (const auto& t : r.truth.incidents) {
+        SCOPED_TRACE(t.kind);
+        std::vector<const StoredOutage*> found;
+        for (const auto& s : stored)
+            if (s.kind == t.kind) found.push_back(&s);
+        ASSERT_EQ(found.size(), 1u);
+        const StoredOutage& s = *found[0];
+        EXPECT_EQ(s.subject, t.details["server_ip"].get<std::string>());
+        EXPECT_LE(std::abs(s.first - t.start_us), kMinuteUs)
+            << "start " << (s.first - t.start_us) / 1e6 << " s from the truth";
+        EXPECT_LE(std::abs(s.last - t.end_us), kMinuteUs)
+            << "end " << (s.last - t.end_us) / 1e6 << " s from the truth";
+        std::set<std::string> clients;
+        for (const auto& c : s.evidence["clients"]) clients.insert(c.get<std::string>());
+        EXPECT_EQ(clients, truth_clients(t)) << s.evidence.dump();
+        EXPECT_TRUE(s.evidence.value("ended", false));
+    }
+}
+
+TEST(OutageAlerts, EhrServerNotAnswering) {
+    auto r = replay(bench::OutageScenario::ehr_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, DnsNotAnswering) {
+    auto r = replay(bench::OutageScenario::dns_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, DhcpNotAnswering) {
+    auto r = replay(bench::OutageScenario::dhcp_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, RouterNotAnsweringArp) {
+    auto r = replay(bench::OutageScenario::router_arp);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, ThroughputCeiling) {
+    auto r = replay(bench::OutageScenario::throughput_ceiling);
+    expect_outages_match(*r);
+    auto stored = stored_outages(*r);
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_LT(stored[0].evidence.value("peak_mbps", 0), 120);
+    EXPECT_GT(stored[0].evidence.value("usual_mbps", 0), 400);
+}
+
+TEST(OutageAlerts, NothingOnQuietLookAlikes) {
+    for (auto scenario : {bench::OutageScenario::clean, bench::OutageScenario::dead_name,
+                          bench::OutageScenario::capture_gap}) {
+        SCOPED_TRACE(bench::outage_scenario_name(scenario));
+        auto r = replay(scenario);
+        auto stored = stored_outages(*r);
+        EXPECT_TRUE(stored.empty())
+            << stored.size() << " outages, first "
+            << (stored.empty() ? "" : stored[0].kind + " " + stored[0].evidence.dump());
+        // The health minutes are there all the same: the EHR server's clients were answered.
+        SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+        EXPECT_GT(db.execAndGet("SELECT sum(tcp_handshakes) FROM service_minutes WHERE "
+                                "server_ip = '192.168.100.10'")
+                      .getInt64(),
+                  100);
+    }
+    // Switched off at 22:10 with nobody trying.
+    auto night =
+        replay(bench::OutageScenario::night_off, 1'795'129'200'000'000 + 14 * 3600 * 1'000'000LL);
+    EXPECT_TRUE(stored_outages(*night).empty());
+}
+
+TEST(OutageAlerts, HealthMinutesCountWhatClientsSaw) {
+    auto r = replay(bench::OutageScenario::morning);
+    SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+    std::int64_t start = r->truth.options.start_us;
+    auto at = [&](int minute, const char* server, const char* column) {
+        SQLite::Statement st(db, std::string("SELECT ") + column +
+                                     " FROM service_minutes WHERE minute = ? AND server_ip = ?");
+        st.bind(1, start + minute * kMinuteUs);
+        st.bind(2, server);
+        return st.executeStep() ? st.getColumn(0).getInt64() : -1;
+    };
+    // 08:12, the EHR server down: six PCs, two attempts each, none answered.
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_attempts"), 12);
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_handshakes"), 0);
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_unanswered"), 12);
+    EXPECT_EQ(at(12, "192.168.100.10", "failed_clients"), 6);
+    // 08:05, all well: every attempt answered, handshake time measured.
+    EXPECT_EQ(at(5, "192.168.100.10", "tcp_unanswered"), 0);
+    EXPECT_EQ(at(5, "192.168.100.10", "tcp_handshakes"), 12);
+    EXPECT_GT(at(5, "192.168.100.10", "tcp_handshake_us"), 0);
+    // 08:18, the router's DNS forwarder silent: eight queries, no answer.
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_queries"), 8);
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_answers"), 0);
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_timeouts"), 8);
+    EXPECT_EQ(at(5, "192.168.100.1", "dns_answers"), 8);
+    // 08:24, DHCP silent: the three laptops arriving are left without an address.
+    EXPECT_GE(at(24, "192.168.100.1", "dhcp_unanswered_clients"), 3);
+    EXPECT_EQ(at(24, "192.168.100.1", "dhcp_offers"), 0);
+}
+
+}  // namespace
+}  // namespace clinicwatch
