@@ -129,6 +129,7 @@ ServiceHealth::Bucket& ServiceHealth::bucket(Server& s, Timestamp ts) {
     b.clients_overflow = 0;
     b.first_fail.fill(0);
     b.last_fail.fill(0);
+    b.first_answer.fill(0);
     b.dhcp_out_of_addresses = false;
     return b;
 }
@@ -180,6 +181,7 @@ void ServiceHealth::count_answer(Server& s, Timestamp first, Timestamp now, cons
                                  Service service) {
     Bucket* b = bucket_of_minute(s, first / kMinute * kMinute);
     if (!b) b = &bucket(s, now);
+    if (!b->first_answer[service] || now < b->first_answer[service]) b->first_answer[service] = now;
     if (ClientSlot* c = client(*b, mac)) ++c->answers[service];
 }
 
@@ -640,6 +642,7 @@ void ServiceHealth::outage_minute(Server& s, Kind kind, bool bad, bool answered,
             std::uint32_t keep_peak = o.peak_mbps, keep_retrans = o.retrans_permille;
             o = Outage{};
             o.open = true;
+            o.end = 0;
             o.start = first;
             o.peak_mbps = keep_peak;
             o.retrans_permille = keep_retrans;
@@ -673,6 +676,11 @@ void ServiceHealth::outage_minute(Server& s, Kind kind, bool bad, bool answered,
     // Answered again: the outage ended with its last failure. Nobody trying: wait a while.
     if (answered || ++o.quiet_minutes >= kQuietMinutesToClose) {
         o.open = false;
+        // Answered again: the outage lasted until that first answer.
+        if (answered)
+            o.end = kind == kCeiling
+                        ? b.row.minute
+                        : (b.first_answer[service] ? b.first_answer[service] : b.row.minute);
         emit(s, kind, true);
         o.peak_mbps = 0;
         o.retrans_permille = 0;
@@ -688,7 +696,7 @@ void ServiceHealth::emit(Server& s, Kind kind, bool ended) {
     if (!s.mac.is_zero()) a.subject_mac = s.mac;
     a.subject = s.ip.to_string();
     a.first_seen = o.start;
-    a.last_seen = std::max(o.start, o.last_bad);
+    a.last_seen = std::max(o.start, ended && o.end ? o.end : o.last_bad);
     a.count = ended ? 0 : 1;
     a.ended = ended;
     nlohmann::json clients = nlohmann::json::array();

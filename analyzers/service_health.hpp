@@ -68,12 +68,12 @@ class ServiceHealth final : public Analyzer {
         bool used = false;
         std::array<ClientSlot, kClientsPerMinute> clients;
         std::uint32_t n_clients = 0, clients_overflow = 0;
-        std::array<Timestamp, sServices> first_fail{}, last_fail{};
+        std::array<Timestamp, sServices> first_fail{}, last_fail{}, first_answer{};
         bool dhcp_out_of_addresses = false;
     };
     struct Outage {
         bool open = false;
-        Timestamp start = 0, last_bad = 0;
+        Timestamp start = 0, last_bad = 0, end = 0;  // end: clients answered again
         int quiet_minutes = 0;
         std::array<MacAddress, kClientsPerOutage> clients;
         std::uint32_t n_clients = 0, max_trying = 0;

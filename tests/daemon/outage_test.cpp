@@ -14,6 +14,9 @@
 #include <set>
 
 #include "bench/outage_capture.hpp"
+#include "daemon/incidents/describe.hpp"
+#include "daemon/report/ledger.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace clinicwatch {
@@ -213,6 +216,105 @@ TEST(OutageAlerts, HealthMinutesCountWhatClientsSaw) {
     // 08:24, DHCP silent: the three laptops arriving are left without an address.
     EXPECT_GE(at(24, "192.168.100.1", "dhcp_unanswered_clients"), 3);
     EXPECT_EQ(at(24, "192.168.100.1", "dhcp_offers"), 0);
+}
+
+nlohmann::json of_kind(const nlohmann::json& incidents, const std::string& kind) {
+    auto out = nlohmann::json::array();
+    for (const auto& i : incidents)
+        if (i["kind"] == kind) out.push_back(i);
+    return out;
+}
+
+// The morning of the issue: the EHR server down 08:10-08:15, DNS 08:17-08:20, DHCP 08:23-08:26.
+class OutageMorning : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() { morning_ = replay(bench::OutageScenario::morning).release(); }
+    static void TearDownTestSuite() {
+        delete morning_;
+        morning_ = nullptr;
+    }
+    static Replayed* morning_;
+};
+Replayed* OutageMorning::morning_ = nullptr;
+
+TEST_F(OutageMorning, OneIncidentPerOutageWithWhomToCall) {
+    auto ja = nlohmann::json::parse(cli(*morning_, "incidents --json"));
+    ASSERT_TRUE(ja.is_array());
+    auto ehr = of_kind(ja, "server-not-answering");
+    ASSERT_EQ(ehr.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(ehr[0]["device"], "電子カルテサーバー");
+    EXPECT_EQ(ehr[0]["call"], "電子カルテ業者") << "the register says the EHR vendor";
+    EXPECT_EQ(ehr[0]["headline"],
+              "08:10～08:15、電子カルテサーバーが応答しませんでした（6台が接続できず）");
+    std::string detail = ehr[0]["detail"];
+    EXPECT_NE(detail.find("診察室1"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("応答しませんでした"), std::string::npos) << detail;
+    auto dns = of_kind(ja, "dns-not-answering");
+    ASSERT_EQ(dns.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(dns[0]["call"], "ネットワーク保守業者");
+    EXPECT_EQ(dns[0]["device"], "rtx830");
+    auto dhcp = of_kind(ja, "dhcp-not-answering");
+    ASSERT_EQ(dhcp.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(dhcp[0]["call"], "ネットワーク保守業者");
+    EXPECT_NE(dhcp[0]["detail"].get<std::string>().find("ノートPC1"), std::string::npos);
+    for (const auto& i : {ehr[0], dns[0], dhcp[0]}) {
+        EXPECT_FALSE(i["ongoing"].get<bool>()) << i.dump(1);
+        EXPECT_EQ(i["alerts"].size(), 1u);
+    }
+
+    auto en = nlohmann::json::parse(cli(*morning_, "incidents --json", "en"));
+    auto ehr_en = of_kind(en, "server-not-answering");
+    ASSERT_EQ(ehr_en.size(), 1u);
+    EXPECT_EQ(ehr_en[0]["call"], "the EHR vendor");
+    EXPECT_EQ(ehr_en[0]["headline"],
+              "08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+}
+
+// A loop in the same minutes is named as the outage's cause, and the network vendor is called.
+TEST(OutageIncidents, LoopInTheSameMinutesIsTheCause) {
+    auto alert = [](std::int64_t id, const std::string& kind, std::int64_t first, std::int64_t last,
+                    const std::string& mac) {
+        AlertRecord a;
+        a.id = id;
+        a.kind = kind;
+        a.key = kind + ":" + std::to_string(id);
+        a.severity = 3;
+        a.subject_mac = mac;
+        a.subject = "192.168.100.10";
+        a.status = "open";
+        a.first_seen = first;
+        a.last_seen = last;
+        a.revision = 1;
+        return a;
+    };
+    std::int64_t t0 = 1'795'129'800'000'000;
+    auto outage = alert(1, "server-not-answering", t0, t0 + 4 * kMinuteUs, "00:15:5d:10:00:0a");
+    outage.evidence = {
+        {"server_ip", "192.168.100.10"},
+        {"cause", "unanswered"},
+        {"clients", {"00:1b:21:aa:bb:21", "00:1b:21:aa:bb:22", "00:1b:21:aa:bb:23"}}};
+    auto loop = alert(2, "l2-loop", t0 - kMinuteUs, t0 + 3 * kMinuteUs, "");
+    auto later = alert(3, "dns-not-answering", t0 + 30 * kMinuteUs, t0 + 33 * kMinuteUs,
+                       "00:a0:de:7a:1c:30");
+    later.evidence = {{"cause", "unanswered"}, {"clients", nlohmann::json::array()}};
+    auto incidents = correlate({outage, loop, later});
+    ASSERT_EQ(incidents.size(), 3u);
+    for (const auto& in : incidents) {
+        if (in.kind == "server-not-answering") {
+            EXPECT_EQ(in.facts["loop_cause"], "l2-loop");
+            auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
+            DeviceNames names(messages, nlohmann::json::array());
+            auto d = describe_incident(in, 1, messages, names);
+            EXPECT_EQ(d["party"], "ネットワーク保守業者");
+            EXPECT_NE(d["detail"].get<std::string>().find("ネットワークのループ"),
+                      std::string::npos)
+                << d["detail"];
+        } else if (in.kind == "dns-not-answering") {
+            EXPECT_EQ(in.facts["loop_cause"], "") << "no loop in its minutes";
+        } else {
+            EXPECT_EQ(in.kind, "l2-loop");
+        }
+    }
 }
 
 }  // namespace
