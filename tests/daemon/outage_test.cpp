@@ -14,6 +14,7 @@
 #include <set>
 
 #include "bench/outage_capture.hpp"
+#include "daemon/health/health.hpp"
 #include "daemon/incidents/describe.hpp"
 #include "daemon/report/ledger.hpp"
 #include "daemon/report/template.hpp"
@@ -268,6 +269,83 @@ TEST_F(OutageMorning, OneIncidentPerOutageWithWhomToCall) {
     EXPECT_EQ(ehr_en[0]["call"], "the EHR vendor");
     EXPECT_EQ(ehr_en[0]["headline"],
               "08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
+TEST_F(OutageMorning, HealthAtExplainsEachOutageMinuteInOneSentence) {
+    struct Case {
+        const char* at;
+        std::vector<std::string> ja, en;
+    };
+    std::vector<Case> cases = {
+        {"08:12",
+         {"08:12、電子カルテサーバーが6台の機器からの接続に応答しませんでした"},
+         {"At 08:12, 電子カルテサーバー did not answer 6 devices"}},
+        {"08:18",
+         {"08:18、rtx830のDNSが", "問い合わせに応答しませんでした"},
+         {"At 08:18, DNS on rtx830 did not answer"}},
+        {"08:24",
+         {"08:24、rtx830のDHCPが", "IPアドレスを配りませんでした"},
+         {"DHCP on rtx830 gave"}},
+        {"08:05", {"08:05、問題は見られませんでした"}, {"At 08:05, nothing was wrong"}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.at);
+        std::string ja = cli(*morning_, std::string("health --at ") + c.at);
+        for (const auto& part : c.ja) EXPECT_NE(ja.find(part), std::string::npos) << ja;
+        EXPECT_EQ(count_of(ja, "。"), 1u) << "one sentence: " << ja;
+        std::string en = cli(*morning_, std::string("health --at ") + c.at, "en");
+        for (const auto& part : c.en) EXPECT_NE(en.find(part), std::string::npos) << en;
+        EXPECT_EQ(en.find("。"), std::string::npos) << en;
+    }
+    // A full time works too, and a bad one is a usage error.
+    EXPECT_NE(cli(*morning_, "health --at '2026-11-20 08:13'").find("電子カルテサーバー"),
+              std::string::npos);
+    int rc = 0;
+    cli(*morning_, "health --at 'lunch'", "ja", &rc);
+    EXPECT_EQ(rc, 2);
+    // Per server and minute: the EHR server's thirty minutes.
+    auto rows = nlohmann::json::parse(cli(*morning_, "health --server 192.168.100.10 --json"));
+    ASSERT_EQ(rows.size(), 30u);
+    EXPECT_EQ(rows[12]["server"], "電子カルテサーバー");
+    EXPECT_EQ(rows[12]["tcp_handshakes"], 0);
+    EXPECT_GT(rows[5]["tcp_handshakes"].get<int>(), 0);
+}
+
+TEST(OutageHealth, AtExplainsRouterArpAndCeiling) {
+    auto arp = replay(bench::OutageScenario::router_arp);
+    std::string ja = cli(*arp, "health --at 08:06");
+    EXPECT_NE(ja.find("08:06、rtx830がARPの問い合わせに応答しませんでした"), std::string::npos)
+        << ja;
+    std::string en = cli(*arp, "health --at 08:06", "en");
+    EXPECT_NE(en.find("rtx830 did not answer ARP"), std::string::npos) << en;
+    auto ceiling = replay(bench::OutageScenario::throughput_ceiling);
+    ja = cli(*ceiling, "health --at 08:12");
+    EXPECT_NE(ja.find("08:12、NASとの通信が最大 約9"), std::string::npos) << ja;
+    EXPECT_NE(ja.find("再送されました"), std::string::npos) << ja;
+    en = cli(*ceiling, "health --at 08:12", "en");
+    EXPECT_NE(en.find("transfers with NAS reached at most about 9"), std::string::npos) << en;
+}
+
+// Availability for the report: the EHR server down five of its thirty minutes.
+TEST_F(OutageMorning, ServerAvailabilityAsPlainData) {
+    SQLite::Database db(morning_->db(), SQLite::OPEN_READONLY);
+    auto list = server_availability(db, 0, INT64_MAX);
+    const ServerAvailability* ehr = nullptr;
+    for (const auto& a : list)
+        if (a.server_ip == "192.168.100.10") ehr = &a;
+    ASSERT_NE(ehr, nullptr);
+    EXPECT_EQ(ehr->minutes_observed, 30);
+    EXPECT_EQ(ehr->minutes_down, 5);
+    EXPECT_NEAR(ehr->availability, 25.0 / 30.0, 1e-9);
+    EXPECT_EQ(ehr->outages, 1);
+    EXPECT_GT(ehr->handshake_ms, 0.0);
+    EXPECT_EQ(to_json(*ehr)["minutes_down"], 5);
 }
 
 // A loop in the same minutes is named as the outage's cause, and the network vendor is called.
