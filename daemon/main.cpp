@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
         "--at TIME explains one minute in one sentence in the configured language\n"
         "(digest.language, or --lang), naming the server and what went wrong, e.g.\n"
         "  clinicwatch health --at 08:12\n"
-        "  08:12、電子カルテサーバーが6台中6台の機器からの接続に応答しませんでした（…）。\n"
+        "  08:12、電子カルテサーバーが6台の機器からの接続に応答しませんでした（…）。\n"
         "An outage (most of a server's clients unanswered, at least 3 of them) is also an\n"
         "incident: see `clinicwatch incidents`.\n"
         "\n"

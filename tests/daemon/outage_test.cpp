@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -346,6 +347,47 @@ TEST_F(OutageMorning, ServerAvailabilityAsPlainData) {
     EXPECT_EQ(ehr->outages, 1);
     EXPECT_GT(ehr->handshake_ms, 0.0);
     EXPECT_EQ(to_json(*ehr)["minutes_down"], 5);
+}
+
+// The digest's first lines name the outages, in time order, before anything else.
+TEST(OutageDigest, FirstLinesNameTheOutages) {
+    // 08:00 today in the clinic's time zone (digest.timezone, Asia/Tokyo: UTC+9, no DST).
+    std::int64_t now = std::time(nullptr);
+    std::int64_t jst_day = (now + 9 * 3600) / 86400;
+    std::int64_t today_8am = (jst_day * 86400 - 9 * 3600 + 8 * 3600) * 1'000'000;
+    auto r = replay(bench::OutageScenario::morning, today_8am);
+    auto lines_of = [](const std::string& text) {
+        std::vector<std::string> out;
+        std::size_t at = 0;
+        for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', at)) {
+            out.push_back(text.substr(at, nl - at));
+            at = nl + 1;
+        }
+        return out;
+    };
+    auto body_lines = [&](const std::string& mail) {
+        // After the mail's headers: the first blank line.
+        auto body = mail.substr(mail.find("\n\n") + 2);
+        return lines_of(body);
+    };
+    auto ja = body_lines(cli(*r, "digest --dry-run"));
+    ASSERT_GE(ja.size(), 4u);
+    EXPECT_EQ(ja[1],
+              "本日 08:10～08:15、電子カルテサーバーが応答しませんでした（6台が接続できず）");
+    EXPECT_NE(ja[2].find("本日 08:17～08:20、rtx830のDNS（名前解決）が応答しませんでした"),
+              std::string::npos)
+        << ja[2];
+    EXPECT_NE(ja[3].find("本日 08:23～08:26、rtx830がIPアドレスを配りませんでした"),
+              std::string::npos)
+        << ja[3];
+    auto en = body_lines(cli(*r, "digest --dry-run", "en"));
+    ASSERT_GE(en.size(), 2u);
+    EXPECT_EQ(en[1],
+              "Today 08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+    // A morning without outages has no such lines.
+    auto clean = replay(bench::OutageScenario::clean, today_8am);
+    auto quiet = body_lines(cli(*clean, "digest --dry-run"));
+    for (const auto& line : quiet) EXPECT_EQ(line.find("本日 "), std::string::npos) << line;
 }
 
 // A loop in the same minutes is named as the outage's cause, and the network vendor is called.
