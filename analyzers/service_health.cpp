@@ -19,6 +19,8 @@ constexpr Timestamp kBurstPause = 50 * 1000;  // a pause this long starts a new 
 constexpr std::uint32_t kCeilingMinSegments = 200;
 constexpr std::uint32_t kCeilingRetransPermille = 20;
 constexpr std::uint32_t kCeilingMinLearnedMbps = 150;
+// A data flow silent this long may give its slot to another.
+constexpr Timestamp kFlowIdle = 30 * kMicrosPerSecond;
 // Quiet minutes (nobody trying) after which an open outage is closed at its last failure.
 constexpr int kQuietMinutesToClose = 3;
 
@@ -185,15 +187,24 @@ void ServiceHealth::count_answer(Server& s, Timestamp first, Timestamp now, cons
     if (ClientSlot* c = client(*b, mac)) ++c->answers[service];
 }
 
+// Two slots per key (a two-way set), so two requests in flight rarely push each other out.
 ServiceHealth::Pending* ServiceHealth::pending_find(std::uint64_t key, PendingType type) {
-    Pending& p = pending_[key & (pending_.size() - 1)];
-    return p.type == type && p.key == key ? &p : nullptr;
+    std::size_t home = key & (pending_.size() - 1);
+    for (std::size_t i : {home, home ^ 1}) {
+        Pending& p = pending_[i];
+        if (p.type == type && p.key == key) return &p;
+    }
+    return nullptr;
 }
 
 void ServiceHealth::pending_add(std::uint64_t key, PendingType type, std::uint16_t server,
                                 const MacAddress& client, Timestamp ts, std::uint8_t dhcp_type) {
-    Pending& p = pending_[key & (pending_.size() - 1)];
-    // A collision: the older request is forgotten (neither answered nor unanswered).
+    std::size_t home = key & (pending_.size() - 1);
+    Pending* slot = &pending_[home];
+    Pending& other = pending_[home ^ 1];
+    if (slot->type != pNone && (other.type == pNone || other.first < slot->first)) slot = &other;
+    Pending& p = *slot;
+    // Both taken: the older request is forgotten (neither answered nor unanswered).
     if (p.type != pNone) ++pending_replaced_;
     p.key = key;
     p.type = type;
@@ -302,10 +313,20 @@ void ServiceHealth::on_tcp(const Packet& p) {
     ++b.row.tcp_data_segments;
     std::uint64_t key = from_server ? tcp_key(ip.dst, t.dst_port, ip.src, t.src_port) ^ 0x5555
                                     : tcp_key(ip.src, t.src_port, ip.dst, t.dst_port);
-    Flow& f = flows_[key & (flows_.size() - 1)];
+    // Two slots per key (a two-way set): a new flow takes the one that went quiet longest.
+    std::size_t home = key & (flows_.size() - 1);
+    Flow* pick = &flows_[home];
+    if (pick->key != key) {
+        Flow& other = flows_[home ^ 1];
+        if (other.key == key || (pick->key && (!other.key || other.last < pick->last)))
+            pick = &other;
+    }
+    Flow& f = *pick;
     std::uint32_t end = t.seq + len;
     if (f.key != key) {
-        if (f.key) ++flows_replaced_;
+        // A slot whose connection went quiet is simply reused; an active one pushed out is a
+        // table too small for the traffic.
+        if (f.key && p.ts - f.last < kFlowIdle) ++flows_replaced_;
         f = Flow{};
         f.key = key;
         f.high_end = end;

@@ -179,6 +179,11 @@ TEST(OutageAlerts, NothingOnQuietLookAlikes) {
             << (stored.empty() ? "" : stored[0].kind + " " + stored[0].evidence.dump());
         // The health minutes are there all the same: the EHR server's clients were answered.
         SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+        EXPECT_EQ(db.execAndGet("SELECT count(*) FROM alerts WHERE kind = 'sensor-limit' AND "
+                                "evidence LIKE '%service-%'")
+                      .getInt64(),
+                  0)
+            << "the health tables are big enough for a clinic morning";
         EXPECT_GT(db.execAndGet("SELECT sum(tcp_handshakes) FROM service_minutes WHERE "
                                 "server_ip = '192.168.100.10'")
                       .getInt64(),
@@ -384,6 +389,8 @@ TEST(OutageDigest, FirstLinesNameTheOutages) {
     ASSERT_GE(en.size(), 2u);
     EXPECT_EQ(en[1],
               "Today 08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+    // The sensor's own tables were big enough for the morning: no sensor-limit incident.
+    for (const auto& line : ja) EXPECT_EQ(line.find("記録上限"), std::string::npos) << line;
     // A morning without outages has no such lines.
     auto clean = replay(bench::OutageScenario::clean, today_8am);
     auto quiet = body_lines(cli(*clean, "digest --dry-run"));
