@@ -23,6 +23,9 @@ const std::vector<std::string>& episode_kinds() {
     static const std::vector<std::string> kinds = {
         "l2-loop",    "broadcast-storm",     "arp-storm",           "mac-flood",
         "dhcp-flood", "stp-topology-change", "capture-interrupted",
+        // outages (issue 22) end when clients are answered again
+        "server-not-answering", "dns-not-answering", "dhcp-not-answering",
+        "router-not-answering-arp", "throughput-ceiling",
     };
     return kinds;
 }

@@ -52,6 +52,31 @@ struct MinuteStats {
     std::uint64_t active_hosts = 0;
 };
 
+// One minute of one server's health as its clients saw it (issue 22): TCP handshakes, DNS
+// answers, DHCP offers and ARP replies, counted by analyzers/service_health. Zero where the
+// server does not offer that service.
+struct ServiceMinute {
+    Timestamp minute = 0;  // start of the minute, microseconds
+    IpAddress server;
+    MacAddress server_mac;
+    std::uint32_t clients = 0;         // distinct clients that asked something
+    std::uint32_t failed_clients = 0;  // of them, left without any answer this minute
+    // TCP
+    std::uint32_t tcp_attempts = 0, tcp_handshakes = 0, tcp_unanswered = 0, tcp_refused = 0;
+    std::uint64_t tcp_handshake_us = 0;  // sum over the handshakes (SYN -> SYN-ACK)
+    std::uint32_t tcp_data_segments = 0, tcp_retransmissions = 0, tcp_zero_windows = 0;
+    std::uint32_t tcp_peak_mbps = 0;  // fastest burst of 256 KB to or from the server
+    // DNS
+    std::uint32_t dns_queries = 0, dns_answers = 0, dns_timeouts = 0;
+    std::uint32_t dns_servfail = 0, dns_refused = 0, dns_nxdomain = 0;
+    std::uint64_t dns_answer_us = 0;  // sum over the answers
+    // DHCP
+    std::uint32_t dhcp_discovers = 0, dhcp_requests = 0, dhcp_offers = 0, dhcp_acks = 0,
+                  dhcp_naks = 0, dhcp_unanswered_clients = 0;
+    // ARP (requests for this server's address)
+    std::uint32_t arp_requests = 0, arp_unanswered = 0;
+};
+
 // Traffic crossing the LAN/WAN boundary, summed per internal asset, peer, port, protocol,
 // direction and day. The store adds the counts to what it holds for the same key.
 struct BoundaryFlowSummary {
@@ -75,6 +100,7 @@ class FindingSink {
     virtual void alert(AlertUpdate update) = 0;
     virtual void minute(const MinuteStats& stats) = 0;
     virtual void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) { (void)rows; }
+    virtual void service_minutes(const std::vector<ServiceMinute>& rows) { (void)rows; }
 };
 
 }  // namespace clinicwatch

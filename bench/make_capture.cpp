@@ -6,6 +6,7 @@
 
 #include "bench/clinic_capture.hpp"
 #include "bench/ipv6_capture.hpp"
+#include "bench/outage_capture.hpp"
 
 int main(int argc, char** argv) {
     using namespace clinicwatch::bench;
@@ -34,7 +35,15 @@ the ISP's /64, SLAAC with rotating temporary addresses, AAAA answers, HTTPS and 
 IPv6, an EHR server uploading to a cloud, TeamViewer, an internet host opening the NAS, a
 prefix renumbering; unless --no-incidents a home router's RAs and DHCPv6, an RA impersonating
 the router, a router-lifetime-0 RA and NDP spoofing). It is a few thousand frames; --packets
-does not apply.)",
+does not apply.
+
+  clinicwatch-make-capture --out ehr.pcap --truth ehr.json --scenario ehr-down
+
+--scenario NAME (an outage) writes instead a small clinic morning (a few thousand frames, --packets is
+ignored) built around one outage or its look-alike (bench/outage_capture.hpp): ehr-down (the
+EHR server answers no SYN from 08:10 to 08:15), dns-down, dhcp-down, router-arp,
+throughput-ceiling (the NAS behind a 100 Mbit/s hop), morning (EHR, DNS and DHCP outages in
+one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.)",
                  "clinicwatch-make-capture"};
     std::string out, truth_path, register_path, start = "2026-11-20T08:00:00+09:00";
     ClinicCaptureOptions options;
@@ -53,8 +62,11 @@ does not apply.)",
                    "offset the time is taken as JST)");
     app.add_option("--minutes", minutes, "period covered, in minutes (default 30)")
         ->check(CLI::Range(10.0, 24.0 * 60));
-    app.add_option("--scenario", scenario, "clinic (default) or ipv6")
-        ->check(CLI::IsMember({"clinic", "ipv6"}));
+    std::vector<std::string> scenarios = {"clinic", "ipv6"};
+    for (const auto& name : outage_scenario_names()) scenarios.push_back(name);
+    app.add_option("--scenario", scenario,
+                   "clinic (default), ipv6, or an outage scenario (see above)")
+        ->check(CLI::IsMember(scenarios));
     app.add_flag("--no-incidents", no_incidents, "baseline traffic only");
     app.add_option("--register", register_path,
                    "also write the registered devices as a `register:` YAML fragment here");
@@ -94,8 +106,18 @@ does not apply.)",
             return 0;
         }
         PcapFileWriter writer(out);
-        auto truth = generate_clinic_capture(
-            options, [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); });
+        auto write = [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); };
+        ClinicCaptureTruth truth;
+        if (scenario == "clinic") {
+            truth = generate_clinic_capture(options, write);
+        } else {
+            OutageCaptureOptions o;
+            o.scenario = *parse_outage_scenario(scenario);
+            o.start_us = options.start_us;
+            o.minutes = static_cast<int>(minutes);
+            o.seed = options.seed;
+            truth = generate_outage_capture(o, write);
+        }
         writer.close();
         std::ofstream t(truth_path);
         t << truth_json(truth).dump(1) << "\n";

@@ -85,6 +85,14 @@ struct IncidentsOptions {
 };
 int command_incidents(const CommonOptions& common, const IncidentsOptions& options);
 
+struct HealthOptions {
+    std::string since, until;
+    std::string server;    // only this server (IP address)
+    std::string at;        // explain this minute in one sentence
+    std::string language;  // ja or en (default: digest.language)
+};
+int command_health(const CommonOptions& common, const HealthOptions& options);
+
 // Alert kinds people have texts for (messages.yaml), for "unknown kind" errors.
 std::vector<std::string> known_alert_kinds(const Config& config);
 

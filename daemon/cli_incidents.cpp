@@ -65,6 +65,8 @@ int command_incidents(const CommonOptions& common, const IncidentsOptions& optio
             {"mailed_revision", s.mailed_revision},
             {"facts", s.incident.facts},
         });
+        // Outages (issue 22) have a one-line summary: the digest's first lines.
+        if (!d["headline"].get<std::string>().empty()) json.back()["headline"] = d["headline"];
     }
     if (!opened.writable && common.format == OutputFormat::table)
         std::cerr << "clinicwatch: " << db_path

@@ -79,6 +79,7 @@ Typical use:
   clinicwatch assets --db clinic.db                  list the devices found
   clinicwatch alerts --db clinic.db                  list open alerts
   clinicwatch stats  --db clinic.db --since 24h      network health per minute
+  clinicwatch health --db clinic.db --at 08:12       servers' health per minute; one minute explained
   clinicwatch run --config /etc/clinicwatch/clinicwatch.yaml    live capture (root or CAP_NET_RAW)
 
 Files:
@@ -229,6 +230,52 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("--until", stats.until, "Up to this time (same forms as --since)");
     add_common(stats_cmd, common, true);
 
+    HealthOptions health;
+    auto* health_cmd = app.add_subcommand(
+        "health",
+        "Service health per server and minute, as the clients saw it: TCP, DNS, DHCP, ARP.");
+    health_cmd->footer(
+        "For every server the clinic's devices use (each LAN device that answers TCP: the EHR\n"
+        "server, NAS, PACS, printers; the DNS servers asked; the DHCP server; the router), one\n"
+        "row per minute with what its clients asked and what they got:\n"
+        "  CLIENTS / FAILED   devices that asked something / of them, left with no answer\n"
+        "  TCP TRIED / OK     connection attempts / handshakes completed (SYN -> SYN-ACK)\n"
+        "  UNANSWERED         attempts whose SYN went unanswered (retransmitted, then abandoned)\n"
+        "  REFUSED            attempts answered with a reset (the service is not running)\n"
+        "  HANDSHAKE MS       mean time from SYN to SYN-ACK\n"
+        "  RETRANS %          share of data segments sent twice (a slow or lossy path)\n"
+        "  DNS ASKED / ANSWERED / TIMEOUTS / ERRORS   queries, answers, queries never answered,\n"
+        "                     SERVFAIL and REFUSED answers (NXDOMAIN is an answer)\n"
+        "  DHCP ASKED / GIVEN DISCOVERs and REQUESTs / OFFERs and ACKs\n"
+        "  ARP UNANSWERED     requests for the server's address nobody answered\n"
+        "\n"
+        "--at TIME explains one minute in one sentence in the configured language\n"
+        "(digest.language, or --lang), naming the server and what went wrong, e.g.\n"
+        "  clinicwatch health --at 08:12\n"
+        "  08:12、電子カルテサーバーが6台の機器からの接続に応答しませんでした（…）。\n"
+        "An outage (most of a server's clients unanswered, at least 3 of them) is also an\n"
+        "incident: see `clinicwatch incidents`.\n"
+        "\n"
+        "Examples:\n"
+        "  clinicwatch health --since 2026-11-20 --until 2026-11-21\n"
+        "  clinicwatch health --server 192.168.100.10 --since 24h --json\n"
+        "  clinicwatch health --at \"2026-11-20 08:12\"\n"
+        "\n"
+        "Output: a table (default), --json (an array of objects with every counter; times in\n"
+        "microseconds are sums: divide by the handshakes or answers) or --csv.\n"
+        "Exit codes: 0 success, 2 bad time, 3 configuration invalid, 6 database cannot be read.");
+    health_cmd->add_option("--since", health.since,
+                           "From this time: 2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d "
+                           "back from now");
+    health_cmd->add_option("--until", health.until, "Up to this time (same forms as --since)");
+    health_cmd->add_option("--server", health.server, "Only this server (its IP address)");
+    health_cmd->add_option("--at", health.at,
+                           "Explain this minute in one sentence: 08:12 (on the last day held), "
+                           "2026-11-20 08:12, or 2026-11-20T08:12:00+09:00");
+    health_cmd->add_option("--lang", health.language, "ja or en (default: digest.language, ja)")
+        ->check(CLI::IsMember({"ja", "en"}));
+    add_common(health_cmd, common, true);
+
     EgressOptions egress;
     auto* egress_cmd = app.add_subcommand(
         "egress",
@@ -323,6 +370,7 @@ int main(int argc, char** argv) {
         if (*alerts_cmd) return command_alerts(common, alerts);
         if (*incidents_cmd) return command_incidents(common, incidents);
         if (*stats_cmd) return command_stats(common, stats);
+        if (*health_cmd) return command_health(common, health);
         if (*check_cmd) return command_check_config(check_path);
         if (*report_cmd) return command_report(common, report);
         if (*digest_cmd) {

@@ -25,6 +25,7 @@
 
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/sensor_limits.hpp"
+#include "analyzers/service_health.hpp"
 #include "analyzers/traffic_stats.hpp"
 
 namespace clinicwatch {
@@ -328,6 +329,13 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         dhcp.max_requests_per_minute =
             static_cast<std::uint64_t>(config_.inventory.max_dhcp_requests_per_minute);
         return std::make_unique<DhcpFlood>(writer_, dhcp);
+    }
+    if (name == "service-health") {
+        // Per server and minute, from the clients' side; outages as alerts (issue 22).
+        ServiceHealthSettings health;
+        health.internal_networks = config_.network.internal_networks;
+        health.gateway_ip = config_.network.gateway_ip;
+        return std::make_unique<ServiceHealth>(writer_, std::move(health));
     }
     if (name == "sensor-limits")
         // Last, so it sees every table above: reports any bounded table that had to drop

@@ -131,6 +131,7 @@ std::string PreparedConfig::settings_of(const std::string& analyzer) const {
     if (analyzer == "lan-hygiene") return section("network") + section("inventory");
     if (analyzer == "dhcp-flood") return section("inventory");
     if (analyzer == "ipv6-routers") return section("network");
+    if (analyzer == "service-health") return section("network");
     return "";  // traffic statistics and sensor limits read no settings
 }
 

@@ -217,6 +217,22 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
         first.push_back(line);
     }
     auto lines = standing_lines(texts.messages, standing);
+    // Outages first (issue 22): 「本日 08:10～08:15、電子カルテサーバーが応答しませんでした…」.
+    auto outages = nlohmann::json::array();
+    for (const auto& d : events)
+        if (!d.value("headline", "").empty()) outages.push_back(d);
+    std::sort(outages.begin(), outages.end(), [](const auto& a, const auto& b) {
+        return a["first_seen_us"].template get<std::int64_t>() <
+               b["first_seen_us"].template get<std::int64_t>();
+    });
+    std::string today = local_date(now_wall);
+    for (auto& o : outages) {
+        std::string day = o["first_seen"].get<std::string>().substr(0, 10);
+        std::string today_word = texts.messages.contains("health")
+                                     ? texts.messages["health"].value("today", "")
+                                     : std::string();
+        o["day"] = day == today && !today_word.empty() ? today_word : day;
+    }
 
     std::int64_t last_accepted = 0;
     {
@@ -235,6 +251,8 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
         {"all_quiet", quiet},
         {"first", first},
         {"has_first", !first.empty()},
+        {"outages", outages},
+        {"has_outages", !outages.empty()},
         {"incidents", events},
         {"has_incidents", !events.empty()},
         {"incident_count", events.size()},

@@ -57,6 +57,12 @@ class Grouper {
         return nullptr;
     }
 
+    // Every alert of a kind, claimed or not.
+    std::vector<const AlertRecord*> all_of(const std::string& kind) const {
+        auto it = by_kind_.find(kind);
+        return it == by_kind_.end() ? std::vector<const AlertRecord*>{} : it->second;
+    }
+
     Incident& open(const std::string& key, const std::string& kind, const std::string& mac) {
         Incident& in = out_[key];
         if (in.key.empty()) {
@@ -376,6 +382,26 @@ void group_conditions(Grouper& g) {
     }
 }
 
+// An outage (issue 22): one incident per outage alert. A loop or storm in the same minutes is
+// its likely cause and is named in its facts (the loop stays its own incident).
+void group_outages(Grouper& g) {
+    for (const char* kind : {"server-not-answering", "dns-not-answering", "dhcp-not-answering",
+                             "router-not-answering-arp", "throughput-ceiling"}) {
+        for (const auto* a : g.free_of(kind)) {
+            Incident& in = g.open("outage:" + a->key, kind, a->subject_mac);
+            in.facts = a->evidence.is_object() ? a->evidence : nlohmann::json::object();
+            in.facts["subject"] = a->subject;
+            in.facts["loop_cause"] = "";
+            for (const char* cause : {"l2-loop", "broadcast-storm"})
+                for (const auto* l : g.all_of(cause))
+                    if (in.facts["loop_cause"] == "" && l->first_seen <= a->last_seen &&
+                        l->last_seen >= a->first_seen)
+                        in.facts["loop_cause"] = cause;
+            g.add(in, *a);
+        }
+    }
+}
+
 }  // namespace
 
 bool is_standing_condition(const std::string& alert_kind) {
@@ -385,6 +411,7 @@ bool is_standing_condition(const std::string& alert_kind) {
 std::vector<Incident> correlate(const std::vector<AlertRecord>& alerts) {
     Grouper g(alerts);
     group_loops(g);
+    group_outages(g);
     group_foreign_routers(g);
     group_ipv6_routers(g);
     group_gateway_takeovers(g);

@@ -202,6 +202,21 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     if (peer.empty()) peer = text_of(f, "client_ip");
     m["peer"] = peer;
     m["lan_scope"] = text_of(f, "scope") == "lan";
+    // Outages (issue 22): the clients left without an answer, the cause in words.
+    m["clients_text"] = names_list(messages, named("clients", true), 4, "and_more_devices");
+    m["clients_count"] = f.value("clients", nlohmann::json::array()).size();
+    m["refused"] = text_of(f, "cause") == "refused";
+    m["failing"] = text_of(f, "cause") == "failing";
+    m["out_of_addresses"] = text_of(f, "cause") == "out-of-addresses";
+    std::string loop_cause = text_of(f, "loop_cause");
+    m["loop_cause"] = !loop_cause.empty();
+    m["loop_cause_text"] =
+        loop_cause.empty() ? "" : message(messages, {"kinds", loop_cause.c_str(), "title"});
+    {
+        std::string from = local_minute(in.first_seen), to = local_minute(in.last_seen);
+        m["from_time"] = from.size() == 16 ? from.substr(11) : from;
+        m["to_time"] = to.size() == 16 ? to.substr(11) : to;
+    }
 
     nlohmann::json conditions = nlohmann::json::array();
     std::vector<std::string> short_names;
@@ -244,9 +259,14 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     out["title"] = render_string(text("title"), m);
     out["detail"] = render_string(text("detail"), m);
     out["action"] = render_string(text("action"), m);
+    // One line for the top of the digest ("08:10～08:15、… が応答しませんでした"), where the kind
+    // has one (outages).
+    out["headline"] = render_string(text("headline"), m);
     // Whom to call: the network vendor, the clinic, or the device's responsible party from the
     // register (the network vendor when the register names nobody).
     std::string party_key = text("party");
+    // An outage a loop caused is the network vendor's, whoever looks after the server.
+    if (m.value("loop_cause", false)) party_key = "network";
     std::string party;
     if (party_key == "device") {
         party = names.responsible(device_mac);

@@ -186,6 +186,42 @@ const char* const kMigrations[] = {
     CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id);
     ALTER TABLE mails ADD COLUMN incidents TEXT NOT NULL DEFAULT '[]';
     )sql",
+    // 8 -> 9: service health per server and minute (issue 22, analyzers/service_health): what
+    // the server's clients asked and got. Times are sums in microseconds (divide by the count).
+    R"sql(
+    CREATE TABLE service_minutes (
+        minute INTEGER NOT NULL,
+        server_ip TEXT NOT NULL,
+        server_mac TEXT NOT NULL DEFAULT '',
+        clients INTEGER NOT NULL DEFAULT 0,
+        failed_clients INTEGER NOT NULL DEFAULT 0,
+        tcp_attempts INTEGER NOT NULL DEFAULT 0,
+        tcp_handshakes INTEGER NOT NULL DEFAULT 0,
+        tcp_unanswered INTEGER NOT NULL DEFAULT 0,
+        tcp_refused INTEGER NOT NULL DEFAULT 0,
+        tcp_handshake_us INTEGER NOT NULL DEFAULT 0,
+        tcp_data_segments INTEGER NOT NULL DEFAULT 0,
+        tcp_retransmissions INTEGER NOT NULL DEFAULT 0,
+        tcp_zero_windows INTEGER NOT NULL DEFAULT 0,
+        tcp_peak_mbps INTEGER NOT NULL DEFAULT 0,
+        dns_queries INTEGER NOT NULL DEFAULT 0,
+        dns_answers INTEGER NOT NULL DEFAULT 0,
+        dns_timeouts INTEGER NOT NULL DEFAULT 0,
+        dns_servfail INTEGER NOT NULL DEFAULT 0,
+        dns_refused INTEGER NOT NULL DEFAULT 0,
+        dns_nxdomain INTEGER NOT NULL DEFAULT 0,
+        dns_answer_us INTEGER NOT NULL DEFAULT 0,
+        dhcp_discovers INTEGER NOT NULL DEFAULT 0,
+        dhcp_requests INTEGER NOT NULL DEFAULT 0,
+        dhcp_offers INTEGER NOT NULL DEFAULT 0,
+        dhcp_acks INTEGER NOT NULL DEFAULT 0,
+        dhcp_naks INTEGER NOT NULL DEFAULT 0,
+        dhcp_unanswered_clients INTEGER NOT NULL DEFAULT 0,
+        arp_requests INTEGER NOT NULL DEFAULT 0,
+        arp_unanswered INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, server_ip)
+    );
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -622,6 +658,38 @@ void Store::write(const StoreBatch& batch) {
             minute_st.exec();
             minute_st.reset();
         }
+        if (!batch.service_minutes.empty()) {
+            // A minute written twice (a restart inside it) keeps the later count.
+            SQLite::Statement service_st(*db_, R"sql(
+                INSERT OR REPLACE INTO service_minutes VALUES
+                (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
+            for (const auto& m : batch.service_minutes) {
+                int i = 0;
+                auto put = [&](std::uint64_t v) {
+                    service_st.bind(++i, static_cast<std::int64_t>(v));
+                };
+                put(static_cast<std::uint64_t>(m.minute));
+                service_st.bind(++i, m.server.to_string());
+                service_st.bind(++i, m.server_mac.is_zero() ? std::string() : m.server_mac.to_string());
+                for (std::uint64_t v :
+                     {std::uint64_t{m.clients}, std::uint64_t{m.failed_clients},
+                      std::uint64_t{m.tcp_attempts}, std::uint64_t{m.tcp_handshakes},
+                      std::uint64_t{m.tcp_unanswered}, std::uint64_t{m.tcp_refused},
+                      m.tcp_handshake_us, std::uint64_t{m.tcp_data_segments},
+                      std::uint64_t{m.tcp_retransmissions}, std::uint64_t{m.tcp_zero_windows},
+                      std::uint64_t{m.tcp_peak_mbps}, std::uint64_t{m.dns_queries},
+                      std::uint64_t{m.dns_answers}, std::uint64_t{m.dns_timeouts},
+                      std::uint64_t{m.dns_servfail}, std::uint64_t{m.dns_refused},
+                      std::uint64_t{m.dns_nxdomain}, m.dns_answer_us,
+                      std::uint64_t{m.dhcp_discovers}, std::uint64_t{m.dhcp_requests},
+                      std::uint64_t{m.dhcp_offers}, std::uint64_t{m.dhcp_acks},
+                      std::uint64_t{m.dhcp_naks}, std::uint64_t{m.dhcp_unanswered_clients},
+                      std::uint64_t{m.arp_requests}, std::uint64_t{m.arp_unanswered}})
+                    put(v);
+                service_st.exec();
+                service_st.reset();
+            }
+        }
         SQLite::Statement flow_st(*db_, R"sql(
             INSERT INTO boundary_flows (mac, day, direction, address, name, name_source, port,
                                         protocol, application, verdict, flows, packets,
@@ -814,7 +882,11 @@ std::size_t Store::delete_minutes_before(Timestamp cutoff) {
     try {
         SQLite::Statement st(*db_, "DELETE FROM minute_stats WHERE minute < ?");
         st.bind(1, static_cast<std::int64_t>(cutoff));
-        return static_cast<std::size_t>(st.exec());
+        auto n = static_cast<std::size_t>(st.exec());
+        SQLite::Statement services(*db_, "DELETE FROM service_minutes WHERE minute < ?");
+        services.bind(1, static_cast<std::int64_t>(cutoff));
+        services.exec();
+        return n;
     } catch (const SQLite::Exception& e) {
         throw StoreError("deleting old minute statistics from " + path_ + " failed: " + e.what());
     }

@@ -187,6 +187,20 @@ bool StoreWriter::put_flow(const BoundaryFlowSummary& f) {
     return true;
 }
 
+bool StoreWriter::put_service(const ServiceMinute& m) {
+    auto key = std::make_pair(m.minute, m.server);
+    auto it = queue_.services.find(key);
+    if (it != queue_.services.end()) {
+        it->second = m;
+        return true;
+    }
+    std::size_t bytes = sizeof(ServiceMinute) + kNode;
+    if (!room_for(bytes, false)) return false;
+    queue_.services.emplace(key, m);
+    account(bytes);
+    return true;
+}
+
 bool StoreWriter::put_host(const Host& h, bool older) {
     auto it = queue_.hosts.find(h.key);
     if (it != queue_.hosts.end()) {
@@ -242,6 +256,12 @@ void StoreWriter::boundary_flows(const std::vector<BoundaryFlowSummary>& rows) {
     std::lock_guard lock(mutex_);
     for (const auto& row : rows)
         if (!put_flow(row)) dropped_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StoreWriter::service_minutes(const std::vector<ServiceMinute>& rows) {
+    std::lock_guard lock(mutex_);
+    for (const auto& row : rows)
+        if (!put_service(row)) dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void StoreWriter::meta(const std::string& key, const std::string& value) {
@@ -301,6 +321,7 @@ void StoreWriter::put_back(StoreBatch& batch) {
     for (auto& a : batch.alerts) lost += !put_alert(std::move(a), true);
     for (const auto& m : batch.minutes) lost += !put_minute(m);
     for (const auto& f : batch.flows) lost += !put_flow(f);
+    for (const auto& m : batch.service_minutes) lost += !put_service(m);
     for (const auto& h : batch.hosts) lost += !put_host(h, true);
     for (const auto& s : batch.seen) put_seen(s, true);
     for (auto& [key, value] : batch.meta)
@@ -317,6 +338,7 @@ void StoreWriter::write_once(std::unique_lock<std::mutex>& lock) {
     for (auto& [key, h] : queue_.hosts) batch.hosts.push_back(std::move(h));
     for (auto& [key, s] : queue_.seen) batch.seen.push_back(s);
     for (auto& [key, value] : queue_.meta) batch.meta.emplace_back(key, value);
+    for (auto& [key, m] : queue_.services) batch.service_minutes.push_back(m);
     std::optional<Timestamp> cutoff = queue_.retention_cutoff;
     std::size_t held = queue_.entries;
     queue_ = Queue{};

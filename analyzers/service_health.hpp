@@ -1,0 +1,153 @@
+// Service health per server, from the clients' point of view (issue 22): for every LAN device
+// that answers TCP, every DNS server the clients ask, the DHCP server and the router, per minute
+// of packet time: TCP attempts, handshakes, attempts left unanswered or refused, handshake time,
+// retransmissions, zero windows and the fastest burst; DNS queries, answers, timeouts and
+// failure codes; DHCP DISCOVERs/REQUESTs and their OFFERs/ACKs/NAKs; ARP requests for the
+// server left unanswered. The minutes go to the store; a minute in which most of a server's
+// clients got nothing (at least `min_clients` of them, above what that server's hour usually
+// shows) opens an outage alert, which ends with the first minute its clients are answered again.
+//
+// Bounded and flat: servers in a fixed array (max_servers, refused beyond and counted), requests
+// in flight and data flows in direct-mapped slot arrays (a collision replaces the older entry and
+// is counted). No allocation per packet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/findings.hpp"
+#include "analyzers/internal_networks.hpp"
+
+namespace clinicwatch {
+
+struct ServiceHealthSettings {
+    std::vector<IpNetwork> internal_networks;  // empty: the RFC 1918 ... defaults
+    std::optional<IpAddress> gateway_ip;
+    std::size_t max_servers = 64;
+    std::size_t pending_slots = 4096;  // requests waiting for an answer (power of two)
+    std::size_t flow_slots = 2048;     // data flows watched for retransmissions (power of two)
+    // The floor: fewer clients than this failing in a minute is one flaky client, not an outage.
+    std::uint32_t min_clients = 3;
+    std::uint32_t min_dhcp_clients = 2;  // few devices ask DHCP at once
+};
+
+class ServiceHealth final : public Analyzer {
+  public:
+    ServiceHealth(FindingSink& sink, ServiceHealthSettings settings);
+    std::string_view name() const override { return "service-health"; }
+    void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override;
+
+    static constexpr std::size_t kClientsPerMinute = 32;
+    static constexpr std::size_t kClientsPerOutage = 64;
+
+    // Timeouts after which a request counts as unanswered.
+    static constexpr Timestamp kTcpTimeout = 5 * kMicrosPerSecond;
+    static constexpr Timestamp kDnsTimeout = 5 * kMicrosPerSecond;  // resolvers retry within it
+    static constexpr Timestamp kDhcpTimeout = 10 * kMicrosPerSecond;
+    static constexpr Timestamp kArpTimeout = 2 * kMicrosPerSecond;
+    // No frame at all for this long is a capture gap (or a silent network): requests in flight
+    // across it are forgotten, not counted as unanswered.
+    static constexpr Timestamp kGap = 10 * kMicrosPerSecond;
+
+  private:
+    enum Kind : std::uint8_t { kTcp = 0, kDns, kDhcp, kArp, kCeiling, kKinds };
+    enum Service : std::uint8_t { sTcp = 0, sDns, sDhcp, sArp, sServices };
+
+    struct ClientSlot {
+        MacAddress mac;
+        std::array<std::uint16_t, sServices> tries{}, fails{}, answers{};
+    };
+    struct Bucket {
+        ServiceMinute row;
+        bool used = false;
+        std::array<ClientSlot, kClientsPerMinute> clients;
+        std::uint32_t n_clients = 0, clients_overflow = 0;
+        std::array<Timestamp, sServices> first_fail{}, last_fail{}, first_answer{};
+        bool dhcp_out_of_addresses = false;
+    };
+    struct Outage {
+        bool open = false;
+        Timestamp start = 0, last_bad = 0, end = 0;  // end: clients answered again
+        int quiet_minutes = 0;
+        std::array<MacAddress, kClientsPerOutage> clients;
+        std::uint32_t n_clients = 0, max_trying = 0;
+        std::uint64_t attempts = 0, failed = 0;
+        std::uint32_t peak_mbps = 0, retrans_permille = 0;
+        std::string cause;
+    };
+    struct Server {
+        IpAddress ip;
+        MacAddress mac;
+        bool gateway = false;
+        std::uint64_t client_mask = 0;       // clients ever answered (bits of their MAC hash)
+        std::array<Bucket, 2> buckets;       // this minute and the one before (late answers)
+        std::array<float, 24> fail_share{};  // usual share of clients failing, per hour
+        std::array<bool, 24> fail_share_known{};
+        float learned_mbps = 0;
+        std::uint32_t learned_minutes = 0;
+        std::array<Outage, kKinds> outages;
+    };
+    enum PendingType : std::uint8_t { pNone = 0, pTcp, pDns, pDhcp, pArp };
+    struct Pending {
+        std::uint64_t key = 0;
+        PendingType type = pNone;
+        std::uint16_t server = 0;
+        std::uint8_t dhcp_type = 0;
+        MacAddress client;
+        Timestamp first = 0;
+    };
+    struct Flow {
+        std::uint64_t key = 0;
+        std::uint32_t high_end = 0;
+        std::uint32_t burst_bytes = 0;
+        Timestamp burst_start = 0, last = 0;
+        std::uint16_t server = 0;
+    };
+
+    Server* server_at(const IpAddress& ip);
+    std::uint16_t find_server(const IpAddress& ip) const;  // kNoServer when unknown
+    std::uint16_t add_server(const IpAddress& ip, const MacAddress& mac);
+    Bucket& bucket(Server& s, Timestamp ts);
+    Bucket* bucket_of_minute(Server& s, Timestamp minute);
+    ClientSlot* client(Bucket& b, const MacAddress& mac);
+    void count_try(Server& s, Timestamp ts, const MacAddress& mac, Service service);
+    void count_fail(Server& s, Timestamp first, Timestamp now, const MacAddress& mac,
+                    Service service);
+    void count_answer(Server& s, Timestamp first, Timestamp now, const MacAddress& mac,
+                      Service service);
+    Pending* pending_find(std::uint64_t key, PendingType type);
+    void pending_add(std::uint64_t key, PendingType type, std::uint16_t server,
+                     const MacAddress& client, Timestamp ts, std::uint8_t dhcp_type = 0);
+    void expire(const Pending& p, Timestamp now);
+    void on_tcp(const Packet& p);
+    void on_dns(const Packet& p, bool query);
+    void on_dhcp(const Packet& p);
+    void on_arp(const Packet& p);
+    void close_bucket(Server& s, Bucket& b);
+    void judge(Server& s, Bucket& b);
+    void outage_minute(Server& s, Kind kind, bool bad, bool answered, const Bucket& b,
+                       Service service, const std::string& cause);
+    void emit(Server& s, Kind kind, bool ended);
+
+    static constexpr std::uint16_t kNoServer = 0xffff;
+
+    FindingSink& sink_;
+    ServiceHealthSettings settings_;
+    InternalNetworks internal_;
+    std::vector<Server> servers_;              // reserved to max_servers, never reallocated
+    std::vector<std::uint16_t> server_index_;  // direct-mapped by address hash, probed
+    std::vector<Pending> pending_;
+    std::vector<Flow> flows_;
+    std::uint16_t dhcp_server_ = kNoServer;  // the server that last answered DHCP
+    Timestamp last_packet_ = 0, next_expiry_scan_ = 0;
+    std::uint64_t servers_refused_ = 0, pending_replaced_ = 0, flows_replaced_ = 0;
+    std::vector<ServiceMinute> rows_;  // handed to the sink once per tick
+};
+
+}  // namespace clinicwatch

@@ -1,0 +1,448 @@
+// Outages the mirror port can explain (issue 22): generated clinic mornings
+// (bench/outage_capture.hpp) replayed by the real binary into a fresh database, then read as
+// the service-health minutes, as `clinicwatch incidents` and `clinicwatch health`, and as the
+// digest. Each outage is one incident naming the server, with start and end within a minute of
+// the truth and the clients affected; the look-alikes (a clean morning, a server switched off at
+// night, one client retrying a dead name, a capture gap) give none.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "bench/outage_capture.hpp"
+#include "daemon/health/health.hpp"
+#include "daemon/incidents/describe.hpp"
+#include "daemon/report/ledger.hpp"
+#include "daemon/report/template.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace clinicwatch {
+namespace {
+
+using test::run_command;
+using test::TempDir;
+
+constexpr std::int64_t kMinuteUs = 60'000'000;
+
+const std::set<std::string>& outage_kinds() {
+    static const std::set<std::string> kinds = {"server-not-answering", "dns-not-answering",
+                                                "dhcp-not-answering", "router-not-answering-arp",
+                                                "throughput-ceiling"};
+    return kinds;
+}
+
+struct Replayed {
+    TempDir dir;
+    bench::ClinicCaptureTruth truth;
+    std::string db() const { return (dir / "clinic.db").string(); }
+    std::string config(const std::string& lang) const {
+        return (dir / ("clinic-" + lang + ".yaml")).string();
+    }
+};
+
+std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
+                                 std::int64_t start_us = 1'795'129'200'000'000) {
+    auto r = std::make_unique<Replayed>();
+    bench::OutageCaptureOptions o;
+    o.scenario = scenario;
+    o.start_us = start_us;
+    {
+        bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
+        r->truth = bench::generate_outage_capture(
+            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+        w.close();
+    }
+    for (const char* lang : {"ja", "en"}) {
+        std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
+        std::ofstream out(r->config(lang));
+        out << demo.rdbuf() << "\ninventory:\n  learning_days: 0\n\nreport:\n"
+            << "  clinic_name: \"さくら内科クリニック\"\n\ndigest:\n  language: " << lang << "\n\n"
+            << bench::register_yaml(r->truth);
+    }
+    std::string out;
+    EXPECT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " +
+                              (r->dir / "clinic.pcap").string() + " --db " + r->db() +
+                              " --config " + r->config("ja") + " --no-progress",
+                          &out),
+              0)
+        << out;
+    return r;
+}
+
+[[maybe_unused]] std::string cli(const Replayed& r, const std::string& args,
+                                 const std::string& lang = "ja", int* rc = nullptr) {
+    std::string out;
+    int code = run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                               "/daemon/report/templates " + CLINICWATCH_BINARY + " " + args +
+                               " --db " + r.db() + " --config " + r.config(lang) + " 2>/dev/null",
+                           &out);
+    if (rc)
+        *rc = code;
+    else
+        EXPECT_EQ(code, 0) << args << "\n" << out;
+    return out;
+}
+
+struct StoredOutage {
+    std::string kind, subject;
+    std::int64_t first = 0, last = 0;
+    nlohmann::json evidence;
+};
+
+std::vector<StoredOutage> stored_outages(const Replayed& r) {
+    SQLite::Database db(r.db(), SQLite::OPEN_READONLY);
+    SQLite::Statement st(db, "SELECT kind, subject, first_seen, last_seen, evidence FROM alerts");
+    std::vector<StoredOutage> out;
+    while (st.executeStep()) {
+        std::string kind = st.getColumn(0).getString();
+        if (!outage_kinds().count(kind)) continue;
+        out.push_back({kind, st.getColumn(1).getString(), st.getColumn(2).getInt64(),
+                       st.getColumn(3).getInt64(),
+                       nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false)});
+    }
+    return out;
+}
+
+std::set<std::string> truth_clients(const bench::TruthIncident& t) {
+    std::set<std::string> out;
+    for (const auto& m : t.hosts) out.insert(m.to_string());
+    return out;
+}
+
+// Every truth incident is exactly one stored outage of its kind, on its server, within a
+// minute of its start and end, with the clients affected.
+void expect_outages_match(const Replayed& r) {
+    auto stored = stored_outages(r);
+    ASSERT_FALSE(r.truth.incidents.empty());
+    EXPECT_EQ(stored.size(), r.truth.incidents.size());
+    for (const auto& t : r.truth.incidents) {
+        SCOPED_TRACE(t.kind);
+        std::vector<const StoredOutage*> found;
+        for (const auto& s : stored)
+            if (s.kind == t.kind) found.push_back(&s);
+        ASSERT_EQ(found.size(), 1u);
+        const StoredOutage& s = *found[0];
+        EXPECT_EQ(s.subject, t.details["server_ip"].get<std::string>());
+        EXPECT_LE(std::abs(s.first - t.start_us), kMinuteUs)
+            << "start " << (s.first - t.start_us) / 1e6 << " s from the truth";
+        EXPECT_LE(std::abs(s.last - t.end_us), kMinuteUs)
+            << "end " << (s.last - t.end_us) / 1e6 << " s from the truth";
+        std::set<std::string> clients;
+        for (const auto& c : s.evidence["clients"]) clients.insert(c.get<std::string>());
+        EXPECT_EQ(clients, truth_clients(t)) << s.evidence.dump();
+        EXPECT_TRUE(s.evidence.value("ended", false));
+    }
+}
+
+TEST(OutageAlerts, EhrServerNotAnswering) {
+    auto r = replay(bench::OutageScenario::ehr_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, DnsNotAnswering) {
+    auto r = replay(bench::OutageScenario::dns_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, DhcpNotAnswering) {
+    auto r = replay(bench::OutageScenario::dhcp_down);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, RouterNotAnsweringArp) {
+    auto r = replay(bench::OutageScenario::router_arp);
+    expect_outages_match(*r);
+}
+
+TEST(OutageAlerts, ThroughputCeiling) {
+    auto r = replay(bench::OutageScenario::throughput_ceiling);
+    expect_outages_match(*r);
+    auto stored = stored_outages(*r);
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_LT(stored[0].evidence.value("peak_mbps", 0), 120);
+    EXPECT_GT(stored[0].evidence.value("usual_mbps", 0), 400);
+}
+
+TEST(OutageAlerts, NothingOnQuietLookAlikes) {
+    for (auto scenario : {bench::OutageScenario::clean, bench::OutageScenario::dead_name,
+                          bench::OutageScenario::capture_gap}) {
+        SCOPED_TRACE(bench::outage_scenario_name(scenario));
+        auto r = replay(scenario);
+        auto stored = stored_outages(*r);
+        EXPECT_TRUE(stored.empty())
+            << stored.size() << " outages, first "
+            << (stored.empty() ? "" : stored[0].kind + " " + stored[0].evidence.dump());
+        // The health minutes are there all the same: the EHR server's clients were answered.
+        SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+        EXPECT_EQ(db.execAndGet("SELECT count(*) FROM alerts WHERE kind = 'sensor-limit' AND "
+                                "evidence LIKE '%service-%'")
+                      .getInt64(),
+                  0)
+            << "the health tables are big enough for a clinic morning";
+        EXPECT_GT(db.execAndGet("SELECT sum(tcp_handshakes) FROM service_minutes WHERE "
+                                "server_ip = '192.168.100.10'")
+                      .getInt64(),
+                  100);
+    }
+    // Switched off at 22:10 with nobody trying.
+    auto night =
+        replay(bench::OutageScenario::night_off, 1'795'129'200'000'000 + 14 * 3600 * 1'000'000LL);
+    EXPECT_TRUE(stored_outages(*night).empty());
+}
+
+TEST(OutageAlerts, HealthMinutesCountWhatClientsSaw) {
+    auto r = replay(bench::OutageScenario::morning);
+    SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+    std::int64_t start = r->truth.options.start_us;
+    auto at = [&](int minute, const char* server, const char* column) {
+        SQLite::Statement st(db, std::string("SELECT ") + column +
+                                     " FROM service_minutes WHERE minute = ? AND server_ip = ?");
+        st.bind(1, start + minute * kMinuteUs);
+        st.bind(2, server);
+        return st.executeStep() ? st.getColumn(0).getInt64() : -1;
+    };
+    // 08:12, the EHR server down: six PCs, two attempts each, none answered.
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_attempts"), 12);
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_handshakes"), 0);
+    EXPECT_EQ(at(12, "192.168.100.10", "tcp_unanswered"), 12);
+    EXPECT_EQ(at(12, "192.168.100.10", "failed_clients"), 6);
+    // 08:05, all well: every attempt answered, handshake time measured.
+    EXPECT_EQ(at(5, "192.168.100.10", "tcp_unanswered"), 0);
+    EXPECT_EQ(at(5, "192.168.100.10", "tcp_handshakes"), 12);
+    EXPECT_GT(at(5, "192.168.100.10", "tcp_handshake_us"), 0);
+    // 08:18, the router's DNS forwarder silent: eight queries, no answer.
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_queries"), 8);
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_answers"), 0);
+    EXPECT_EQ(at(18, "192.168.100.1", "dns_timeouts"), 8);
+    EXPECT_EQ(at(5, "192.168.100.1", "dns_answers"), 8);
+    // 08:24, DHCP silent: the three laptops arriving are left without an address.
+    EXPECT_GE(at(24, "192.168.100.1", "dhcp_unanswered_clients"), 3);
+    EXPECT_EQ(at(24, "192.168.100.1", "dhcp_offers"), 0);
+}
+
+nlohmann::json of_kind(const nlohmann::json& incidents, const std::string& kind) {
+    auto out = nlohmann::json::array();
+    for (const auto& i : incidents)
+        if (i["kind"] == kind) out.push_back(i);
+    return out;
+}
+
+// The morning of the issue: the EHR server down 08:10-08:15, DNS 08:17-08:20, DHCP 08:23-08:26.
+class OutageMorning : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() { morning_ = replay(bench::OutageScenario::morning).release(); }
+    static void TearDownTestSuite() {
+        delete morning_;
+        morning_ = nullptr;
+    }
+    static Replayed* morning_;
+};
+Replayed* OutageMorning::morning_ = nullptr;
+
+TEST_F(OutageMorning, OneIncidentPerOutageWithWhomToCall) {
+    auto ja = nlohmann::json::parse(cli(*morning_, "incidents --json"));
+    ASSERT_TRUE(ja.is_array());
+    auto ehr = of_kind(ja, "server-not-answering");
+    ASSERT_EQ(ehr.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(ehr[0]["device"], "電子カルテサーバー");
+    EXPECT_EQ(ehr[0]["call"], "電子カルテ業者") << "the register says the EHR vendor";
+    EXPECT_EQ(ehr[0]["headline"],
+              "08:10～08:15、電子カルテサーバーが応答しませんでした（6台が接続できず）");
+    std::string detail = ehr[0]["detail"];
+    EXPECT_NE(detail.find("診察室1"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("応答しませんでした"), std::string::npos) << detail;
+    auto dns = of_kind(ja, "dns-not-answering");
+    ASSERT_EQ(dns.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(dns[0]["call"], "ネットワーク保守業者");
+    EXPECT_EQ(dns[0]["device"], "rtx830");
+    auto dhcp = of_kind(ja, "dhcp-not-answering");
+    ASSERT_EQ(dhcp.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(dhcp[0]["call"], "ネットワーク保守業者");
+    EXPECT_NE(dhcp[0]["detail"].get<std::string>().find("ノートPC1"), std::string::npos);
+    for (const auto& i : {ehr[0], dns[0], dhcp[0]}) {
+        EXPECT_FALSE(i["ongoing"].get<bool>()) << i.dump(1);
+        EXPECT_EQ(i["alerts"].size(), 1u);
+    }
+
+    auto en = nlohmann::json::parse(cli(*morning_, "incidents --json", "en"));
+    auto ehr_en = of_kind(en, "server-not-answering");
+    ASSERT_EQ(ehr_en.size(), 1u);
+    EXPECT_EQ(ehr_en[0]["call"], "the EHR vendor");
+    EXPECT_EQ(ehr_en[0]["headline"],
+              "08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
+TEST_F(OutageMorning, HealthAtExplainsEachOutageMinuteInOneSentence) {
+    struct Case {
+        const char* at;
+        std::vector<std::string> ja, en;
+    };
+    std::vector<Case> cases = {
+        {"08:12",
+         {"08:12、電子カルテサーバーが6台の機器からの接続に応答しませんでした"},
+         {"At 08:12, 電子カルテサーバー did not answer 6 devices"}},
+        {"08:18",
+         {"08:18、rtx830のDNSが", "問い合わせに応答しませんでした"},
+         {"At 08:18, DNS on rtx830 did not answer"}},
+        {"08:24",
+         {"08:24、rtx830のDHCPが", "IPアドレスを配りませんでした"},
+         {"DHCP on rtx830 gave"}},
+        {"08:05", {"08:05、問題は見られませんでした"}, {"At 08:05, nothing was wrong"}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.at);
+        std::string ja = cli(*morning_, std::string("health --at ") + c.at);
+        for (const auto& part : c.ja) EXPECT_NE(ja.find(part), std::string::npos) << ja;
+        EXPECT_EQ(count_of(ja, "。"), 1u) << "one sentence: " << ja;
+        std::string en = cli(*morning_, std::string("health --at ") + c.at, "en");
+        for (const auto& part : c.en) EXPECT_NE(en.find(part), std::string::npos) << en;
+        EXPECT_EQ(en.find("。"), std::string::npos) << en;
+    }
+    // A full time works too, and a bad one is a usage error.
+    EXPECT_NE(cli(*morning_, "health --at '2026-11-20 08:13'").find("電子カルテサーバー"),
+              std::string::npos);
+    int rc = 0;
+    cli(*morning_, "health --at 'lunch'", "ja", &rc);
+    EXPECT_EQ(rc, 2);
+    // Per server and minute: the EHR server's thirty minutes.
+    auto rows = nlohmann::json::parse(cli(*morning_, "health --server 192.168.100.10 --json"));
+    ASSERT_EQ(rows.size(), 30u);
+    EXPECT_EQ(rows[12]["server"], "電子カルテサーバー");
+    EXPECT_EQ(rows[12]["tcp_handshakes"], 0);
+    EXPECT_GT(rows[5]["tcp_handshakes"].get<int>(), 0);
+}
+
+TEST(OutageHealth, AtExplainsRouterArpAndCeiling) {
+    auto arp = replay(bench::OutageScenario::router_arp);
+    std::string ja = cli(*arp, "health --at 08:06");
+    EXPECT_NE(ja.find("08:06、rtx830がARPの問い合わせに応答しませんでした"), std::string::npos)
+        << ja;
+    std::string en = cli(*arp, "health --at 08:06", "en");
+    EXPECT_NE(en.find("rtx830 did not answer ARP"), std::string::npos) << en;
+    auto ceiling = replay(bench::OutageScenario::throughput_ceiling);
+    ja = cli(*ceiling, "health --at 08:12");
+    EXPECT_NE(ja.find("08:12、NASとの通信が最大 約9"), std::string::npos) << ja;
+    EXPECT_NE(ja.find("再送されました"), std::string::npos) << ja;
+    en = cli(*ceiling, "health --at 08:12", "en");
+    EXPECT_NE(en.find("transfers with NAS reached at most about 9"), std::string::npos) << en;
+}
+
+// Availability for the report: the EHR server down five of its thirty minutes.
+TEST_F(OutageMorning, ServerAvailabilityAsPlainData) {
+    SQLite::Database db(morning_->db(), SQLite::OPEN_READONLY);
+    auto list = server_availability(db, 0, INT64_MAX);
+    const ServerAvailability* ehr = nullptr;
+    for (const auto& a : list)
+        if (a.server_ip == "192.168.100.10") ehr = &a;
+    ASSERT_NE(ehr, nullptr);
+    EXPECT_EQ(ehr->minutes_observed, 30);
+    EXPECT_EQ(ehr->minutes_down, 5);
+    EXPECT_NEAR(ehr->availability, 25.0 / 30.0, 1e-9);
+    EXPECT_EQ(ehr->outages, 1);
+    EXPECT_GT(ehr->handshake_ms, 0.0);
+    EXPECT_EQ(to_json(*ehr)["minutes_down"], 5);
+}
+
+// The digest's first lines name the outages, in time order, before anything else.
+TEST(OutageDigest, FirstLinesNameTheOutages) {
+    // 08:00 today in the clinic's time zone (digest.timezone, Asia/Tokyo: UTC+9, no DST).
+    std::int64_t now = std::time(nullptr);
+    std::int64_t jst_day = (now + 9 * 3600) / 86400;
+    std::int64_t today_8am = (jst_day * 86400 - 9 * 3600 + 8 * 3600) * 1'000'000;
+    auto r = replay(bench::OutageScenario::morning, today_8am);
+    auto lines_of = [](const std::string& text) {
+        std::vector<std::string> out;
+        std::size_t at = 0;
+        for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', at)) {
+            out.push_back(text.substr(at, nl - at));
+            at = nl + 1;
+        }
+        return out;
+    };
+    auto body_lines = [&](const std::string& mail) {
+        // After the mail's headers: the first blank line.
+        auto body = mail.substr(mail.find("\n\n") + 2);
+        return lines_of(body);
+    };
+    auto ja = body_lines(cli(*r, "digest --dry-run"));
+    ASSERT_GE(ja.size(), 4u);
+    EXPECT_EQ(ja[1],
+              "本日 08:10～08:15、電子カルテサーバーが応答しませんでした（6台が接続できず）");
+    EXPECT_NE(ja[2].find("本日 08:17～08:20、rtx830のDNS（名前解決）が応答しませんでした"),
+              std::string::npos)
+        << ja[2];
+    EXPECT_NE(ja[3].find("本日 08:23～08:26、rtx830がIPアドレスを配りませんでした"),
+              std::string::npos)
+        << ja[3];
+    auto en = body_lines(cli(*r, "digest --dry-run", "en"));
+    ASSERT_GE(en.size(), 2u);
+    EXPECT_EQ(en[1],
+              "Today 08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
+    // The sensor's own tables were big enough for the morning: no sensor-limit incident.
+    for (const auto& line : ja) EXPECT_EQ(line.find("記録上限"), std::string::npos) << line;
+    // A morning without outages has no such lines.
+    auto clean = replay(bench::OutageScenario::clean, today_8am);
+    auto quiet = body_lines(cli(*clean, "digest --dry-run"));
+    for (const auto& line : quiet) EXPECT_EQ(line.find("本日 "), std::string::npos) << line;
+}
+
+// A loop in the same minutes is named as the outage's cause, and the network vendor is called.
+TEST(OutageIncidents, LoopInTheSameMinutesIsTheCause) {
+    auto alert = [](std::int64_t id, const std::string& kind, std::int64_t first, std::int64_t last,
+                    const std::string& mac) {
+        AlertRecord a;
+        a.id = id;
+        a.kind = kind;
+        a.key = kind + ":" + std::to_string(id);
+        a.severity = 3;
+        a.subject_mac = mac;
+        a.subject = "192.168.100.10";
+        a.status = "open";
+        a.first_seen = first;
+        a.last_seen = last;
+        a.revision = 1;
+        return a;
+    };
+    std::int64_t t0 = 1'795'129'800'000'000;
+    auto outage = alert(1, "server-not-answering", t0, t0 + 4 * kMinuteUs, "00:15:5d:10:00:0a");
+    outage.evidence = {
+        {"server_ip", "192.168.100.10"},
+        {"cause", "unanswered"},
+        {"clients", {"00:1b:21:aa:bb:21", "00:1b:21:aa:bb:22", "00:1b:21:aa:bb:23"}}};
+    auto loop = alert(2, "l2-loop", t0 - kMinuteUs, t0 + 3 * kMinuteUs, "");
+    auto later = alert(3, "dns-not-answering", t0 + 30 * kMinuteUs, t0 + 33 * kMinuteUs,
+                       "00:a0:de:7a:1c:30");
+    later.evidence = {{"cause", "unanswered"}, {"clients", nlohmann::json::array()}};
+    auto incidents = correlate({outage, loop, later});
+    ASSERT_EQ(incidents.size(), 3u);
+    for (const auto& in : incidents) {
+        if (in.kind == "server-not-answering") {
+            EXPECT_EQ(in.facts["loop_cause"], "l2-loop");
+            auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
+            DeviceNames names(messages, nlohmann::json::array());
+            auto d = describe_incident(in, 1, messages, names);
+            EXPECT_EQ(d["party"], "ネットワーク保守業者");
+            EXPECT_NE(d["detail"].get<std::string>().find("ネットワークのループ"),
+                      std::string::npos)
+                << d["detail"];
+        } else if (in.kind == "dns-not-answering") {
+            EXPECT_EQ(in.facts["loop_cause"], "") << "no loop in its minutes";
+        } else {
+            EXPECT_EQ(in.kind, "l2-loop");
+        }
+    }
+}
+
+}  // namespace
+}  // namespace clinicwatch
