@@ -368,6 +368,8 @@ Frame cdp_frame(const MacAddress& src, const CdpAnnouncement& a) {
     v.clear();
     put_text(v, a.platform);
     cdp_tlv(pdu, 0x0006, v);
+    // An even length: Cisco's checksum treats an odd last byte its own way.
+    if (pdu.size() % 2) cdp_tlv(pdu, 0x0009, Frame{'C'});  // VTP management domain
     std::uint16_t sum = internet_checksum(pdu);
     pdu[2] = static_cast<std::uint8_t>(sum >> 8);
     pdu[3] = static_cast<std::uint8_t>(sum);
