@@ -90,7 +90,8 @@ Frame tcp_frame(Station& s, std::uint32_t src_ip, const MacAddress& dst_mac, std
     h.ack = ack;
     h.flags = flags;
     h.window = 64240;
-    if (flags & tcpflag::syn) h.options = TcpOptions().mss(1460).nop().nop().sack_permitted().finish();
+    if (flags & tcpflag::syn)
+        h.options = TcpOptions().mss(1460).nop().nop().sack_permitted().finish();
     Frame seg = tcp4(src_ip, dst_ip, h, payload);
     return ethernet(dst_mac, s.mac, ethertype::ipv4,
                     ipv4(Ipv4Header{src_ip, dst_ip, ipproto::tcp, 128, s.ip_id++, true, 0}, seg));
@@ -100,10 +101,10 @@ Frame tcp_frame(Station& s, std::uint32_t src_ip, const MacAddress& dst_mac, std
 void tcp_session(Timeline& tl, std::int64_t t, Station& client, std::uint32_t client_ip,
                  const MacAddress& server_mac_seen_by_client, Station& server_side,
                  std::uint32_t server_ip, std::uint16_t sport, std::uint16_t dport) {
-    static const std::uint8_t request[] = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P',
-                                           '/', '1', '.', '1', '\r', '\n', '\r', '\n'};
-    static const std::uint8_t answer[] = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ',
-                                          '2', '0', '0', ' ', 'O', 'K', '\r', '\n', '\r', '\n'};
+    static const std::uint8_t request[] = {'G', 'E', 'T', ' ', '/', ' ',  'H',  'T',  'T',
+                                           'P', '/', '1', '.', '1', '\r', '\n', '\r', '\n'};
+    static const std::uint8_t answer[] = {'H', 'T', 'T', 'P', '/', '1',  '.',  '1',  ' ', '2',
+                                          '0', '0', ' ', 'O', 'K', '\r', '\n', '\r', '\n'};
     std::uint32_t c = 1000 + sport, s = 5000 + sport;
     tl.add(t, tcp_frame(client, client_ip, server_mac_seen_by_client, server_ip, sport, dport,
                         tcpflag::syn, c, 0));
@@ -111,9 +112,9 @@ void tcp_session(Timeline& tl, std::int64_t t, Station& client, std::uint32_t cl
                                   tcpflag::syn | tcpflag::ack, s, c + 1));
     tl.add(t + 3 * kMs, tcp_frame(client, client_ip, server_mac_seen_by_client, server_ip, sport,
                                   dport, tcpflag::ack | tcpflag::psh, c + 1, s + 1, request));
-    tl.add(t + 6 * kMs, tcp_frame(server_side, server_ip, client.mac, client_ip, dport, sport,
-                                  tcpflag::ack | tcpflag::psh, s + 1, c + 1 + sizeof(request),
-                                  answer));
+    tl.add(t + 6 * kMs,
+           tcp_frame(server_side, server_ip, client.mac, client_ip, dport, sport,
+                     tcpflag::ack | tcpflag::psh, s + 1, c + 1 + sizeof(request), answer));
 }
 
 void arp_pair(Timeline& tl, std::int64_t t, const Station& asker, std::uint32_t asker_ip,
@@ -145,15 +146,15 @@ void dhcp_dora(Timeline& tl, std::int64_t t, Station& router, Station& client, s
         return o;
     };
     Station unbound{client.mac, 0, 1};
-    tl.add(t, udp_frame(unbound, kBroadcastMac, 0xffffffff, 68, 67,
-                        dhcp_payload(m, client_opts(1))));
+    tl.add(t,
+           udp_frame(unbound, kBroadcastMac, 0xffffffff, 68, 67, dhcp_payload(m, client_opts(1))));
     DhcpMessage offer = m;
     offer.op = 2;
     offer.yiaddr = ip;
     tl.add(t + 3 * kMs,
            udp_frame(router, client.mac, ip, 67, 68, dhcp_payload(offer, server_opts(2))));
-    tl.add(t + 5 * kMs, udp_frame(unbound, kBroadcastMac, 0xffffffff, 68, 67,
-                                  dhcp_payload(m, client_opts(3))));
+    tl.add(t + 5 * kMs,
+           udp_frame(unbound, kBroadcastMac, 0xffffffff, 68, 67, dhcp_payload(m, client_opts(3))));
     tl.add(t + 8 * kMs,
            udp_frame(router, client.mac, ip, 67, 68, dhcp_payload(offer, server_opts(5))));
 }
@@ -239,18 +240,34 @@ TopologyTruth clinic(const TopologyCaptureOptions& o, const FrameSink& sink) {
 
     Timeline tl;
     const std::int64_t t0 = o.start_us, end = o.start_us + o.duration_us;
-    LldpAnnouncement rtx{clinic_truth.gateway_mac, "LAN1", "LAN1",
-                         "RTX830", "RTX830 Rev.15.02.30 (Fri Nov  8 10:00:00 2024)",
-                         0x10, clinic_truth.gateway_ip};
-    LldpAnnouncement core{sw,           "port1.0.1", "to RTX830 LAN1", "SW-1F-CORE",
-                          "Allied Telesis router/switch, AlliedWare Plus (TM) 5.5.2-0.1 AT-x230-18GP",
-                          0x04, ip4(192, 168, 100, 2)};
-    LldpAnnouncement ap{truth.ap_mac, "GigabitEthernet0", "GigabitEthernet0", "AP-2F-NURSE",
-                        "Cisco AP Software, ap1g5-k9w8 Version: 8.10.185.0", 0x0c,
+    LldpAnnouncement rtx{clinic_truth.gateway_mac,
+                         "LAN1",
+                         "LAN1",
+                         "RTX830",
+                         "RTX830 Rev.15.02.30 (Fri Nov  8 10:00:00 2024)",
+                         0x10,
+                         clinic_truth.gateway_ip};
+    LldpAnnouncement core{
+        sw,
+        "port1.0.1",
+        "to RTX830 LAN1",
+        "SW-1F-CORE",
+        "Allied Telesis router/switch, AlliedWare Plus (TM) 5.5.2-0.1 AT-x230-18GP",
+        0x04,
+        ip4(192, 168, 100, 2)};
+    LldpAnnouncement ap{truth.ap_mac,
+                        "GigabitEthernet0",
+                        "GigabitEthernet0",
+                        "AP-2F-NURSE",
+                        "Cisco AP Software, ap1g5-k9w8 Version: 8.10.185.0",
+                        0x0c,
                         ip4(192, 168, 100, 3)};
-    CdpAnnouncement ap_cdp{"AP-2F-NURSE", "cisco AIR-AP1815I-Q-K9",
+    CdpAnnouncement ap_cdp{"AP-2F-NURSE",
+                           "cisco AIR-AP1815I-Q-K9",
                            "Cisco AP Software, ap1g5-k9w8 Version: 8.10.185.0",
-                           "GigabitEthernet0", 0x0002 | 0x0020, ip4(192, 168, 100, 3)};
+                           "GigabitEthernet0",
+                           0x0002 | 0x0020,
+                           ip4(192, 168, 100, 3)};
     for (std::int64_t t = t0 + 1 * kSec; t < end; t += 30 * kSec) {
         tl.add(t, lldp_frame(clinic_truth.gateway_mac, rtx));
         tl.add(t + 100 * kMs, lldp_frame(sw, core));

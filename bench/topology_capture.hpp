@@ -35,8 +35,8 @@ struct TopologyTruth {
     std::uint64_t packets = 0;
     std::vector<std::string> subnets;  // "192.168.100.0/24", ...
     MacAddress router_mac;
-    std::string router_name;                  // clinic: as it announces itself
-    MacAddress bridging_mac;                  // two_subnets: the PC in both networks
+    std::string router_name;  // clinic: as it announces itself
+    MacAddress bridging_mac;  // two_subnets: the PC in both networks
     std::vector<std::string> bridging_addresses;
     std::string switch_name, switch_model, ap_name, ap_model, second_switch_bridge;
     MacAddress switch_mac, ap_mac, second_switch_mac, foreign_router_mac;

@@ -24,6 +24,7 @@
 
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/sensor_limits.hpp"
+#include "analyzers/topology.hpp"
 #include "analyzers/traffic_stats.hpp"
 
 namespace clinicwatch {
@@ -283,6 +284,15 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         dhcp.max_requests_per_minute =
             static_cast<std::uint64_t>(config_.inventory.max_dhcp_requests_per_minute);
         return std::make_unique<DhcpFlood>(writer_, dhcp);
+    }
+    if (name == "topology") {
+        // The network map's model and the mixed-segment findings (issue 18).
+        TopologySettings t;
+        t.internal_networks = config_.network.internal_networks;
+        for (const auto& seg : config_.topology.segments)
+            t.segments.push_back({seg.name, seg.network, seg.closed});
+        t.intended_multi_homed = config_.topology.intended_multi_homed;
+        return std::make_unique<Topology>(writer_, std::move(t));
     }
     if (name == "sensor-limits")
         // Last, so it sees every table above: reports any bounded table that had to drop

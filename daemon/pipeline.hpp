@@ -96,7 +96,7 @@ class Pipeline {
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     static constexpr const char* kAnalyzerOrder[] = {
         "traffic-stats", "inventory",  "loop-detector", "os-fingerprint", "remote-access-sessions",
-        "egress",        "lan-hygiene", "dhcp-flood",   "sensor-limits"};
+        "egress",        "lan-hygiene", "dhcp-flood",   "topology",       "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();

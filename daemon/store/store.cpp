@@ -185,6 +185,21 @@ const char* const kMigrations[] = {
     CREATE INDEX incident_alerts_incident ON incident_alerts(incident_id);
     ALTER TABLE mails ADD COLUMN incidents TEXT NOT NULL DEFAULT '[]';
     )sql",
+    // 8 -> 9: the network's topology (issue 18): one row per subnet, router, DHCP server,
+    // bridge, root bridge, announcing device (LLDP/CDP) and device in two networks, per VLAN,
+    // with its attributes (JSON object, merged across runs), how it was seen and when.
+    R"sql(
+    CREATE TABLE topology (
+        kind TEXT NOT NULL,
+        vlan INTEGER NOT NULL DEFAULT 0,
+        key TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        evidence TEXT NOT NULL DEFAULT '[]',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (kind, vlan, key)
+    );
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -657,6 +672,29 @@ void Store::write(const StoreBatch& batch) {
                 meta_st.bind(2, value);
                 meta_st.exec();
                 meta_st.reset();
+            }
+        }
+        if (!batch.topology.empty()) {
+            // Attributes merge with what earlier runs learned (a name stays when this run has
+            // not heard the announcement yet); first and last seen widen.
+            SQLite::Statement topo_st(*db_, R"sql(
+                INSERT INTO topology (kind, vlan, key, attributes, evidence, first_seen, last_seen)
+                VALUES (?,?,?,?,?,?,?)
+                ON CONFLICT (kind, vlan, key) DO UPDATE SET
+                    attributes = json_patch(attributes, excluded.attributes),
+                    evidence = excluded.evidence,
+                    first_seen = min(first_seen, excluded.first_seen),
+                    last_seen = max(last_seen, excluded.last_seen))sql");
+            for (const auto& e : batch.topology) {
+                topo_st.bind(1, e.kind);
+                topo_st.bind(2, e.vlan);
+                topo_st.bind(3, e.key);
+                topo_st.bind(4, e.attributes.dump());
+                topo_st.bind(5, e.evidence.dump());
+                topo_st.bind(6, static_cast<std::int64_t>(e.first_seen));
+                topo_st.bind(7, static_cast<std::int64_t>(e.last_seen));
+                topo_st.exec();
+                topo_st.reset();
             }
         }
         tx.commit();

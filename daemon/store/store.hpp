@@ -63,15 +63,16 @@ struct StoreBatch {
     std::vector<Host> hosts;  // content changed: the row is upserted, stored facts merged in
     std::vector<HostSeen> seen;
     std::vector<std::pair<std::string, std::string>> meta;
+    std::vector<TopologyElement> topology;
     bool empty() const {
         return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
-               seen.empty() && meta.empty();
+               seen.empty() && meta.empty() && topology.empty();
     }
 };
 
 class Store final : public FindingSink {
   public:
-    static constexpr int kSchemaVersion = 8;
+    static constexpr int kSchemaVersion = 9;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

@@ -50,6 +50,7 @@ class StoreWriter final : public FindingSink {
     void alert(AlertUpdate update) override;
     void minute(const MinuteStats& stats) override;
     void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override;
+    void topology(const std::vector<TopologyElement>& elements) override;
     void meta(const std::string& key, const std::string& value);
     // A device leaving the HostTable: its last state, if changed. False when the queue is full
     // (counted as a drop).
@@ -82,11 +83,12 @@ class StoreWriter final : public FindingSink {
         std::unordered_map<HostKey, Host, HostKeyHash> hosts;
         std::unordered_map<HostKey, HostSeen, HostKeyHash> seen;
         std::map<std::string, std::string> meta;
+        std::unordered_map<std::string, TopologyElement> topology;
         std::optional<Timestamp> retention_cutoff;
         std::size_t entries = 0, bytes = 0;
         bool empty() const {
             return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
-                   seen.empty() && meta.empty() && !retention_cutoff;
+                   seen.empty() && meta.empty() && topology.empty() && !retention_cutoff;
         }
     };
 
@@ -97,6 +99,7 @@ class StoreWriter final : public FindingSink {
     bool put_alert(AlertUpdate update, bool older);
     bool put_minute(const MinuteStats& stats);
     bool put_flow(const BoundaryFlowSummary& row);
+    bool put_topology(const TopologyElement& element, bool older);
     bool put_host(const Host& host, bool older);
     void put_seen(const HostSeen& seen, bool older);
     void put_back(StoreBatch& batch);
