@@ -1,0 +1,239 @@
+// The network map's model and the mixed-segment incidents (issue 18), on generated captures
+// replayed by the real binary into a fresh database: a closed network without a router beside
+// the internet LAN with one PC in both gives one incident naming both networks and the PC; the
+// internet LAN alone gives none; a double-mirrored capture gives the same; the clinic's router,
+// switch and access point are known by their own announcements.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bench/topology_capture.hpp"
+#include "daemon/config.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace clinicwatch {
+namespace {
+
+using test::run_command;
+using test::TempDir;
+
+struct Replayed {
+    TempDir dir;
+    bench::TopologyTruth truth;
+    std::string db() const { return (dir / "t.db").string(); }
+    std::string config() const { return (dir / "t.yaml").string(); }
+};
+
+std::unique_ptr<Replayed> replay(bench::TopologyScenario scenario, bool twice,
+                                 const std::string& extra_config = "",
+                                 const std::string& language = "ja") {
+    auto r = std::make_unique<Replayed>();
+    bench::TopologyCaptureOptions o;
+    o.scenario = scenario;
+    o.double_mirrored = twice;
+    {
+        bench::PcapFileWriter w((r->dir / "t.pcap").string());
+        r->truth = bench::generate_topology_capture(
+            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+        w.close();
+    }
+    {
+        std::ofstream out(r->config());
+        out << "digest:\n  language: " << language << "\n" << extra_config;
+        if (scenario == bench::TopologyScenario::clinic)
+            out << bench::register_yaml(r->truth.clinic);
+    }
+    std::string out;
+    EXPECT_EQ(
+        run_command(std::string(CLINICWATCH_BINARY) + " replay " + (r->dir / "t.pcap").string() +
+                        " --db " + r->db() + " --config " + r->config() + " --no-progress",
+                    &out),
+        0)
+        << out;
+    return r;
+}
+
+nlohmann::json incidents(const Replayed& r, const std::string& kind) {
+    std::string out;
+    EXPECT_EQ(run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                              "/daemon/report/templates " + CLINICWATCH_BINARY +
+                              " incidents --json --db " + r.db() + " --config " + r.config() +
+                              " 2>/dev/null",
+                          &out),
+              0)
+        << out;
+    auto all = nlohmann::json::parse(out, nullptr, false);
+    EXPECT_TRUE(all.is_array()) << out;
+    auto of_kind = nlohmann::json::array();
+    for (const auto& i : all)
+        if (i.value("kind", "") == kind) of_kind.push_back(i);
+    return of_kind;
+}
+
+// (kind, vlan, key, attributes) of every stored element, in order.
+std::vector<std::string> elements(const Replayed& r) {
+    SQLite::Database db(r.db());
+    SQLite::Statement st(db,
+                         "SELECT kind || ' ' || vlan || ' ' || key || ' ' || attributes || ' ' || "
+                         "evidence FROM topology ORDER BY kind, vlan, key");
+    std::vector<std::string> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+    return out;
+}
+
+TEST(MixedSegment, TwoNetworksAndAPcInBothAreOneIncident) {
+    auto r = replay(bench::TopologyScenario::two_subnets, false);
+    auto found = incidents(*r, "mixed-segment");
+    ASSERT_EQ(found.size(), 1u) << found.dump(1);
+    const auto& in = found[0];
+    std::string detail = in["detail"];
+    EXPECT_NE(detail.find("192.168.100.0/24"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("192.168.10.0/24"), std::string::npos) << detail;
+    // The PC named as the inventory knows it (its DHCP host name), and what to do.
+    EXPECT_NE(detail.find("KARTE-GW"), std::string::npos) << detail;
+    EXPECT_EQ(in["device_mac"], r->truth.bridging_mac.to_string());
+    EXPECT_EQ(in["severity"], "high");  // a network without a router now reaches the internet
+    EXPECT_NE(std::string(in["action"]).find("電子カルテ業者"), std::string::npos);
+
+    // The model: both networks, the router with the internet, the DHCP server, the PC in both.
+    auto rows = elements(*r);
+    auto has = [&](const std::string& prefix) {
+        for (const auto& e : rows)
+            if (e.rfind(prefix, 0) == 0) return true;
+        return false;
+    };
+    EXPECT_TRUE(has("subnet 0 192.168.10.0/24")) << rows.size();
+    EXPECT_TRUE(has("subnet 0 192.168.100.0/24"));
+    EXPECT_TRUE(has("router 0 " + r->truth.router_mac.to_string()));
+    EXPECT_TRUE(has("dhcp-server 0 " + r->truth.router_mac.to_string()));
+    EXPECT_TRUE(has("multi-homed 0 " + r->truth.bridging_mac.to_string()));
+}
+
+TEST(MixedSegment, OneCleanNetworkRaisesNothing) {
+    auto r = replay(bench::TopologyScenario::single_subnet, false);
+    EXPECT_TRUE(incidents(*r, "mixed-segment").empty());
+    SQLite::Database db(r->db());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM alerts WHERE kind = 'mixed-segment'").getInt(),
+              0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM topology WHERE kind = 'subnet'").getInt(), 1);
+}
+
+TEST(MixedSegment, DoubleMirroredCaptureChangesNothing) {
+    auto once = replay(bench::TopologyScenario::two_subnets, false);
+    auto twice = replay(bench::TopologyScenario::two_subnets, true);
+    EXPECT_EQ(twice->truth.packets, 2 * once->truth.packets);
+    EXPECT_EQ(elements(*once), elements(*twice));
+    auto a = incidents(*once, "mixed-segment"), b = incidents(*twice, "mixed-segment");
+    ASSERT_EQ(b.size(), 1u);
+    for (const char* field : {"severity", "title", "detail", "device_mac", "first_seen"})
+        EXPECT_EQ(a[0][field], b[0][field]) << field;
+}
+
+TEST(MixedSegment, NamedClosedNetworkReachingTheInternetIsCritical) {
+    auto r = replay(bench::TopologyScenario::two_subnets, false,
+                    "topology:\n  segments:\n    - name: EHR closed network\n"
+                    "      network: 192.168.10.0/24\n      closed: true\n",
+                    "en");
+    auto found = incidents(*r, "mixed-segment");
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0]["severity"], "critical");
+    std::string detail = found[0]["detail"];
+    EXPECT_NE(detail.find("192.168.10.0/24 (EHR closed network)"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("has a path to the internet"), std::string::npos) << detail;
+}
+
+TEST(MixedSegment, IntendedMultiHomedDeviceIsNotNamed) {
+    auto r = replay(bench::TopologyScenario::two_subnets, false,
+                    "topology:\n  intended_multi_homed:\n    - 50:81:40:aa:bb:01\n", "en");
+    auto found = incidents(*r, "mixed-segment");
+    ASSERT_EQ(found.size(), 1u);  // two networks in one LAN is still worth knowing
+    EXPECT_EQ(found[0]["severity"], "medium");
+    EXPECT_EQ(std::string(found[0]["detail"]).find("KARTE-GW"), std::string::npos);
+}
+
+TEST(TopologyConfig, BadEntriesAreNamedWithTheirLine) {
+    try {
+        parse_config(
+            "topology:\n  segments:\n    - name: EHR\n      network: 192.168.10.0/33\n"
+            "    - network: 10.0.0.0/8\n      closed: maybe\n"
+            "  intended_multi_homed:\n    - not-a-mac\n",
+            "t.yaml");
+        FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+        std::string text = e.what();
+        EXPECT_NE(text.find("t.yaml:4: topology.segments[0].network"), std::string::npos) << text;
+        EXPECT_NE(text.find("192.168.10.0/33"), std::string::npos) << text;
+        EXPECT_NE(text.find("topology.segments[1].name"), std::string::npos) << text;
+        EXPECT_NE(text.find("t.yaml:6: topology.segments[1].closed"), std::string::npos) << text;
+        EXPECT_NE(text.find("t.yaml:8: topology.intended_multi_homed"), std::string::npos) << text;
+        EXPECT_NE(text.find("not-a-mac"), std::string::npos) << text;
+    }
+    auto ok = parse_config(
+        "topology:\n  segments:\n    - name: 電子カルテ閉域網\n      network: 192.168.10.0/24\n"
+        "      closed: true\n  intended_multi_homed: [50:81:40:aa:bb:01]\n",
+        "t.yaml");
+    ASSERT_EQ(ok.topology.segments.size(), 1u);
+    EXPECT_TRUE(ok.topology.segments[0].closed);
+    EXPECT_EQ(ok.topology.intended_multi_homed.size(), 1u);
+}
+
+class ClinicTopology : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        clinic_ = replay(bench::TopologyScenario::clinic, false).release();
+    }
+    static void TearDownTestSuite() {
+        delete clinic_;
+        clinic_ = nullptr;
+    }
+    static Replayed* clinic_;
+};
+Replayed* ClinicTopology::clinic_ = nullptr;
+
+TEST_F(ClinicTopology, EquipmentIsKnownByItsOwnAnnouncements) {
+    SQLite::Database db(clinic_->db());
+    auto announced = [&](const MacAddress& mac) {
+        SQLite::Statement st(
+            db, "SELECT attributes FROM topology WHERE kind = 'announced' AND key = ?");
+        st.bind(1, mac.to_string());
+        return st.executeStep() ? nlohmann::json::parse(st.getColumn(0).getString())
+                                : nlohmann::json();
+    };
+    auto router = announced(clinic_->truth.router_mac);
+    EXPECT_EQ(router.value("name", ""), "RTX830");
+    EXPECT_EQ(router.value("role", ""), "router");
+    auto sw = announced(clinic_->truth.switch_mac);
+    EXPECT_EQ(sw.value("name", ""), clinic_->truth.switch_name);
+    EXPECT_EQ(sw.value("role", ""), "switch");
+    EXPECT_NE(sw.value("description", "").find(clinic_->truth.switch_model), std::string::npos);
+    auto ap = announced(clinic_->truth.ap_mac);
+    EXPECT_EQ(ap.value("name", ""), clinic_->truth.ap_name);
+    EXPECT_EQ(ap.value("role", ""), "access-point");
+    EXPECT_NE(ap.value("platform", "").find(clinic_->truth.ap_model), std::string::npos);
+    // The second switch is a bridge below the core switch, which is the root.
+    SQLite::Statement st(db, "SELECT attributes FROM topology WHERE kind = 'bridge' AND key = ?");
+    st.bind(1, clinic_->truth.second_switch_bridge);
+    ASSERT_TRUE(st.executeStep());
+    auto bridge = nlohmann::json::parse(st.getColumn(0).getString());
+    EXPECT_EQ(bridge["root"], "32768/" + clinic_->truth.switch_mac.to_string());
+    EXPECT_FALSE(bridge["is_root"].get<bool>());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM topology WHERE kind = 'root-bridge'").getInt(),
+              1);
+}
+
+TEST_F(ClinicTopology, ForeignRoutersNetworkJoinsItsIncident) {
+    // The home router's 192.168.11.0/24 is a second network in the LAN: that is the foreign
+    // router's doing, told in its incident, not a second incident.
+    SQLite::Database db(clinic_->db());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM alerts WHERE kind = 'mixed-segment'").getInt(),
+              1);
+    EXPECT_TRUE(incidents(*clinic_, "mixed-segment").empty());
+    auto foreign = incidents(*clinic_, "foreign-router");
+    ASSERT_EQ(foreign.size(), 1u);
+    EXPECT_EQ(foreign[0]["device_mac"], clinic_->truth.foreign_router_mac.to_string());
+}
+
+}  // namespace
+}  // namespace clinicwatch
