@@ -11,6 +11,8 @@
 
 #include "bench/topology_capture.hpp"
 #include "daemon/config.hpp"
+#include "daemon/map/network_map.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace clinicwatch {
@@ -233,6 +235,124 @@ TEST_F(ClinicTopology, ForeignRoutersNetworkJoinsItsIncident) {
     auto foreign = incidents(*clinic_, "foreign-router");
     ASSERT_EQ(foreign.size(), 1u);
     EXPECT_EQ(foreign[0]["device_mac"], clinic_->truth.foreign_router_mac.to_string());
+}
+
+std::string map_cli(const Replayed& r, const std::string& args) {
+    std::string out;
+    EXPECT_EQ(run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                              "/daemon/report/templates " + CLINICWATCH_BINARY + " map " + args +
+                              " --db " + r.db() + " --config " + r.config(),
+                          &out),
+              0)
+        << out;
+    return out;
+}
+
+// The text of every <text> element, through Python's XML parser (which also proves the SVG is
+// well-formed XML).
+std::string svg_texts(const std::string& path) {
+    std::string out;
+    int rc = run_command(
+        "python3 -c \"import sys, xml.etree.ElementTree as E; "
+        "t = E.parse(sys.argv[1]); "
+        "print('\\n'.join(e.text or '' for e in t.iter('{http://www.w3.org/2000/svg}text')))\" " +
+            path,
+        &out);
+    EXPECT_EQ(rc, 0) << out;
+    return out;
+}
+
+TEST_F(ClinicTopology, MapNamesTheEquipmentAndMarksTheForeignRouter) {
+    std::string svg = (clinic_->dir / "map.svg").string();
+    map_cli(*clinic_, "--out " + svg);
+    std::string texts = svg_texts(svg);
+    for (const std::string& name :
+         {std::string("RTX830"), clinic_->truth.switch_name, clinic_->truth.ap_name,
+          std::string("192.168.100.0/24"), std::string("192.168.11.0/24"), std::string("EHR-SRV"),
+          std::string("FCR-CONSOLE")})
+        EXPECT_NE(texts.find(name), std::string::npos) << name << "\n" << texts;
+    EXPECT_NE(texts.find("持ち込み機器"), std::string::npos) << texts;    // the home router
+    EXPECT_NE(texts.find("ルートブリッジ"), std::string::npos) << texts;  // the core switch
+    EXPECT_NE(texts.find("サポート終了"), std::string::npos) << texts;    // Server 2008 R2
+
+    // The plain data behind it (what the report embeds).
+    SQLite::Database db(clinic_->db());
+    auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "en");
+    auto summary = network_summary(db, messages);
+    bool foreign_seen = false, rtx_internet = false;
+    for (const auto& r : summary["routers"]) {
+        if (r["mac"] == clinic_->truth.foreign_router_mac.to_string()) {
+            foreign_seen = true;
+            EXPECT_TRUE(r["foreign"].get<bool>());
+            EXPECT_TRUE(r["new"].get<bool>());  // plugged in during the period
+        }
+        if (r["mac"] == clinic_->truth.router_mac.to_string()) {
+            rtx_internet = r["internet"].get<bool>();
+            EXPECT_EQ(r["name"], "RTX830");
+            EXPECT_FALSE(r["new"].get<bool>());
+        }
+    }
+    EXPECT_TRUE(foreign_seen) << summary["routers"].dump(1);
+    EXPECT_TRUE(rtx_internet);
+    ASSERT_EQ(summary["access_points"].size(), 1u);
+    EXPECT_EQ(summary["access_points"][0]["name"], clinic_->truth.ap_name);
+    EXPECT_EQ(summary["root_bridge"], "32768/" + clinic_->truth.switch_mac.to_string());
+    EXPECT_TRUE(summary["mixed"].get<bool>());
+}
+
+TEST_F(ClinicTopology, DotExportParsesWithGraphviz) {
+    std::string dot = (clinic_->dir / "map.dot").string();
+    map_cli(*clinic_, "--format dot --language en --out " + dot);
+    std::string out;
+    if (run_command("command -v dot", &out) != 0)
+        GTEST_SKIP() << "Graphviz dot is not installed (packaging/install-deps.sh --tests)";
+    EXPECT_EQ(run_command("dot -Tsvg " + dot + " -o " + (clinic_->dir / "dot.svg").string(), &out),
+              0)
+        << out;
+    std::string texts = svg_texts((clinic_->dir / "dot.svg").string());
+    EXPECT_NE(texts.find(clinic_->truth.switch_name), std::string::npos) << texts;
+    EXPECT_NE(texts.find("RTX830"), std::string::npos) << texts;
+}
+
+TEST(NetworkMap, FiftyDevicesFitOnA4) {
+    auto devices = nlohmann::json::array();
+    for (int i = 0; i < 50; ++i)
+        devices.push_back({{"mac", "00:00:00:00:00:" + std::to_string(10 + i)},
+                           {"name", "SHINSATSU-PC-" + std::to_string(i)},
+                           {"ip", "192.168.100." + std::to_string(100 + i)},
+                           {"role", i % 5 ? "ehr-client" : "printer"},
+                           {"role_label", i % 5 ? "電子カルテ端末" : "プリンター"},
+                           {"unregistered", i % 7 == 0},
+                           {"eos_past", i % 9 == 0},
+                           {"ehr_server", i == 1}});
+    nlohmann::json summary = {
+        {"from_us", 0},
+        {"to_us", 0},
+        {"routers", {{{"mac", "00:a0:de:00:00:01"}, {"name", "RTX830"}, {"internet", true}}}},
+        {"dhcp_servers", nlohmann::json::array()},
+        {"switches", nlohmann::json::array()},
+        {"access_points", nlohmann::json::array()},
+        {"joining", nlohmann::json::array()},
+        {"segments",
+         {{{"vlan", 0},
+           {"networks",
+            {{{"network", "192.168.100.0/24"}, {"internet", true}, {"devices", devices}}}}}}}};
+    auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
+    std::string svg = network_map_svg(summary, messages);
+    // viewBox 0 0 1000 H: on A4 portrait (1 : 1.414) the page holds H up to 1414.
+    auto at = svg.find("viewBox=\"0 0 1000 ");
+    ASSERT_NE(at, std::string::npos);
+    double height = std::stod(svg.substr(at + 17));
+    EXPECT_LT(height, 1414.0);
+    // Every device is named, none cut to nothing.
+    for (int i = 0; i < 50; i += 7)
+        EXPECT_NE(svg.find("SHINSATSU-PC-" + std::to_string(i) + " "), std::string::npos) << i;
+    TempDir dir;
+    {
+        std::ofstream f(dir / "fifty.svg");
+        f << svg;
+    }
+    EXPECT_NE(svg_texts((dir / "fifty.svg").string()).find("192.168.100.149"), std::string::npos);
 }
 
 }  // namespace
