@@ -353,6 +353,58 @@ nlohmann::json network_summary(SQLite::Database& db, const nlohmann::json& messa
     return out;
 }
 
+nlohmann::json topology_changes(SQLite::Database& db, const nlohmann::json& messages,
+                                Timestamp since) {
+    auto out = nlohmann::json::array();
+    if (!db.tableExists("topology")) return out;
+    Timestamp first_ever = 0;
+    {
+        SQLite::Statement st(db, "SELECT min(first_seen) FROM topology");
+        if (st.executeStep() && !st.getColumn(0).isNull()) first_ever = st.getColumn(0).getInt64();
+        SQLite::Statement meta(db, "SELECT value FROM meta WHERE key = 'first_packet_us'");
+        if (meta.executeStep()) first_ever = std::stoll("0" + meta.getColumn(0).getString());
+    }
+    Timestamp from = std::max(since, first_ever + kSettling);
+    auto line = [&](const char* key, const nlohmann::json& model) {
+        if (!messages.contains("map") || !messages["map"].contains(key)) return std::string();
+        return render_string(messages["map"][key].get<std::string>(), model);
+    };
+    SQLite::Statement st(db,
+                         "SELECT kind, key, attributes, first_seen FROM topology WHERE first_seen "
+                         ">= ? ORDER BY first_seen, kind, key");
+    st.bind(1, static_cast<std::int64_t>(from));
+    while (st.executeStep()) {
+        std::string kind = st.getColumn(0).getString(), key = st.getColumn(1).getString();
+        auto a = parse_or(st.getColumn(2).getString(), nlohmann::json::object());
+        std::string when = local_minute(st.getColumn(3).getInt64());
+        std::string text;
+        if (kind == "announced" &&
+            (a.value("role", "") == "switch" || a.value("role", "") == "access-point")) {
+            std::string model = a.value("platform", "").empty() ? a.value("description", "")
+                                                                : a.value("platform", "");
+            if (model.size() > 60) model = model.substr(0, 60);
+            text = line(a.value("role", "") == "switch" ? "digest_new_switch" : "digest_new_ap",
+                        {{"name", a.value("name", key)}, {"model", model}, {"when", when}});
+        } else if (kind == "bridge") {
+            text = line("digest_new_bridge", {{"bridge", key}, {"when", when}});
+        } else if (kind == "subnet") {
+            text = line("digest_new_network", {{"network", key}, {"when", when}});
+        } else if (kind == "root-bridge") {
+            // A root bridge after another one: the spanning tree was rebuilt around a new root.
+            SQLite::Statement before(db,
+                                     "SELECT key FROM topology WHERE kind = 'root-bridge' AND "
+                                     "first_seen < ? ORDER BY first_seen DESC LIMIT 1");
+            before.bind(1, st.getColumn(3).getInt64());
+            if (before.executeStep())
+                text =
+                    line("digest_root_changed",
+                         {{"from", before.getColumn(0).getString()}, {"to", key}, {"when", when}});
+        }
+        if (!text.empty()) out.push_back({{"kind", kind}, {"text", text}});
+    }
+    return out;
+}
+
 namespace {
 
 std::string xml(const std::string& s) {
@@ -678,8 +730,11 @@ std::string network_map_svg(const nlohmann::json& s, const nlohmann::json& messa
                 if (d.value("new", false)) badges += " " + label(messages, "new");
                 double avail = col_w - 18;
                 double bw = text_em(badges) * 10.5;
-                std::string name = fit(d.value("name", "") + "  " + d.value("ip", ""),
-                                       std::max(6.0, (avail - bw) / 11.5));
+                // "maker device (address)" already holds the address.
+                std::string shown = d.value("name", "");
+                if (shown.find(d.value("ip", "")) == std::string::npos)
+                    shown += "  " + d.value("ip", "");
+                std::string name = fit(shown, std::max(6.0, (avail - bw) / 11.5));
                 svg.text(lx + 15, ly, name, 11.5,
                          d.value("ehr_server", false) || d.value("modality", false)
                              ? "font-weight=\"bold\""

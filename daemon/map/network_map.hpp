@@ -35,6 +35,12 @@ namespace clinicwatch {
 nlohmann::json network_summary(SQLite::Database& db, const nlohmann::json& messages,
                                Timestamp from = 0, Timestamp to = 0);
 
+// What changed in the topology since `since` (packet time), one line each in the language of
+// `messages`: a new switch or access point, a new network, a new root bridge. Elements of the
+// sensor's own first minute are not changes. [{"kind", "text"}] for the digest.
+nlohmann::json topology_changes(SQLite::Database& db, const nlohmann::json& messages,
+                                Timestamp since);
+
 // The map of a summary as a standalone SVG document (UTF-8), labels from messages["map"].
 std::string network_map_svg(const nlohmann::json& summary, const nlohmann::json& messages);
 // The same as a Graphviz DOT graph.

@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include "daemon/config.hpp"
 #include "daemon/map/network_map.hpp"
 #include "daemon/report/template.hpp"
+#include "daemon/store/store.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace clinicwatch {
@@ -312,6 +314,63 @@ TEST_F(ClinicTopology, DotExportParsesWithGraphviz) {
     std::string texts = svg_texts((clinic_->dir / "dot.svg").string());
     EXPECT_NE(texts.find(clinic_->truth.switch_name), std::string::npos) << texts;
     EXPECT_NE(texts.find("RTX830"), std::string::npos) << texts;
+}
+
+TEST_F(ClinicTopology, TheForeignRoutersNetworkIsATopologyChange) {
+    SQLite::Database db(clinic_->db());
+    auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", "ja");
+    auto lines = topology_changes(db, messages, 0);
+    std::string all;
+    for (const auto& l : lines) all += l["text"].get<std::string>() + "\n";
+    EXPECT_NE(all.find("新しいIPネットワーク 192.168.11.0/24"), std::string::npos) << all;
+    // What was there from the sensor's first minute is no change.
+    EXPECT_EQ(all.find("192.168.100.0/24"), std::string::npos) << all;
+    EXPECT_EQ(all.find(clinic_->truth.switch_name), std::string::npos) << all;
+}
+
+TEST(DigestTopology, NewSwitchNetworkAndRootBridgeAreOneLineEach) {
+    TempDir dir;
+    std::string path = (dir / "d.db").string();
+    std::int64_t now = static_cast<std::int64_t>(std::time(nullptr)) * kMicrosPerSecond;
+    std::int64_t hour = 3600 * kMicrosPerSecond, day = 24 * hour;
+    {
+        Store store(path);
+        store.set_meta("first_packet_us", std::to_string(now - 10 * day));
+        TopologyElement old_root{"root-bridge", 0, "32768/00:1a:eb:00:00:01"};
+        old_root.first_seen = now - 10 * day;
+        TopologyElement new_root{"root-bridge", 0, "4096/cc:e1:d5:00:00:02"};
+        new_root.first_seen = now - hour;
+        TopologyElement sw{"announced", 0, "cc:e1:d5:00:00:02"};
+        sw.attributes = {{"name", "SW-2F"}, {"role", "switch"}, {"platform", "BS-GS2016P"}};
+        sw.first_seen = now - 2 * hour;
+        TopologyElement net{"subnet", 0, "192.168.20.0/24"};
+        net.first_seen = now - 3 * hour;
+        TopologyElement lan{"subnet", 0, "192.168.100.0/24"};
+        lan.first_seen = now - 10 * day;
+        StoreBatch batch;
+        for (auto* e : {&old_root, &new_root, &sw, &net, &lan}) {
+            e->last_seen = now;
+            batch.topology.push_back(*e);
+        }
+        store.write(batch);
+    }
+    std::ofstream(dir / "c.yaml") << "digest:\n  language: en\n";
+    std::string out;
+    ASSERT_EQ(run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                              "/daemon/report/templates " + CLINICWATCH_BINARY +
+                              " digest --dry-run --db " + path + " --config " +
+                              (dir / "c.yaml").string() + " 2>&1",
+                          &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("Changes in the network"), std::string::npos) << out;
+    EXPECT_NE(out.find("A new switch, SW-2F (BS-GS2016P), appeared"), std::string::npos) << out;
+    EXPECT_NE(out.find("A new IP network, 192.168.20.0/24, appeared"), std::string::npos) << out;
+    EXPECT_NE(
+        out.find("root bridge changed from 32768/00:1a:eb:00:00:01 to 4096/cc:e1:d5:00:00:02"),
+        std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("192.168.100.0/24"), std::string::npos) << out;  // ten days old
 }
 
 TEST(NetworkMap, FiftyDevicesFitOnA4) {
