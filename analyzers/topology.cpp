@@ -368,7 +368,7 @@ void Topology::on_lldp(const Packet& p) {
     a->role = role;
     changed |= add_text(a->ports, m->port_id);
     for (const auto& addr : m->management_addresses)
-        changed |= add_text(a->addresses, addr.to_string());
+        if (!addr.is_unspecified()) changed |= add_text(a->addresses, addr.to_string());
     if (changed) a->dirty = changed_ = true;
 }
 
@@ -410,7 +410,8 @@ void Topology::on_cdp(const Packet& p) {
         a->capabilities = caps;
     }
     changed |= add_text(a->ports, m->port_id);
-    for (const auto& addr : m->addresses) changed |= add_text(a->addresses, addr.to_string());
+    for (const auto& addr : m->addresses)
+        if (!addr.is_unspecified()) changed |= add_text(a->addresses, addr.to_string());
     if (changed) a->dirty = changed_ = true;
 }
 

@@ -373,6 +373,93 @@ TEST(DigestTopology, NewSwitchNetworkAndRootBridgeAreOneLineEach) {
     EXPECT_EQ(out.find("192.168.100.0/24"), std::string::npos) << out;  // ten days old
 }
 
+// The public captures with STP, LLDP and CDP: the elements match what tshark shows in them
+// (tshark -V, checked by hand; bridge ids here carry the 802.1t system-id extension in the
+// priority, tshark prints it apart: "32768 / 1 / 00:19:06:ea:b8:80" is 32769/00:19:06:ea:b8:80).
+struct PublicCapture {
+    const char* file;
+    std::vector<std::string> expected;  // "kind key field=value" (field empty: present)
+    int bridges, roots, announced;
+};
+
+TEST(PublicCaptures, MapElementsMatchTshark) {
+    if (!test::shared_dir()) GTEST_SKIP() << "../shared is absent: no public captures";
+    const std::vector<PublicCapture> captures = {
+        {"lldp_and_cdp.pcap",
+         {"announced 00:18:ba:98:68:8f name=S1.cisco.com",
+          "announced 00:18:ba:98:68:8f platform=cisco WS-C3560-24TS",
+          "announced 00:18:ba:98:68:8f role=switch",
+          "announced 00:19:2f:a7:b2:8d name=S2.cisco.com",
+          "announced 00:19:2f:a7:b2:8d platform=cisco WS-C3560G-24PS",
+          "announced 00:19:2f:a7:b2:8d role=switch"},
+         0,
+         0,
+         2},
+        {"cdp_cisco_3560.pcap",
+         {"announced 00:19:06:ea:b8:85 name=Switch",
+          "announced 00:19:06:ea:b8:85 platform=cisco WS-C3560G-24PS",
+          "announced 00:19:06:ea:b8:85 role=switch"},
+         0,
+         0,
+         1},
+        {"stp_8021d_config_bpdu.pcap",
+         {"bridge 32769/00:19:06:ea:b8:80 protocol=stp",
+          "bridge 32769/00:19:06:ea:b8:80 ports=[\"5\"]", "root-bridge 32769/00:19:06:ea:b8:80 "},
+         1,
+         1,
+         0},
+        {"stp_rstp_topology_change.pcap",
+         {"bridge 32769/00:19:06:ea:b8:80 protocol=rstp",
+          "bridge 32769/00:19:06:ea:b8:80 ports=[\"12\"]"},
+         1,
+         1,
+         0},
+        {"stp_mstp_bpdu.pcap",
+         {"bridge 32768/00:16:46:b5:8c:80 root=0/00:1f:27:b4:7d:80",
+          "bridge 32768/00:1e:f7:05:a8:80 root=0/00:1f:27:b4:7d:80",
+          "bridge 32768/00:16:46:b5:8c:80 protocol=mstp", "root-bridge 0/00:1f:27:b4:7d:80 "},
+         2,
+         1,
+         0},
+    };
+    for (const auto& c : captures) {
+        SCOPED_TRACE(c.file);
+        auto pcap = test::shared_pcap(c.file);
+        ASSERT_TRUE(pcap);
+        TempDir dir;
+        std::string db_path = (dir / "p.db").string(), out;
+        ASSERT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " + pcap->string() +
+                                  " --db " + db_path + " --no-progress",
+                              &out),
+                  0)
+            << out;
+        SQLite::Database db(db_path);
+        auto count = [&](const char* kind) {
+            SQLite::Statement st(db, "SELECT count(*) FROM topology WHERE kind = ?");
+            st.bind(1, kind);
+            st.executeStep();
+            return st.getColumn(0).getInt();
+        };
+        EXPECT_EQ(count("bridge"), c.bridges);
+        EXPECT_EQ(count("root-bridge"), c.roots);
+        EXPECT_EQ(count("announced"), c.announced);
+        for (const auto& e : c.expected) {
+            auto sp1 = e.find(' '), sp2 = e.find(' ', sp1 + 1);
+            std::string kind = e.substr(0, sp1), key = e.substr(sp1 + 1, sp2 - sp1 - 1);
+            std::string rest = e.substr(sp2 + 1);
+            SQLite::Statement st(db, "SELECT attributes FROM topology WHERE kind = ? AND key = ?");
+            st.bind(1, kind);
+            st.bind(2, key);
+            ASSERT_TRUE(st.executeStep()) << e;
+            if (rest.empty()) continue;
+            auto eq = rest.find('=');
+            auto attrs = nlohmann::json::parse(st.getColumn(0).getString());
+            const auto& v = attrs[rest.substr(0, eq)];
+            EXPECT_EQ(v.is_string() ? v.get<std::string>() : v.dump(), rest.substr(eq + 1)) << e;
+        }
+    }
+}
+
 TEST(NetworkMap, FiftyDevicesFitOnA4) {
     auto devices = nlohmann::json::array();
     for (int i = 0; i < 50; ++i)
