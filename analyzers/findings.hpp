@@ -94,6 +94,20 @@ struct BoundaryFlowSummary {
     Timestamp first_seen = 0, last_seen = 0;
 };
 
+// One element of the network's topology as the mirror port showed it (issue 18): a subnet, a
+// router, a DHCP server, a switch (spanning-tree bridge), a device announcing itself (LLDP,
+// CDP), the root bridge, a device holding addresses in two networks or routing between them.
+// The store keeps one row per (kind, vlan, key): attributes merged, first/last seen widened.
+struct TopologyElement {
+    std::string kind;  // subnet, router, dhcp-server, bridge, root-bridge, announced, multi-homed,
+                       // routing-device
+    std::uint16_t vlan = 0;
+    std::string key;                                       // "192.168.100.0/24", a MAC, a bridge id
+    nlohmann::json attributes = nlohmann::json::object();  // name, model, ports, networks ...
+    nlohmann::json evidence = nlohmann::json::array();     // how it was seen: "arp", "dhcp" ...
+    Timestamp first_seen = 0, last_seen = 0;
+};
+
 class FindingSink {
   public:
     virtual ~FindingSink() = default;
@@ -101,6 +115,7 @@ class FindingSink {
     virtual void minute(const MinuteStats& stats) = 0;
     virtual void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) { (void)rows; }
     virtual void service_minutes(const std::vector<ServiceMinute>& rows) { (void)rows; }
+    virtual void topology(const std::vector<TopologyElement>& elements) { (void)elements; }
 };
 
 }  // namespace clinicwatch

@@ -7,6 +7,7 @@
 #include "bench/clinic_capture.hpp"
 #include "bench/ipv6_capture.hpp"
 #include "bench/outage_capture.hpp"
+#include "bench/topology_capture.hpp"
 
 int main(int argc, char** argv) {
     using namespace clinicwatch::bench;
@@ -43,7 +44,19 @@ does not apply.
 ignored) built around one outage or its look-alike (bench/outage_capture.hpp): ehr-down (the
 EHR server answers no SYN from 08:10 to 08:15), dns-down, dhcp-down, router-arp,
 throughput-ceiling (the NAS behind a 100 Mbit/s hop), morning (EHR, DNS and DHCP outages in
-one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.)",
+one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.
+
+  clinicwatch-make-capture --scenario two-subnets --out mixed.pcap --truth mixed.json
+
+Scenarios for the network map (--scenario NAME, 10 minutes unless --minutes):
+  two-subnets    a closed 192.168.10.0/24 (no router, an EHR server and two terminals) in
+                 the same broadcast domain as the internet LAN 192.168.100.0/24, and one PC
+                 holding an address in both
+  single-subnet  the internet LAN alone (nothing mixed)
+  topology-clinic  the clinic capture above plus its router, switch and access point
+                 announcing themselves (LLDP, CDP), a second switch's BPDUs, and the
+                 foreign home router of the incidents
+  --double-mirrored sends every frame twice (two mirror sessions on one port).)",
                  "clinicwatch-make-capture"};
     std::string out, truth_path, register_path, start = "2026-11-20T08:00:00+09:00";
     ClinicCaptureOptions options;
@@ -62,12 +75,18 @@ one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.)",
                    "offset the time is taken as JST)");
     app.add_option("--minutes", minutes, "period covered, in minutes (default 30)")
         ->check(CLI::Range(10.0, 24.0 * 60));
-    std::vector<std::string> scenarios = {"clinic", "ipv6"};
+    std::vector<std::string> scenarios = {"clinic", "ipv6", "two-subnets", "single-subnet",
+                                          "topology-clinic"};
     for (const auto& name : outage_scenario_names()) scenarios.push_back(name);
     app.add_option("--scenario", scenario,
-                   "clinic (default), ipv6, or an outage scenario (see above)")
+                   "clinic (default), ipv6, a network-map scenario or an outage scenario "
+                   "(see above)")
         ->check(CLI::IsMember(scenarios));
     app.add_flag("--no-incidents", no_incidents, "baseline traffic only");
+    bool double_mirrored = false;
+    bool minutes_given = false;
+    app.add_flag("--double-mirrored", double_mirrored,
+                 "with --scenario: every frame twice, as a port fed by two mirror sessions");
     app.add_option("--register", register_path,
                    "also write the registered devices as a `register:` YAML fragment here");
     app.footer("Exit codes: 0 written, 2 bad command line, 1 could not write or generate.");
@@ -84,6 +103,55 @@ one morning), and the quiet ones: clean, night-off, dead-name, capture-gap.)",
         return 2;
     }
     options.start_us = *start_us;
+    minutes_given = app.count("--minutes") > 0;
+    if (auto topology =
+            parse_topology_scenario(scenario == "topology-clinic" ? "clinic" : scenario);
+        topology && scenario != "clinic") {
+        TopologyCaptureOptions to;
+        to.scenario = *topology;
+        to.double_mirrored = double_mirrored;
+        if (app.count("--start")) to.start_us = *start_us;
+        if (minutes_given) to.duration_us = static_cast<std::int64_t>(minutes * 60e6);
+        if (app.count("--packets")) to.clinic_packets = options.packets;
+        try {
+            PcapFileWriter writer(out);
+            auto truth = generate_topology_capture(
+                to, [&](std::int64_t ts, ByteView frame) { writer.write(ts, frame); });
+            writer.close();
+            nlohmann::json j = {{"scenario", scenario},
+                                {"packets", truth.packets},
+                                {"double_mirrored", double_mirrored},
+                                {"subnets", truth.subnets},
+                                {"router_mac", truth.router_mac.to_string()}};
+            if (!truth.bridging_addresses.empty())
+                j["bridging"] = {{"mac", truth.bridging_mac.to_string()},
+                                 {"addresses", truth.bridging_addresses}};
+            if (to.scenario == TopologyScenario::clinic) {
+                j["switch"] = {{"mac", truth.switch_mac.to_string()},
+                               {"name", truth.switch_name},
+                               {"model", truth.switch_model}};
+                j["access_point"] = {{"mac", truth.ap_mac.to_string()},
+                                     {"name", truth.ap_name},
+                                     {"model", truth.ap_model}};
+                j["foreign_router_mac"] = truth.foreign_router_mac.to_string();
+                j["clinic"] = truth_json(truth.clinic);
+                if (!register_path.empty()) {
+                    std::ofstream r(register_path);
+                    r << register_yaml(truth.clinic);
+                }
+            }
+            std::ofstream t(truth_path);
+            t << j.dump(1) << "\n";
+            if (!t) throw std::runtime_error(truth_path + ": cannot write");
+            std::printf("%s: %llu packets (%s)\n", out.c_str(),
+                        static_cast<unsigned long long>(truth.packets), scenario.c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "clinicwatch-make-capture: %s\n", e.what());
+            std::remove(out.c_str());
+            return 1;
+        }
+        return 0;
+    }
     options.duration_us = static_cast<std::int64_t>(minutes * 60e6);
     options.incidents = !no_incidents;
     try {

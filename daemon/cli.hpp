@@ -78,6 +78,14 @@ struct EgressOptions {
     std::string since;
 };
 int command_egress(const CommonOptions& common, const EgressOptions& options);
+
+struct MapOptions {
+    std::string out;             // file; empty or "-": standard output
+    std::string format = "svg";  // svg or dot
+    std::string language;        // ja, en; empty = report.language
+    std::string since, until;
+};
+int command_map(const CommonOptions& common, const MapOptions& options);
 struct IncidentsOptions {
     bool all = false;      // resolved ones too
     std::string kind;      // only this incident kind

@@ -535,6 +535,63 @@ void read_inventory(Reader& r, const YAML::Node& n, InventoryConfig& c) {
     r.text(n, "inventory", "vendor_data_dir", c.vendor_data_dir);
 }
 
+void read_topology(Reader& r, const YAML::Node& n, TopologyConfig& c) {
+    if (!r.section(n, "topology", {"segments", "intended_multi_homed"})) return;
+    if (auto list = n["segments"]; list.IsDefined() && !list.IsNull()) {
+        if (!list.IsSequence()) {
+            r.problem(list, "topology.segments",
+                      "expected a list of networks (- name: ..., network: 192.168.10.0/24, "
+                      "closed: true)");
+        } else {
+            std::size_t index = 0;
+            for (const auto& item : list) {
+                std::string key = "topology.segments[" + std::to_string(index++) + "]";
+                if (!r.section(item, key, {"name", "network", "closed"})) continue;
+                TopologySegmentConfig seg;
+                r.text(item, key, "name", seg.name);
+                if (seg.name.empty())
+                    r.problem(item, key + ".name", "give the network a name people know it by");
+                auto net = item["network"];
+                auto parsed = net.IsScalar() ? IpNetwork::parse(net.Scalar()) : std::nullopt;
+                if (!parsed || !parsed->base.is_v4()) {
+                    r.problem(net.IsDefined() ? net : YAML::Node(item), key + ".network",
+                              "expected an IPv4 network like 192.168.10.0/24, got '" +
+                                  Reader::scalar_text(net) + "'");
+                    continue;
+                }
+                seg.network = *parsed;
+                if (auto b = item["closed"]; b.IsDefined() && !b.IsNull()) {
+                    if (!b.IsScalar() || !YAML::convert<bool>::decode(b, seg.closed))
+                        r.problem(b, key + ".closed",
+                                  "expected true or false, got '" + Reader::scalar_text(b) + "'");
+                }
+                for (const auto& other : c.segments)
+                    if (other.network.contains(seg.network.base) ||
+                        seg.network.contains(other.network.base))
+                        r.problem(net, key + ".network",
+                                  seg.network.to_string() + " overlaps " +
+                                      other.network.to_string() + " (" + other.name + ")");
+                c.segments.push_back(std::move(seg));
+            }
+        }
+    }
+    if (auto list = n["intended_multi_homed"]; list.IsDefined() && !list.IsNull()) {
+        if (!list.IsSequence()) {
+            r.problem(list, "topology.intended_multi_homed", "expected a list of MAC addresses");
+        } else {
+            for (const auto& item : list) {
+                auto mac = item.IsScalar() ? MacAddress::parse(item.Scalar()) : std::nullopt;
+                if (!mac)
+                    r.problem(item, "topology.intended_multi_homed",
+                              "expected a MAC address like 50:81:40:aa:bb:01, got '" +
+                                  Reader::scalar_text(item) + "'");
+                else
+                    c.intended_multi_homed.push_back(*mac);
+            }
+        }
+    }
+}
+
 void read_register(Reader& r, const YAML::Node& n, std::vector<RegisterEntry>& out) {
     if (n.IsNull()) return;
     if (!n.IsSequence()) {
@@ -637,6 +694,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
          [](Reader& rd, const YAML::Node& n, Config& c) { read_inventory(rd, n, c.inventory); }},
         {"register", [](Reader& rd, const YAML::Node& n,
                         Config& c) { read_register(rd, n, c.asset_register); }},
+        {"topology",
+         [](Reader& rd, const YAML::Node& n, Config& c) { read_topology(rd, n, c.topology); }},
     };
     std::vector<std::string> known;
     for (const auto& [name, _] : sections) known.push_back(name);

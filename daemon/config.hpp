@@ -157,6 +157,18 @@ struct InventoryConfig {
     std::string vendor_data_dir = "/usr/share/ieee-data";
 };
 
+// The `topology:` section (issue 18): networks the clinic names, and devices meant to sit in
+// two networks.
+struct TopologySegmentConfig {
+    std::string name;     // "電子カルテ閉域網"
+    IpNetwork network;    // 192.168.10.0/24
+    bool closed = false;  // must never reach the internet: any path there is critical
+};
+struct TopologyConfig {
+    std::vector<TopologySegmentConfig> segments;
+    std::vector<MacAddress> intended_multi_homed;
+};
+
 struct Config {
     std::string source;  // file it came from, or "(defaults)"
     CaptureConfig capture;
@@ -174,6 +186,7 @@ struct Config {
     EgressConfig egress;
     std::vector<RegisterEntry> asset_register;  // the `register:` list
     InventoryConfig inventory;
+    TopologyConfig topology;
     // Each top-level section as read (YAML text), so a reload can tell what changed.
     std::map<std::string, std::string> section_text;
 };

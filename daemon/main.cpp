@@ -286,6 +286,52 @@ int main(int argc, char** argv) {
                            "From this time: 2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d "
                            "back from now");
     add_common(egress_cmd, common, true);
+
+    MapOptions map;
+    auto* map_cmd = app.add_subcommand(
+        "map",
+        "Draw the network diagram (ネットワーク構成図) from what the mirror port saw: internet, "
+        "router, switches and access points, and each LAN with its networks and devices.");
+    map_cmd->footer(
+        "What it shows:\n"
+        "  the internet and the router(s) that reach it (found by traffic to the internet, DHCP\n"
+        "  and their own LLDP/CDP announcements); other routers and DHCP servers beside them,\n"
+        "  a foreign one (a home router plugged in) marked 「持ち込み機器」 / \"brought in\";\n"
+        "  switches and access points by their LLDP/CDP names and models, and spanning-tree\n"
+        "  bridges, the root bridge starred; each broadcast domain (VLAN) with its IP networks\n"
+        "  side by side: internet access, or no router (a closed network); devices grouped by\n"
+        "  their register role, the EHR server (blue dot) and modalities (purple square) in\n"
+        "  bold, unregistered and end-of-support devices marked in red, a device in two\n"
+        "  networks joined by a red dashed line. Elements that appeared during the period (more\n"
+        "  than a minute after the sensor first ran) are framed in red dashes.\n"
+        "  Laid out for A4 (up to about 50 devices per network stay readable); no external\n"
+        "  fonts or scripts, so it opens in any browser and prints as it is.\n"
+        "\n"
+        "Formats:\n"
+        "  svg (default)  a standalone SVG document\n"
+        "  dot            Graphviz DOT for vendors who edit the drawing\n"
+        "                 (e.g. `dot -Tpdf map.dot -o map.pdf`)\n"
+        "\n"
+        "Examples:\n"
+        "  clinicwatch map --out map.svg\n"
+        "  clinicwatch map --since 7d --language en --out map.svg\n"
+        "  clinicwatch map --format dot --out map.dot\n"
+        "\n"
+        "Exit codes: 0 written, 1 cannot write the file, 2 bad command line, 3 configuration\n"
+        "invalid, 6 database cannot be read.");
+    map_cmd->add_option("--out", map.out, "Write here (default: standard output)");
+    map_cmd->add_option("--format", map.format, "svg (default) or dot")
+        ->check(CLI::IsMember({"svg", "dot"}));
+    map_cmd->add_option("--language", map.language,
+                        "ja or en (default: report.language from the configuration)");
+    map_cmd->add_option("--since", map.since,
+                        "The period starts here (what appeared after it is highlighted): "
+                        "2026-11-20, 2026-11-20T08:00:00+09:00, or 24h / 7d back from now "
+                        "(default: the first packet the sensor saw)");
+    map_cmd->add_option("--until", map.until,
+                        "The period ends here (same forms; default: the "
+                        "last element seen)");
+    add_common(map_cmd, common, false);
     RegisterDraftOptions register_draft;
     auto* register_cmd = app.add_subcommand(
         "register", "The asset register: the approved devices listed in the configuration.");
@@ -383,6 +429,7 @@ int main(int argc, char** argv) {
             return command_digest(common, digest);
         }
         if (*egress_cmd) return command_egress(common, egress);
+        if (*map_cmd) return command_map(common, map);
         if (*register_draft_cmd) return command_register_draft(common, register_draft);
     } catch (const ConfigError& e) {
         for (const auto& p : e.problems()) std::fprintf(stderr, "clinicwatch: %s\n", p.c_str());

@@ -132,6 +132,7 @@ std::string PreparedConfig::settings_of(const std::string& analyzer) const {
     if (analyzer == "dhcp-flood") return section("inventory");
     if (analyzer == "ipv6-routers") return section("network");
     if (analyzer == "service-health") return section("network");
+    if (analyzer == "topology") return section("network") + section("topology");
     return "";  // traffic statistics and sensor limits read no settings
 }
 

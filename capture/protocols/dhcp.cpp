@@ -94,6 +94,9 @@ std::optional<Message> parse(Bytes payload) {
             case 54:
                 if (v.size() == 4) m.server_id = IpAddress::v4(v.data());
                 break;
+            case 1:
+                if (v.size() == 4) m.subnet_mask = IpAddress::v4(v.data());
+                break;
             case 3:
                 addresses(v, m.routers);
                 break;

@@ -41,6 +41,7 @@ struct Message {
     std::vector<std::uint8_t> client_id;       // option 61 (type byte first)
     std::optional<IpAddress> requested_ip;     // option 50
     std::optional<IpAddress> server_id;        // option 54
+    std::optional<IpAddress> subnet_mask;      // option 1
     std::vector<IpAddress> routers;            // option 3
     std::vector<IpAddress> dns_servers;        // option 6
 };

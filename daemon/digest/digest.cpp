@@ -1,4 +1,5 @@
 #include "daemon/digest/digest.hpp"
+#include "daemon/map/network_map.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
@@ -104,6 +105,13 @@ nlohmann::json member_revisions(SQLite::Database& db, const std::vector<StoredIn
         st.reset();
     }
     return out;
+}
+
+// Wall time (seconds) of the last digest the mail server accepted; 0 when none.
+std::int64_t last_accepted_digest(SQLite::Database& db) {
+    SQLite::Statement st(
+        db, "SELECT max(accepted_wall) FROM mails WHERE kind = 'digest' AND status = 'sent'");
+    return st.executeStep() && !st.getColumn(0).isNull() ? st.getColumn(0).getInt64() : 0;
 }
 
 // Ranked for the reader: worse first; at equal severity an event before a standing condition;
@@ -233,6 +241,11 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
                                      : std::string();
         o["day"] = day == today && !today_word.empty() ? today_word : day;
     }
+    // Changes in the topology since the last digest (issue 18): a new switch, network, root.
+    auto topology_lines = topology_changes(
+        db, texts.messages,
+        last_accepted_digest(db) ? last_accepted_digest(db) * kMicrosPerSecond
+                                 : now_wall * kMicrosPerSecond - 86400 * kMicrosPerSecond);
 
     std::int64_t last_accepted = 0;
     {
@@ -261,6 +274,11 @@ std::optional<ComposedMail> compose_digest(SQLite::Database& db, const Config& c
         {"info_count", counts["info"]},
         {"has_info", counts["info"] > 0},
         {"standing_lines", lines},
+        {"topology_lines", topology_lines},
+        {"has_topology", !topology_lines.empty()},
+        {"topology_heading", texts.messages.contains("map")
+                                 ? texts.messages["map"].value("digest_heading", "")
+                                 : std::string()},
         {"standing", standing},
         {"has_standing", !standing.empty()},
         {"standing_devices", standing.size()},

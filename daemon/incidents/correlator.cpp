@@ -207,6 +207,71 @@ void group_foreign_routers(Grouper& g) {
             if (const auto* u = g.unregistered(in->subject_mac)) g.add(*in, *u);
 }
 
+// Two IP networks in one broadcast domain (issue 18): one incident per segment naming the
+// networks and the devices joining them. When the second network is only the one a foreign
+// router hands out, it is that router's doing and joins its incident.
+void group_mixed_segments(Grouper& g) {
+    std::set<std::string> foreign;
+    for (const auto& key : g.keys_of("foreign-router"))
+        if (Incident* in = g.find(key)) foreign.insert(in->subject_mac);
+    for (const auto* a : g.free_of("mixed-segment")) {
+        const auto& e = a->evidence;
+        auto joining = e.value("joining", nlohmann::json::array());
+        auto networks = e.value("networks", nlohmann::json::array());
+        if (joining.empty() && !foreign.empty()) {
+            std::string by;
+            std::size_t own = 0;
+            for (const auto& n : networks) {
+                std::string server;
+                bool all_foreign = true, any = false;
+                for (const char* field : {"dhcp_servers", "routers"})
+                    for (const auto& m : n.value(field, nlohmann::json::array())) {
+                        any = true;
+                        if (m.is_string() && foreign.count(m.get<std::string>()))
+                            server = m.get<std::string>();
+                        else
+                            all_foreign = false;
+                    }
+                if (any && all_foreign && !server.empty())
+                    by = server;
+                else
+                    ++own;
+            }
+            if (!by.empty() && own <= 1) {
+                if (Incident* in = g.find("foreign-router:" + by)) {
+                    g.add(*in, *a);
+                    continue;
+                }
+            }
+        }
+        Incident& in = g.open("mixed-segment:" + a->key, "mixed-segment", "");
+        nlohmann::json list = nlohmann::json::array(), macs = nlohmann::json::array(),
+                       addresses = nlohmann::json::array();
+        for (const auto& n : networks) {
+            std::string text = n.value("network", "");
+            std::string name = n.value("intended_name", "");
+            list.push_back(name.empty() ? text : text + " (" + name + ")");
+        }
+        for (const auto& j : joining) {
+            add_unique(macs, j.value("mac", ""));
+            auto addr = j.value("addresses", nlohmann::json::array());
+            addresses.push_back(addr.empty() ? "" : addr[0]);
+        }
+        if (!macs.empty()) in.subject_mac = macs[0].get<std::string>();
+        int vlan = e.value("vlan", 0);
+        in.facts = {{"segment", vlan ? "VLAN " + std::to_string(vlan) : std::string()},
+                    {"networks_list", list},
+                    {"networks_count", list.size()},
+                    {"joining_macs", macs},
+                    {"joining_addresses", addresses},
+                    {"closed_networks", text_of(e, "closed_networks")},
+                    {"internet_networks", text_of(e, "internet_networks")},
+                    {"closed_to_internet", e.value("closed_to_internet", false)},
+                    {"named_closed_reached", text_of(e, "named_closed_reached")}};
+        g.add(in, *a);
+    }
+}
+
 // Another device answering for the gateway's address (ARP spoofing or a swapped router): every
 // claim by the same MAC, the IP conflict on that address it causes, its unregistered alert.
 void group_gateway_takeovers(Grouper& g) {
@@ -414,6 +479,7 @@ std::vector<Incident> correlate(const std::vector<AlertRecord>& alerts) {
     group_outages(g);
     group_foreign_routers(g);
     group_ipv6_routers(g);
+    group_mixed_segments(g);
     group_gateway_takeovers(g);
     group_ip_conflicts(g);
     group_inbound(g);

@@ -188,6 +188,20 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     m["hosts_count"] = f.value("hosts", nlohmann::json::array()).size();
     m["bridges_text"] = list_text("bridges", true);
     m["names_text"] = list_text("macs", true);
+    // Mixed segments (issue 18): the networks, and the devices joining them by name.
+    m["networks_text"] = list_text("networks_list", false);
+    {
+        std::vector<std::string> joining;
+        auto macs = f.value("joining_macs", nlohmann::json::array());
+        auto ips = f.value("joining_addresses", nlohmann::json::array());
+        for (std::size_t i = 0; i < macs.size(); ++i)
+            if (macs[i].is_string())
+                joining.push_back(
+                    names.name(macs[i].get<std::string>(), i < ips.size() && ips[i].is_string()
+                                                               ? ips[i].get<std::string>()
+                                                               : std::string()));
+        m["joining_text"] = names_list(messages, joining, 4, "and_more_devices");
+    }
     std::string newcomer = text_of(f, "newcomer");
     m["newcomer_name"] = newcomer.empty() ? "" : names.name(newcomer, mac_hint(newcomer));
     m["minutes"] =

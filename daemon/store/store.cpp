@@ -222,6 +222,21 @@ const char* const kMigrations[] = {
         PRIMARY KEY (minute, server_ip)
     );
     )sql",
+    // 9 -> 10: the network's topology (issue 18): one row per subnet, router, DHCP server,
+    // bridge, root bridge, announcing device (LLDP/CDP) and device in two networks, per VLAN,
+    // with its attributes (JSON object, merged across runs), how it was seen and when.
+    R"sql(
+    CREATE TABLE topology (
+        kind TEXT NOT NULL,
+        vlan INTEGER NOT NULL DEFAULT 0,
+        key TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        evidence TEXT NOT NULL DEFAULT '[]',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (kind, vlan, key)
+    );
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -670,21 +685,34 @@ void Store::write(const StoreBatch& batch) {
                 };
                 put(static_cast<std::uint64_t>(m.minute));
                 service_st.bind(++i, m.server.to_string());
-                service_st.bind(++i, m.server_mac.is_zero() ? std::string() : m.server_mac.to_string());
-                for (std::uint64_t v :
-                     {std::uint64_t{m.clients}, std::uint64_t{m.failed_clients},
-                      std::uint64_t{m.tcp_attempts}, std::uint64_t{m.tcp_handshakes},
-                      std::uint64_t{m.tcp_unanswered}, std::uint64_t{m.tcp_refused},
-                      m.tcp_handshake_us, std::uint64_t{m.tcp_data_segments},
-                      std::uint64_t{m.tcp_retransmissions}, std::uint64_t{m.tcp_zero_windows},
-                      std::uint64_t{m.tcp_peak_mbps}, std::uint64_t{m.dns_queries},
-                      std::uint64_t{m.dns_answers}, std::uint64_t{m.dns_timeouts},
-                      std::uint64_t{m.dns_servfail}, std::uint64_t{m.dns_refused},
-                      std::uint64_t{m.dns_nxdomain}, m.dns_answer_us,
-                      std::uint64_t{m.dhcp_discovers}, std::uint64_t{m.dhcp_requests},
-                      std::uint64_t{m.dhcp_offers}, std::uint64_t{m.dhcp_acks},
-                      std::uint64_t{m.dhcp_naks}, std::uint64_t{m.dhcp_unanswered_clients},
-                      std::uint64_t{m.arp_requests}, std::uint64_t{m.arp_unanswered}})
+                service_st.bind(++i,
+                                m.server_mac.is_zero() ? std::string() : m.server_mac.to_string());
+                for (std::uint64_t v : {std::uint64_t{m.clients},
+                                        std::uint64_t{m.failed_clients},
+                                        std::uint64_t{m.tcp_attempts},
+                                        std::uint64_t{m.tcp_handshakes},
+                                        std::uint64_t{m.tcp_unanswered},
+                                        std::uint64_t{m.tcp_refused},
+                                        m.tcp_handshake_us,
+                                        std::uint64_t{m.tcp_data_segments},
+                                        std::uint64_t{m.tcp_retransmissions},
+                                        std::uint64_t{m.tcp_zero_windows},
+                                        std::uint64_t{m.tcp_peak_mbps},
+                                        std::uint64_t{m.dns_queries},
+                                        std::uint64_t{m.dns_answers},
+                                        std::uint64_t{m.dns_timeouts},
+                                        std::uint64_t{m.dns_servfail},
+                                        std::uint64_t{m.dns_refused},
+                                        std::uint64_t{m.dns_nxdomain},
+                                        m.dns_answer_us,
+                                        std::uint64_t{m.dhcp_discovers},
+                                        std::uint64_t{m.dhcp_requests},
+                                        std::uint64_t{m.dhcp_offers},
+                                        std::uint64_t{m.dhcp_acks},
+                                        std::uint64_t{m.dhcp_naks},
+                                        std::uint64_t{m.dhcp_unanswered_clients},
+                                        std::uint64_t{m.arp_requests},
+                                        std::uint64_t{m.arp_unanswered}})
                     put(v);
                 service_st.exec();
                 service_st.reset();
@@ -751,6 +779,29 @@ void Store::write(const StoreBatch& batch) {
                 meta_st.bind(2, value);
                 meta_st.exec();
                 meta_st.reset();
+            }
+        }
+        if (!batch.topology.empty()) {
+            // Attributes merge with what earlier runs learned (a name stays when this run has
+            // not heard the announcement yet); first and last seen widen.
+            SQLite::Statement topo_st(*db_, R"sql(
+                INSERT INTO topology (kind, vlan, key, attributes, evidence, first_seen, last_seen)
+                VALUES (?,?,?,?,?,?,?)
+                ON CONFLICT (kind, vlan, key) DO UPDATE SET
+                    attributes = json_patch(attributes, excluded.attributes),
+                    evidence = excluded.evidence,
+                    first_seen = min(first_seen, excluded.first_seen),
+                    last_seen = max(last_seen, excluded.last_seen))sql");
+            for (const auto& e : batch.topology) {
+                topo_st.bind(1, e.kind);
+                topo_st.bind(2, e.vlan);
+                topo_st.bind(3, e.key);
+                topo_st.bind(4, e.attributes.dump());
+                topo_st.bind(5, e.evidence.dump());
+                topo_st.bind(6, static_cast<std::int64_t>(e.first_seen));
+                topo_st.bind(7, static_cast<std::int64_t>(e.last_seen));
+                topo_st.exec();
+                topo_st.reset();
             }
         }
         tx.commit();

@@ -64,15 +64,16 @@ struct StoreBatch {
     std::vector<HostSeen> seen;
     std::vector<std::pair<std::string, std::string>> meta;
     std::vector<ServiceMinute> service_minutes;
+    std::vector<TopologyElement> topology;
     bool empty() const {
         return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
-               seen.empty() && meta.empty() && service_minutes.empty();
+               seen.empty() && meta.empty() && service_minutes.empty() && topology.empty();
     }
 };
 
 class Store final : public FindingSink {
   public:
-    static constexpr int kSchemaVersion = 9;
+    static constexpr int kSchemaVersion = 10;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

@@ -201,6 +201,32 @@ bool StoreWriter::put_service(const ServiceMinute& m) {
     return true;
 }
 
+bool StoreWriter::put_topology(const TopologyElement& e, bool older) {
+    std::string key = e.kind + '|' + std::to_string(e.vlan) + '|' + e.key;
+    auto it = queue_.topology.find(key);
+    auto bytes_of = [](const TopologyElement& x) {
+        return sizeof(TopologyElement) + kNode + x.kind.size() + x.key.size() +
+               x.attributes.dump().size() + x.evidence.dump().size();
+    };
+    if (it == queue_.topology.end()) {
+        std::size_t bytes = bytes_of(e) + key.size();
+        if (!room_for(bytes, false)) return false;
+        queue_.topology.emplace(std::move(key), e);
+        account(bytes);
+        return true;
+    }
+    // The newer state of an element replaces the queued one; its first sighting is kept.
+    TopologyElement& q = it->second;
+    std::size_t before = bytes_of(q);
+    Timestamp first = std::min(q.first_seen, e.first_seen),
+              last = std::max(q.last_seen, e.last_seen);
+    if (!older) q = e;
+    q.first_seen = first;
+    q.last_seen = last;
+    queue_.bytes = queue_.bytes - before + bytes_of(q);
+    return true;
+}
+
 bool StoreWriter::put_host(const Host& h, bool older) {
     auto it = queue_.hosts.find(h.key);
     if (it != queue_.hosts.end()) {
@@ -264,6 +290,12 @@ void StoreWriter::service_minutes(const std::vector<ServiceMinute>& rows) {
         if (!put_service(row)) dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StoreWriter::topology(const std::vector<TopologyElement>& elements) {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : elements)
+        if (!put_topology(e, false)) dropped_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void StoreWriter::meta(const std::string& key, const std::string& value) {
     std::lock_guard lock(mutex_);
     auto [it, added] = queue_.meta.insert_or_assign(key, value);
@@ -324,6 +356,7 @@ void StoreWriter::put_back(StoreBatch& batch) {
     for (const auto& m : batch.service_minutes) lost += !put_service(m);
     for (const auto& h : batch.hosts) lost += !put_host(h, true);
     for (const auto& s : batch.seen) put_seen(s, true);
+    for (const auto& e : batch.topology) lost += !put_topology(e, true);
     for (auto& [key, value] : batch.meta)
         if (queue_.meta.emplace(key, value).second) account(key.size() + value.size() + kNode);
     putting_back_ = false;
@@ -339,6 +372,7 @@ void StoreWriter::write_once(std::unique_lock<std::mutex>& lock) {
     for (auto& [key, s] : queue_.seen) batch.seen.push_back(s);
     for (auto& [key, value] : queue_.meta) batch.meta.emplace_back(key, value);
     for (auto& [key, m] : queue_.services) batch.service_minutes.push_back(m);
+    for (auto& [key, e] : queue_.topology) batch.topology.push_back(std::move(e));
     std::optional<Timestamp> cutoff = queue_.retention_cutoff;
     std::size_t held = queue_.entries;
     queue_ = Queue{};

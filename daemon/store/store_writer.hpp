@@ -51,6 +51,7 @@ class StoreWriter final : public FindingSink {
     void minute(const MinuteStats& stats) override;
     void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override;
     void service_minutes(const std::vector<ServiceMinute>& rows) override;
+    void topology(const std::vector<TopologyElement>& elements) override;
     void meta(const std::string& key, const std::string& value);
     // A device leaving the HostTable: its last state, if changed. False when the queue is full
     // (counted as a drop).
@@ -85,11 +86,13 @@ class StoreWriter final : public FindingSink {
         std::map<std::string, std::string> meta;
         // Service health rows by minute and server (a row comes once; a later one replaces it).
         std::map<std::pair<Timestamp, IpAddress>, ServiceMinute> services;
+        std::unordered_map<std::string, TopologyElement> topology;
         std::optional<Timestamp> retention_cutoff;
         std::size_t entries = 0, bytes = 0;
         bool empty() const {
             return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
-                   seen.empty() && meta.empty() && services.empty() && !retention_cutoff;
+                   seen.empty() && meta.empty() && services.empty() && topology.empty() &&
+                   !retention_cutoff;
         }
     };
 
@@ -101,6 +104,7 @@ class StoreWriter final : public FindingSink {
     bool put_minute(const MinuteStats& stats);
     bool put_flow(const BoundaryFlowSummary& row);
     bool put_service(const ServiceMinute& row);
+    bool put_topology(const TopologyElement& element, bool older);
     bool put_host(const Host& host, bool older);
     void put_seen(const HostSeen& seen, bool older);
     void put_back(StoreBatch& batch);

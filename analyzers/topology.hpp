@@ -1,0 +1,163 @@
+// The network's topology as the mirror port shows it (issue 18): which IP networks share each
+// broadcast domain (VLAN) and how each was seen, the routers (toward the internet or between
+// networks) and DHCP servers, the switches by their spanning-tree BPDUs and what switches,
+// access points and routers say about themselves (LLDP, CDP), the root bridge, and devices that
+// hold addresses in two networks at once. Elements go to the store (topology table) as they
+// appear or change; the network map and the report are drawn from there.
+//
+// Mixed segments: two IP networks in one broadcast domain raise one `mixed-segment` alert per
+// VLAN naming the networks, the devices joining them and whether a network without a router
+// (a vendor's closed network) now has a path to one with the internet.
+//
+// Per packet: ARP, DHCP replies, BPDUs, LLDP and CDP are rare and looked at in full; an IPv4
+// frame costs a prefix comparison or two (same /24, or the router and network of the last
+// internet-bound frame) unless it crosses between networks or reaches a new router.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/findings.hpp"
+#include "analyzers/internal_networks.hpp"
+
+namespace clinicwatch {
+
+// A network the clinic names (topology.segments): mixing it with others is expected or not, and
+// a path from a closed one to the internet is critical.
+struct IntendedSegment {
+    std::string name;  // "電子カルテ閉域網", "EHR closed network"
+    IpNetwork network;
+    bool closed = false;  // must never reach the internet
+};
+
+struct TopologySettings {
+    std::vector<IpNetwork> internal_networks;  // empty: RFC 1918 and friends
+    std::vector<IntendedSegment> segments;
+    std::vector<MacAddress> intended_multi_homed;  // known devices in two networks on purpose
+    // Bounds (each table counted in sensor-limits when it has to refuse).
+    std::size_t max_subnets = 64;
+    std::size_t max_members = 4096;
+    std::size_t max_devices = 64;  // routers, DHCP servers, bridges, announcing devices (each)
+};
+
+class Topology final : public Analyzer {
+  public:
+    Topology(FindingSink& sink, TopologySettings settings);
+    std::string_view name() const override { return "topology"; }
+    void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
+    void table_use(std::vector<TableUse>& out) const override;
+
+    static constexpr std::size_t kMaxSlots = 4;  // networks remembered per device
+
+  private:
+    using Bits = std::uint64_t;  // one bit per subnet index (max_subnets <= 64)
+    static constexpr std::uint8_t kSeenArp = 1, kSeenDhcp = 2, kSeenLldp = 4, kSeenCdp = 8,
+                                  kSeenTraffic = 16;
+
+    struct Subnet {
+        std::uint16_t vlan = 0;
+        std::uint32_t base = 0, mask = 0;
+        std::uint8_t seen = 0;              // kSeen* bits
+        bool internet = false;              // its addresses reach the internet through a router
+        std::vector<std::string> gateways;  // DHCP option 3 for it
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+        std::string text() const;
+    };
+    struct Slot {
+        std::uint8_t subnet = 0;
+        std::uint32_t ip = 0;
+        Timestamp first = 0, last = 0;
+    };
+    struct Member {  // one device's addresses by network (from its own ARP and DHCP)
+        std::array<Slot, kMaxSlots> slots{};
+        std::uint8_t used = 0;
+        bool multi_homed = false;
+    };
+    struct Router {
+        MacAddress mac;
+        std::uint16_t vlan = 0;
+        bool internet = false;
+        Bits serves = 0;      // networks whose addresses use it (internet-bound frames)
+        Bits between = 0;     // networks it forwards between (LAN to LAN)
+        Bits gateway_of = 0;  // networks that DHCP names it router for
+        std::vector<std::string> addresses;
+        std::uint8_t seen = 0;
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+    };
+    struct DhcpServer {
+        MacAddress mac;
+        std::uint16_t vlan = 0;
+        std::string server_ip;
+        Bits hands_out = 0;
+        std::vector<std::string> routers;
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+    };
+    struct Bridge {
+        std::string id, root;  // "32768/00:1a:eb:.."
+        MacAddress mac;        // the bridge MAC of its id
+        std::uint32_t root_cost = 0;
+        std::vector<std::uint16_t> ports;  // port ids it sent BPDUs from
+        std::uint8_t version = 0;
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+    };
+    struct Announced {   // a device describing itself by LLDP or CDP
+        MacAddress mac;  // the frame's sender
+        std::string chassis, name, description, platform, capabilities, role;
+        std::vector<std::string> ports, addresses;
+        std::uint8_t seen = 0;
+        std::uint16_t vlan = 0;
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+    };
+
+    void on_arp(const Packet& p);
+    void on_ipv4(const Packet& p);
+    void on_dhcp(const Packet& p);
+    void on_bpdu(const Packet& p);
+    void on_lldp(const Packet& p);
+    void on_cdp(const Packet& p);
+
+    // Index of the network holding `ip` in `vlan`, made (a /24, or `mask`) when new; -1 when
+    // full or not a LAN address.
+    int subnet_of(std::uint16_t vlan, std::uint32_t ip, Timestamp ts, std::uint32_t mask = 0,
+                  bool create = true);
+    void remember(const MacAddress& mac, std::uint16_t vlan, std::uint32_t ip, int subnet,
+                  Timestamp ts);
+    Router* router(const MacAddress& mac, std::uint16_t vlan, Timestamp ts);
+    bool is_lan(std::uint32_t ip) const;
+    std::string networks_text(Bits bits) const;
+    void publish(Timestamp now, bool all);
+    void judge_segments(Timestamp now, bool force);
+
+    FindingSink& sink_;
+    TopologySettings s_;
+    InternalNetworks internal_;
+    std::vector<Subnet> subnets_;
+    std::unordered_map<std::uint64_t, Member> members_;  // MAC << 12 | VLAN
+    std::vector<Router> routers_;
+    std::vector<DhcpServer> dhcp_servers_;
+    std::vector<Bridge> bridges_;
+    std::vector<std::pair<std::string, Timestamp>> roots_;  // root bridge ids, first seen
+    std::vector<Announced> announced_;
+    // The last internet-bound frame's router and source /24: most frames repeat both.
+    MacAddress last_router_{};
+    std::uint32_t last_internet_prefix_ = 0;
+    bool changed_ = false;  // something to write
+    bool segments_changed_ = false;
+    Timestamp next_refresh_ = 0;  // all elements' last_seen written again
+    std::unordered_map<std::uint16_t, std::string> segment_alerted_;  // VLAN -> evidence sent
+    std::uint64_t refused_subnets_ = 0, refused_members_ = 0, refused_devices_ = 0;
+};
+
+}  // namespace clinicwatch
