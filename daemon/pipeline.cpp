@@ -337,238 +337,235 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         health.internal_networks = config_.network.internal_networks;
         health.gateway_ip = config_.network.gateway_ip;
         return std::make_unique<ServiceHealth>(writer_, std::move(health));
-        if (name == "topology") {
-            // The network map's model and the mixed-segment findings (issue 18).
-            TopologySettings t;
-            t.internal_networks = config_.network.internal_networks;
-            for (const auto& seg : config_.topology.segments)
-                t.segments.push_back({seg.name, seg.network, seg.closed});
-            t.intended_multi_homed = config_.topology.intended_multi_homed;
-            return std::make_unique<Topology>(writer_, std::move(t));
+    }
+    if (name == "topology") {
+        // The network map's model and the mixed-segment findings (issue 18).
+        TopologySettings t;
+        t.internal_networks = config_.network.internal_networks;
+        for (const auto& seg : config_.topology.segments)
+            t.segments.push_back({seg.name, seg.network, seg.closed});
+        t.intended_multi_homed = config_.topology.intended_multi_homed;
+        return std::make_unique<Topology>(writer_, std::move(t));
+    }
+    if (name == "sensor-limits")
+        // Last, so it sees every table above: reports any bounded table that had to drop
+        // entries.
+        return std::make_unique<SensorLimits>(
+            writer_, [this](std::vector<TableUse>& out) { collect_tables(out); });
+    return nullptr;
+}
+
+// Every bounded table and what it had to drop: read by the sensor-limit alert and the health
+// metrics.
+void Pipeline::collect_tables(std::vector<TableUse>& out) const {
+    // Devices evicted to make room, and frames from new MACs kept out of the full table.
+    out.push_back({"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
+    out.push_back({"device-lists", "addresses, names and evidence per device", Host::kMaxAddresses,
+                   hosts_.list_overflows()});
+    // Findings (and devices leaving memory) that found the writer's queue full.
+    out.push_back({"held-findings", "findings held in memory while the database cannot be written",
+                   writer_.capacity(), writer_.dropped()});
+    if (capture_) {
+        const auto& c = capture_->counters();
+        // Frames lost before analysis: the capture ring was full, or the kernel dropped.
+        out.push_back({"capture-buffer", "frames waiting for analysis",
+                       static_cast<std::uint64_t>(config_.capture.ring_slots),
+                       c.ring_drops.load(std::memory_order_relaxed) +
+                           c.kernel_drops.load(std::memory_order_relaxed) +
+                           c.interface_drops.load(std::memory_order_relaxed)});
+    }
+    for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
+}
+
+std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
+    const InventoryConfig& c = config_.inventory;
+    LanHygieneSettings s;
+    s.learning_period = static_cast<Timestamp>(c.learning_days) * 86400 * kMicrosPerSecond;
+    s.first_packet_ever = first_packet_ever_;
+    s.record_first_packet = [this](Timestamp ts) {
+        first_packet_ever_ = ts;
+        writer_.meta("first_packet_us", std::to_string(ts));
+    };
+    // Devices from earlier runs keep their first-seen time across restarts.
+    s.known_devices = known_devices_;
+    s.randomized_summaries = randomized_summaries_;
+    s.gateway_ip = config_.network.gateway_ip;
+    s.gateway_mac = config_.network.gateway_mac;
+    // A gateway MAC learned by an earlier run (or before a reload) for the same gateway address
+    // is kept: a router swapped while the sensor was off is still reported.
+    if (s.gateway_ip && !s.gateway_mac && learned_gateway_ &&
+        learned_gateway_->first == *s.gateway_ip) {
+        s.gateway_mac = learned_gateway_->second;
+        s.gateway_mac_from = "learned earlier";
+    }
+    s.record_gateway = [this, ip = s.gateway_ip](const MacAddress& mac) {
+        if (!ip) return;
+        learned_gateway_ = {*ip, mac};
+        writer_.meta("learned_gateway", ip->to_string() + " " + mac.to_string());
+    };
+    s.internal_networks = config_.network.internal_networks;
+    s.dhcp_servers = c.dhcp_servers;
+    s.shared_addresses = c.shared_addresses;
+    s.alert_each_randomized = c.alert_each_randomized;
+    s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
+    s.ip_conflict_window = static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
+    return std::make_unique<LanHygiene>(hosts_, writer_, std::move(s));
+}
+
+Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {
+    // Packet time, so a replay of an old capture keeps its own minutes (wall time would delete
+    // them as soon as they are written); but never past the wall clock, so one frame with a
+    // bogus future timestamp cannot wipe the history.
+    Timestamp now = wall_now > 0 ? std::min(packet_now, wall_now) : packet_now;
+    return now - static_cast<Timestamp>(retention_days) * 86400 * kMicrosPerSecond;
+}
+
+PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop) {
+    using Clock = std::chrono::steady_clock;
+    const auto started = Clock::now();
+    FrameRing ring(static_cast<std::size_t>(config_.capture.ring_slots), options_.slot_bytes);
+    CaptureThread capture(source, ring, options_.ring_full);
+    capture_ = &capture;
+    writer_.start();
+    capture.start();
+
+    PipelineResult result;
+    Packet packet;
+    auto last_progress = started;
+    std::uint64_t packets_at_last_progress = 0;
+    std::uint64_t idle_spins = 0;
+
+    auto report_progress = [&](Clock::time_point now) {
+        if (!options_.on_progress) return;
+        double dt = std::chrono::duration<double>(now - last_progress).count();
+        PipelineProgress p;
+        p.packets = result.packets;
+        p.packets_per_second = dt > 0 ? (result.packets - packets_at_last_progress) / dt : 0;
+        p.fraction_done = capture.progress();
+        p.ring_drops = capture.counters().ring_drops.load(std::memory_order_relaxed);
+        p.capture_drops = capture.counters().kernel_drops.load(std::memory_order_relaxed);
+        p.hosts = hosts_.size();
+        p.captured_packets = capture.counters().packets.load(std::memory_order_relaxed);
+        p.captured_bytes = capture.counters().bytes.load(std::memory_order_relaxed);
+        p.interface_drops = capture.counters().interface_drops.load(std::memory_order_relaxed);
+        p.bytes = result.bytes;
+        p.undecodable = dispatcher_.undecodable();
+        p.store_queued = writer_.queued();
+        p.store_write_errors = writer_.write_errors();
+        collect_tables(p.tables);
+        options_.on_progress(p);
+        last_progress = now;
+        packets_at_last_progress = result.packets;
+    };
+
+    // Retention of minute statistics: checked once per hour of packet time, and at the end.
+    Timestamp last_retention = 0;
+    auto retention = [&](bool force) {
+        Timestamp packet_now = dispatcher_.now();
+        if (packet_now == 0) return;
+        if (!force && last_retention != 0 && packet_now - last_retention < 3600 * kMicrosPerSecond)
+            return;
+        last_retention = packet_now;
+        auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+        writer_.delete_minutes_before(
+            retention_cutoff(packet_now, wall, config_.store.retention_days));
+    };
+
+    auto housekeeping = [&] {
+        heartbeat_.fetch_add(1, std::memory_order_relaxed);
+        if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
+        report_capture_gaps(source);
+        auto now = Clock::now();
+        if (writer_.collect_due(now)) {
+            writer_.collect(hosts_);
+            retention(false);
         }
-        if (name == "sensor-limits")
-            // Last, so it sees every table above: reports any bounded table that had to drop
-            // entries.
-            return std::make_unique<SensorLimits>(
-                writer_, [this](std::vector<TableUse>& out) { collect_tables(out); });
-        return nullptr;
-    }
+        if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
+        if (now >= next_memory_check_) check_memory(now);
+    };
 
-    // Every bounded table and what it had to drop: read by the sensor-limit alert and the health
-    // metrics.
-    void Pipeline::collect_tables(std::vector<TableUse> & out) const {
-        // Devices evicted to make room, and frames from new MACs kept out of the full table.
-        out.push_back(
-            {"hosts", "devices", hosts_.capacity(), hosts_.evictions() + hosts_.refused()});
-        out.push_back({"device-lists", "addresses, names and evidence per device",
-                       Host::kMaxAddresses, hosts_.list_overflows()});
-        // Findings (and devices leaving memory) that found the writer's queue full.
-        out.push_back({"held-findings",
-                       "findings held in memory while the database cannot be written",
-                       writer_.capacity(), writer_.dropped()});
-        if (capture_) {
-            const auto& c = capture_->counters();
-            // Frames lost before analysis: the capture ring was full, or the kernel dropped.
-            out.push_back({"capture-buffer", "frames waiting for analysis",
-                           static_cast<std::uint64_t>(config_.capture.ring_slots),
-                           c.ring_drops.load(std::memory_order_relaxed) +
-                               c.kernel_drops.load(std::memory_order_relaxed) +
-                               c.interface_drops.load(std::memory_order_relaxed)});
-        }
-        for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
-    }
+    auto process = [&](const FrameSlot* slot) {
+        decode_packet(static_cast<LinkType>(slot->link_type), slot->ts_us, slot->wire_length,
+                      Bytes(slot->data(), slot->captured_length), packet);
+        if (result.packets == 0) result.first_packet = packet.ts;
+        result.last_packet = packet.ts;
+        ++result.packets;
+        result.bytes += packet.wire_length;
+        dispatcher_.on_packet(packet);
+        ring.release();
+    };
 
-    std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
-        const InventoryConfig& c = config_.inventory;
-        LanHygieneSettings s;
-        s.learning_period = static_cast<Timestamp>(c.learning_days) * 86400 * kMicrosPerSecond;
-        s.first_packet_ever = first_packet_ever_;
-        s.record_first_packet = [this](Timestamp ts) {
-            first_packet_ever_ = ts;
-            writer_.meta("first_packet_us", std::to_string(ts));
-        };
-        // Devices from earlier runs keep their first-seen time across restarts.
-        s.known_devices = known_devices_;
-        s.randomized_summaries = randomized_summaries_;
-        s.gateway_ip = config_.network.gateway_ip;
-        s.gateway_mac = config_.network.gateway_mac;
-        // A gateway MAC learned by an earlier run (or before a reload) for the same gateway address
-        // is kept: a router swapped while the sensor was off is still reported.
-        if (s.gateway_ip && !s.gateway_mac && learned_gateway_ &&
-            learned_gateway_->first == *s.gateway_ip) {
-            s.gateway_mac = learned_gateway_->second;
-            s.gateway_mac_from = "learned earlier";
-        }
-        s.record_gateway = [this, ip = s.gateway_ip](const MacAddress& mac) {
-            if (!ip) return;
-            learned_gateway_ = {*ip, mac};
-            writer_.meta("learned_gateway", ip->to_string() + " " + mac.to_string());
-        };
-        s.internal_networks = config_.network.internal_networks;
-        s.dhcp_servers = c.dhcp_servers;
-        s.shared_addresses = c.shared_addresses;
-        s.alert_each_randomized = c.alert_each_randomized;
-        s.max_new_macs_per_minute = static_cast<std::uint64_t>(c.max_new_macs_per_minute);
-        s.ip_conflict_window =
-            static_cast<Timestamp>(c.ip_conflict_window_seconds) * kMicrosPerSecond;
-        return std::make_unique<LanHygiene>(hosts_, writer_, std::move(s));
-    }
-
-    Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days) {
-        // Packet time, so a replay of an old capture keeps its own minutes (wall time would delete
-        // them as soon as they are written); but never past the wall clock, so one frame with a
-        // bogus future timestamp cannot wipe the history.
-        Timestamp now = wall_now > 0 ? std::min(packet_now, wall_now) : packet_now;
-        return now - static_cast<Timestamp>(retention_days) * 86400 * kMicrosPerSecond;
-    }
-
-    PipelineResult Pipeline::run(PacketSource & source, const std::atomic<bool>& stop) {
-        using Clock = std::chrono::steady_clock;
-        const auto started = Clock::now();
-        FrameRing ring(static_cast<std::size_t>(config_.capture.ring_slots), options_.slot_bytes);
-        CaptureThread capture(source, ring, options_.ring_full);
-        capture_ = &capture;
-        writer_.start();
-        capture.start();
-
-        PipelineResult result;
-        Packet packet;
-        auto last_progress = started;
-        std::uint64_t packets_at_last_progress = 0;
-        std::uint64_t idle_spins = 0;
-
-        auto report_progress = [&](Clock::time_point now) {
-            if (!options_.on_progress) return;
-            double dt = std::chrono::duration<double>(now - last_progress).count();
-            PipelineProgress p;
-            p.packets = result.packets;
-            p.packets_per_second = dt > 0 ? (result.packets - packets_at_last_progress) / dt : 0;
-            p.fraction_done = capture.progress();
-            p.ring_drops = capture.counters().ring_drops.load(std::memory_order_relaxed);
-            p.capture_drops = capture.counters().kernel_drops.load(std::memory_order_relaxed);
-            p.hosts = hosts_.size();
-            p.captured_packets = capture.counters().packets.load(std::memory_order_relaxed);
-            p.captured_bytes = capture.counters().bytes.load(std::memory_order_relaxed);
-            p.interface_drops = capture.counters().interface_drops.load(std::memory_order_relaxed);
-            p.bytes = result.bytes;
-            p.undecodable = dispatcher_.undecodable();
-            p.store_queued = writer_.queued();
-            p.store_write_errors = writer_.write_errors();
-            collect_tables(p.tables);
-            options_.on_progress(p);
-            last_progress = now;
-            packets_at_last_progress = result.packets;
-        };
-
-        // Retention of minute statistics: checked once per hour of packet time, and at the end.
-        Timestamp last_retention = 0;
-        auto retention = [&](bool force) {
-            Timestamp packet_now = dispatcher_.now();
-            if (packet_now == 0) return;
-            if (!force && last_retention != 0 &&
-                packet_now - last_retention < 3600 * kMicrosPerSecond)
-                return;
-            last_retention = packet_now;
-            auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-            writer_.delete_minutes_before(
-                retention_cutoff(packet_now, wall, config_.store.retention_days));
-        };
-
-        auto housekeeping = [&] {
-            heartbeat_.fetch_add(1, std::memory_order_relaxed);
-            if (reload_pending_.load(std::memory_order_acquire)) apply_pending_reload();
-            report_capture_gaps(source);
-            auto now = Clock::now();
-            if (writer_.collect_due(now)) {
-                writer_.collect(hosts_);
-                retention(false);
-            }
-            if (now - last_progress >= std::chrono::milliseconds(250)) report_progress(now);
-            if (now >= next_memory_check_) check_memory(now);
-        };
-
-        auto process = [&](const FrameSlot* slot) {
-            decode_packet(static_cast<LinkType>(slot->link_type), slot->ts_us, slot->wire_length,
-                          Bytes(slot->data(), slot->captured_length), packet);
-            if (result.packets == 0) result.first_packet = packet.ts;
-            result.last_packet = packet.ts;
-            ++result.packets;
-            result.bytes += packet.wire_length;
-            dispatcher_.on_packet(packet);
-            ring.release();
-        };
-
-        // Stop: end the capture (joins its thread); what it had read is still in the ring (at most
-        // ring_slots frames): drain it. Checked while frames keep coming too, not only when the
-        // ring runs empty: under load (a slow build, a busy machine) analysis may never catch up
-        // with the traffic, and SIGTERM must still end the run within seconds.
-        // The drain gets a second: on a machine too busy to analyse even that, the rest is
-        // counted as ring drops, so that stopping stays bounded (systemd, a reboot).
-        std::uint64_t not_drained = 0;
-        auto stop_and_drain = [&] {
-            capture.stop();
-            const auto drain_until = Clock::now() + std::chrono::seconds(1);
-            std::uint64_t n = 0;
-            while (const FrameSlot* slot = ring.peek()) {
-                if ((++n & 0xff) == 0 && Clock::now() > drain_until) {
-                    while (ring.peek()) {
-                        ring.release();
-                        ++not_drained;
-                    }
-                    spdlog::warn("stopping: {} frames left in the ring were not analysed in time",
-                                 not_drained);
-                    break;
+    // Stop: end the capture (joins its thread); what it had read is still in the ring (at most
+    // ring_slots frames): drain it. Checked while frames keep coming too, not only when the
+    // ring runs empty: under load (a slow build, a busy machine) analysis may never catch up
+    // with the traffic, and SIGTERM must still end the run within seconds.
+    // The drain gets a second: on a machine too busy to analyse even that, the rest is
+    // counted as ring drops, so that stopping stays bounded (systemd, a reboot).
+    std::uint64_t not_drained = 0;
+    auto stop_and_drain = [&] {
+        capture.stop();
+        const auto drain_until = Clock::now() + std::chrono::seconds(1);
+        std::uint64_t n = 0;
+        while (const FrameSlot* slot = ring.peek()) {
+            if ((++n & 0xff) == 0 && Clock::now() > drain_until) {
+                while (ring.peek()) {
+                    ring.release();
+                    ++not_drained;
                 }
-                process(slot);
+                spdlog::warn("stopping: {} frames left in the ring were not analysed in time",
+                             not_drained);
+                break;
             }
-        };
-        for (;;) {
-            if (const FrameSlot* slot = ring.peek()) {
-                idle_spins = 0;
-                process(slot);
-                if ((result.packets & 0xff) == 0 && stop.load(std::memory_order_relaxed)) {
-                    stop_and_drain();
-                    break;
-                }
-                if ((result.packets & 0xfff) == 0) housekeeping();
-                continue;
-            }
-            // Ring empty. Finished only when the capture thread is done and nothing is left.
-            if (capture.finished() && !ring.peek()) break;
-            if (stop.load(std::memory_order_relaxed)) {
+            process(slot);
+        }
+    };
+    for (;;) {
+        if (const FrameSlot* slot = ring.peek()) {
+            idle_spins = 0;
+            process(slot);
+            if ((result.packets & 0xff) == 0 && stop.load(std::memory_order_relaxed)) {
                 stop_and_drain();
                 break;
             }
-            // Spin briefly (frames usually arrive in bursts), then sleep so an idle LAN costs
-            // no CPU.
-            if (++idle_spins < 64) {
-                std::this_thread::yield();
-            } else {
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                housekeeping();
-            }
+            if ((result.packets & 0xfff) == 0) housekeeping();
+            continue;
         }
-        capture.stop();
-        capture_ = nullptr;
-
-        dispatcher_.finish();
-        const auto& c = capture.counters();
-        result.undecodable = dispatcher_.undecodable();
-        result.ring_drops = c.ring_drops.load() + not_drained;
-        result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
-        result.cut_to_slot = c.cut_to_slot.load();
-        result.capture_error = capture.error();
-        // What is left is handed to the writer, which gets a bounded time to write it (a full disk
-        // may be cleared meanwhile); what still fails is reported, never silently dropped.
-        writer_.collect(hosts_, true);
-        retention(true);
-        result.store_error = writer_.stop(Clock::now() + std::chrono::seconds(3));
-        result.hosts = hosts_.size();
-        result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-        report_progress(Clock::now());
-        return result;
+        // Ring empty. Finished only when the capture thread is done and nothing is left.
+        if (capture.finished() && !ring.peek()) break;
+        if (stop.load(std::memory_order_relaxed)) {
+            stop_and_drain();
+            break;
+        }
+        // Spin briefly (frames usually arrive in bursts), then sleep so an idle LAN costs
+        // no CPU.
+        if (++idle_spins < 64) {
+            std::this_thread::yield();
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            housekeeping();
+        }
     }
+    capture.stop();
+    capture_ = nullptr;
+
+    dispatcher_.finish();
+    const auto& c = capture.counters();
+    result.undecodable = dispatcher_.undecodable();
+    result.ring_drops = c.ring_drops.load() + not_drained;
+    result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
+    result.cut_to_slot = c.cut_to_slot.load();
+    result.capture_error = capture.error();
+    // What is left is handed to the writer, which gets a bounded time to write it (a full disk
+    // may be cleared meanwhile); what still fails is reported, never silently dropped.
+    writer_.collect(hosts_, true);
+    retention(true);
+    result.store_error = writer_.stop(Clock::now() + std::chrono::seconds(3));
+    result.hosts = hosts_.size();
+    result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    report_progress(Clock::now());
+    return result;
+}
 
 }  // namespace clinicwatch

@@ -15,9 +15,12 @@
 #include <set>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 #include "daemon/cli.hpp"
 #include "daemon/egress_rules.hpp"
+#include "daemon/health/health.hpp"
+#include "daemon/map/network_map.hpp"
 #include "daemon/output.hpp"
 #include "daemon/report/export.hpp"
 #include "daemon/report/ledger.hpp"
@@ -381,6 +384,40 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
 
     // The network itself (2-①, 構成図).
     auto network = network_summary(db, config, assets, alerts, since);
+    // The network map (issue 18), drawn from the topology the sensor learned; none from a
+    // database older than the topology table.
+    try {
+        auto topology = network_summary(db, messages, since, now);
+        if (!topology["segments"].empty() || !topology["routers"].empty())
+            network["map_svg"] = network_map_svg(topology, messages);
+    } catch (const std::exception& e) {
+        spdlog::debug("report: no network map ({})", e.what());
+    }
+    // Each server's availability as its clients saw it (issue 22): codes in server_availability
+    // (the JSON export), words in availability_rows (the HTML).
+    network["availability_rows"] = nlohmann::json::array();
+    try {
+        for (const auto& a : server_availability(db, since, now)) {
+            network["server_availability"].push_back(to_json(a));
+            std::string server = a.server_ip;
+            for (const auto& asset : assets)
+                if (asset.value("mac", "") == a.server_mac) {
+                    server = asset["label"].get<std::string>() + " (" + a.server_ip + ")";
+                    break;
+                }
+            std::string services;
+            if (a.tcp_attempts > 0) services = "TCP";
+            if (a.dns_queries > 0) services += std::string(services.empty() ? "" : ", ") + "DNS";
+            char percent[16];
+            std::snprintf(percent, sizeof percent, "%.1f%%", a.availability * 100);
+            network["availability_rows"].push_back({{"server", server},
+                                                    {"service", services},
+                                                    {"availability", percent},
+                                                    {"outages", a.outages}});
+        }
+    } catch (const std::exception& e) {
+        spdlog::debug("report: no server availability ({})", e.what());
+    }
     auto join_list = [](const nlohmann::json& list) {
         std::string out;
         for (const auto& v : list) out += (out.empty() ? "" : ", ") + v.get<std::string>();

@@ -268,7 +268,7 @@ TEST(Report, NetworkHooksAreRenderedWhenFilled) {
         n["has_ipv6"] = true;
         n["map_svg"] = "<svg id=\"network-map\"></svg>";
         n["has_map"] = true;
-        n["server_availability"] = {
+        n["availability_rows"] = {
             {{"server", "EHR-SRV"}, {"service", "smb"}, {"availability", "99.8%"}, {"outages", 2}}};
         n["has_availability"] = true;
         model["network"] = n;
