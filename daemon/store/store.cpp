@@ -240,6 +240,25 @@ const char* const kMigrations[] = {
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
+// Facts learned across runs: a flag once true stays true, lists gain what is new, objects merge
+// key by key, anything else takes the newer value. (SQLite's json_patch would let a run that
+// has not seen the router's internet traffic yet overwrite "internet": true with false.)
+nlohmann::json merge_learned(nlohmann::json stored, const nlohmann::json& fresh) {
+    if (stored.is_boolean() && fresh.is_boolean()) return stored.get<bool>() || fresh.get<bool>();
+    if (stored.is_array() && fresh.is_array()) {
+        for (const auto& item : fresh)
+            if (std::find(stored.begin(), stored.end(), item) == stored.end())
+                stored.push_back(item);
+        return stored;
+    }
+    if (stored.is_object() && fresh.is_object()) {
+        for (const auto& [key, value] : fresh.items())
+            stored[key] = stored.contains(key) ? merge_learned(stored[key], value) : value;
+        return stored;
+    }
+    return fresh;
+}
+
 // This boot of the machine: a pid from an earlier boot says nothing about a process now.
 std::string boot_id() {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
@@ -782,22 +801,41 @@ void Store::write(const StoreBatch& batch) {
             }
         }
         if (!batch.topology.empty()) {
-            // Attributes merge with what earlier runs learned (a name stays when this run has
-            // not heard the announcement yet); first and last seen widen.
+            // What earlier runs learned stays (a name not heard yet in this run, a router seen
+            // reaching the internet last week): attributes and evidence merge (see
+            // merge_learned); first and last seen widen.
+            SQLite::Statement get_st(*db_,
+                                     "SELECT attributes, evidence FROM topology "
+                                     "WHERE kind = ? AND vlan = ? AND key = ?");
             SQLite::Statement topo_st(*db_, R"sql(
                 INSERT INTO topology (kind, vlan, key, attributes, evidence, first_seen, last_seen)
                 VALUES (?,?,?,?,?,?,?)
                 ON CONFLICT (kind, vlan, key) DO UPDATE SET
-                    attributes = json_patch(attributes, excluded.attributes),
+                    attributes = excluded.attributes,
                     evidence = excluded.evidence,
                     first_seen = min(first_seen, excluded.first_seen),
                     last_seen = max(last_seen, excluded.last_seen))sql");
             for (const auto& e : batch.topology) {
+                nlohmann::json attributes = e.attributes, evidence = e.evidence;
+                get_st.bind(1, e.kind);
+                get_st.bind(2, e.vlan);
+                get_st.bind(3, e.key);
+                if (get_st.executeStep()) {
+                    auto stored_attributes =
+                        nlohmann::json::parse(get_st.getColumn(0).getString(), nullptr, false);
+                    auto stored_evidence =
+                        nlohmann::json::parse(get_st.getColumn(1).getString(), nullptr, false);
+                    if (!stored_attributes.is_discarded())
+                        attributes = merge_learned(std::move(stored_attributes), attributes);
+                    if (!stored_evidence.is_discarded())
+                        evidence = merge_learned(std::move(stored_evidence), evidence);
+                }
+                get_st.reset();
                 topo_st.bind(1, e.kind);
                 topo_st.bind(2, e.vlan);
                 topo_st.bind(3, e.key);
-                topo_st.bind(4, e.attributes.dump());
-                topo_st.bind(5, e.evidence.dump());
+                topo_st.bind(4, attributes.dump());
+                topo_st.bind(5, evidence.dump());
                 topo_st.bind(6, static_cast<std::int64_t>(e.first_seen));
                 topo_st.bind(7, static_cast<std::int64_t>(e.last_seen));
                 topo_st.exec();

@@ -244,3 +244,34 @@ TEST(Store, RunsOfProcessesThatAreGoneAreClosedAsInterrupted) {
     EXPECT_EQ(outcome(live), "running");
     EXPECT_EQ(outcome(next), "running");
 }
+
+// The map keeps what earlier runs learned: a later run that has not yet seen the router's
+// internet traffic does not turn "internet" back to false, and lists only gain entries.
+TEST(Store, TopologyFactsAccumulateAcrossRuns) {
+    TempDir dir;
+    Store store((dir / "c.db").string());
+    StoreBatch first;
+    first.topology.push_back({"subnet",
+                              0,
+                              "192.168.100.0/24",
+                              {{"internet", true}, {"routers", {"00:a0:de:7a:1c:30"}}},
+                              {"arp"},
+                              100,
+                              200});
+    store.write(first);
+    StoreBatch later;
+    later.topology.push_back({"subnet",
+                              0,
+                              "192.168.100.0/24",
+                              {{"internet", false}, {"routers", {"34:3d:c4:36:e5:b9"}}},
+                              {"dhcp"},
+                              300,
+                              400});
+    store.write(later);
+    auto row = store.db().execAndGet(
+        "SELECT attributes || '|' || evidence || '|' || first_seen "
+        "|| '|' || last_seen FROM topology");
+    EXPECT_EQ(row.getString(),
+              R"({"internet":true,"routers":["00:a0:de:7a:1c:30","34:3d:c4:36:e5:b9"]}|)"
+              R"(["arp","dhcp"]|100|400)");
+}
