@@ -551,12 +551,16 @@ void read_topology(Reader& r, const YAML::Node& n, TopologyConfig& c) {
                 r.text(item, key, "name", seg.name);
                 if (seg.name.empty())
                     r.problem(item, key + ".name", "give the network a name people know it by");
+                // A missing key gives an invalid node: only IsDefined() may be asked of it.
                 auto net = item["network"];
-                auto parsed = net.IsScalar() ? IpNetwork::parse(net.Scalar()) : std::nullopt;
+                bool given = net.IsDefined() && net.IsScalar();
+                auto parsed = given ? IpNetwork::parse(net.Scalar()) : std::nullopt;
                 if (!parsed || !parsed->base.is_v4()) {
-                    r.problem(net.IsDefined() ? net : YAML::Node(item), key + ".network",
-                              "expected an IPv4 network like 192.168.10.0/24, got '" +
-                                  Reader::scalar_text(net) + "'");
+                    r.problem(
+                        net.IsDefined() ? net : YAML::Node(item), key + ".network",
+                        "expected an IPv4 network like 192.168.10.0/24, got '" +
+                            (net.IsDefined() ? Reader::scalar_text(net) : std::string("nothing")) +
+                            "'");
                     continue;
                 }
                 seg.network = *parsed;
