@@ -43,16 +43,7 @@ int command_egress(const CommonOptions& common, const EgressOptions& options) {
         return kExitOk;
     }
     Timestamp since = 0;
-    if (!options.since.empty()) {
-        auto t = parse_time(options.since);
-        if (!t) {
-            std::cerr << "clinicwatch: --since '" << options.since
-                      << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
-                         "back from now such as 24h or 7d\n";
-            return kExitUsage;
-        }
-        since = *t;
-    }
+    if (!parse_time_option("--since", options.since, since)) return kExitUsage;
     std::string mac_filter;
     if (!options.asset.empty()) {
         auto mac = MacAddress::parse(options.asset);

@@ -20,18 +20,9 @@ int command_map(const CommonOptions& common, const MapOptions& options) {
         return kExitUsage;
     }
     Timestamp since = 0, until = 0;
-    for (auto [text, out] :
-         {std::pair{&options.since, &since}, std::pair{&options.until, &until}}) {
-        if (text->empty()) continue;
-        auto t = parse_time(*text);
-        if (!t) {
-            std::cerr << "clinicwatch: '" << *text
-                      << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
-                         "back from now such as 24h or 7d\n";
-            return kExitUsage;
-        }
-        *out = *t;
-    }
+    if (!parse_time_option("--since", options.since, since) ||
+        !parse_time_option("--until", options.until, until))
+        return kExitUsage;
     auto db = open_for_reading(resolve_db_path(common, config));
     auto messages = load_messages(templates_dir(config), language);
     auto summary = network_summary(*db, messages, since, until);

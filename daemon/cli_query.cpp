@@ -318,18 +318,9 @@ int command_stats(const CommonOptions& common, const StatsOptions& options) {
     Config config = resolve_config(common);
     auto db = open_for_reading(resolve_db_path(common, config));
     Timestamp since = 0, until = INT64_MAX;
-    for (auto [text, out, flag] : {std::tuple{options.since, &since, "--since"},
-                                   std::tuple{options.until, &until, "--until"}}) {
-        if (text.empty()) continue;
-        auto t = parse_time(text);
-        if (!t) {
-            std::cerr << "clinicwatch: " << flag << " '" << text
-                      << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
-                         "back from now such as 24h or 7d\n";
-            return kExitUsage;
-        }
-        *out = *t;
-    }
+    if (!parse_time_option("--since", options.since, since) ||
+        !parse_time_option("--until", options.until, until))
+        return kExitUsage;
     SQLite::Statement st(*db,
                          "SELECT minute, frames, bytes, broadcast_frames, multicast_frames, "
                          "undecodable_frames, capture_drops, ring_drops, active_hosts FROM "

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <ostream>
 
 namespace clinicwatch {
@@ -220,6 +221,19 @@ std::optional<Timestamp> parse_time(const std::string& text) {
         t = timegm(&tm) - offset;
     }
     return static_cast<Timestamp>(t) * kMicrosPerSecond;
+}
+
+bool parse_time_option(const char* flag, const std::string& text, Timestamp& out) {
+    if (text.empty()) return true;
+    auto t = parse_time(text);
+    if (!t) {
+        std::cerr << "clinicwatch: " << flag << " '" << text
+                  << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
+                     "back from now such as 24h or 7d\n";
+        return false;
+    }
+    out = *t;
+    return true;
 }
 
 }  // namespace clinicwatch

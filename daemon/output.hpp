@@ -34,5 +34,8 @@ std::string format_time_iso(Timestamp ts);
 // Accepts "2026-11-20", "2026-11-20 08:00", "2026-11-20T08:00:00+09:00", or a span back from
 // now such as "90m", "24h", "7d". Returns nothing when the text is none of these.
 std::optional<Timestamp> parse_time(const std::string& text);
+// A time option of a query command (--since, --until): empty leaves `out` as it is; a bad
+// text prints what the option accepts and returns false (the caller exits with kExitUsage).
+bool parse_time_option(const char* flag, const std::string& text, Timestamp& out);
 
 }  // namespace clinicwatch

@@ -80,18 +80,9 @@ int command_health(const CommonOptions& common, const HealthOptions& options) {
     }
 
     Timestamp since = 0, until = INT64_MAX;
-    for (auto [text, out, flag] : {std::tuple{options.since, &since, "--since"},
-                                   std::tuple{options.until, &until, "--until"}}) {
-        if (text.empty()) continue;
-        auto t = parse_time(text);
-        if (!t) {
-            std::cerr << "clinicwatch: " << flag << " '" << text
-                      << "' is not a time: use 2026-11-20, 2026-11-20T08:00:00+09:00, or a span "
-                         "back from now such as 24h or 7d\n";
-            return kExitUsage;
-        }
-        *out = *t;
-    }
+    if (!parse_time_option("--since", options.since, since) ||
+        !parse_time_option("--until", options.until, until))
+        return kExitUsage;
     auto rows = read_service_minutes(*db, since, until, options.server);
     Table table{{"MINUTE", "SERVER", "CLIENTS", "FAILED", "TCP TRIED", "TCP OK", "UNANSWERED",
                  "REFUSED", "HANDSHAKE MS", "RETRANS %", "DNS ASKED", "DNS ANSWERED",

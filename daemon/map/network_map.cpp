@@ -407,33 +407,6 @@ nlohmann::json topology_changes(SQLite::Database& db, const nlohmann::json& mess
 
 namespace {
 
-std::string xml(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                // Control characters are not allowed in XML 1.0.
-                if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
-        }
-    }
-    return out;
-}
-
 // Width of a text in units of the font size: CJK characters are square, ASCII about half.
 double text_em(const std::string& s) {
     double w = 0;
@@ -476,7 +449,8 @@ class Svg {
     void text(double x, double y, const std::string& t, double size, const std::string& style = "",
               const char* anchor = "start") {
         b_ << "<text x=\"" << x << "\" y=\"" << y << "\" font-size=\"" << size
-           << "\" text-anchor=\"" << anchor << "\" " << style << ">" << xml(t) << "</text>\n";
+           << "\" text-anchor=\"" << anchor << "\" " << style << ">" << escape_markup(t)
+           << "</text>\n";
     }
     void circle(double x, double y, double r, const std::string& style) {
         b_ << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"" << r << "\" " << style << "/>\n";
@@ -776,7 +750,7 @@ std::string network_map_svg(const nlohmann::json& s, const nlohmann::json& messa
     doc << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << y
         << "\" width=\"" << W << "\" height=\"" << y << "\" font-family=\"sans-serif\">\n<title>"
-        << xml(label(messages, "title"))
+        << escape_markup(label(messages, "title"))
         << "</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         << svg.body() << "</svg>\n";
     return doc.str();

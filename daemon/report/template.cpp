@@ -48,6 +48,39 @@ mstch::node to_node(const nlohmann::json& j) {
     return std::string();
 }
 
+}  // namespace
+
+std::string escape_markup(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                // Control characters are not allowed in XML 1.0 (the SVG map) nor wanted in HTML.
+                if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t' || c == '\r')
+                    out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+
 // mstch keeps its escape function in a global; set it for one render and put it back.
 class EscapeScope {
   public:
@@ -55,39 +88,13 @@ class EscapeScope {
         if (escape == Escape::none)
             mstch::config::escape = [](const std::string& s) { return s; };
         else
-            mstch::config::escape = html_escape;
+            mstch::config::escape = escape_markup;
     }
     ~EscapeScope() { mstch::config::escape = saved_; }
     EscapeScope(const EscapeScope&) = delete;
     EscapeScope& operator=(const EscapeScope&) = delete;
 
   private:
-    static std::string html_escape(const std::string& s) {
-        std::string out;
-        out.reserve(s.size());
-        for (char c : s) {
-            switch (c) {
-                case '&':
-                    out += "&amp;";
-                    break;
-                case '<':
-                    out += "&lt;";
-                    break;
-                case '>':
-                    out += "&gt;";
-                    break;
-                case '"':
-                    out += "&quot;";
-                    break;
-                case '\'':
-                    out += "&#39;";
-                    break;
-                default:
-                    out += c;
-            }
-        }
-        return out;
-    }
     std::function<std::string(const std::string&)> saved_;
 };
 

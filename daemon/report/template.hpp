@@ -28,6 +28,10 @@ enum class Escape { html, none };
 // templates (Escape::html) and left as they are in text templates.
 std::string render_file(const std::filesystem::path& dir, const std::string& name,
                         const nlohmann::json& model, Escape escape);
+// Text made safe inside HTML or XML (the report, the SVG map): markup characters as entities,
+// control characters other than tab and line breaks dropped.
+std::string escape_markup(const std::string& s);
+
 // Renders a short template held in a string (message texts with {{placeholders}}).
 std::string render_string(const std::string& text, const nlohmann::json& model,
                           Escape escape = Escape::none);

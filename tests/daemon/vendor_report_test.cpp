@@ -216,8 +216,9 @@ TEST_F(VendorReport, JsonExportFollowsTheSchema) {
             EXPECT_EQ(ja["summary"], j["summary"]);
         }
     }
-    // The validator is not a rubber stamp: a placeholder where a date belongs, a label beside
-    // the code and a localised severity are each caught.
+    // The schema must reject bad exports, not pass everything: four faults are planted (a
+    // localised "unknown" where a date belongs, a label beside the code, a localised
+    // severity, a non-ISO time) and each must be reported.
     auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
     ASSERT_FALSE(j["devices"].empty());
     ASSERT_FALSE(j["alerts"].empty());
