@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the fuzz preset (clang, libFuzzer, ASan+UBSan) and runs every fuzz target for the given
-# number of seconds each, printing executions and coverage per target.
+# Builds a preset with the libFuzzer targets (clang, ASan+UBSan) and runs every fuzz target for
+# the given number of seconds each, printing executions and coverage per target. The preset is
+# "fuzz" (-O2, for long campaigns) unless CLINICWATCH_FUZZ_PRESET names another: the test command
+# uses "asan", whose tree it has built already.
 # Crashes are saved under fuzz/crashes/<target>/ and make the script exit non-zero.
 # Usage: fuzz/run-all.sh [SECONDS_PER_TARGET=60] [PARALLEL_TARGETS=1]
 # With PARALLEL_TARGETS > 1 that many targets run at once, at low CPU priority, so a long
@@ -9,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 parallel=${2:-1}
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)" >/dev/null
+preset=${CLINICWATCH_FUZZ_PRESET:-fuzz}
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)" >/dev/null
 if [[ ! -d fuzz/corpus ]]; then fuzz/make-seeds.sh build/release >/dev/null; fi
 
 # Runs one target; prints its result line. Exit status 1 on a crash.
@@ -38,5 +41,5 @@ export -f run_target
 niceness=0
 ((parallel > 1)) && niceness=19
 printf '%-22s %12s %8s %8s  %s\n' target executions cov ft result
-printf '%s\n' build/fuzz/fuzz/fuzz_* |
+printf '%s\n' "build/$preset"/fuzz/fuzz_* |
   xargs -P "$parallel" -I{} bash -c 'run_target "$@"' _ {} "$seconds" "$niceness"

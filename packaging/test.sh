@@ -29,7 +29,7 @@ cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs"
 
 if [[ ${CLINICWATCH_SKIP_ASAN:-0} != 1 ]]; then
-  echo "== ASan + UBSan build and tests"
+  echo "== ASan + UBSan build (clang, with the fuzz targets) and tests"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
@@ -37,5 +37,9 @@ fi
 
 if [[ ${CLINICWATCH_SKIP_FUZZ:-0} != 1 ]]; then
   echo "== fuzz smoke: every libFuzzer target for ${CLINICWATCH_FUZZ_SECONDS:-5} s"
-  fuzz/run-all.sh "${CLINICWATCH_FUZZ_SECONDS:-5}"
+  # The asan tree built above holds the fuzz targets (CLINICWATCH_FUZZ); without it, the fuzz
+  # preset builds them.
+  preset=fuzz
+  [[ ${CLINICWATCH_SKIP_ASAN:-0} != 1 ]] && preset=asan
+  CLINICWATCH_FUZZ_PRESET=$preset fuzz/run-all.sh "${CLINICWATCH_FUZZ_SECONDS:-5}"
 fi

@@ -171,10 +171,11 @@ std::string lost(const Stored& before, const Stored& now) {
         auto it = now.facts.find(asset);
         if (it == now.facts.end()) continue;  // reported above
         const Stored::Facts& f = it->second;
+        const std::string& id = asset;  // clang 14 cannot capture a structured binding
         auto check = [&](const std::set<std::string>& old, const std::set<std::string>& cur,
                          const char* what) {
             for (const auto& v : old)
-                if (!cur.count(v)) problems += "asset " + asset + " lost " + what + " " + v + "\n";
+                if (!cur.count(v)) problems += "asset " + id + " lost " + what + " " + v + "\n";
         };
         check(was.names, f.names, "name");
         check(was.addresses, f.addresses, "address");
