@@ -48,7 +48,7 @@ double text_em(const std::string& s) {
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        w += n >= 3 ? 1.0 : 0.58;
+        w += n >= 3 ? 1.0 : 0.62;
         i += n;
     }
     return w;
@@ -61,7 +61,7 @@ std::string fit(const std::string& s, double em) {
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        double cw = n >= 3 ? 1.0 : 0.58;
+        double cw = n >= 3 ? 1.0 : 0.62;
         if (w + cw > em - 1) break;
         out += s.substr(i, n);
         w += cw;
@@ -212,7 +212,7 @@ std::string availability_chart_svg(const AvailabilityChart& chart, const nlohman
     if (chart.rows.empty()) return {};
     using Cell = AvailabilityChart::Cell;
     const double W = 760, name_w = 190, plot_x = name_w + 10, plot_w = W - plot_x - 10;
-    const double row_h = 52, bar_h = 16, top = 64;
+    const double row_h = 56, bar_h = 16, top = 64;
     std::size_t cells = chart.rows.front().cells.size();
     double cell_w = plot_w / static_cast<double>(cells);
     Timestamp end = chart.from + static_cast<Timestamp>(cells) * chart.bucket;
@@ -273,21 +273,24 @@ std::string availability_chart_svg(const AvailabilityChart& chart, const nlohman
         o << "<line x1=\"" << num(x) << "\" y1=\"" << top - 8 << "\" x2=\"" << num(x) << "\" y2=\""
           << num(H - 22)
           << "\" stroke=\"#9e9e9e\" stroke-width=\"0.6\" stroke-dasharray=\"2 2\"/>\n";
+        // The ends' labels stay inside the drawing.
+        const char* anchor = i == 0 ? "start" : i + every > cells ? "end" : "middle";
         text(x, top - 12, clock(t, days && chart.bucket >= 60 * kMinute), 10, "fill=\"#333333\"",
-             "middle");
+             anchor);
         text(x, H - 8, clock(t, days && chart.bucket >= 60 * kMinute), 10, "fill=\"#333333\"",
-             "middle");
+             anchor);
     }
     double y = top;
     for (const auto& row : chart.rows) {
         o << "<g class=\"availability-row\" data-server-ip=\"" << escape_markup(row.server_ip)
           << "\">\n";
         text(0, y + 12, fit(row.name, name_w / 12.0), 12, "font-weight=\"bold\"");
-        std::string second = row.server_ip + (row.services.empty() ? "" : "  " + row.services) +
-                             "  " +
-                             render_string(label(messages, "availability"),
-                                           {{"percent", num(row.availability * 100) + "%"}});
-        text(0, y + 27, fit(second, name_w / 10.0), 10, "fill=\"#333333\"");
+        std::string second = row.server_ip + (row.services.empty() ? "" : "  " + row.services);
+        text(0, y + 26, fit(second, name_w / 10.0), 10, "fill=\"#333333\"");
+        text(0, y + 39,
+             render_string(label(messages, "availability"),
+                           {{"percent", num(row.availability * 100) + "%"}}),
+             10, "fill=\"#333333\"");
         // Runs of one state as one box; the row framed so empty cells still read as time.
         o << "<rect x=\"" << num(plot_x) << "\" y=\"" << num(y) << "\" width=\"" << num(plot_w)
           << "\" height=\"" << bar_h
@@ -330,10 +333,10 @@ std::string availability_chart_svg(const AvailabilityChart& chart, const nlohman
                     if (x + w > W) x = W - w;
                     if (x < next_x[line]) continue;
                     double ly = y + bar_h + 12 + 12 * static_cast<double>(line);
-                    // A tick from the outage's start on the bar to its label.
-                    o << "<line x1=\"" << num(x_of(s.start)) << "\" y1=\"" << num(y + bar_h)
-                      << "\" x2=\"" << num(x) << "\" y2=\"" << num(ly - 9)
-                      << "\" stroke=\"#000000\" stroke-width=\"0.8\"/>\n";
+                    // A mark under the bar where the outage began.
+                    double mx = x_of(s.start);
+                    o << "<path d=\"M" << num(mx) << " " << num(y + bar_h) << " l-3 4 h6 z\" "
+                      << "fill=\"#000000\"/>\n";
                     text(x, ly, t, 10,
                          "class=\"outage-span\" data-kind=\"" + escape_markup(s.kind) +
                              "\" data-start=\"" + format_time_iso(s.start) + "\" data-end=\"" +
@@ -346,9 +349,9 @@ std::string availability_chart_svg(const AvailabilityChart& chart, const nlohman
             if (placed) ++shown;
         }
         if (shown < row.outages.size())
-            text(0, y + 40,
+            text(W, y + bar_h + 36,
                  render_string(label(messages, "more"), {{"n", row.outages.size() - shown}}), 10,
-                 "fill=\"#333333\"");
+                 "fill=\"#333333\"", "end");
         o << "</g>\n";
         y += row_h;
     }
