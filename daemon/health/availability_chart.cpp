@@ -196,7 +196,7 @@ AvailabilityChart availability_chart(
                                 {a.dns, "DNS"},
                                 {a.dhcp, "DHCP"},
                                 {a.arp && !a.tcp && !a.dns && !a.dhcp, "ARP"}})
-            if (on) services += (services.empty() ? "" : "・") + std::string(name);
+            if (on) services += (services.empty() ? "" : "/") + std::string(name);
         a.row.services = services;
         a.row.name = name_of(a.row.server_mac, a.row.server_ip);
         order.push_back(&a);
