@@ -26,6 +26,8 @@ const std::vector<std::string>& episode_kinds() {
         // outages (issue 22) end when clients are answered again
         "server-not-answering", "dns-not-answering", "dhcp-not-answering",
         "router-not-answering-arp", "throughput-ceiling",
+        // a stopped service on a running server, DHCP out of addresses (issue 22)
+        "service-not-running", "dhcp-out-of-addresses",
     };
     return kinds;
 }

@@ -60,8 +60,10 @@ int local_hour(Timestamp ts) {
 }
 
 const char* kind_name(int kind) {
-    static const char* names[] = {"server-not-answering", "dns-not-answering", "dhcp-not-answering",
-                                  "router-not-answering-arp", "throughput-ceiling"};
+    static const char* names[] = {"server-not-answering", "dns-not-answering",
+                                  "dhcp-not-answering",   "router-not-answering-arp",
+                                  "throughput-ceiling",   "service-not-running",
+                                  "dhcp-out-of-addresses"};
     return names[kind];
 }
 
@@ -97,19 +99,65 @@ std::uint16_t ServiceHealth::add_server(const IpAddress& ip, const MacAddress& m
     std::uint16_t at = find_server(ip);
     if (at != kNoServer) return at;
     if (servers_.size() >= settings_.max_servers) {
-        ++servers_refused_;
-        return kNoServer;
+        at = evict_quietest();
+        if (at == kNoServer) {
+            ++servers_refused_;
+            return kNoServer;
+        }
+        servers_[at] = Server{};
+    } else {
+        at = static_cast<std::uint16_t>(servers_.size());
+        servers_.emplace_back();
     }
-    at = static_cast<std::uint16_t>(servers_.size());
-    Server& s = servers_.emplace_back();
+    Server& s = servers_[at];
     s.ip = ip;
     s.mac = mac;
     s.gateway = settings_.gateway_ip && *settings_.gateway_ip == ip;
+    s.last_active = last_packet_;
     std::size_t mask = server_index_.size() - 1;
     std::size_t i = mix(ip_bits(ip)) & mask;
     while (server_index_[i] != kNoServer) i = (i + 1) & mask;
     server_index_[i] = at;
     return at;
+}
+
+// The table is full: the server quiet longest gives its place, if it has been quiet a while and
+// has no outage open (a flood of new addresses must not push out the servers in use). The
+// router never leaves. What it had in flight is forgotten.
+std::uint16_t ServiceHealth::evict_quietest() {
+    std::uint16_t pick = kNoServer;
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+        const Server& s = servers_[i];
+        if (s.gateway) continue;
+        bool open = false;
+        for (const auto& o : s.outages) open = open || o.open;
+        if (open || last_packet_ - s.last_active < kEvictIdle) continue;
+        if (pick == kNoServer || s.last_active < servers_[pick].last_active)
+            pick = static_cast<std::uint16_t>(i);
+    }
+    if (pick == kNoServer) return kNoServer;
+    Server& s = servers_[pick];
+    for (auto& b : s.buckets)
+        if (b.used) close_bucket(s, b);
+    for (auto& p : pending_)
+        if (p.type != pNone && p.server == pick) p.type = pNone;
+    if (dhcp_server_ == pick) dhcp_server_ = kNoServer;
+    ++servers_evicted_;
+    s.ip = IpAddress{};
+    index_servers();
+    return pick;
+}
+
+// Open addressing has no simple delete: after an eviction the small index is built again.
+void ServiceHealth::index_servers() {
+    std::fill(server_index_.begin(), server_index_.end(), kNoServer);
+    std::size_t mask = server_index_.size() - 1;
+    for (std::size_t at = 0; at < servers_.size(); ++at) {
+        if (servers_[at].ip == IpAddress{}) continue;  // the place being given away
+        std::size_t i = mix(ip_bits(servers_[at].ip)) & mask;
+        while (server_index_[i] != kNoServer) i = (i + 1) & mask;
+        server_index_[i] = static_cast<std::uint16_t>(at);
+    }
 }
 
 ServiceHealth::Bucket* ServiceHealth::bucket_of_minute(Server& s, Timestamp minute) {
@@ -120,6 +168,7 @@ ServiceHealth::Bucket* ServiceHealth::bucket_of_minute(Server& s, Timestamp minu
 
 ServiceHealth::Bucket& ServiceHealth::bucket(Server& s, Timestamp ts) {
     Timestamp minute = ts / kMinute * kMinute;
+    s.last_active = std::max(s.last_active, ts);
     Bucket& b = s.buckets[static_cast<std::size_t>(ts / kMinute) & 1];
     if (b.used && b.row.minute == minute) return b;
     if (b.used) close_bucket(s, b);
@@ -520,6 +569,10 @@ void ServiceHealth::on_tick(Timestamp now) {
         sink_.service_minutes(rows_);
         rows_.clear();
     }
+    if (settings_.record_baseline && now >= next_baseline_) {
+        if (next_baseline_) settings_.record_baseline(baseline().dump());
+        next_baseline_ = (now / (60 * kMinute) + 1) * 60 * kMinute;
+    }
 }
 
 void ServiceHealth::on_finish(Timestamp now) {
@@ -546,6 +599,54 @@ void ServiceHealth::on_finish(Timestamp now) {
     if (!rows_.empty()) {
         sink_.service_minutes(rows_);
         rows_.clear();
+    }
+    if (settings_.record_baseline && !servers_.empty())
+        settings_.record_baseline(baseline().dump());
+}
+
+nlohmann::json ServiceHealth::baseline() const {
+    auto servers = nlohmann::json::array();
+    for (const auto& s : servers_) {
+        if (s.ip == IpAddress{}) continue;
+        auto hours = nlohmann::json::array();
+        for (int h = 0; h < 24; ++h)
+            hours.push_back(s.fail_share_known[h] ? nlohmann::json(s.fail_share[h]) : nullptr);
+        servers.push_back({{"ip", s.ip.to_string()},
+                           {"mac", s.mac.is_zero() ? "" : s.mac.to_string()},
+                           {"clients", s.client_mask},
+                           {"fail_share", hours},
+                           {"mbps", s.learned_mbps},
+                           {"mbps_minutes", s.learned_minutes},
+                           {"last_active_us", s.last_active}});
+    }
+    return {{"version", 1}, {"servers", servers}};
+}
+
+void ServiceHealth::restore_baseline(const nlohmann::json& stored) {
+    if (!stored.is_object() || stored.value("version", 0) != 1 || !stored.contains("servers") ||
+        !stored["servers"].is_array())
+        return;
+    for (const auto& e : stored["servers"]) {
+        try {
+            auto ip = IpAddress::parse(e.at("ip").get<std::string>());
+            if (!ip) continue;
+            auto mac = MacAddress::parse(e.value("mac", ""));
+            std::uint16_t at = add_server(*ip, mac ? *mac : MacAddress{});
+            if (at == kNoServer) break;  // more stored than the table holds now
+            Server& s = servers_[at];
+            s.client_mask |= e.value("clients", std::uint64_t{0});
+            const auto& hours = e.at("fail_share");
+            for (int h = 0; h < 24 && h < static_cast<int>(hours.size()); ++h) {
+                if (!hours[h].is_number()) continue;
+                s.fail_share[h] = std::clamp(hours[h].get<float>(), 0.f, 1.f);
+                s.fail_share_known[h] = true;
+            }
+            s.learned_mbps = std::max(0.f, e.value("mbps", 0.f));
+            s.learned_minutes = e.value("mbps_minutes", std::uint32_t{0});
+            s.last_active = e.value("last_active_us", Timestamp{0});
+        } catch (const nlohmann::json::exception&) {
+            // One unreadable entry: the others still count.
+        }
     }
 }
 
@@ -602,8 +703,10 @@ void ServiceHealth::judge(Server& s, Bucket& b) {
             f = s.fail_share_known[hour] ? 0.9f * f + 0.1f * share : share;
             s.fail_share_known[hour] = true;
         }
-        std::string cause = r.tcp_refused > r.tcp_unanswered / 2 ? "refused" : "unanswered";
-        outage_minute(s, kTcp, bad, answered > 0, b, sTcp, cause);
+        // Refused (RST): the host is up but its service is not; unanswered: the host itself.
+        bool refused = r.tcp_refused > r.tcp_unanswered;
+        outage_minute(s, kTcp, bad && !refused, answered > 0, b, sTcp, "unanswered");
+        outage_minute(s, kRefused, bad && refused, answered > 0, b, sTcp, "refused");
     }
     // DNS: queries left unanswered or failed by most clients.
     per_service(sDns, trying, failed, answered);
@@ -619,8 +722,12 @@ void ServiceHealth::judge(Server& s, Bucket& b) {
         bool bad = failed >= settings_.min_dhcp_clients && failed * 2 >= trying;
         bool out_of_addresses =
             r.dhcp_naks > 0 || (r.dhcp_acks > 0 && r.dhcp_offers == 0 && r.dhcp_discovers > 0);
-        outage_minute(s, kDhcp, bad, answered > 0 && !bad, b, sDhcp,
-                      out_of_addresses ? "out-of-addresses" : "unanswered");
+        // Turning devices away (NAK, or ACKs for some and no OFFER for the others): the server
+        // works but has no address left; silence: the server itself.
+        outage_minute(s, kDhcp, bad && !out_of_addresses, answered > 0 && !bad, b, sDhcp,
+                      "unanswered");
+        outage_minute(s, kDhcpFull, bad && out_of_addresses, answered > 0 && !bad, b, sDhcp,
+                      "out-of-addresses");
     }
     // ARP for the router: without its answer nothing reaches the internet.
     if (s.gateway) {
@@ -746,8 +853,9 @@ void ServiceHealth::emit(Server& s, Kind kind, bool ended) {
 }
 
 void ServiceHealth::table_use(std::vector<TableUse>& out) const {
-    out.push_back({"service-servers", "servers whose health is followed per minute",
-                   settings_.max_servers, servers_refused_});
+    out.push_back({"service-servers",
+                   "servers whose health is followed per minute (the quietest gives way when full)",
+                   settings_.max_servers, servers_refused_ + servers_evicted_});
     out.push_back({"service-requests", "connection attempts and requests waiting for an answer",
                    pending_.size(), pending_replaced_});
     out.push_back({"service-flows", "connections to servers watched for retransmissions",

@@ -7,14 +7,22 @@
 // clients got nothing (at least `min_clients` of them, above what that server's hour usually
 // shows) opens an outage alert, which ends with the first minute its clients are answered again.
 //
-// Bounded and flat: servers in a fixed array (max_servers, refused beyond and counted), requests
-// in flight and data flows in direct-mapped slot arrays (a collision replaces the older entry and
-// is counted). No allocation per packet.
+// Bounded and flat: servers in a fixed array (max_servers; when full, the server quiet longest
+// gives its place to a newcomer once it has been quiet for kEvictIdle, else the newcomer is
+// refused; both counted), requests in flight and data flows in direct-mapped slot arrays (a
+// collision replaces the older entry and is counted). No allocation per packet.
+//
+// The baseline (per server: the clients it answered, each hour's usual share of failing clients,
+// its usual transfer speed) is handed to `record_baseline` as JSON once an hour of packet time and
+// at the end, and given back with restore_baseline() at the next start, so a restart does not
+// forget what is usual.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
@@ -32,6 +40,8 @@ struct ServiceHealthSettings {
     // The floor: fewer clients than this failing in a minute is one flaky client, not an outage.
     std::uint32_t min_clients = 3;
     std::uint32_t min_dhcp_clients = 2;  // few devices ask DHCP at once
+    // Where the learned baseline goes (the store's meta table); empty: kept in memory only.
+    std::function<void(const std::string&)> record_baseline;
 };
 
 class ServiceHealth final : public Analyzer {
@@ -42,6 +52,11 @@ class ServiceHealth final : public Analyzer {
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
+
+    // The learned baseline as JSON (bounded: max_servers entries), and back. restore_baseline()
+    // ignores what it cannot read; call it before the first packet.
+    nlohmann::json baseline() const;
+    void restore_baseline(const nlohmann::json& stored);
 
     static constexpr std::size_t kClientsPerMinute = 32;
     static constexpr std::size_t kClientsPerOutage = 64;
@@ -54,9 +69,20 @@ class ServiceHealth final : public Analyzer {
     // No frame at all for this long is a capture gap (or a silent network): requests in flight
     // across it are forgotten, not counted as unanswered.
     static constexpr Timestamp kGap = 10 * kMicrosPerSecond;
+    // A server quiet this long may give its place to a new one when the table is full.
+    static constexpr Timestamp kEvictIdle = 5 * 60 * kMicrosPerSecond;
 
   private:
-    enum Kind : std::uint8_t { kTcp = 0, kDns, kDhcp, kArp, kCeiling, kKinds };
+    enum Kind : std::uint8_t {
+        kTcp = 0,
+        kDns,
+        kDhcp,
+        kArp,
+        kCeiling,
+        kRefused,   // the host answers, with RST: its service is not running
+        kDhcpFull,  // DHCP turns devices away (NAK, or no OFFER while it ACKs others)
+        kKinds
+    };
     enum Service : std::uint8_t { sTcp = 0, sDns, sDhcp, sArp, sServices };
 
     struct ClientSlot {
@@ -85,6 +111,7 @@ class ServiceHealth final : public Analyzer {
         IpAddress ip;
         MacAddress mac;
         bool gateway = false;
+        Timestamp last_active = 0;           // last request or data seen (eviction order)
         std::uint64_t client_mask = 0;       // clients ever answered (bits of their MAC hash)
         std::array<Bucket, 2> buckets;       // this minute and the one before (late answers)
         std::array<float, 24> fail_share{};  // usual share of clients failing, per hour
@@ -113,6 +140,8 @@ class ServiceHealth final : public Analyzer {
     Server* server_at(const IpAddress& ip);
     std::uint16_t find_server(const IpAddress& ip) const;  // kNoServer when unknown
     std::uint16_t add_server(const IpAddress& ip, const MacAddress& mac);
+    std::uint16_t evict_quietest();  // kNoServer when every server is busy
+    void index_servers();
     Bucket& bucket(Server& s, Timestamp ts);
     Bucket* bucket_of_minute(Server& s, Timestamp minute);
     ClientSlot* client(Bucket& b, const MacAddress& mac);
@@ -145,8 +174,9 @@ class ServiceHealth final : public Analyzer {
     std::vector<Pending> pending_;
     std::vector<Flow> flows_;
     std::uint16_t dhcp_server_ = kNoServer;  // the server that last answered DHCP
-    Timestamp last_packet_ = 0, next_expiry_scan_ = 0;
-    std::uint64_t servers_refused_ = 0, pending_replaced_ = 0, flows_replaced_ = 0;
+    Timestamp last_packet_ = 0, next_expiry_scan_ = 0, next_baseline_ = 0;
+    std::uint64_t servers_refused_ = 0, servers_evicted_ = 0, pending_replaced_ = 0,
+                  flows_replaced_ = 0;
     std::vector<ServiceMinute> rows_;  // handed to the sink once per tick
 };
 

@@ -26,6 +26,8 @@ const std::map<std::string, OutageScenario>& scenario_table() {
         {"night-off", OutageScenario::night_off},
         {"dead-name", OutageScenario::dead_name},
         {"capture-gap", OutageScenario::capture_gap},
+        {"ehr-refused", OutageScenario::ehr_refused},
+        {"dhcp-exhausted", OutageScenario::dhcp_exhausted},
     };
     return table;
 }
@@ -112,15 +114,28 @@ class Generator {
             case OutageScenario::capture_gap:
                 gap_ = {10, 15};
                 break;
+            case OutageScenario::ehr_refused:
+                refused_ = {10, 14};
+                break;
+            case OutageScenario::dhcp_exhausted:
+                dhcp_full_ = {20, 23};
+                break;
             default:
                 break;
+        }
+        if (o.outage_from && o.outage_to) {
+            Window w{*o.outage_from, *o.outage_to};
+            if (w.from >= w.to) w = {};
+            for (Window* each : {&ehr_down_, &dns_down_, &dhcp_down_, &arp_down_, &ceiling_, &gap_,
+                                 &refused_, &dhcp_full_})
+                if (each->from >= 0) *each = w;
         }
         night_ = o.scenario == OutageScenario::night_off;
     }
 
     ClinicCaptureTruth run(const FrameSink& sink) {
         for (int m = 0; m < o_.minutes; ++m) minute(m);
-        if (dhcp_down_.from >= 0 || o_.scenario == OutageScenario::clean ||
+        if (dhcp_down_.from >= 0 || dhcp_full_.from >= 0 || o_.scenario == OutageScenario::clean ||
             o_.scenario == OutageScenario::dead_name || o_.scenario == OutageScenario::capture_gap)
             newcomers();
         std::stable_sort(frames_.begin(), frames_.end(),
@@ -225,12 +240,22 @@ class Generator {
     // A short TCP session: handshake, request, answer, close. Unanswered: the SYN and its
     // retransmissions (1 s and 3 s later), then the client gives up.
     void session(std::int64_t at, Device& client, Device& server, std::uint16_t port, bool answered,
-                 std::size_t answer_bytes = 1200) {
+                 std::size_t answer_bytes = 1200, bool refused = false) {
         std::uint16_t sport = client.next_port++;
         std::uint32_t cseq = client.seq += 100000, sseq = server.seq += 100000;
         if (!answered) {
             for (std::int64_t retry : {std::int64_t{0}, 1 * kSec, 3 * kSec})
                 tcp(at + retry, client, server, sport, port, cseq, 0, tcpflag::syn, {});
+            return;
+        }
+        if (refused) {
+            // The host is up, nothing listens on the port: RST+ACK to each SYN; Windows tries
+            // twice more, half a second apart.
+            for (std::int64_t retry : {std::int64_t{0}, 500 * kMs, 1000 * kMs}) {
+                tcp(at + retry, client, server, sport, port, cseq, 0, tcpflag::syn, {});
+                tcp(at + retry + 300, server, client, port, sport, 0, cseq + 1,
+                    tcpflag::rst | tcpflag::ack, {});
+            }
             return;
         }
         Frame request(180, 0x41), answer(answer_bytes, 0x42);
@@ -300,10 +325,14 @@ class Generator {
         m.op = from_server ? 2 : 1;
         m.xid = xid;
         m.chaddr = client.mac;
-        if (from_server) m.yiaddr = client.ip;
+        if (from_server && type != 6) m.yiaddr = client.ip;
         DhcpOptions opt;
         opt.add_u8(53, type);
-        if (from_server) {
+        if (from_server && type == 6) {
+            // A NAK carries only the server's identifier.
+            opt.add_ip(54, router_.ip);
+            udp(at, router_, kBroadcastMac, router_.ip, 0xffffffff, 67, 68, dhcp_payload(m, opt));
+        } else if (from_server) {
             opt.add_ip(54, router_.ip).add_u32(51, 86400).add_ip(1, ip4(255, 255, 255, 0));
             opt.add_ip(3, router_.ip).add_ip(6, router_.ip);
             udp(at, router_, kBroadcastMac, router_.ip, 0xffffffff, 67, 68, dhcp_payload(m, opt));
@@ -359,7 +388,7 @@ class Generator {
             for (int half = 0; half < 2; ++half) {
                 std::int64_t at = base + half * 30 * kSec + below(25 * kSec) + kSec;
                 bool up = !ehr_down_.contains(at);
-                session(at, c, ehr_, 80, up);
+                session(at, c, ehr_, 80, up, 1200, refused_.contains(at));
             }
         }
         // Office PCs read from the NAS.
@@ -419,17 +448,32 @@ class Generator {
     void newcomers() {
         for (std::size_t i = 0; i < newcomers_.size(); ++i) {
             Device& n = newcomers_[i];
-            std::int64_t arrive = (dhcp_down_.from >= 0 ? dhcp_down_.from * kMin : 20 * kMin) +
-                                  static_cast<std::int64_t>(i) * 20 * kSec + 3 * kSec;
+            int from = dhcp_down_.from >= 0   ? dhcp_down_.from
+                       : dhcp_full_.from >= 0 ? dhcp_full_.from
+                                              : 20;
+            std::int64_t arrive = from * kMin + static_cast<std::int64_t>(i) * 20 * kSec + 3 * kSec;
             std::int64_t t = arrive;
             auto xid = static_cast<std::uint32_t>(next());
             while (dhcp_down_.contains(t)) {
                 dhcp(t, n, 1, xid, false);
                 t += 4 * kSec;
             }
+            // Out of addresses: no OFFER for the DISCOVERs; the laptop then asks for the address
+            // it had yesterday (INIT-REBOOT REQUEST) and is told NAK; again and again.
+            for (int round = 0; dhcp_full_.contains(t); ++round) {
+                auto attempt = static_cast<std::uint32_t>(next());
+                if (round % 2 == 0) {
+                    dhcp(t, n, 1, attempt, false);
+                } else {
+                    dhcp(t, n, 3, attempt, false);
+                    dhcp(t + 3 * kMs, n, 6, attempt, true);
+                }
+                t += 4 * kSec;
+            }
             if (t >= o_.minutes * kMin) continue;
             dora(t, n);
-            session(t + 2 * kSec, n, ehr_, 80, !ehr_down_.contains(t + 2 * kSec));
+            session(t + 2 * kSec, n, ehr_, 80, !ehr_down_.contains(t + 2 * kSec), 1200,
+                    refused_.contains(t + 2 * kSec));
         }
     }
 
@@ -438,6 +482,12 @@ class Generator {
         std::vector<const Device*> ehr_users;
         for (const auto& d : ehr_clients_) ehr_users.push_back(&d);
         if (ehr_down_.from >= 0) record("server-not-answering", ehr_, ehr_down_, ehr_users);
+        if (refused_.from >= 0) record("service-not-running", ehr_, refused_, ehr_users);
+        if (dhcp_full_.from >= 0) {
+            std::vector<const Device*> left;
+            for (const auto& d : newcomers_) left.push_back(&d);
+            record("dhcp-out-of-addresses", router_, dhcp_full_, left);
+        }
         std::vector<const Device*> pcs = ehr_users;
         for (const auto& d : office_) pcs.push_back(&d);
         if (dns_down_.from >= 0) record("dns-not-answering", router_, dns_down_, pcs);
@@ -462,7 +512,7 @@ class Generator {
     std::uint64_t rng_state_;
     Device router_, ehr_, nas_;
     std::vector<Device> ehr_clients_, office_, newcomers_;
-    Window ehr_down_, dns_down_, dhcp_down_, arp_down_, ceiling_, gap_;
+    Window ehr_down_, dns_down_, dhcp_down_, arp_down_, ceiling_, gap_, refused_, dhcp_full_;
     bool night_ = false;
     std::vector<std::pair<std::int64_t, Frame>> frames_;
     std::vector<TruthIncident> truth_;

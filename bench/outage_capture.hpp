@@ -26,6 +26,8 @@ enum class OutageScenario {
     night_off,           // the EHR server switched off at night, no client trying
     dead_name,           // one client retrying a name that does not exist and a dead address
     capture_gap,         // a clean morning with five minutes missing from the capture
+    ehr_refused,         // the EHR server up (answers ARP) but its service stopped: SYNs get RST
+    dhcp_exhausted,      // DHCP out of addresses: renewals ACKed, newcomers get no OFFER and NAKs
 };
 
 struct OutageCaptureOptions {
@@ -33,6 +35,9 @@ struct OutageCaptureOptions {
     std::int64_t start_us = 1'795'129'200'000'000;  // 2026-11-20T08:00:00+09:00
     int minutes = 30;
     std::uint64_t seed = 1;
+    // The scenario's outage in minutes after the start, instead of its usual window
+    // (outage_from == outage_to: none, the same morning without the outage).
+    std::optional<int> outage_from, outage_to;
 };
 
 // Scenario names as the make_capture option spells them ("ehr-down", ...).
@@ -42,8 +47,8 @@ std::vector<std::string> outage_scenario_names();
 
 // Writes the capture into `sink` in time order. Incidents in the truth: kind (the alert kind
 // clinicwatch should raise: server-not-answering, dns-not-answering, dhcp-not-answering,
-// router-not-answering-arp, throughput-ceiling), start/end of the outage, hosts = clients
-// affected, details = {server_ip, server_mac}.
+// router-not-answering-arp, throughput-ceiling, service-not-running, dhcp-out-of-addresses),
+// start/end of the outage, hosts = clients affected, details = {server_ip, server_mac}.
 ClinicCaptureTruth generate_outage_capture(const OutageCaptureOptions& options,
                                            const FrameSink& sink);
 

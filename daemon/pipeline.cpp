@@ -110,6 +110,8 @@ void Pipeline::restore_learned_state() {
             spdlog::warn("ignoring unreadable meta ipv6_lan");
         }
     }
+    // Service health's baseline (issue 22): what each server usually answers at each hour.
+    if (auto stored = store_.meta("service_baseline")) service_baseline_ = *stored;
     if (auto first = store_.meta("first_packet_us")) {
         try {
             first_packet_ever_ = std::stoll(*first);
@@ -336,7 +338,15 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         ServiceHealthSettings health;
         health.internal_networks = config_.network.internal_networks;
         health.gateway_ip = config_.network.gateway_ip;
-        return std::make_unique<ServiceHealth>(writer_, std::move(health));
+        // Kept in the store and here, so a restart or a rebuild on reload starts from it.
+        health.record_baseline = [this](const std::string& state) {
+            service_baseline_ = state;
+            writer_.meta("service_baseline", state);
+        };
+        auto analyzer = std::make_unique<ServiceHealth>(writer_, std::move(health));
+        if (!service_baseline_.empty())
+            analyzer->restore_baseline(nlohmann::json::parse(service_baseline_, nullptr, false));
+        return analyzer;
     }
     if (name == "topology") {
         // The network map's model and the mixed-segment findings (issue 18).

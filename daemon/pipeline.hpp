@@ -127,6 +127,7 @@ class Pipeline {
     std::optional<std::pair<IpAddress, MacAddress>> learned_gateway_;
     std::map<std::string, nlohmann::json> randomized_summaries_;  // date -> evidence
     std::vector<BoundaryFlowSummary> stored_day_rows_;            // for the first egress build
+    std::string service_baseline_;  // service health's learned baseline (JSON), latest
     // IPv6 routers and on-link prefixes learned from RAs (issue 20): read by the inventory and
     // egress, written by the ipv6-routers unit; kept across reloads, stored as meta "ipv6_lan".
     Ipv6Lan ipv6_lan_;

@@ -69,22 +69,22 @@ ServiceMinuteRecord record_of(SQLite::Statement& st) {
     return r;
 }
 
-struct OutageSpan {
-    std::string kind, server_ip;
-    Timestamp first = 0, last = 0;
-};
+}  // namespace
 
 std::vector<OutageSpan> outage_spans(SQLite::Database& db) {
     std::vector<OutageSpan> out;
     SQLite::Statement st(db,
                          "SELECT kind, subject, first_seen, last_seen FROM alerts WHERE kind IN "
-                         "('server-not-answering', 'dns-not-answering', 'dhcp-not-answering', "
+                         "('server-not-answering', 'service-not-running', 'dns-not-answering', "
+                         "'dhcp-not-answering', 'dhcp-out-of-addresses', "
                          "'router-not-answering-arp', 'throughput-ceiling')");
     while (st.executeStep())
         out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
                        st.getColumn(2).getInt64(), st.getColumn(3).getInt64()});
     return out;
 }
+
+namespace {
 
 std::string message_at(const nlohmann::json& messages, const char* key) {
     if (!messages.contains("health") || !messages["health"].contains(key)) return {};
@@ -200,6 +200,7 @@ std::string explain_minute(SQLite::Database& db, Timestamp at, const nlohmann::j
         const ServiceMinute& m = r.row;
         clients = std::max(clients, m.clients);
         nlohmann::json f = {{"server", names.name(r.server_mac, r.server_ip)},
+                            {"service_phrase", names.service_phrase(r.server_mac)},
                             {"clients", m.clients},
                             {"failed", m.failed_clients},
                             {"attempts", m.tcp_attempts},

@@ -31,6 +31,14 @@ std::vector<ServiceMinuteRecord> read_service_minutes(SQLite::Database& db, Time
                                                       Timestamp until,
                                                       const std::string& server_ip = {});
 
+// Every stored outage alert (the kinds the service-health analyzer raises), as a span of time on
+// one server (the alert's subject).
+struct OutageSpan {
+    std::string kind, server_ip;
+    Timestamp first = 0, last = 0;
+};
+std::vector<OutageSpan> outage_spans(SQLite::Database& db);
+
 // One server's availability over a period, as plain data for the report (issue 17's network
 // section). A minute counts when some client asked the server something; it is "down" when an
 // outage alert of this server (server-not-answering, dns-not-answering, dhcp-not-answering,

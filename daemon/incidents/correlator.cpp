@@ -450,8 +450,9 @@ void group_conditions(Grouper& g) {
 // An outage (issue 22): one incident per outage alert. A loop or storm in the same minutes is
 // its likely cause and is named in its facts (the loop stays its own incident).
 void group_outages(Grouper& g) {
-    for (const char* kind : {"server-not-answering", "dns-not-answering", "dhcp-not-answering",
-                             "router-not-answering-arp", "throughput-ceiling"}) {
+    for (const char* kind :
+         {"server-not-answering", "service-not-running", "dns-not-answering", "dhcp-not-answering",
+          "dhcp-out-of-addresses", "router-not-answering-arp", "throughput-ceiling"}) {
         for (const auto* a : g.free_of(kind)) {
             Incident& in = g.open("outage:" + a->key, kind, a->subject_mac);
             in.facts = a->evidence.is_object() ? a->evidence : nlohmann::json::object();

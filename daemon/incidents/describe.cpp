@@ -121,6 +121,14 @@ std::string DeviceNames::responsible(const std::string& mac) const {
     return translated(messages_, "parties", r);
 }
 
+std::string DeviceNames::service_phrase(const std::string& mac) const {
+    const nlohmann::json* a = asset(mac);
+    std::string role = a ? a->value("role", "") : "";
+    std::string phrase =
+        role.empty() ? "" : message(messages_, {"health", "services", role.c_str()});
+    return phrase.empty() ? message(messages_, {"health", "services", "default"}) : phrase;
+}
+
 std::string severity_bucket(int severity) {
     if (severity >= static_cast<int>(Severity::critical)) return "critical";
     if (severity >= static_cast<int>(Severity::medium)) return "attention";
@@ -220,6 +228,7 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     m["clients_text"] = names_list(messages, named("clients", true), 4, "and_more_devices");
     m["clients_count"] = f.value("clients", nlohmann::json::array()).size();
     m["refused"] = text_of(f, "cause") == "refused";
+    m["service_phrase"] = names.service_phrase(device_mac);
     m["failing"] = text_of(f, "cause") == "failing";
     m["out_of_addresses"] = text_of(f, "cause") == "out-of-addresses";
     std::string loop_cause = text_of(f, "loop_cause");

@@ -23,6 +23,9 @@ class DeviceNames {
     // The register's role and responsible party, translated where the clinic used a known key.
     std::string role(const std::string& mac) const;
     std::string responsible(const std::string& mac) const;  // empty when the register has none
+    // "電子カルテのサービス" / "the EHR service": the service a server of this role runs (issue
+    // 22, messages `health.services`), or the generic words when the role is unknown.
+    std::string service_phrase(const std::string& mac) const;
     const nlohmann::json* asset(const std::string& mac) const;
 
   private:

@@ -20,6 +20,7 @@
 #include "daemon/cli.hpp"
 #include "daemon/egress_rules.hpp"
 #include "daemon/health/health.hpp"
+#include "daemon/health/availability_chart.hpp"
 #include "daemon/map/network_map.hpp"
 #include "daemon/output.hpp"
 #include "daemon/report/export.hpp"
@@ -415,6 +416,15 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
                                                     {"availability", percent},
                                                     {"outages", a.outages}});
         }
+        // The same as a chart (one row per server, outages labelled with their times).
+        auto chart = availability_chart(
+            db, since, now, [&](const std::string& mac, const std::string& ip) {
+                for (const auto& asset : assets)
+                    if (!mac.empty() && asset.value("mac", "") == mac)
+                        return asset["label"].get<std::string>();
+                return ip;
+            });
+        network["availability_svg"] = availability_chart_svg(chart, messages);
     } catch (const std::exception& e) {
         spdlog::debug("report: no server availability ({})", e.what());
     }

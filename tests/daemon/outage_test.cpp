@@ -17,6 +17,7 @@
 #include "bench/outage_capture.hpp"
 #include "daemon/health/health.hpp"
 #include "daemon/incidents/describe.hpp"
+#include "daemon/output.hpp"
 #include "daemon/report/ledger.hpp"
 #include "daemon/report/template.hpp"
 #include "tests/support/test_support.hpp"
@@ -31,8 +32,9 @@ constexpr std::int64_t kMinuteUs = 60'000'000;
 
 const std::set<std::string>& outage_kinds() {
     static const std::set<std::string> kinds = {"server-not-answering", "dns-not-answering",
-                                                "dhcp-not-answering", "router-not-answering-arp",
-                                                "throughput-ceiling"};
+                                                "dhcp-not-answering",   "router-not-answering-arp",
+                                                "throughput-ceiling",   "service-not-running",
+                                                "dhcp-out-of-addresses"};
     return kinds;
 }
 
@@ -45,12 +47,25 @@ struct Replayed {
     }
 };
 
-std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
-                                 std::int64_t start_us = 1'795'129'200'000'000) {
+// Replays a generated morning into `r`'s database (a new one, or the one an earlier run left).
+void replay_into(Replayed& r, const bench::OutageCaptureOptions& o) {
+    {
+        bench::PcapFileWriter w((r.dir / "clinic.pcap").string());
+        r.truth = bench::generate_outage_capture(
+            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+        w.close();
+    }
+    std::string out;
+    EXPECT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " +
+                              (r.dir / "clinic.pcap").string() + " --db " + r.db() + " --config " +
+                              r.config("ja") + " --no-progress",
+                          &out),
+              0)
+        << out;
+}
+
+std::unique_ptr<Replayed> replay_options(const bench::OutageCaptureOptions& o) {
     auto r = std::make_unique<Replayed>();
-    bench::OutageCaptureOptions o;
-    o.scenario = scenario;
-    o.start_us = start_us;
     {
         bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
         r->truth = bench::generate_outage_capture(
@@ -72,6 +87,14 @@ std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
               0)
         << out;
     return r;
+}
+
+std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
+                                 std::int64_t start_us = 1'795'129'200'000'000) {
+    bench::OutageCaptureOptions o;
+    o.scenario = scenario;
+    o.start_us = start_us;
+    return replay_options(o);
 }
 
 [[maybe_unused]] std::string cli(const Replayed& r, const std::string& args,
@@ -112,6 +135,13 @@ std::set<std::string> truth_clients(const bench::TruthIncident& t) {
     std::set<std::string> out;
     for (const auto& m : t.hosts) out.insert(m.to_string());
     return out;
+}
+
+const bench::TruthIncident& r_truth_of(const Replayed& r, const std::string& kind) {
+    for (const auto& t : r.truth.incidents)
+        if (t.kind == kind) return t;
+    ADD_FAILURE() << "no " << kind << " in the truth";
+    return r.truth.incidents.front();
 }
 
 // Every truth incident is exactly one stored outage of its kind, on its server, within a
@@ -441,6 +471,226 @@ TEST(OutageIncidents, LoopInTheSameMinutesIsTheCause) {
         } else {
             EXPECT_EQ(in.kind, "l2-loop");
         }
+    }
+}
+
+// ------------------------------------------------------------------ refused, out of addresses
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The EHR server up (it answers ARP) but its service stopped: every SYN gets RST. One incident,
+// not "not answering": the service is named, and the EHR vendor is called.
+TEST(OutageAlerts, EhrServiceNotRunning) {
+    auto r = replay(bench::OutageScenario::ehr_refused);
+    expect_outages_match(*r);
+    auto ja = nlohmann::json::parse(cli(*r, "incidents --json"));
+    ASSERT_TRUE(of_kind(ja, "server-not-answering").empty()) << ja.dump(1);
+    auto in = of_kind(ja, "service-not-running");
+    ASSERT_EQ(in.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(in[0]["device"], "電子カルテサーバー");
+    EXPECT_EQ(in[0]["call"], "電子カルテ業者");
+    std::string detail = in[0]["detail"];
+    EXPECT_NE(detail.find("08:10～08:14"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("動いていましたが電子カルテのサービスが動いておらず"), std::string::npos)
+        << detail;
+    EXPECT_NE(detail.find("6台の機器（"), std::string::npos) << detail;
+    auto en =
+        of_kind(nlohmann::json::parse(cli(*r, "incidents --json", "en")), "service-not-running");
+    ASSERT_EQ(en.size(), 1u);
+    EXPECT_EQ(en[0]["call"], "the EHR vendor");
+    EXPECT_NE(en[0]["detail"].get<std::string>().find("was up but the EHR service was not running"),
+              std::string::npos)
+        << en[0]["detail"];
+    std::string at = cli(*r, "health --at 08:12");
+    EXPECT_NE(
+        at.find("08:12、電子カルテサーバーは動いていますが電子カルテのサービスが動いておらず"),
+        std::string::npos)
+        << at;
+    EXPECT_EQ(count_of(at, "。"), 1u) << at;
+    at = cli(*r, "health --at 08:12", "en");
+    EXPECT_NE(at.find("At 08:12, 電子カルテサーバー was up but the EHR service was not running"),
+              std::string::npos)
+        << at;
+}
+
+// DHCP out of addresses: renewals still ACKed, the laptops arriving get no OFFER and a NAK for
+// the address they ask back. One incident worded apart from "not answering".
+TEST(OutageAlerts, DhcpOutOfAddresses) {
+    auto r = replay(bench::OutageScenario::dhcp_exhausted);
+    expect_outages_match(*r);
+    auto ja = nlohmann::json::parse(cli(*r, "incidents --json"));
+    ASSERT_TRUE(of_kind(ja, "dhcp-not-answering").empty()) << ja.dump(1);
+    auto in = of_kind(ja, "dhcp-out-of-addresses");
+    ASSERT_EQ(in.size(), 1u) << ja.dump(1);
+    EXPECT_EQ(in[0]["call"], "ネットワーク保守業者");
+    EXPECT_EQ(in[0]["device"], "rtx830");
+    std::string detail = in[0]["detail"];
+    EXPECT_NE(detail.find("配れるIPアドレスが足りず"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("ノートPC1"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find("応答しませんでした"), std::string::npos) << detail;
+    std::string at = cli(*r, "health --at 08:21");
+    EXPECT_NE(at.find("08:21、rtx830のDHCPは動いていますが配れるIPアドレスが足りず"),
+              std::string::npos)
+        << at;
+    EXPECT_EQ(count_of(at, "。"), 1u) << at;
+    at = cli(*r, "health --at 08:21", "en");
+    EXPECT_NE(at.find("DHCP on rtx830 was up but out of addresses"), std::string::npos) << at;
+    auto en =
+        of_kind(nlohmann::json::parse(cli(*r, "incidents --json", "en")), "dhcp-out-of-addresses");
+    ASSERT_EQ(en.size(), 1u);
+    EXPECT_EQ(en[0]["title"], "DHCP out of addresses");
+}
+
+// ------------------------------------------------------------------ the baseline across runs
+
+// Two runs on one database: the second starts with the EHR server already down (and the NAS
+// already slow). Only the first run's baseline says these servers answered before, and how fast:
+// with it each is an outage; the same capture on a fresh database gives none.
+TEST(OutageBaseline, SecondRunUsesTheFirstRunsBaseline) {
+    const std::int64_t start = 1'795'129'200'000'000;
+    struct Case {
+        bench::OutageScenario scenario;
+        const char* kind;
+    };
+    for (const Case& c : {Case{bench::OutageScenario::ehr_down, "server-not-answering"},
+                          Case{bench::OutageScenario::throughput_ceiling, "throughput-ceiling"}}) {
+        SCOPED_TRACE(c.kind);
+        bench::OutageCaptureOptions first;
+        first.scenario = c.scenario;
+        first.start_us = start;
+        first.minutes = 10;
+        first.outage_from = first.outage_to = 0;  // a good morning
+        auto r = replay_options(first);
+        EXPECT_TRUE(stored_outages(*r).empty());
+        {
+            SQLite::Database db(r->db(), SQLite::OPEN_READONLY);
+            auto stored = nlohmann::json::parse(
+                db.execAndGet("SELECT value FROM meta WHERE key = 'service_baseline'").getString());
+            std::set<std::string> servers;
+            for (const auto& s : stored["servers"]) servers.insert(s["ip"].get<std::string>());
+            EXPECT_TRUE(servers.count("192.168.100.10")) << stored.dump();
+        }
+        bench::OutageCaptureOptions second = first;
+        second.start_us = start + 10 * kMinuteUs;
+        second.outage_from = 0;
+        second.outage_to = 5;
+        second.seed = 2;
+        replay_into(*r, second);
+        auto stored = stored_outages(*r);
+        ASSERT_EQ(stored.size(), 1u);
+        EXPECT_EQ(stored[0].kind, c.kind);
+        EXPECT_LE(std::abs(stored[0].first - second.start_us), kMinuteUs);
+        EXPECT_LE(std::abs(stored[0].last - (second.start_us + 5 * kMinuteUs)), kMinuteUs);
+        // Without the first run nothing says what is usual: no outage.
+        auto fresh = replay_options(second);
+        EXPECT_TRUE(stored_outages(*fresh).empty()) << stored_outages(*fresh)[0].kind;
+    }
+}
+
+// ------------------------------------------------------------------ the report's chart
+
+std::string attribute(const std::string& tag, const std::string& name) {
+    auto at = tag.find(name + "=\"");
+    if (at == std::string::npos) return {};
+    at += name.size() + 2;
+    return tag.substr(at, tag.find('"', at) - at);
+}
+
+// "2026-11-20T08:10:00.000000+09:00" (the chart's times) as a timestamp.
+std::optional<std::int64_t> iso_time(const std::string& text) {
+    auto dot = text.find('.');
+    auto zone = text.find_first_of("+Z", dot);
+    if (dot == std::string::npos || zone == std::string::npos) return parse_time(text);
+    return parse_time(text.substr(0, dot) + text.substr(zone));
+}
+
+// Every element <NAME ... class="CLASS" ...> in `text`, as its opening tag.
+std::vector<std::string> tags_of_class(const std::string& text, const std::string& cls) {
+    std::vector<std::string> out;
+    for (auto at = text.find("class=\"" + cls + "\""); at != std::string::npos;
+         at = text.find("class=\"" + cls + "\"", at + 1)) {
+        auto open = text.rfind('<', at);
+        out.push_back(text.substr(open, text.find('>', at) - open + 1));
+    }
+    return out;
+}
+
+// The report draws each server's availability: one row per server that answered someone, the
+// EHR server's outage black where it was and labelled with its times, in ja and en.
+TEST_F(OutageMorning, ReportDrawsAvailabilityChart) {
+    std::set<std::string> servers;
+    {
+        SQLite::Database db(morning_->db(), SQLite::OPEN_READONLY);
+        SQLite::Statement st(db,
+                             "SELECT DISTINCT server_ip FROM service_minutes WHERE tcp_handshakes "
+                             "+ dns_answers + dhcp_offers + dhcp_acks + arp_requests - "
+                             "arp_unanswered > 0");
+        while (st.executeStep()) servers.insert(st.getColumn(0).getString());
+    }
+    for (const char* ip : {"192.168.100.1", "192.168.100.10", "192.168.100.11"})
+        EXPECT_TRUE(servers.count(ip)) << ip;
+    const auto& ehr_truth = r_truth_of(*morning_, "server-not-answering");
+    for (std::string lang : {"ja", "en"}) {
+        SCOPED_TRACE(lang);
+        auto path = morning_->dir / ("report." + lang + ".html");
+        cli(*morning_, "report --format html --lang " + lang + " --out " + path.string(), lang);
+        std::string html = read_text(path);
+        auto from = html.find("<svg class=\"availability-chart\"");
+        ASSERT_NE(from, std::string::npos);
+        std::string svg = html.substr(from, html.find("</svg>", from) - from);
+        // One row per server.
+        std::vector<std::string> rows;
+        std::set<std::string> row_set;
+        for (const auto& tag : tags_of_class(svg, "availability-row")) {
+            rows.push_back(attribute(tag, "data-server-ip"));
+            row_set.insert(rows.back());
+        }
+        EXPECT_EQ(rows.size(), row_set.size());
+        EXPECT_EQ(row_set, servers);
+        // The EHR server's row: black (down) cells from 08:10 to 08:15 and nowhere else, and a
+        // label with the outage's times.
+        auto row_at = svg.find("data-server-ip=\"192.168.100.10\"");
+        ASSERT_NE(row_at, std::string::npos);
+        std::string row = svg.substr(row_at, svg.find("</g>", row_at) - row_at);
+        auto down = tags_of_class(row, "down");
+        ASSERT_EQ(down.size(), 1u) << row;
+        auto down_from = iso_time(attribute(down[0], "data-from"));
+        auto down_to = iso_time(attribute(down[0], "data-to"));
+        ASSERT_TRUE(down_from && down_to) << down[0];
+        EXPECT_LE(std::abs(*down_from - ehr_truth.start_us), kMinuteUs) << down[0];
+        EXPECT_LE(std::abs(*down_to - ehr_truth.end_us), kMinuteUs) << down[0];
+        auto labels = tags_of_class(row, "outage-span");
+        ASSERT_EQ(labels.size(), 1u) << row;
+        EXPECT_EQ(attribute(labels[0], "data-kind"), "server-not-answering");
+        auto start = iso_time(attribute(labels[0], "data-start"));
+        auto end = iso_time(attribute(labels[0], "data-end"));
+        ASSERT_TRUE(start && end);
+        EXPECT_LE(std::abs(*start - ehr_truth.start_us), kMinuteUs);
+        EXPECT_LE(std::abs(*end - ehr_truth.end_us), kMinuteUs);
+        EXPECT_NE(row.find(lang == "ja" ? ">08:10～08:15 サーバーの応答停止<"
+                                        : ">08:10-08:15 Server not answering<"),
+                  std::string::npos)
+            << row;
+        // The NAS answered all morning: light cells only.
+        auto nas_at = svg.find("data-server-ip=\"192.168.100.11\"");
+        ASSERT_NE(nas_at, std::string::npos);
+        std::string nas = svg.substr(nas_at, svg.find("</g>", nas_at) - nas_at);
+        EXPECT_TRUE(tags_of_class(nas, "down").empty()) << nas;
+        EXPECT_FALSE(tags_of_class(nas, "up").empty()) << nas;
+        // The router's row carries the DNS and the DHCP outage, in time order.
+        auto router_at = svg.find("data-server-ip=\"192.168.100.1\"");
+        ASSERT_NE(router_at, std::string::npos);
+        std::string router = svg.substr(router_at, svg.find("</g>", router_at) - router_at);
+        auto router_labels = tags_of_class(router, "outage-span");
+        ASSERT_EQ(router_labels.size(), 2u) << router;
+        EXPECT_EQ(attribute(router_labels[0], "data-kind"), "dns-not-answering");
+        EXPECT_EQ(attribute(router_labels[1], "data-kind"), "dhcp-not-answering");
+        // The legend in the report's language.
+        EXPECT_NE(svg.find(lang == "ja" ? "応答なし（停止）" : "not answering (outage)"),
+                  std::string::npos);
     }
 }
 
