@@ -194,7 +194,7 @@ TEST(DigestInRun, CriticalMailAtOnceAndScheduledDigestThenSigtermExitsZero) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
     std::string out;
     ASSERT_EQ(run_command(ns.exec("tcpreplay -q -i cwb " + pcap), &out), 0) << out;
     const std::string alert_sql =
@@ -439,7 +439,7 @@ TEST(DigestInRun, SighupAppliesNewMailSettings) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
     std::this_thread::sleep_for(1s);
     EXPECT_TRUE(sink.messages().empty());
     EXPECT_EQ(query_int(db, "SELECT count(*) FROM mails"), 0);

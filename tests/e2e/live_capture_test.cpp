@@ -55,7 +55,8 @@ TEST(LiveCapture, ReplayedTrafficOnVethIsStoredAndSigtermExitsCleanly) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
-    ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
+    ASSERT_TRUE(wait_until_capturing((dir / "daemon.log").string(), 60s))
+        << read_file((dir / "daemon.log").string());
     std::string out;
     ASSERT_EQ(run_command(ns.exec("tcpreplay -q -i cwb --pps 2000 " + pcap), &out), 0) << out;
     std::this_thread::sleep_for(1500ms);
@@ -89,7 +90,8 @@ TEST(LiveCapture, DropsToUnprivilegedUserWithNoEffectiveCapabilities) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--user", "nobody", "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
-    ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
+    ASSERT_TRUE(wait_until_capturing((dir / "daemon.log").string(), 60s))
+        << read_file((dir / "daemon.log").string());
     std::string uid = status_field(daemon.pid(), "Uid");
     std::string cap_eff = status_field(daemon.pid(), "CapEff");
     std::string no_new_privs = status_field(daemon.pid(), "NoNewPrivs");
@@ -122,7 +124,8 @@ TEST(LiveCapture, InterfaceDownIsAGapNotAnExit) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", empty_config(dir)},
                  (dir / "daemon.log").string());
-    ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file((dir / "daemon.log").string());
+    ASSERT_TRUE(wait_until_capturing((dir / "daemon.log").string(), 60s))
+        << read_file((dir / "daemon.log").string());
     ASSERT_EQ(run_command(ns.exec("tcpreplay -q -i cwb --pps 500 " + first)), 0);
     // Take the capture interface away and bring it back.
     ASSERT_EQ(run_command(ns.exec("ip link set cwa down")), 0);
@@ -161,7 +164,7 @@ TEST(LiveCapture, SighupReloadsGoodConfigAndRefusesBadOne) {
     write_config("capture:\n  interface: cwa\nstore:\n  path: " + db + "\n");
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
 
     write_config("capture:\n  interface: cwa\n  snaplenn: 5\n");  // a typo
     daemon.signal(SIGHUP);

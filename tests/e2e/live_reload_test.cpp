@@ -94,7 +94,7 @@ TEST(LiveReload, RulesFaultIsRefusedAndAGoodReloadKeepsOpenIncidents) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
     ASSERT_EQ(run_command(ns.exec("tcpreplay -q -i cwb --pps 3000 " + loop)), 0);
     ASSERT_TRUE(eventually(
         [&] { return query(db, "SELECT count(*) FROM alerts WHERE kind = 'l2-loop'") == 1; }, 10s))

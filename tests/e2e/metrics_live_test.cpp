@@ -61,7 +61,7 @@ TEST(HealthMetrics, LiveRunWritesATextfilePromtoolAcceptsAndCountersMove) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 10s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!std::filesystem::exists(prom) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(100ms);

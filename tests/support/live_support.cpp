@@ -49,19 +49,6 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-bool wait_until_capturing(const std::string& db, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        try {
-            SQLite::Database d(db, SQLite::OPEN_READONLY);
-            if (d.execAndGet("SELECT count(*) FROM runs").getInt() > 0) return true;
-        } catch (const std::exception&) {
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-}
-
 bool wait_for_log(const std::string& log, const std::string& text,
                   std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -70,6 +57,12 @@ bool wait_for_log(const std::string& log, const std::string& text,
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
+}
+
+bool wait_until_capturing(const std::string& log, std::chrono::milliseconds timeout) {
+    // The daemon logs this once its analysis thread runs and its signal handlers are in place
+    // (when it also tells systemd READY=1); the runs row is written earlier, during start-up.
+    return wait_for_log(log, "capturing on", timeout);
 }
 
 }  // namespace clinicwatch::test

@@ -33,8 +33,9 @@ std::string live_skip_reason();
 
 std::string read_file(const std::string& path);
 
-// Waits until the daemon has created its run row (capture open, store ready).
-bool wait_until_capturing(const std::string& db, std::chrono::milliseconds timeout);
+// Waits until the daemon's log (LOG) says it is capturing: start-up done, analysis running.
+// The timeout only guards against a hang; start-up under a sanitizer on a loaded machine is slow.
+bool wait_until_capturing(const std::string& log, std::chrono::milliseconds timeout);
 
 // Waits until the daemon's log contains `text` (start-up under ASan loads rules slowly).
 bool wait_for_log(const std::string& log, const std::string& text,
