@@ -77,6 +77,10 @@ class BoundedTable {
     void for_each(F&& f) {
         for (auto& e : entries_) f(e.key, e.value);
     }
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const auto& e : entries_) f(e.key, e.value);
+    }
 
     std::size_t size() const { return entries_.size(); }
     std::size_t capacity() const { return capacity_; }

@@ -632,6 +632,16 @@ void Egress::restore_day_rows(const std::vector<BoundaryFlowSummary>& rows) {
     }
 }
 
+void Egress::continue_from(Egress& earlier) {
+    std::swap(names_, earlier.names_);
+    std::swap(alert_destinations_, earlier.alert_destinations_);
+    std::swap(alerted_keys_, earlier.alerted_keys_);
+    std::swap(summary_destinations_, earlier.summary_destinations_);
+    std::swap(summary_rows_, earlier.summary_rows_);
+    alerts_capped_ = earlier.alerts_capped_;
+    summaries_capped_ = earlier.summaries_capped_;
+}
+
 void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     std::uint64_t dp = f.packets - f.reported_packets;
     if (dp == 0 && f.reported) return;

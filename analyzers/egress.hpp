@@ -120,6 +120,10 @@ class Egress final : public Analyzer {
     // The day's rows stored by an earlier run: the per-device cap on destinations a day counts
     // them, and their traffic adds to the same rows, so a restart does not start the day over.
     void restore_day_rows(const std::vector<BoundaryFlowSummary>& rows);
+    // A rebuild on reload goes on where `earlier` (the analyzer it replaces, already finished)
+    // left off: the day's per-device destination counts and rows, the alerts raised today and
+    // their cap, and the names learned from DNS answers. Only the policy and rules are new.
+    void continue_from(Egress& earlier);
 
     bool is_internal(const IpAddress& a) const;
 

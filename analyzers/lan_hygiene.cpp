@@ -16,6 +16,12 @@ constexpr Timestamp kMinute = 60 * kMicrosPerSecond;
 constexpr std::size_t kMaxThrottleKeys = 1024;
 constexpr std::size_t kMaxRandomizedListed = 64;
 
+MacAddress mac_of(std::uint64_t key) {
+    MacAddress m;
+    for (int i = 5; i >= 0; --i, key >>= 8) m.bytes[static_cast<std::size_t>(i)] = key & 0xff;
+    return m;
+}
+
 bool usable_mac(const MacAddress& m) {
     return !m.is_multicast() && !m.is_zero();
 }
@@ -63,6 +69,36 @@ LanHygiene::LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings s
       gateway_mac_from_(settings_.gateway_mac_from) {
     if (settings_.dhcp_servers.empty() && settings_.gateway_ip)
         settings_.dhcp_servers.push_back(*settings_.gateway_ip);
+    auto older = [](const NextHop& a, const NextHop& b) { return a.last < b.last; };
+    for (const LearnedNextHop& learned : settings_.next_hops) {
+        if (!usable_mac(learned.device) || learned.hop.is_zero()) continue;
+        NextHop n;
+        n.hop = learned.hop;
+        n.earlier = learned.earlier;
+        n.last = learned.last;
+        next_hops_.insert(learned.device.as_u64(), n, older, [](auto&, auto&) {});
+    }
+    settings_.next_hops.clear();
+    settings_.next_hops.shrink_to_fit();
+}
+
+std::vector<LearnedNextHop> LanHygiene::next_hops() const {
+    std::vector<LearnedNextHop> out;
+    out.reserve(next_hops_.size());
+    next_hops_.for_each([&](std::uint64_t device, const NextHop& n) {
+        if (!n.hop.is_zero()) out.push_back({mac_of(device), n.hop, n.earlier, n.last});
+    });
+    return out;
+}
+
+void LanHygiene::record_next_hops(Timestamp now, bool final) {
+    if (!next_hops_changed_ || !settings_.record_next_hops) return;
+    // At most every ten minutes: the whole list is written (up to kMaxNextHops entries), and a
+    // device alternating between two routers changes its hop all day.
+    if (!final && now < next_hops_recorded_ + 10 * kMinute) return;
+    next_hops_changed_ = false;
+    next_hops_recorded_ = now;
+    settings_.record_next_hops(next_hops());
 }
 
 bool LanHygiene::is_outbound_to_internet(const Packet& packet) const {
@@ -121,6 +157,7 @@ void LanHygiene::watch_next_hop(const Packet& packet) {
     n->earlier = before;
     n->hop = n->candidate;
     n->votes = 0;
+    next_hops_changed_ = true;
     // The first next hop learned; or back to the one used before (the real router again once
     // a spoofer stops, or a device alternating between two routers).
     if (before.is_zero() || going_back) return;
@@ -377,6 +414,7 @@ void LanHygiene::on_tick(Timestamp now) {
         check_unregistered(now, false);
         flush_randomized(now);
         flush_throttled(now, false);
+        record_next_hops(now, false);
     }
 }
 
@@ -390,6 +428,7 @@ void LanHygiene::on_finish(Timestamp now) {
         if (c.pending > 0 && c.conflict_since != 0)
             report_conflict(IpAddress::v4(address), c, c.last);
     flush_throttled(now, true);
+    record_next_hops(now, true);
 }
 
 void LanHygiene::check_unregistered(Timestamp now, bool final) {

@@ -26,6 +26,16 @@
 
 namespace clinicwatch {
 
+// With no gateway configured: the next hop a device's internet traffic goes to, as learned.
+// Kept across restarts and reloads, so a spoofer's MAC after a restart is a move away from the
+// router, not the device's first hop.
+struct LearnedNextHop {
+    MacAddress device;
+    MacAddress hop;
+    MacAddress earlier;  // the hop before `hop`, zero when none
+    Timestamp last = 0;  // last internet packet seen through it (which entries a full table drops)
+};
+
 struct LanHygieneSettings {
     Timestamp learning_period = 7LL * 86400 * kMicrosPerSecond;
     // When the sensor saw its very first packet (from the store); unset on a fresh database.
@@ -44,6 +54,11 @@ struct LanHygieneSettings {
     const char* gateway_mac_from = "configuration";  // or how an earlier run learned it
     // Called when the gateway's MAC is learned, so a restart or reload keeps it.
     std::function<void(const MacAddress&)> record_gateway;
+    // Each device's next hop learned by an earlier run or before a reload (no gateway_ip).
+    std::vector<LearnedNextHop> next_hops;
+    // Called with every device's next hop when one changed: at most every ten minutes of
+    // packet time, and at the end.
+    std::function<void(const std::vector<LearnedNextHop>&)> record_next_hops;
     std::vector<IpNetwork> internal_networks;  // empty = defaults (to learn the next hop)
     std::vector<IpAddress> dhcp_servers;       // empty: the gateway, else the first server seen
     std::vector<IpAddress> shared_addresses;
@@ -72,6 +87,8 @@ class LanHygiene final : public Analyzer {
     const std::optional<MacAddress>& gateway_mac() const { return settings_.gateway_mac; }
     // Today's randomised-MAC summary so far (date -> evidence), for a rebuild on reload.
     std::map<std::string, nlohmann::json> randomized_summary() const;
+    // Each device's learned next hop (no gateway configured).
+    std::vector<LearnedNextHop> next_hops() const;
 
     static constexpr std::size_t kMaxClaims = 16384;
     static constexpr std::size_t kMaxNextHops = 4096;
@@ -143,6 +160,9 @@ class LanHygiene final : public Analyzer {
     void report_takeover(const Packet& packet, const NextHop& n);
     BoundedTable<std::uint64_t, NextHop> next_hops_{kMaxNextHops};
     BoundedTable<std::uint64_t, ArpClaim> arp_claims_{kMaxNextHops};
+    bool next_hops_changed_ = false;
+    Timestamp next_hops_recorded_ = 0;
+    void record_next_hops(Timestamp now, bool final);
 
     std::unordered_map<std::uint32_t, Claim> claims_;  // IPv4 (host order) -> last claimant
     std::uint64_t claim_evictions_ = 0;

@@ -74,13 +74,14 @@ bool VendorRegistry::add(std::string_view hex, std::string_view organisation) {
     return true;
 }
 
-std::size_t VendorRegistry::load_csv(const std::string& path) {
+std::size_t VendorRegistry::load_csv(const std::string& path, const std::atomic<bool>* stop) {
     std::ifstream in(path);
     if (!in) return 0;
     std::string line;
-    std::size_t loaded = 0;
+    std::size_t loaded = 0, lines = 0;
     std::unordered_map<std::string, std::uint32_t> seen;
     while (std::getline(in, line)) {
+        if ((++lines & 0x3ff) == 0 && stop && stop->load(std::memory_order_relaxed)) break;
         auto f = csv_fields(line);
         if (f.size() < 3 || f[0] == "Registry") continue;
         std::string org(trim(f[2]));
@@ -106,9 +107,10 @@ std::size_t VendorRegistry::load_csv(const std::string& path) {
     return loaded;
 }
 
-std::size_t VendorRegistry::load_dir(const std::string& dir) {
+std::size_t VendorRegistry::load_dir(const std::string& dir, const std::atomic<bool>* stop) {
     std::size_t n = 0;
-    for (const char* file : {"oui.csv", "mam.csv", "oui36.csv"}) n += load_csv(dir + "/" + file);
+    for (const char* file : {"oui.csv", "mam.csv", "oui36.csv"})
+        n += load_csv(dir + "/" + file, stop);
     pool_.shrink_to_fit();
     l_.shrink_to_fit();
     m_.shrink_to_fit();

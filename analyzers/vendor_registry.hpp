@@ -4,6 +4,7 @@
 // is three binary searches and no allocation. The longest matching prefix wins.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,9 +22,10 @@ class VendorRegistry {
 
     // Loads the CSV files found in `dir`; missing files are skipped. Returns the number of
     // assignments loaded (0 when the folder has none: lookups then return "").
-    std::size_t load_dir(const std::string& dir);
+    // Reading stops early (with what was read) once `stop` becomes true (SIGTERM at start-up).
+    std::size_t load_dir(const std::string& dir, const std::atomic<bool>* stop = nullptr);
     // Loads one CSV (Registry,Assignment,Organization Name,Organization Address).
-    std::size_t load_csv(const std::string& path);
+    std::size_t load_csv(const std::string& path, const std::atomic<bool>* stop = nullptr);
     // Adds one assignment: `hex` is 6, 7 or 9 hex digits.
     bool add(std::string_view hex, std::string_view organisation);
 

@@ -33,6 +33,33 @@ namespace clinicwatch {
 
 namespace {
 
+// Meta "next_hops": [[device, hop, earlier, last], ...] (MACs as text, earlier "" when none).
+std::string next_hops_text(const std::vector<LearnedNextHop>& hops) {
+    auto out = nlohmann::json::array();
+    for (const auto& n : hops)
+        out.push_back({n.device.to_string(), n.hop.to_string(),
+                       n.earlier.is_zero() ? std::string() : n.earlier.to_string(), n.last});
+    return out.dump();
+}
+
+std::vector<LearnedNextHop> next_hops_from(const std::string& text) {
+    std::vector<LearnedNextHop> out;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& e : j) {
+        if (!e.is_array() || e.size() != 4 || !e[0].is_string() || !e[1].is_string() ||
+            !e[2].is_string() || !e[3].is_number_integer())
+            continue;
+        auto device = MacAddress::parse(e[0].get<std::string>());
+        auto hop = MacAddress::parse(e[1].get<std::string>());
+        if (!device || !hop) continue;
+        LearnedNextHop n{*device, *hop, {}, e[3].get<Timestamp>()};
+        if (auto earlier = MacAddress::parse(e[2].get<std::string>())) n.earlier = *earlier;
+        out.push_back(n);
+    }
+    return out;
+}
+
 StoreWriterLimits writer_limits(const Config& c) {
     StoreWriterLimits l;
     l.max_entries = static_cast<std::size_t>(c.store.max_queued_findings);
@@ -55,6 +82,7 @@ Pipeline::Pipeline(PreparedConfig prepared, Store& store, PipelineOptions option
       dispatcher_(hosts_),
       writer_(store, writer_limits(config_)) {
     restore_learned_state();
+    give_up_if_stopping();
     hosts_.set_eviction_handler([this](const Host& h) {
         // A MAC flood's hosts are counted by the mac-flood alert (and sensor-limit); storing
         // each would grow the assets table by a row per forged MAC.
@@ -62,11 +90,18 @@ Pipeline::Pipeline(PreparedConfig prepared, Store& store, PipelineOptions option
         writer_.host_evicted(h);
     });
     load_vendors();
+    give_up_if_stopping();
     for (const char* name : kAnalyzerOrder)
         if (auto analyzer = build_analyzer(name)) dispatcher_.add(std::move(analyzer));
+    options_.start_up_stop = nullptr;  // start-up is over: a reload's vendor load runs through
 }
 
 Pipeline::~Pipeline() = default;
+
+void Pipeline::give_up_if_stopping() const {
+    if (options_.start_up_stop && options_.start_up_stop->load(std::memory_order_relaxed))
+        throw StartUpStopped();
+}
 
 void Pipeline::restore_learned_state() {
     // What earlier runs learned: a restart must not erase the inventory. The most recently seen
@@ -77,6 +112,7 @@ void Pipeline::restore_learned_state() {
         h.unregistered_alerted = true;
         if (hosts_.restore(std::move(h))) ++restored;
     }
+    give_up_if_stopping();
     SQLite::Statement known(store_.db(),
                             "SELECT mac, min(first_seen) FROM assets GROUP BY mac LIMIT ?");
     known.bind(1, config_.limits.max_hosts);
@@ -91,6 +127,7 @@ void Pipeline::restore_learned_state() {
             if (ip && mac) learned_gateway_ = {*ip, *mac};
         }
     }
+    if (auto stored = store_.meta("next_hops")) next_hops_ = next_hops_from(*stored);
     stored_day_rows_ = store_.load_recent_boundary_flows(2);
     // The last days' randomised-MAC summaries, continued rather than restarted.
     SQLite::Statement summaries(
@@ -129,7 +166,9 @@ void Pipeline::request_reload(PreparedConfig prepared) {
 }
 
 void Pipeline::load_vendors() {
-    std::size_t vendor_entries = vendors_.load_dir(config_.inventory.vendor_data_dir);
+    std::size_t vendor_entries =
+        vendors_.load_dir(config_.inventory.vendor_data_dir, options_.start_up_stop);
+    give_up_if_stopping();
     if (vendor_entries == 0)
         spdlog::warn(
             "no IEEE vendor data in {} (install the ieee-data package, or set "
@@ -158,15 +197,19 @@ void Pipeline::apply_pending_reload() {
     // built again.
     std::vector<std::string> rebuilt;
     std::map<std::string, std::unique_ptr<Analyzer>> kept;
+    std::unique_ptr<Analyzer> earlier_egress;  // its day's counts go on in the new one
     for (auto& analyzer : dispatcher_.take_all()) {
         std::string name(analyzer->name());
         if (prepared_.settings_of(name) == next->settings_of(name)) {
             kept.emplace(name, std::move(analyzer));
         } else {
             analyzer->on_finish(dispatcher_.now());
-            if (auto* hygiene = dynamic_cast<LanHygiene*>(analyzer.get()))
+            if (auto* hygiene = dynamic_cast<LanHygiene*>(analyzer.get())) {
                 for (auto& [date, evidence] : hygiene->randomized_summary())
                     randomized_summaries_[date] = evidence;
+                next_hops_ = hygiene->next_hops();
+            }
+            if (name == "egress") earlier_egress = std::move(analyzer);
             rebuilt.push_back(name);
         }
     }
@@ -191,8 +234,12 @@ void Pipeline::apply_pending_reload() {
         auto it = kept.find(name);
         if (it != kept.end())
             dispatcher_.add(std::move(it->second));
-        else if (auto analyzer = build_analyzer(name))
+        else if (auto analyzer = build_analyzer(name)) {
+            if (earlier_egress)
+                if (auto* egress = dynamic_cast<Egress*>(analyzer.get()))
+                    egress->continue_from(static_cast<Egress&>(*earlier_egress));
             dispatcher_.add(std::move(analyzer));
+        }
     }
     // Every device is looked up again in the (possibly edited) register.
     hosts_.for_each([](Host& h) { h.register_checked = false; });
@@ -305,7 +352,8 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
                 const RegisterEntry* entry = prepared_.asset_register.find(mac);
                 return entry ? entry->role : std::string();
             });
-        // At start only: a rebuild on reload begins the day's per-device counts again.
+        // At start; a rebuild on reload continues from the analyzer it replaces instead
+        // (apply_pending_reload), which also holds the rows not yet written.
         analyzer->restore_day_rows(stored_day_rows_);
         stored_day_rows_.clear();
         stored_day_rows_.shrink_to_fit();
@@ -398,6 +446,13 @@ std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {
     };
     // Devices from earlier runs keep their first-seen time across restarts.
     s.known_devices = known_devices_;
+    // So do the devices' next hops (no gateway configured): a spoofer's MAC after a restart or
+    // reload is a move away from the router, not the device's first hop.
+    s.next_hops = next_hops_;
+    s.record_next_hops = [this](const std::vector<LearnedNextHop>& hops) {
+        next_hops_ = hops;
+        writer_.meta("next_hops", next_hops_text(hops));
+    };
     s.randomized_summaries = randomized_summaries_;
     s.gateway_ip = config_.network.gateway_ip;
     s.gateway_mac = config_.network.gateway_mac;

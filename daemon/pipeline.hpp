@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,7 @@
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/host_table.hpp"
 #include "analyzers/ipv6_lan.hpp"
+#include "analyzers/lan_hygiene.hpp"
 #include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
@@ -59,6 +61,15 @@ struct PipelineOptions {
     RingFullPolicy ring_full = RingFullPolicy::wait;
     std::size_t slot_bytes = 2048;
     std::function<void(const PipelineProgress&)> on_progress;  // called about 4 times a second
+    // `run` at start-up: the constructor gives up (StartUpStopped) once this becomes true, so a
+    // SIGTERM while the state is restored or the IEEE registry is read ends the process soon.
+    const std::atomic<bool>* start_up_stop = nullptr;
+};
+
+// The Pipeline's constructor gave up: PipelineOptions::start_up_stop became true.
+class StartUpStopped : public std::runtime_error {
+  public:
+    StartUpStopped() : std::runtime_error("stopped during start-up") {}
 };
 
 // The oldest minute kept: retention_days back from packet time, capped by the wall clock.
@@ -105,6 +116,7 @@ class Pipeline {
     void load_vendors();
 
     void restore_learned_state();
+    void give_up_if_stopping() const;
     void apply_pending_reload();
     void collect_tables(std::vector<TableUse>& out) const;
     void report_capture_gaps(PacketSource& source);
@@ -126,7 +138,10 @@ class Pipeline {
     std::unordered_map<std::uint64_t, Timestamp> known_devices_;
     std::optional<std::pair<IpAddress, MacAddress>> learned_gateway_;
     std::map<std::string, nlohmann::json> randomized_summaries_;  // date -> evidence
-    std::vector<BoundaryFlowSummary> stored_day_rows_;            // for the first egress build
+    // Each device's next hop to the internet (no gateway configured), stored as meta
+    // "next_hops" and handed to every lan-hygiene built (at start and on reload).
+    std::vector<LearnedNextHop> next_hops_;
+    std::vector<BoundaryFlowSummary> stored_day_rows_;  // for the first egress build
     std::string service_baseline_;  // service health's learned baseline (JSON), latest
     // IPv6 routers and on-link prefixes learned from RAs (issue 20): read by the inventory and
     // egress, written by the ipv6-routers unit; kept across reloads, stored as meta "ipv6_lan".

@@ -12,8 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "daemon/digest/digest.hpp"
@@ -42,6 +44,30 @@ void setup_logging(const std::string& level) {
 
 namespace {
 
+// From the first moment of `run` until the Boost.Asio signal set takes over (start-up done),
+// SIGTERM/SIGINT and SIGHUP only set these flags: start-up checks them between its steps and
+// inside the long ones (busy database, restoring state, the IEEE registry) and ends with exit
+// 0, before anything is written; a SIGHUP is applied as a reload once start-up is done.
+std::atomic<bool> stop_during_start_up{false};
+std::atomic<bool> reload_during_start_up{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void on_start_up_signal(int signal) {
+    (signal == SIGHUP ? reload_during_start_up : stop_during_start_up).store(true);
+}
+
+void catch_signals_during_start_up() {
+    struct sigaction action {};
+    action.sa_handler = on_start_up_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &action, nullptr);
+}
+
+void give_up_if_stopping() {
+    if (stop_during_start_up.load()) throw StartUpStopped();
+}
+
 struct Status {
     std::atomic<std::uint64_t> packets{0};
     std::atomic<std::uint64_t> ring_drops{0}, capture_drops{0};
@@ -55,15 +81,29 @@ class Service {
         : config_(std::move(config)),
           db_path_(std::move(db_path)),
           config_path_(std::move(config_path)),
-          signals_(io_, SIGINT, SIGTERM, SIGHUP),
+          signals_(io_),  // the signals are added once start-up is done
           status_timer_(io_),
           watchdog_timer_(io_),
           metrics_timer_(io_) {}
 
     int run(const std::string& interface) {
+        // A SIGTERM during start-up ends it wherever it is, with exit 0 and nothing half-written
+        // (each step that writes is one transaction; a run row already begun is ended).
+        try {
+            return run_started(interface);
+        } catch (...) {
+            if (!stop_during_start_up.load()) throw;
+            spdlog::info("signal during start-up: stopped before capturing");
+            return kExitOk;
+        }
+    }
+
+  private:
+    int run_started(const std::string& interface) {
         // Rules, egress policy and register are built and checked before anything starts, as
         // check-config and a reload do (a fault: exit 3).
         PreparedConfig prepared = prepare_config(config_);
+        give_up_if_stopping();
         LiveCaptureOptions live;
         live.interface = interface;
         live.snaplen = config_.capture.snaplen;
@@ -82,14 +122,17 @@ class Service {
                 "running as root: set daemon.user (or use the systemd unit) so the "
                 "sensor does not analyse hostile traffic with full privileges");
         }
+        give_up_if_stopping();
 
         auto events = open_event_log(config_.export_events);
-        Store store(db_path_,
-                    StoreOptions{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
-                                 false, events.get()});
+        StoreOptions store_options{std::chrono::milliseconds(config_.store.flush_interval_ms), 2000,
+                                   false, events.get()};
+        store_options.give_up_when = &stop_during_start_up;
+        Store store(db_path_, store_options);
+        give_up_if_stopping();
         // The nightly digest and immediate critical mails run beside the capture, on their own
         // database connection; they send while a mail server is configured (a reload may set
-        // one, or change it).
+        // one, or change it). Started once start-up is done.
         use_clinic_timezone(config_);
         struct DigestThread {  // stopped and joined however the run ends (even by an exception)
             std::atomic<bool> stop{false};
@@ -100,6 +143,51 @@ class Service {
                 if (thread.joinable()) thread.join();
             }
         } digest;
+
+        // Runs left running by a killed process are closed, with the episodes they left open
+        // (one transaction: a SIGTERM meanwhile leaves all of it for the next start).
+        RunRecord run;
+        run.mode = "live";
+        run.source = source->describe();
+        run.id = store.begin_run(run);
+
+        PipelineOptions options;
+        options.ring_full = RingFullPolicy::drop;
+        options.slot_bytes = static_cast<std::size_t>(std::min(config_.capture.snaplen, 2048));
+        options.on_progress = [this](const PipelineProgress& p) {
+            status_.packets = p.packets;
+            status_.packets_per_second = p.packets_per_second;
+            status_.ring_drops = p.ring_drops;
+            status_.capture_drops = p.capture_drops;
+            status_.hosts = p.hosts;
+            if (metrics_) update_health(p);
+        };
+        options.start_up_stop = &stop_during_start_up;
+        std::optional<Pipeline> pipeline_storage;
+        try {
+            pipeline_storage.emplace(std::move(prepared), store, options);
+            give_up_if_stopping();
+        } catch (...) {
+            if (stop_during_start_up.load()) {
+                store.end_start_up();  // the run's row is closed even while the file is busy
+                run.outcome = "stopped during start-up";
+                store.end_run(run);
+            }
+            throw;
+        }
+        Pipeline& pipeline = *pipeline_storage;
+
+        // Start-up is done: from here on the signals go to the io_context (a SIGTERM that came
+        // in between is seen in the flag right after).
+        store.end_start_up();
+        signals_.add(SIGINT);
+        signals_.add(SIGTERM);
+        signals_.add(SIGHUP);
+        if (stop_during_start_up.load()) {
+            spdlog::info("signal during start-up: stopping (nothing was captured yet)");
+            stop_.store(true);
+        }
+
         try {
             digest.service = std::make_unique<DigestService>(db_path_, config_);
             digest.thread = std::thread([&digest] {
@@ -119,25 +207,8 @@ class Service {
                 MetricsOptions{config_.export_events.metrics_path, db_path_,
                                !config_.smtp.url.empty(), wall_seconds()});
         }
-
-        RunRecord run;
-        run.mode = "live";
-        run.source = source->describe();
-        run.id = store.begin_run(run);
-
-        PipelineOptions options;
-        options.ring_full = RingFullPolicy::drop;
-        options.slot_bytes = static_cast<std::size_t>(std::min(config_.capture.snaplen, 2048));
-        options.on_progress = [this](const PipelineProgress& p) {
-            status_.packets = p.packets;
-            status_.packets_per_second = p.packets_per_second;
-            status_.ring_drops = p.ring_drops;
-            status_.capture_drops = p.capture_drops;
-            status_.hosts = p.hosts;
-            if (metrics_) update_health(p);
-        };
-        Pipeline pipeline(std::move(prepared), store, options);
         pipeline_ = &pipeline;
+        if (reload_during_start_up.exchange(false)) reload();
 
         PipelineResult result;
         std::string analysis_failure;
@@ -203,7 +274,6 @@ class Service {
         return code;
     }
 
-  private:
     void wait_for_signal() {
         signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
             if (ec) return;
@@ -342,6 +412,7 @@ class Service {
 }  // namespace
 
 int run_service(const CommonOptions& common, const RunOptions& options) {
+    catch_signals_during_start_up();
     Config config = resolve_config(common);
     setup_logging(config.logging.level);
     if (!options.user.empty()) config.daemon.user = options.user;
@@ -355,6 +426,10 @@ int run_service(const CommonOptions& common, const RunOptions& options) {
     config.capture.interface = interface;
     std::string config_path = common.config_path;
     if (config_path.empty() && config.source != "(built-in defaults)") config_path = config.source;
+    if (stop_during_start_up.load()) {
+        spdlog::info("signal during start-up: stopped before capturing (nothing written)");
+        return kExitOk;
+    }
     Service service(config, resolve_db_path(common, config), config_path);
     return service.run(interface);
 }

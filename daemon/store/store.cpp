@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,7 +349,11 @@ Store::Store(const std::string& path, StoreOptions options)
     try {
         db_ = std::make_unique<SQLite::Database>(
             path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
-        db_->setBusyTimeout(5000);
+        db_->setBusyTimeout(kBusyTimeoutMs);
+        if (options_.give_up_when) {
+            sqlite3_progress_handler(db_->getHandle(), 1000, &Store::give_up_now, this);
+            sqlite3_busy_handler(db_->getHandle(), &Store::wait_while_busy, this);
+        }
         db_->exec("PRAGMA journal_mode = WAL");
         // NORMAL in WAL mode: a power cut may lose the last transaction, never corrupt the file.
         db_->exec("PRAGMA synchronous = NORMAL");
@@ -361,6 +366,31 @@ Store::Store(const std::string& path, StoreOptions options)
 }
 
 Store::~Store() = default;
+
+int Store::give_up_now(void* store) {
+    const auto* flag = static_cast<Store*>(store)->options_.give_up_when;
+    return flag && flag->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+int Store::wait_while_busy(void* store, int attempts) {
+    // Another program holds the write lock (a backup, the sqlite3 shell, a query command
+    // writing its outbox): wait as long as the usual busy timeout, unless told to stop.
+    auto* self = static_cast<Store*>(store);
+    constexpr int kStepMs = 10;
+    if (give_up_now(store) || attempts * kStepMs >= kBusyTimeoutMs) return 0;
+    if (attempts == 10)
+        spdlog::info("database {} is busy (another program is writing it): waiting up to {} s",
+                     self->path_, kBusyTimeoutMs / 1000);
+    sqlite3_sleep(kStepMs);
+    return 1;
+}
+
+void Store::end_start_up() {
+    if (!options_.give_up_when) return;
+    sqlite3_progress_handler(db_->getHandle(), 0, nullptr, nullptr);
+    db_->setBusyTimeout(kBusyTimeoutMs);
+    options_.give_up_when = nullptr;
+}
 
 void Store::alert(AlertUpdate update) {
     if (alerts_.size() >= kMaxQueuedAlerts) {
@@ -855,7 +885,7 @@ void Store::write(const StoreBatch& batch) {
     }
 }
 
-void Store::end_interrupted_episodes() {
+std::vector<AlertUpdate> Store::end_interrupted_episodes() {
     // A loop or storm open when the sensor was killed would otherwise stay "ongoing" in every
     // digest and report: it ends where it was last seen, as a clean stop would have ended it.
     std::string kinds;
@@ -883,23 +913,22 @@ void Store::end_interrupted_episodes() {
             ended.push_back(std::move(a));
         }
     }
-    if (ended.empty()) return;
+    if (ended.empty()) return ended;
     SQLite::Statement end(*db_,
                           "UPDATE alerts SET ended_at = last_seen, revision = revision + 1, "
                           "updated_wall = ? WHERE " +
                               open);
     end.bind(1, wall_seconds());
     end.exec();
-    spdlog::info("{} episode(s) left open by an interrupted run ended where last seen",
-                 ended.size());
-    if (options_.events) {
-        for (const auto& a : ended) options_.events->alert(a, "ended");
-        options_.events->flush();
-    }
+    return ended;
 }
 
 std::int64_t Store::begin_run(const RunRecord& run) try {
     const std::string boot = boot_id();
+    // One transaction: closing the runs of killed processes, ending their episodes and adding
+    // this run happen together or not at all (a SIGTERM at start-up, a busy file). Immediate:
+    // the write lock is taken (or waited for) first, not when a read snapshot is already stale.
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     // Runs left 'running' by a process that is gone (killed, crashed, the power cut) are
     // closed as interrupted; their end time is unknown and stays empty.
     std::vector<std::int64_t> gone;
@@ -917,7 +946,8 @@ std::int64_t Store::begin_run(const RunRecord& run) try {
     }
     for (std::int64_t id : gone)
         db_->exec("UPDATE runs SET outcome = 'interrupted' WHERE id = " + std::to_string(id));
-    if (!gone.empty() && !another_alive) end_interrupted_episodes();
+    std::vector<AlertUpdate> ended;
+    if (!gone.empty() && !another_alive) ended = end_interrupted_episodes();
     SQLite::Statement st(
         *db_, "INSERT INTO runs (mode, source, started_wall, pid, boot_id) VALUES (?,?,?,?,?)");
     st.bind(1, run.mode);
@@ -926,7 +956,17 @@ std::int64_t Store::begin_run(const RunRecord& run) try {
     st.bind(4, static_cast<std::int64_t>(::getpid()));
     st.bind(5, boot);
     st.exec();
-    return db_->getLastInsertRowid();
+    const std::int64_t id = db_->getLastInsertRowid();
+    tx.commit();
+    if (!ended.empty()) {
+        spdlog::info("{} episode(s) left open by an interrupted run ended where last seen",
+                     ended.size());
+        if (options_.events) {
+            for (const auto& a : ended) options_.events->alert(a, "ended");
+            options_.events->flush();
+        }
+    }
+    return id;
 } catch (const SQLite::Exception& e) {
     throw StoreError("writing to " + path_ + " failed: " + e.what());
 }

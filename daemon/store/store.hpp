@@ -3,6 +3,7 @@
 // transactions: at most once a second, or sooner when many are waiting.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,10 @@ struct StoreOptions {
     std::size_t flush_after_findings = 2000;
     bool read_only = false;
     EventLog* events = nullptr;  // optional JSON-lines export of what each flush wrote
+    // Start-up of `run`: while set, a long statement, or a wait for a database another program
+    // is writing, gives up (SQLite::Exception / StoreError; transactions roll back) once this
+    // becomes true (SIGTERM). end_start_up() removes it before anything is written.
+    const std::atomic<bool>* give_up_when = nullptr;
 };
 
 // A summary of one replay or live run, kept in the runs table.
@@ -81,6 +86,8 @@ class Store final : public FindingSink {
     Store& operator=(const Store&) = delete;
 
     const std::string& path() const { return path_; }
+    // Start-up is over: statements run to the end again, busy waits last the usual 5 s.
+    void end_start_up();
     SQLite::Database& db() { return *db_; }
 
     // FindingSink: queued, written by flush().
@@ -136,7 +143,12 @@ class Store final : public FindingSink {
     static int schema_version(SQLite::Database& db);
 
   private:
-    void end_interrupted_episodes();
+    static constexpr int kBusyTimeoutMs = 5000;
+    // SQLite callbacks while options_.give_up_when is set (start-up).
+    static int give_up_now(void* store);
+    static int wait_while_busy(void* store, int attempts);
+    // Ends the episodes killed runs left open; returns them (for the JSON-lines export).
+    std::vector<AlertUpdate> end_interrupted_episodes();
     void write_host(const Host& host);
     // The host with what the database already holds about it merged in (names, addresses,
     // evidence and services are added to, an OS verdict is kept until a new one replaces it).

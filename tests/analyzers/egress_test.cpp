@@ -729,6 +729,41 @@ TEST(Egress, DayCapCountsTheRowsOfAnEarlierRun) {
     EXPECT_EQ(lumped, 100u - (Egress::kMaxSummaryDestinations - kEarlier));
 }
 
+// A reload that rebuilds egress (its settings changed) continues the day from the analyzer it
+// replaces: its destination count, and the names it learned from DNS answers.
+TEST(Egress, RebuildOnReloadContinuesTheDay) {
+    auto peer = [](std::uint32_t i) { return IpAddress::v4(0x2d4cd200u + i); };
+    Harness earlier;
+    const std::uint32_t kEarlier = 1000;
+    for (std::uint32_t i = 0; i < kEarlier; ++i)
+        earlier.send(ipv4_frame(kPhone, kRouter, kPhoneIp, peer(i), 17,
+                                udp_datagram(50000, 9999, Frame(8, 1))));
+    earlier.resolve(kReception, kReceptionIp, "portal.example.jp", "203.0.113.77");
+    earlier.finish();
+    ASSERT_EQ(earlier.sink.flows.size(), kEarlier);
+
+    Harness rebuilt;
+    rebuilt.now = earlier.now + kMicrosPerSecond;
+    rebuilt.egress.continue_from(earlier.egress);
+    for (std::uint32_t i = kEarlier; i < kEarlier + 100; ++i)
+        rebuilt.send(ipv4_frame(kPhone, kRouter, kPhoneIp, peer(i), 17,
+                                udp_datagram(50000, 9999, Frame(8, 1))));
+    rebuilt.connect(kReception, kReceptionIp, *IpAddress::parse("203.0.113.77"), 443);
+    rebuilt.finish();
+    std::uint64_t own_rows = 0, lumped = 0;
+    bool named = false;
+    for (const auto& row : rebuilt.sink.flows) {
+        if (row.name == "(other destinations)")
+            lumped += row.flows;
+        else if (row.mac == kPhone)
+            ++own_rows;
+        if (row.mac == kReception && row.name == "portal.example.jp") named = true;
+    }
+    EXPECT_EQ(own_rows, Egress::kMaxSummaryDestinations - kEarlier);
+    EXPECT_EQ(lumped, 100u - (Egress::kMaxSummaryDestinations - kEarlier));
+    EXPECT_TRUE(named) << "the DNS name learned before the reload was forgotten";
+}
+
 TEST(Egress, AlertsPerAssetAndDayAreCapped) {
     Harness h;
     for (std::uint32_t i = 0; i < 500; ++i) {

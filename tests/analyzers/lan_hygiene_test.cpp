@@ -330,7 +330,8 @@ TEST(LanHygiene, GatewayMacIsLearnedFromOutboundTrafficBeforeArp) {
 
 // With no gateway configured, each device's next hop to the internet is watched.
 struct NoGateway {
-    Fixture fx{without_gateway()};
+    explicit NoGateway(LanHygieneSettings s = without_gateway()) : fx(std::move(s)) {}
+    Fixture fx;
     static LanHygieneSettings without_gateway() {
         LanHygieneSettings s = Fixture::defaults();
         s.gateway_ip.reset();
@@ -370,6 +371,40 @@ TEST(LanHygiene, WithoutAGatewayTrafficMovingToAnArpClaimerIsAlerted) {
     t.fx.feed(arp(2, NoGateway::kRouter, "172.16.0.1", NoGateway::kVictim, "172.16.0.107"));
     t.browse(NoGateway::kRouter, 30);
     EXPECT_EQ(t.fx.sink.of_kind("gateway-mac-change").size(), 1u);
+}
+
+// The next hops learned before a restart or reload are handed to the new unit: the first move
+// it sees is a move away from the router, not the device's first hop.
+TEST(LanHygiene, WithoutAGatewayRestoredNextHopsShowATakeover) {
+    std::vector<LearnedNextHop> learned;
+    Timestamp later = 0;
+    {
+        NoGateway earlier;
+        earlier.browse(NoGateway::kRouter, 5);
+        earlier.fx.hygiene->on_finish(earlier.fx.now);
+        learned = earlier.fx.hygiene->next_hops();
+        later = earlier.fx.now + 3600 * kSecond;
+    }
+    ASSERT_EQ(learned.size(), 1u);
+    EXPECT_EQ(learned[0].device, MacAddress::parse(NoGateway::kVictim));
+    EXPECT_EQ(learned[0].hop, MacAddress::parse(NoGateway::kRouter));
+    for (bool restored : {false, true}) {
+        LanHygieneSettings s = NoGateway::without_gateway();
+        if (restored) s.next_hops = learned;
+        std::vector<LearnedNextHop> recorded;
+        s.record_next_hops = [&](const std::vector<LearnedNextHop>& hops) { recorded = hops; };
+        NoGateway t(s);
+        t.fx.now = later;
+        t.fx.feed(arp(2, NoGateway::kOther, "172.16.0.1", NoGateway::kVictim, "172.16.0.107"));
+        t.browse(NoGateway::kOther, 30);
+        t.fx.hygiene->on_finish(t.fx.now);
+        // Without what was learned, the spoofer is the device's first hop: nothing to see.
+        EXPECT_EQ(t.fx.sink.of_kind("gateway-mac-change").size(), restored ? 1u : 0u) << restored;
+        ASSERT_EQ(recorded.size(), 1u);
+        EXPECT_EQ(recorded[0].hop, MacAddress::parse(NoGateway::kOther));
+        EXPECT_EQ(recorded[0].earlier,
+                  restored ? *MacAddress::parse(NoGateway::kRouter) : MacAddress{});
+    }
 }
 
 TEST(LanHygiene, WithoutAGatewayASecondRouterIsNotATakeover) {

@@ -49,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/store/store.hpp"
+#include "tests/analyzers/frame_builder.hpp"
 #include "tests/support/live_support.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -355,11 +356,37 @@ class EventLogCheck {
     std::size_t checked_ = 0;
 };
 
+// Device `host` of arp_reply_frame_wide says more about itself: its DHCP host name and vendor
+// class (a name, and Windows evidence for an OS verdict) and a SYN-ACK from port 445 (a
+// service), so that lost() compares real facts, not empty lists.
+void write_device_facts(PcapWriter& w, std::int64_t& ts, std::uint16_t host) {
+    char mac[18], ip[16];
+    std::snprintf(mac, sizeof mac, "00:00:5e:01:%02x:%02x", host >> 8, host & 0xff);
+    std::snprintf(ip, sizeof ip, "10.77.%d.%d", host >> 8, host & 0xff);
+    std::string name = "PC-" + std::to_string(host);
+    Frame request = dhcp_message(1, mac, "0.0.0.0",
+                                 {{53, {3}}, {12, text_bytes(name)}, {60, text_bytes("MSFT 5.0")}});
+    w.write(ts += 100,
+            udp("ff:ff:ff:ff:ff:ff", mac, "0.0.0.0", "255.255.255.255", 68, 67, request));
+    w.write(ts += 100, tcp("00:00:5e:00:53:01", mac, ip, "10.77.0.1", 445, 50000, 0x12));
+}
+
 void write_wide_capture(const std::string& path, int hosts, int frames) {
     PcapWriter w(path);
     std::int64_t ts = 1'795'129'200'000'000;
-    for (int i = 0; i < frames; ++i)
-        w.write(ts += 100, arp_reply_frame_wide(static_cast<std::uint16_t>(1 + i % hosts)));
+    for (int i = 0; i < frames; ++i) {
+        auto host = static_cast<std::uint16_t>(1 + i % hosts);
+        w.write(ts += 100, arp_reply_frame_wide(host));
+        if (i < hosts) write_device_facts(w, ts, host);
+    }
+}
+
+// Devices whose stored row has a name, a service and an OS verdict.
+std::size_t devices_with_facts(const Stored& s) {
+    std::size_t n = 0;
+    for (const auto& [asset, f] : s.facts)
+        n += !f.names.empty() && !f.services.empty() && !f.os_family.empty();
+    return n;
 }
 
 }  // namespace
@@ -475,6 +502,8 @@ TEST(CrashSafety, KillNineDuringReplaysNeverCorruptsOrLosesData) {
     EXPECT_EQ(lost(before, now), "");
     EXPECT_EQ(events.broken(false), "");
     EXPECT_EQ(now.test_devices, static_cast<std::size_t>(kHosts));
+    // The facts lost() compared were there to lose.
+    EXPECT_EQ(devices_with_facts(now), static_cast<std::size_t>(kHosts));
 }
 
 TEST(CrashSafety, KillNineDuringLiveRunsNeverCorruptsOrLosesData) {
@@ -598,6 +627,7 @@ TEST(CrashSafety, KillNineDuringLiveRunsNeverCorruptsOrLosesData) {
     EXPECT_EQ(lost(before, now), "");
     EXPECT_EQ(events.broken(false), "");
     EXPECT_EQ(now.test_devices, static_cast<std::size_t>(kHosts));
+    EXPECT_EQ(devices_with_facts(now), static_cast<std::size_t>(kHosts));
     EXPECT_EQ(now.runs, before.runs + 1);
     SQLite::Database d(db, SQLite::OPEN_READONLY);
     SQLite::Statement run(d, "SELECT outcome, packets, ended_wall FROM runs ORDER BY id DESC");

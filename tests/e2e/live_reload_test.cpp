@@ -11,6 +11,8 @@
 #include <functional>
 #include <thread>
 
+#include "analyzers/egress.hpp"
+#include "tests/analyzers/frame_builder.hpp"
 #include "tests/support/live_support.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -154,4 +156,99 @@ TEST(LiveReload, RulesFaultIsRefusedAndAGoodReloadKeepsOpenIncidents) {
     auto code = daemon.wait(20s);
     ASSERT_TRUE(code.has_value()) << "clinicwatch did not exit after SIGTERM";
     EXPECT_EQ(*code, 0) << read_file(log);
+}
+
+// A reload that rebuilds egress and lan-hygiene (the network section changed) goes on with what
+// they learned: the day's per-device destination count (capped at
+// Egress::kMaxSummaryDestinations rows a device a day, the rest lumped) and each device's next
+// hop to the internet (no gateway configured), so a spoofer the device moves to after the
+// reload is a move away from the router, not its first hop.
+TEST(LiveReload, RebuiltEgressAndHygieneKeepTheDaysCountsAndNextHops) {
+    if (auto why = live_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    Namespace ns("e");
+    if (auto why = ns.create(); !why.empty()) GTEST_SKIP() << why;
+    TempDir dir;
+    std::string db = (dir / "reload.db").string(), config = (dir / "clinicwatch.yaml").string(),
+                log = (dir / "daemon.log").string();
+    auto write_network = [&](const std::string& networks) {
+        std::ofstream(config) << "network:\n  internal_networks: [" << networks << "]\n";
+    };
+    write_network("192.168.77.0/24");
+    const std::string pc = "00:00:5e:00:53:14", pc_ip = "192.168.77.20";
+    const std::string router = "00:00:5e:00:53:01", spoofer = "00:00:5e:00:53:66";
+    const std::string marker = "00:00:5e:00:53:30";
+    // The PC's datagrams to destinations first..last (distinct internet addresses), via `hop`.
+    auto browse = [&](PcapWriter& w, std::int64_t& ts, const std::string& hop, int first,
+                      int last) {
+        for (int i = first; i <= last; ++i)
+            w.write(ts += 1000,
+                    udp(hop, pc, pc_ip,
+                        "45.76." + std::to_string(i / 250) + "." + std::to_string(1 + i % 250),
+                        50000, 9999, Frame(8, 1)));
+    };
+    const int kBefore = 1000, kAfter = 100;
+    std::int64_t ts = 1'795'129'200'000'000;
+    {
+        PcapWriter w(dir / "before.pcap");
+        w.write(ts += 1000, arp(2, router, "192.168.77.1", pc, pc_ip));
+        browse(w, ts, router, 0, kBefore - 1);
+        // Seen in the inventory only once everything before it was analysed.
+        w.write(ts += 1000, arp(2, marker, "192.168.77.30", pc, pc_ip));
+    }
+    {
+        PcapWriter w(dir / "after.pcap");
+        w.write(ts += 1000, arp(2, spoofer, "192.168.77.1", pc, pc_ip));
+        browse(w, ts, spoofer, kBefore, kBefore + kAfter - 1);
+    }
+
+    Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
+                  "--db", db, "--config", config},
+                 log);
+    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    ASSERT_EQ(
+        run_command(ns.exec("tcpreplay -q -i cwb --pps 4000 " + (dir / "before.pcap").string())),
+        0);
+    ASSERT_TRUE(eventually(
+        [&] { return query(db, "SELECT count(*) FROM assets WHERE mac = '" + marker + "'") == 1; },
+        20s))
+        << read_file(log);
+
+    write_network("192.168.77.0/24, 172.16.0.0/12");
+    daemon.signal(SIGHUP);
+    ASSERT_TRUE(wait_for_log(log, "reload: configuration from", 10s)) << read_file(log);
+    std::string text = read_file(log);
+    std::string applied = text.substr(text.find("reload: configuration from"));
+    applied = applied.substr(0, applied.find('\n'));
+    ASSERT_NE(applied.find(", egress"), std::string::npos) << applied;
+    ASSERT_NE(applied.find(", lan-hygiene"), std::string::npos) << applied;
+    ASSERT_EQ(
+        run_command(ns.exec("tcpreplay -q -i cwb --pps 4000 " + (dir / "after.pcap").string())), 0);
+    EXPECT_TRUE(eventually(
+        [&] {
+            return query(db, "SELECT count(*) FROM alerts WHERE kind = 'gateway-mac-change'") == 1;
+        },
+        20s))
+        << "the move to the spoofer after the reload was not seen\n"
+        << read_file(log);
+    daemon.signal(SIGTERM);
+    auto code = daemon.wait(20s);
+    ASSERT_TRUE(code.has_value()) << "clinicwatch did not exit after SIGTERM";
+    EXPECT_EQ(*code, 0) << read_file(log);
+
+    // Every destination arrived (the lumped row counts the rest), and the cap held across the
+    // reload: without carrying the day's count over, the PC would have kBefore + kAfter rows.
+    EXPECT_EQ(
+        query(db, "SELECT count(*) FROM boundary_flows WHERE mac = '" + pc + "' AND port != 0"),
+        static_cast<std::int64_t>(clinicwatch::Egress::kMaxSummaryDestinations))
+        << read_file(log);
+    EXPECT_EQ(query(db, "SELECT sum(flows) FROM boundary_flows WHERE mac = '" + pc + "'"),
+              kBefore + kAfter);
+    EXPECT_EQ(
+        query(db, "SELECT sum(flows) FROM boundary_flows WHERE mac = '" + pc +
+                      "' AND name = '(other destinations)'"),
+        kBefore + kAfter - static_cast<std::int64_t>(clinicwatch::Egress::kMaxSummaryDestinations));
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    auto evidence =
+        d.execAndGet("SELECT evidence FROM alerts WHERE kind = 'gateway-mac-change'").getString();
+    EXPECT_NE(evidence.find("\"expected_mac\":\"" + router + "\""), std::string::npos) << evidence;
 }

@@ -210,6 +210,93 @@ TEST(ReplayEndToEnd, RandomizedDeviceSummaryContinuesAcrossARestart) {
     EXPECT_EQ(day["date"], "2026-11-20");
 }
 
+// What lan-hygiene learned about the routers survives a restart: the gateway MAC learned for
+// the configured gateway address, and (without one) each device's next hop to the internet.
+// The second run sees only the attack, which is judged right only with the first run's state:
+// without it, the spoofer's MAC would be the first one learned (the "router").
+TEST(ReplayEndToEnd, LearnedGatewayAndNextHopsSurviveARestart) {
+    const MacAddress router{{0x00, 0xa0, 0xde, 0x7a, 0x1c, 0x30}};
+    const MacAddress spoofer{{0x00, 0x25, 0xb3, 0xbf, 0x91, 0xee}};
+    const MacAddress pc{{0x00, 0x21, 0x70, 0xc0, 0x56, 0xf0}};
+    const std::uint32_t gateway_ip = bench::ip4(192, 168, 100, 1),
+                        pc_ip = bench::ip4(192, 168, 100, 20);
+    const std::int64_t morning = *bench::parse_iso_time("2026-11-20T08:00:00+09:00");
+    // `hop` gets `n` SYNs from the PC to internet addresses, 100 ms apart.
+    auto browse = [&](bench::PcapFileWriter& w, std::int64_t& ts, const MacAddress& hop, int n) {
+        for (int i = 0; i < n; ++i) {
+            bench::TcpHeader h;
+            h.src_port = static_cast<std::uint16_t>(50000 + i);
+            h.dst_port = 443;
+            h.flags = bench::tcpflag::syn;
+            h.window = 64240;
+            std::uint32_t dst = bench::ip4(93, 184, 216, static_cast<std::uint8_t>(1 + i));
+            auto seg = bench::tcp4(pc_ip, dst, h, {});
+            auto ip = bench::ipv4(bench::Ipv4Header{pc_ip, dst, 6, 128, 1, true, 0}, seg);
+            w.write(ts += 100'000, bench::ethernet(hop, pc, bench::ethertype::ipv4, ip));
+        }
+    };
+    auto claim = [&](bench::PcapFileWriter& w, std::int64_t& ts, const MacAddress& by) {
+        auto frame = bench::arp(2, by, gateway_ip, pc, pc_ip);
+        w.write(ts += 100'000, bench::ethernet(pc, by, bench::ethertype::arp, frame));
+    };
+    auto gateway_changes = [](const std::filesystem::path& db_path) {
+        SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+        SQLite::Statement st(db, "SELECT evidence FROM alerts WHERE kind = 'gateway-mac-change'");
+        std::vector<nlohmann::json> out;
+        while (st.executeStep()) out.push_back(nlohmann::json::parse(st.getColumn(0).getString()));
+        return out;
+    };
+    for (bool configured_gateway : {true, false}) {
+        SCOPED_TRACE(configured_gateway ? "gateway_ip configured" : "no gateway configured");
+        TempDir dir;
+        std::ofstream(dir / "demo.yaml")
+            << "network:\n  internal_networks: [192.168.100.0/24]\n"
+            << (configured_gateway ? "  gateway_ip: 192.168.100.1\n" : "");
+        // Run 1: the router answers for the gateway and carries the PC's internet traffic.
+        std::int64_t ts = morning;
+        {
+            bench::PcapFileWriter w((dir / "first.pcap").string());
+            claim(w, ts, router);
+            browse(w, ts, router, 10);
+            w.close();
+        }
+        std::string output;
+        ASSERT_EQ(run_command(replay_command(dir, dir / "first.pcap"), &output), 0) << output;
+        EXPECT_TRUE(gateway_changes(dir / "clinic.db").empty());
+        // Run 2, an hour later: a spoofer claims the gateway's address and the PC follows it.
+        ts += 3600'000'000LL;
+        {
+            bench::PcapFileWriter w((dir / "second.pcap").string());
+            claim(w, ts, spoofer);
+            browse(w, ts, spoofer, 30);
+            w.close();
+        }
+        ASSERT_EQ(run_command(replay_command(dir, dir / "second.pcap"), &output), 0) << output;
+        auto changes = gateway_changes(dir / "clinic.db");
+        ASSERT_EQ(changes.size(), 1u) << "the first run's router was forgotten\n" << output;
+        EXPECT_EQ(changes[0]["new_mac"], spoofer.to_string());
+        EXPECT_EQ(changes[0]["expected_mac"], router.to_string());
+        EXPECT_EQ(changes[0]["expected_mac_from"],
+                  configured_gateway ? "learned earlier" : "the device's earlier internet traffic");
+        // Run 3: the spoofing goes on after another restart. The open alert (and so its
+        // incident) continues: still one, still open, not a new one.
+        ts += 3600'000'000LL;
+        {
+            bench::PcapFileWriter w((dir / "third.pcap").string());
+            claim(w, ts, spoofer);
+            browse(w, ts, spoofer, 30);
+            w.close();
+        }
+        ASSERT_EQ(run_command(replay_command(dir, dir / "third.pcap"), &output), 0) << output;
+        SQLite::Database db((dir / "clinic.db").string(), SQLite::OPEN_READONLY);
+        EXPECT_EQ(scalar(db,
+                         "SELECT count(*) FROM alerts WHERE kind = 'gateway-mac-change' AND "
+                         "status = 'open' AND ended_at IS NULL"),
+                  1);
+        EXPECT_EQ(scalar(db, "SELECT count(*) FROM alerts WHERE kind = 'gateway-mac-change'"), 1);
+    }
+}
+
 TEST(ReplayEndToEnd, TruncatedCaptureExitsWithFourAndKeepsWhatWasRead) {
     TempDir dir;
     auto pcap = dir / "cut.pcap";
