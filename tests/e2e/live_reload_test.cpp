@@ -204,7 +204,7 @@ TEST(LiveReload, RebuiltEgressAndHygieneKeepTheDaysCountsAndNextHops) {
     Child daemon({"ip", "netns", "exec", ns.name(), CLINICWATCH_BINARY, "run", "--interface", "cwa",
                   "--db", db, "--config", config},
                  log);
-    ASSERT_TRUE(wait_until_capturing(db, 20s)) << read_file(log);
+    ASSERT_TRUE(wait_until_capturing(log, 60s)) << read_file(log);
     ASSERT_EQ(
         run_command(ns.exec("tcpreplay -q -i cwb --pps 4000 " + (dir / "before.pcap").string())),
         0);
