@@ -9,9 +9,12 @@
 
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/ipv6_addresses.hpp"
 #include "analyzers/ipv6_routers.hpp"
 #include "bench/ipv6_capture.hpp"
+#include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/analyzers/loop_frames.hpp"
 
 using namespace clinicwatch;
@@ -80,6 +83,10 @@ TEST(Ipv6Routers, RouterAndPrefixesLearnedWithoutConfigurationAndRenumberingIsQu
         for (const auto& a : h.temporary) EXPECT_TRUE(r.lan.on_link(*IpAddress::parse(a))) << a;
     }
     EXPECT_FALSE(r.lan.on_link(*IpAddress::parse("2603:1037:1:2::12")));
+    // The router's global address in each prefix, from its answers to the servers.
+    std::vector<std::string> globals;
+    for (const auto& a : router.addresses) globals.push_back(a.to_string());
+    EXPECT_EQ(globals, r.truth.router_globals);
     // What a restart reads back.
     Ipv6Lan restored;
     restored.restore(nlohmann::json::parse(r.stored));
@@ -112,8 +119,15 @@ TEST(Ipv6Routers, EachAttackIsOneFindingNamingTheAttacker) {
             EXPECT_EQ(a.evidence["flags"], "M O");
         } else if (a.kind == "rogue-dhcpv6") {
             EXPECT_EQ(a.evidence["offered"][0], "fdc2:1a2b:3c4d:1::1000");
-        } else if (a.kind == "ndp-router-spoof") {
+        } else if (a.kind == "ndp-router-spoof" && a.subject == "b8:27:eb:66:00:03") {
+            // Unsolicited NAs for the router's link-local address.
             EXPECT_EQ(a.evidence["address"], r.truth.router_link_local);
+            EXPECT_EQ(a.evidence["how"], "neighbour-advert");
+        } else if (a.kind == "ndp-router-spoof") {
+            // Duplicate address detection for the router's global address (then NAs): the
+            // first frame raised it.
+            EXPECT_EQ(a.subject, "b8:27:eb:66:00:04");
+            EXPECT_EQ(a.evidence["address"], r.truth.router_globals.back());
         }
     }
 
@@ -144,12 +158,114 @@ TEST(Ipv6Routers, EachAttackIsOneFindingNamingTheAttacker) {
               (std::map<std::string, std::string>{{"10:6f:3f:c0:ff:01", "rogue-ra"},
                                                   {"b8:27:eb:66:00:01", "ra-impersonation"},
                                                   {"b8:27:eb:66:00:02", "ra-router-lifetime-zero"},
-                                                  {"b8:27:eb:66:00:03", "ndp-router-spoof"}}));
+                                                  {"b8:27:eb:66:00:03", "ndp-router-spoof"},
+                                                  {"b8:27:eb:66:00:04", "ndp-router-spoof"}}));
     for (const auto& in : incidents)
         if (in.kind == "rogue-ra") {
             EXPECT_EQ(in.alerts.size(), 2u);
             EXPECT_EQ(in.facts["offered"][0], "fdc2:1a2b:3c4d:1::1000");
         }
+}
+
+// Alerts through the correlator, as the store hands them over (one record per key).
+std::vector<Incident> incidents_of(const Replay& r) {
+    std::vector<AlertRecord> records;
+    std::map<std::string, std::size_t> at;
+    for (const auto& a : r.sink.alerts) {
+        if (!at.count(a.key)) {
+            at[a.key] = records.size();
+            records.emplace_back();
+            records.back().id = static_cast<std::int64_t>(records.size());
+            records.back().first_seen = a.first_seen;
+        }
+        AlertRecord& rec = records[at[a.key]];
+        rec.key = a.key;
+        rec.kind = a.kind;
+        rec.severity = static_cast<int>(a.severity);
+        rec.subject_mac = a.subject_mac->to_string();
+        rec.subject = a.subject;
+        rec.status = "open";
+        rec.last_seen = a.last_seen;
+        rec.count += a.count;
+        rec.evidence = a.evidence;
+    }
+    return correlate(records);
+}
+
+TEST(Ipv6Routers, RouterChangingItsFlagsIsOneIncidentSayingWhatChanged) {
+    // The router's RAs go from O to M O at 80% (DHCPv6 address assignment turned on); its
+    // periodic RAs before and after, and the renumbering, raise nothing else.
+    Replay r;
+    bench::Ipv6CaptureOptions o;
+    o.incidents = false;
+    o.router_flags_change = true;
+    replay(r, o);
+    ASSERT_EQ(r.sink.alerts.size(), 1u) << r.sink.alerts.back().summary;
+    const AlertUpdate& a = r.sink.alerts.front();
+    EXPECT_EQ(a.kind, "ra-flags-changed");
+    EXPECT_EQ(*a.subject_mac, r.truth.router_mac);
+    EXPECT_EQ(a.count, 1u);  // the first RA with the new flags; the later ones are the new normal
+    EXPECT_EQ(a.evidence["previous_flags"], "O");
+    EXPECT_EQ(a.evidence["flags"], "M O");
+    EXPECT_TRUE(a.evidence["managed_set"].get<bool>());
+    EXPECT_FALSE(a.evidence["other_cleared"].get<bool>());
+    EXPECT_GE(a.first_seen, r.truth.options.start_us + r.truth.options.duration_us * 8 / 10);
+    EXPECT_TRUE(r.lan.routers().front().managed);
+
+    auto incidents = incidents_of(r);
+    ASSERT_EQ(incidents.size(), 1u);
+    EXPECT_EQ(incidents[0].kind, "ra-flags-changed");
+    EXPECT_EQ(incidents[0].subject_mac, r.truth.router_mac.to_string());
+    // In words: the router by its register name, what changed, whom to call.
+    nlohmann::json assets = nlohmann::json::array({{{"mac", r.truth.router_mac.to_string()},
+                                                    {"register_name", "RTX830"},
+                                                    {"registered", "yes"},
+                                                    {"name", "RTX830"},
+                                                    {"addresses", nlohmann::json::array()}}});
+    for (const char* language : {"ja", "en"}) {
+        auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", language);
+        DeviceNames names(messages, assets);
+        auto d = describe_incident(incidents[0], 1, messages, names);
+        std::string detail = d["detail"];
+        std::string action = d["action"];
+        EXPECT_NE(detail.find("DHCPv6"), std::string::npos) << detail;
+        EXPECT_EQ(d["party"], messages["party_names"]["network"]) << language;
+        EXPECT_FALSE(d["action"].get<std::string>().empty());
+        EXPECT_EQ(d["device"], "RTX830");
+        if (std::string(language) == "en") {
+            EXPECT_NE(detail.find("from \"O\" to \"M O\""), std::string::npos) << detail;
+            EXPECT_NE(detail.find("With the M flag set"), std::string::npos) << detail;
+            EXPECT_NE(action.find("network vendor"), std::string::npos) << action;
+        } else {
+            EXPECT_NE(detail.find("「O」から「M O」"), std::string::npos) << detail;
+            EXPECT_NE(detail.find("Mフラグが付いた"), std::string::npos) << detail;
+            EXPECT_NE(action.find("ネットワーク保守業者"), std::string::npos) << action;
+        }
+    }
+}
+
+TEST(Ipv6Routers, RouterFlagsClearedAfterARestartAreNoticedToo) {
+    // What an earlier run stored (the router with M O) against this run's RAs (O only): the
+    // M flag cleared, one finding.
+    Replay first;
+    bench::Ipv6CaptureOptions o;
+    o.incidents = false;
+    o.renumbering = false;
+    o.router_flags_change = true;
+    replay(first, o);
+    ASSERT_TRUE(first.lan.routers().front().managed);
+    Replay second;
+    second.lan.restore(nlohmann::json::parse(first.stored));
+    bench::Ipv6CaptureOptions later = o;
+    later.router_flags_change = false;
+    later.start_us = o.start_us + 86'400'000'000LL;
+    replay(second, later);
+    auto kinds = alerts_by_kind(second);
+    ASSERT_EQ(kinds.size(), 1u);
+    ASSERT_EQ(second.sink.alerts.size(), 1u);
+    EXPECT_EQ(second.sink.alerts[0].evidence["previous_flags"], "M O");
+    EXPECT_EQ(second.sink.alerts[0].evidence["flags"], "O");
+    EXPECT_TRUE(second.sink.alerts[0].evidence["managed_cleared"].get<bool>());
 }
 
 TEST(Ipv6Routers, ConfiguredRouterAndExpectedPrefixes) {
@@ -179,6 +295,36 @@ TEST(Ipv6Routers, HomeRouterFirstWithAKnownGatewayIsStillRogue) {
     EXPECT_EQ(alerts_by_kind(r)["rogue-ra"], std::set<std::string>{"10:6f:3f:c0:ff:01"});
     EXPECT_TRUE(r.lan.is_router(*MacAddress::parse("00:a0:de:6a:10:01")));
     EXPECT_FALSE(r.lan.is_router(*MacAddress::parse("10:6f:3f:c0:ff:01")));
+}
+
+TEST(Ipv6AddressKinds, LinkLocalEui64StableAndRotatingTemporaries) {
+    constexpr Timestamp kH = 3600 * kMicrosPerSecond, kDay = 24 * kH;
+    auto seen = [](const char* a, Timestamp first, Timestamp last, const char* source = "ip") {
+        return Observed{a, source, first, last};
+    };
+    std::vector<Observed> pc = {
+        seen("192.168.100.20", 0, 9 * kDay, "arp"),
+        seen("fe80::1c2d:3e4f:5a6b:7c8d", 0, 9 * kDay),
+        seen("2409:10:a0:1200:5e1:22ff:aa3:1001", 10, 10, "ndp-dad"),  // stable: formed first
+        seen("2409:10:a0:1200:9a1:c2d:e3f:4a01", 20, kDay),            // temporary day 1
+        seen("2409:10:a0:1200:9a1:c2d:e3f:4a01", 20, kDay + kH, "ndp-dad"),
+        seen("2409:10:a0:1200:77:1234:5678:9a02", kDay, 2 * kDay),      // day 2
+        seen("2409:10:a0:1200:c3:4455:6677:8803", 2 * kDay, 3 * kDay),  // today's
+        seen("2409:10:a0:1300:211:32ff:fec0:30", 0, 9 * kDay),          // EUI-64 (from a MAC)
+        // Another prefix: a second address with no rotation (DHCPv6 IA_NA) stays stable, and
+        // so does one formed long after the one before it (not a rotation).
+        seen("2409:10:a0:1400::1:1", 0, kDay),
+        seen("2409:10:a0:1400::1000", 5, kDay),
+        seen("2409:10:a0:1500::a", 0, 9 * kDay),
+        seen("2409:10:a0:1500::b", kH, kH),
+        seen("2409:10:a0:1500::c", 9 * kDay, 9 * kDay),
+    };
+    auto kinds = ipv6_address_kinds(pc);
+    ASSERT_EQ(kinds.size(), pc.size());
+    std::vector<std::string_view> expected = {
+        "",       "link-local", "stable", "temporary", "temporary", "temporary", "temporary",
+        "stable", "stable",     "stable", "stable",    "stable",    "stable"};
+    EXPECT_EQ(kinds, expected);
 }
 
 // A multicast neighbour solicitation, as a host resolving `target` sends it.
