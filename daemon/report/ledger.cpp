@@ -60,10 +60,11 @@ nlohmann::json ipv6_kinds_of(const std::string& json_text) {
     return out;
 }
 
-// "192.168.100.20, 2409:10:a0:1200::5 (一時)": each IPv6 address with its kind in words.
-std::string addresses_text(const nlohmann::json& addresses, const nlohmann::json& ipv6,
-                           const nlohmann::json& messages) {
-    std::string out;
+// ["192.168.100.20", "2409:10:a0:1200::5（一時）"]: each IPv6 address with its kind in words,
+// as the ledger shows them.
+nlohmann::json addresses_labelled(const nlohmann::json& addresses, const nlohmann::json& ipv6,
+                                  const nlohmann::json& messages) {
+    auto out = nlohmann::json::array();
     for (const auto& v : addresses) {
         std::string s = v.is_string() ? v.get<std::string>() : v.dump();
         for (const auto& k : ipv6)
@@ -74,7 +75,7 @@ std::string addresses_text(const nlohmann::json& addresses, const nlohmann::json
                     s += messages.value("ipv6_address_kind_format", " (") + word +
                          messages.value("ipv6_address_kind_close", ")");
             }
-        out += (out.empty() ? "" : ", ") + s;
+        out.push_back(s);
     }
     return out;
 }
@@ -181,7 +182,8 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         a["addresses"] = values_of(st.getColumn("addresses").getString());
         a["names"] = values_of(st.getColumn("names").getString());
         a["ipv6_addresses"] = ipv6_kinds_of(st.getColumn("addresses").getString());
-        a["addresses_text"] = addresses_text(a["addresses"], a["ipv6_addresses"], messages);
+        a["addresses_labelled"] = addresses_labelled(a["addresses"], a["ipv6_addresses"], messages);
+        a["addresses_text"] = join(a["addresses_labelled"]);
         a["names_text"] = join(a["names"]);
         a["services"] = nlohmann::json::parse(st.getColumn("services").getString(), nullptr, false);
         if (a["services"].is_discarded()) a["services"] = nlohmann::json::array();
