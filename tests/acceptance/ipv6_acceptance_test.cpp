@@ -41,7 +41,8 @@ json run_json(const TempDir& dir, const std::string& args) {
 struct Replayed {
     bench::Ipv6CaptureTruth truth;
     json assets, alerts, egress, incidents, report;
-    std::string report_csv;  // the ledger in Japanese
+    std::string report_csv;   // the ledger in Japanese
+    std::string report_html;  // the report in English
     const json* asset(const std::string& mac) const {
         for (const auto& a : assets)
             if (a["mac"] == mac) return &a;
@@ -86,6 +87,12 @@ Replayed replay_ipv6_clinic(const TempDir& dir, const bench::Ipv6CaptureOptions&
     std::string csv_cmd = std::string(CLINICWATCH_BINARY) + " report --format csv --lang ja" +
                           common + " 2>/dev/null";
     EXPECT_EQ(run_command(csv_cmd, &r.report_csv), 0) << r.report_csv;
+    std::string html_cmd = std::string(CLINICWATCH_BINARY) + " report --format html --lang en" +
+                           common + " --out " + (dir / "r.html").string() + " 2>&1";
+    std::string html_out;
+    EXPECT_EQ(run_command(html_cmd, &html_out), 0) << html_out;
+    std::ifstream html(dir / "r.html");
+    r.report_html.assign(std::istreambuf_iterator<char>(html), {});
     return r;
 }
 
@@ -146,6 +153,10 @@ TEST(Ipv6Acceptance, DualStackClinic) {
     EXPECT_TRUE(exported);
     EXPECT_NE(r.report_csv.find(recep_host.temporary.front() + "（一時）"), std::string::npos);
     EXPECT_NE(r.report_csv.find(recep_host.stable.front() + "（固定）"), std::string::npos);
+    EXPECT_NE(r.report_html.find("<span>" + recep_host.temporary.back() + " (temporary)</span>"),
+              std::string::npos);
+    EXPECT_NE(r.report_html.find("<span>" + recep_host.link_local + " (link-local)</span>"),
+              std::string::npos);
 
     // Egress over IPv6, named from TLS SNI and (QUIC) from the AAAA answer.
     const std::string recep = r.truth.hosts[0].mac.to_string();
