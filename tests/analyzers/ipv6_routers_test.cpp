@@ -266,6 +266,12 @@ TEST(Ipv6Routers, RouterFlagsClearedAfterARestartAreNoticedToo) {
     EXPECT_EQ(second.sink.alerts[0].evidence["previous_flags"], "M O");
     EXPECT_EQ(second.sink.alerts[0].evidence["flags"], "O");
     EXPECT_TRUE(second.sink.alerts[0].evidence["managed_cleared"].get<bool>());
+    // A third day with the flags the second one stored: nothing.
+    Replay third;
+    third.lan.restore(nlohmann::json::parse(second.stored));
+    later.start_us += 86'400'000'000LL;
+    replay(third, later);
+    EXPECT_TRUE(third.sink.alerts.empty()) << third.sink.alerts.front().summary;
 }
 
 TEST(Ipv6Routers, ConfiguredRouterAndExpectedPrefixes) {
