@@ -1,17 +1,21 @@
 // The ipv6-routers unit on the generated dual-stack IPoE clinic (bench/ipv6_capture): the
 // router and its prefixes learned without configuration, the real router's periodic RAs and a
 // renumbering quiet, and each attack one finding naming the attacker, grouped into one incident
-// per attacker. Also: an NDP storm is an ARP storm for the loop detector.
+// per attacker. Also: an NDP storm is an ARP storm for the loop detector, and egress places a
+// global IPv6 flow by the learned prefix (risky-protocol-wan as over IPv4).
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "analyzers/dispatcher.hpp"
+#include "analyzers/egress.hpp"
 #include "analyzers/host_table.hpp"
 #include "analyzers/ipv6_addresses.hpp"
 #include "analyzers/ipv6_routers.hpp"
+#include "bench/frame_builder.hpp"
 #include "bench/ipv6_capture.hpp"
+#include "daemon/egress_rules.hpp"
 #include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
 #include "daemon/report/template.hpp"
@@ -378,6 +382,129 @@ TEST(Ipv6Routers, NdpStormIsAnArpStorm) {
     EXPECT_FALSE(subjects.count("00:1b:21:c0:00:21"));
     EXPECT_EQ(storms.back().update.evidence["peak_requests_per_second"].get<int>() >= 190, true);
     EXPECT_TRUE(h.sink.of_kind("l2-loop").empty());
+}
+
+// Issue 20: risky protocols over IPv6 with the same rules and names as over IPv4. A PC with a
+// global address (inside only because the router's RA put its /64 on the link: nothing about
+// IPv6 is configured) opens SMB to an internet IPv6 address and to the LAN NAS's global
+// address; only the first crosses the boundary.
+TEST(Ipv6Routers, SmbToAnInternetIpv6AddressIsRiskyAndToTheLanNasIsNot) {
+    constexpr Timestamp kS = kMicrosPerSecond, kT0 = 1'795'129'200LL * kS;
+    const MacAddress router = *MacAddress::parse("00:a0:de:6e:21:4c");
+    const MacAddress pc = *MacAddress::parse("f4:6e:24:19:c2:7b");
+    const MacAddress nas = *MacAddress::parse("00:11:32:8a:4e:10");
+    auto ip6 = [](const char* text) { return IpAddress::parse(text)->bytes; };
+    const bench::Ip6 router_ll = ip6("fe80::2a0:deff:fe6e:214c");
+    const bench::Ip6 pc_ip = ip6("2400:4050:a1b2:3c00:f66e:24ff:fe19:c27b");
+    const bench::Ip6 nas_ip = ip6("2400:4050:a1b2:3c00:211:32ff:fe8a:4e10");
+    const bench::Ip6 far = ip6("2a01:4f8:c17:b8f::2");  // an internet host, not on the link
+
+    Ipv6Lan lan;
+    Sink sink;
+    HostTable hosts(1024);
+    Dispatcher dispatcher(hosts);
+    dispatcher.add(std::make_unique<Ipv6Routers>(lan, sink, Ipv6RoutersSettings{}));
+    EgressSettings egress;
+    egress.internal_networks = {*IpNetwork::parse("192.168.100.0/24")};
+    egress.ipv6_lan = &lan;
+    egress.rules = load_egress_rules(CLINICWATCH_SOURCE_DIR "/rules");
+    dispatcher.add(std::make_unique<Egress>(sink, std::move(egress), nullptr));
+    Packet packet;
+    std::size_t frames = 0;
+    auto feed = [&](Timestamp ts, const bench::Frame& frame) {
+        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(frame.size()),
+                      Bytes(frame.data(), frame.size()), packet);
+        dispatcher.on_packet(packet);
+        ++frames;
+    };
+    auto tcp = [&](Timestamp ts, const MacAddress& dst_mac, const MacAddress& src_mac,
+                   const bench::Ip6& src, const bench::Ip6& dst, const bench::TcpHeader& h,
+                   std::size_t payload) {
+        bench::Ipv6Header ip;
+        ip.src = src;
+        ip.dst = dst;
+        ip.next_header = bench::ipproto::tcp;
+        feed(ts, bench::ethernet(
+                     dst_mac, src_mac, bench::ethertype::ipv6,
+                     bench::ipv6(ip, bench::tcp6(src, dst, h, bench::Frame(payload, 0x42)))));
+    };
+    // An SMB session from the PC: handshake, then request/response pairs (SMB2 over direct TCP
+    // needs no name: the port says what it is).
+    auto smb_session = [&](Timestamp t, const MacAddress& peer_mac, const bench::Ip6& peer,
+                           std::uint16_t client_port) {
+        namespace f = bench::tcpflag;
+        std::uint32_t c = 1000, s = 5000;
+        tcp(t, peer_mac, pc, pc_ip, peer, {client_port, 445, c, 0, f::syn, 64240, {}}, 0);
+        tcp(t + 20'000, pc, peer_mac, peer, pc_ip,
+            {445, client_port, s, c + 1, f::syn | f::ack, 65535, {}}, 0);
+        ++c, ++s;
+        for (int i = 0; i < 40; ++i) {
+            Timestamp at = t + 50'000 + i * 100'000;
+            tcp(at, peer_mac, pc, pc_ip, peer, {client_port, 445, c, s, f::psh | f::ack, 1024, {}},
+                120);
+            c += 120;
+            tcp(at + 20'000, pc, peer_mac, peer, pc_ip,
+                {445, client_port, s, c, f::psh | f::ack, 1024, {}}, 200);
+            s += 200;
+        }
+    };
+
+    bench::Ipv6Header ra_ip;
+    ra_ip.src = router_ll;
+    ra_ip.dst = ip6("ff02::1");
+    ra_ip.next_header = bench::ipproto::icmpv6;
+    ra_ip.hop_limit = 255;
+    bench::Frame ra;  // RFC 4861 §4.2: O flag, 1800 s, the clinic's /64 on-link and autonomous
+    bench::put8(ra, 64);
+    bench::put8(ra, 0x40);
+    bench::put16(ra, 1800);
+    bench::put32(ra, 0);
+    bench::put32(ra, 0);
+    bench::put8(ra, 3);
+    bench::put8(ra, 4);
+    bench::put8(ra, 64);
+    bench::put8(ra, 0xc0);
+    bench::put32(ra, 2592000);
+    bench::put32(ra, 604800);
+    bench::put32(ra, 0);
+    bench::put_bytes(ra, ip6("2400:4050:a1b2:3c00::"));
+    for (int i = 0; i < 3; ++i)
+        feed(kT0 + i * 60 * kS,
+             bench::ethernet(bench::multicast_mac6(ra_ip.dst), router, bench::ethertype::ipv6,
+                             bench::ipv6(ra_ip, bench::icmp6(router_ll, ra_ip.dst, 134, 0, ra))));
+    // Twice each, minutes apart: the second session to a destination adds no second alert.
+    for (int round = 0; round < 2; ++round) {
+        Timestamp t = kT0 + (5 + 60 * round) * kS;
+        smb_session(t, nas, nas_ip, static_cast<std::uint16_t>(50100 + round));
+        smb_session(t + 10 * kS, router, far, static_cast<std::uint16_t>(50200 + round));
+    }
+    dispatcher.finish();
+    EXPECT_GE(frames, 300u);
+
+    ASSERT_EQ(lan.routers().size(), 1u);  // learned from its RA, not configured
+    EXPECT_EQ(lan.routers().front().mac, router);
+    std::vector<const AlertUpdate*> risky;
+    for (const auto& a : sink.alerts) {
+        EXPECT_NE(a.evidence.value("destination_ip", ""), "2400:4050:a1b2:3c00:211:32ff:fe8a:4e10")
+            << a.kind << ": " << a.summary;  // nothing about the LAN NAS
+        if (a.kind == "risky-protocol-wan") risky.push_back(&a);
+    }
+    // One alert (kept up to date by the second session), about the PC, with IPv4's name.
+    std::set<std::string> keys;
+    for (const auto* a : risky) keys.insert(a->key);
+    ASSERT_EQ(keys.size(), 1u);
+    const AlertUpdate& a = *risky.back();
+    EXPECT_EQ(a.subject_mac, pc);
+    EXPECT_EQ(a.severity, Severity::high);
+    EXPECT_EQ(a.evidence["asset_ip"], "2400:4050:a1b2:3c00:f66e:24ff:fe19:c27b");
+    EXPECT_EQ(a.evidence["destination_ip"], "2a01:4f8:c17:b8f::2");
+    EXPECT_EQ(a.evidence["direction"], "egress");
+    EXPECT_EQ(a.evidence["port"], 445);
+    EXPECT_EQ(a.summary.rfind("SMB crossing the internet boundary: device "
+                              "2400:4050:a1b2:3c00:f66e:24ff:fe19:c27b to 2a01:4f8:c17:b8f::2",
+                              0),
+              0u)
+        << a.summary;
 }
 
 }  // namespace
