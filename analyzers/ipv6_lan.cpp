@@ -18,9 +18,17 @@ bool Ipv6Lan::learn_router(const Ipv6Router& seen) {
         Timestamp first = r.first_seen ? r.first_seen : seen.first_seen;
         bool was_configured_unseen = r.link_local.empty();
         std::string source = r.source == "configuration" ? r.source : seen.source;
+        std::vector<IpAddress> addresses = std::move(r.addresses);
+        for (const auto& a : seen.addresses)
+            if (std::find(addresses.begin(), addresses.end(), a) == addresses.end())
+                addresses.push_back(a);
+        if (addresses.size() > Ipv6Router::kMaxAddresses)
+            addresses.erase(addresses.begin(), addresses.end() - static_cast<std::ptrdiff_t>(
+                                                                     Ipv6Router::kMaxAddresses));
         r = seen;
         r.first_seen = first;
         r.source = source;
+        r.addresses = std::move(addresses);
         return was_configured_unseen;
     }
     if (routers_.size() >= kMaxRouters) {
@@ -59,6 +67,22 @@ bool Ipv6Lan::learn_prefix(const Ipv6Prefix& seen) {
     return true;
 }
 
+bool Ipv6Lan::learn_router_address(const MacAddress& mac, const IpAddress& address) {
+    for (auto& r : routers_) {
+        if (r.mac != mac) continue;
+        auto it = std::find(r.addresses.begin(), r.addresses.end(), address);
+        if (it != r.addresses.end()) {
+            // Most recent last: the oldest (a renumbered prefix's) goes first when full.
+            std::rotate(it, it + 1, r.addresses.end());
+            return false;
+        }
+        if (r.addresses.size() >= Ipv6Router::kMaxAddresses) r.addresses.erase(r.addresses.begin());
+        r.addresses.push_back(address);
+        return true;
+    }
+    return false;
+}
+
 void Ipv6Lan::configure(const std::vector<MacAddress>& routers,
                         const std::vector<IpNetwork>& prefixes) {
     for (const auto& mac : routers) {
@@ -95,6 +119,8 @@ nlohmann::json Ipv6Lan::to_json() const {
     for (const auto& r : routers_) {
         json dns = json::array();
         for (const auto& d : r.dns) dns.push_back(d.to_string());
+        json addresses = json::array();
+        for (const auto& a : r.addresses) addresses.push_back(a.to_string());
         routers.push_back({{"mac", r.mac.to_string()},
                            {"link_local", r.link_local.empty() ? "" : r.link_local.to_string()},
                            {"first_seen", r.first_seen},
@@ -105,6 +131,7 @@ nlohmann::json Ipv6Lan::to_json() const {
                            {"preference", r.preference},
                            {"mtu", r.mtu},
                            {"dns", dns},
+                           {"addresses", addresses},
                            {"source", r.source}});
     }
     for (const auto& p : prefixes_)
@@ -137,6 +164,10 @@ void Ipv6Lan::restore(const nlohmann::json& j) {
         for (const auto& d : r.value("dns", nlohmann::json::array()))
             if (d.is_string())
                 if (auto a = IpAddress::parse(d.get<std::string>())) x.dns.push_back(*a);
+        for (const auto& a : r.value("addresses", nlohmann::json::array()))
+            if (a.is_string())
+                if (auto g = IpAddress::parse(a.get<std::string>()); g && g->is_v6())
+                    if (x.addresses.size() < Ipv6Router::kMaxAddresses) x.addresses.push_back(*g);
         x.source = r.value("source", "ra");
         learn_router(x);
     }

@@ -28,6 +28,10 @@ struct Ipv6Router {
     std::uint32_t mtu = 0;       // 0: not announced
     std::vector<IpAddress> dns;  // RDNSS of the last RA
     std::string source;          // "ra", "configuration"
+    // Its own global addresses, from its neighbour advertisements (newest last, at most
+    // kMaxAddresses): another MAC claiming one of them is spoofing the router.
+    std::vector<IpAddress> addresses;
+    static constexpr std::size_t kMaxAddresses = 4;
 };
 
 struct Ipv6Prefix {
@@ -60,9 +64,13 @@ class Ipv6Lan {
             if (r.mac == mac) return true;
         return false;
     }
+    // The router whose link-local address, or one of whose global addresses, `a` is.
     const Ipv6Router* router_with_address(const IpAddress& a) const {
-        for (const auto& r : routers_)
+        for (const auto& r : routers_) {
             if (!r.link_local.empty() && r.link_local == a) return &r;
+            for (const auto& g : r.addresses)
+                if (g == a) return &r;
+        }
         return nullptr;
     }
     const std::vector<Ipv6Router>& routers() const { return routers_; }
@@ -72,6 +80,8 @@ class Ipv6Lan {
     // router or a prefix not known before): worth storing at once.
     bool learn_router(const Ipv6Router& seen);
     bool learn_prefix(const Ipv6Prefix& seen);
+    // A global address the router `mac` answered for (true when new).
+    bool learn_router_address(const MacAddress& mac, const IpAddress& address);
     // Configuration adds to what is learned: routers by MAC, prefixes by CIDR.
     void configure(const std::vector<MacAddress>& routers, const std::vector<IpNetwork>& prefixes);
 

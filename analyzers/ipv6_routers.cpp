@@ -48,6 +48,8 @@ void Ipv6Routers::on_packet(const Packet& packet) {
         switch (packet.icmp->type) {
             case ndp::kRouterAdvert:
                 return on_router_advert(packet);
+            case ndp::kNeighbourSolicit:
+                return on_neighbour_solicit(packet);
             case ndp::kNeighbourAdvert:
                 return on_neighbour_advert(packet);
             case ndp::kRedirect:
@@ -83,6 +85,30 @@ void Ipv6Routers::on_router_advert(const Packet& packet) {
     for (std::size_t i = 0; i < ra->prefix_count; ++i)
         prefixes.push_back(ra->prefixes[i].prefix.to_string());
     if (is_trusted) {
+        // The router changing its M/O flags changes how every PC gets its address and DNS
+        // server (M: addresses by DHCPv6, O: DNS by DHCPv6): worth one finding, as a vendor
+        // may have changed the router's settings or the line's (v6プラス, transix) changed.
+        // Compared with what it announced before (this run, or stored by an earlier one);
+        // a configured router not heard yet has nothing to compare with.
+        for (const auto& before : lan_.routers())
+            if (before.mac == mac && !before.link_local.empty() &&
+                (before.managed != ra->managed || before.other != ra->other))
+                raise("ra-flags-changed", Severity::medium, packet,
+                      "the router " + mac.to_string() + " changed its RA flags from " +
+                          ndp::flags_text(before.managed, before.other) + " to " +
+                          ndp::flags_text(ra->managed, ra->other),
+                      {{"device_mac", mac.to_string()},
+                       {"link_local", src.to_string()},
+                       {"router_mac", mac.to_string()},
+                       {"previous_flags", ndp::flags_text(before.managed, before.other)},
+                       {"flags", ndp::flags_text(ra->managed, ra->other)},
+                       {"managed_set", !before.managed && ra->managed},
+                       {"managed_cleared", before.managed && !ra->managed},
+                       {"other_set", !before.other && ra->other},
+                       {"other_cleared", before.other && !ra->other},
+                       {"prefixes", prefixes},
+                       {"dns", addresses(ra->dns.data(), ra->dns_count)},
+                       {"lifetime", ra->router_lifetime}});
         Ipv6Router r;
         r.mac = mac;
         r.link_local = src;
@@ -155,12 +181,25 @@ void Ipv6Routers::on_router_advert(const Packet& packet) {
     }
 }
 
+namespace {
+
+bool link_local(const IpAddress& a) {
+    return a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80;
+}
+
+}  // namespace
+
 void Ipv6Routers::on_neighbour_advert(const Packet& packet) {
     auto na = ndp::parse_neighbour_advert(packet.l3_payload);
     if (!na) return;
+    MacAddress claimed = na->target_mac.value_or(packet.src_mac);
+    // The router answering for one of its global addresses (hosts resolving it as their DNS
+    // server or static gateway): that address is the router's from now on.
+    if (claimed == packet.src_mac && lan_.is_router(packet.src_mac) && !link_local(na->target) &&
+        lan_.on_link(na->target))
+        dirty_ |= lan_.learn_router_address(packet.src_mac, na->target);
     const Ipv6Router* owner = lan_.router_with_address(na->target);
     if (!owner) return;
-    MacAddress claimed = na->target_mac.value_or(packet.src_mac);
     if (claimed == owner->mac && packet.src_mac == owner->mac) return;
     raise("ndp-router-spoof", Severity::high, packet,
           packet.src_mac.to_string() + " claims the router's address " + na->target.to_string() +
@@ -172,6 +211,32 @@ void Ipv6Routers::on_neighbour_advert(const Packet& packet) {
            {"router_mac", owner->mac.to_string()},
            {"how", "neighbour-advert"},
            {"override", na->override_flag}});
+}
+
+void Ipv6Routers::on_neighbour_solicit(const Packet& packet) {
+    if (lan_.routers().empty() || lan_.is_router(packet.src_mac)) return;
+    auto ns = ndp::parse_neighbour_solicit(packet.l3_payload);
+    if (!ns) return;
+    const IpAddress& src = packet.ip->src;
+    // Duplicate address detection for the router's address (RFC 4862 5.4: from the unspecified
+    // address): another device about to take it. Or a solicitation sent from the router's
+    // address: every neighbour receiving it stores that address with the sender's MAC
+    // (RFC 4861 7.2.3), which puts the sender in the router's place.
+    const bool dad = src.is_unspecified();
+    const Ipv6Router* owner = lan_.router_with_address(dad ? ns->target : src);
+    if (!owner) return;
+    const IpAddress& address = dad ? ns->target : src;
+    raise("ndp-router-spoof", Severity::high, packet,
+          packet.src_mac.to_string() +
+              (dad ? " probes to take the router's address " : " solicits as the router (") +
+              address.to_string() + (dad ? "" : ")") + " (the router is " + owner->mac.to_string() +
+              ")",
+          {{"device_mac", packet.src_mac.to_string()},
+           {"link_local", dad ? std::string() : src.to_string()},
+           {"address", address.to_string()},
+           {"claimed_mac", ns->source_mac.value_or(packet.src_mac).to_string()},
+           {"router_mac", owner->mac.to_string()},
+           {"how", dad ? "duplicate-address-detection" : "neighbour-solicit"}});
 }
 
 void Ipv6Routers::on_redirect(const Packet& packet) {

@@ -9,9 +9,11 @@
 //   removes the default route: "kill the router");
 // - ra-unexpected-prefix: the router announces a prefix outside network.ipv6_prefixes (only
 //   when that list is configured);
+// - ra-flags-changed: the router's RAs change their M/O flags (how PCs get addresses and DNS);
 // - rogue-dhcpv6: DHCPv6 Advertise/Reply from a server that is not the router;
-// - ndp-router-spoof: a neighbour advertisement (or a redirect) claiming the router's address
-//   from another MAC.
+// - ndp-router-spoof: a neighbour advertisement, a neighbour solicitation from the router's
+//   address, duplicate address detection for it, or a redirect, claiming the router's
+//   link-local or global address from another MAC.
 // Who the router is: network.ipv6_routers, the IPv4 gateway's MAC (configured or learned), a
 // register entry with role "router"; with none of those, the first device to advertise itself
 // as a default router. The router's periodic RAs and a renumbering (a new prefix from the same
@@ -64,6 +66,7 @@ class Ipv6Routers final : public Analyzer {
 
   private:
     void on_router_advert(const Packet& packet);
+    void on_neighbour_solicit(const Packet& packet);
     void on_neighbour_advert(const Packet& packet);
     void on_redirect(const Packet& packet);
     void on_dhcpv6(const Packet& packet);

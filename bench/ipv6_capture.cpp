@@ -6,6 +6,8 @@
 #include <map>
 
 #include "bench/clinic_payloads.hpp"
+#include "bench/quic_initial.hpp"
+#include "capture/protocols/quic.hpp"
 
 namespace clinicwatch::bench {
 
@@ -211,6 +213,7 @@ class Builder {
     }
     Ra router_ra_now(std::int64_t ts) const {
         Ra ra;
+        if (o_.router_flags_change && ts >= at(0.8)) ra.flags = 0xc0;  // M and O
         ra.slla = router_mac_;
         ra.rdnss = {router_ll_};
         if (renumbered_ && ts >= renumber_at_) {
@@ -254,6 +257,16 @@ class Builder {
         icmp(ts + 300, s.truth.mac, router_mac_, router_ll_, s.link_local, 136,
              na_body(router_ll_, 0xc0, router_mac_));
     }
+    // A server resolving the router's global address (its static gateway or DNS server).
+    Ip6 router_global(std::int64_t ts) const { return with_iid(prefix_at(ts), 1); }
+    void resolve_router_global(std::int64_t ts, const Station& s) {
+        Ip6 g = router_global(ts);
+        icmp(ts, multicast_mac6(solicited_node(g)), s.truth.mac, s.stable, solicited_node(g), 135,
+             ns_body(g, s.truth.mac));
+        icmp(ts + 300, s.truth.mac, router_mac_, g, s.stable, 136, na_body(g, 0xc0, router_mac_));
+    }
+    void quic_session(std::int64_t ts, const Station& s, const std::string& name, const Ip6& server,
+                      std::uint16_t server_port);
     void join(std::int64_t ts, Station& s);
     void new_temporary(std::int64_t ts, Station& s);
     void keep_addresses(std::int64_t ts, Station& s);
@@ -364,6 +377,68 @@ Builder::Tcp Builder::connect_out(std::int64_t ts, const Station& s, const Ip6& 
     return c;
 }
 
+// An HTTP/3 connection as a browser makes it (RFC 9000 §7, RFC 9001 §4): the client's Initial
+// with its ClientHello (padded to 1200 bytes), the server's Initial (ACK, ServerHello)
+// coalesced with a Handshake packet, the client's Initial ACK and Handshake packet, then 1-RTT
+// short-header packets. Handshake and 1-RTT payloads are under keys no observer has: random
+// bytes are what the wire shows of them.
+void Builder::quic_session(std::int64_t ts, const Station& s, const std::string& name,
+                           const Ip6& server, std::uint16_t server_port) {
+    auto random = [this](std::size_t n) {
+        Frame f(n);
+        for (auto& b : f) b = static_cast<std::uint8_t>(rng_.next());
+        return f;
+    };
+    const Frame odcid = random(8), client_cid = random(8), server_cid = random(8);
+    const std::uint16_t port = static_cast<std::uint16_t>(rng_.range(49152, 65535));
+    const std::int64_t rtt = rng_.range(5, 30) * kMs;
+    std::int64_t q = ts;
+    auto send = [&](bool out, const Frame& dg) {
+        udp(q, out ? router_mac_ : s.truth.mac, out ? s.truth.mac : router_mac_,
+            out ? s.temporary : server, out ? server : s.temporary, out ? port : server_port,
+            out ? server_port : port, dg, out ? 128 : 52);
+    };
+    // A Handshake packet (long header type 2) of `size` bytes.
+    auto handshake_packet = [&](const Frame& dcid, const Frame& scid, std::size_t size) {
+        Frame p;
+        put8(p, static_cast<std::uint8_t>(0xe0 | (rng_.next() & 0x0f)));
+        put32(p, quic::kVersion1);
+        put8(p, static_cast<std::uint8_t>(dcid.size()));
+        put_bytes(p, dcid);
+        put8(p, static_cast<std::uint8_t>(scid.size()));
+        put_bytes(p, scid);
+        std::size_t rest = size > p.size() + 2 + 20 ? size - p.size() - 2 : 20;
+        put16(p, static_cast<std::uint16_t>(0x4000 | rest));
+        put_bytes(p, random(rest));
+        return p;
+    };
+    send(true, quic_seal_initial(
+                   true, odcid, odcid, client_cid, 0,
+                   quic_crypto_frame(0, quic_client_hello(name, random(32), client_cid)), 1200));
+    q += rtt;
+    Frame frames = quic_ack_frame(0);
+    put_bytes(frames, quic_crypto_frame(0, quic_server_hello(random(32))));
+    Frame dg = quic_seal_initial(false, odcid, client_cid, server_cid, 0, frames, 0);
+    put_bytes(dg, handshake_packet(client_cid, server_cid, 1200 - dg.size()));
+    send(false, dg);
+    q += 2 * kMs;
+    send(true, quic_seal_initial(true, odcid, server_cid, client_cid, 1, quic_ack_frame(0), 1200));
+    q += 1 * kMs;
+    send(true, handshake_packet(server_cid, client_cid, 80));
+    for (int i = 0; i < 4; ++i) {
+        bool out = i % 2 == 0;
+        q += out ? rng_.range(1, 20) * kMs : rtt;
+        Frame p;
+        put8(p, static_cast<std::uint8_t>(0x40 | (rng_.next() & 0x1f)));
+        put_bytes(p, out ? server_cid : client_cid);
+        put_bytes(p, random(static_cast<std::size_t>(rng_.range(40, 1200))));
+        send(out, p);
+    }
+    bool known = false;
+    for (const auto& [n, a] : truth_.quic) known = known || n == name;
+    if (!known) truth_.quic.push_back({name, text6(server)});
+}
+
 void Builder::arp_gateway(std::int64_t ts, const Station& s) {
     emit(ts, ethernet(kBroadcastMac, s.truth.mac, ethertype::arp,
                       arp(1, s.truth.mac, s.truth.ipv4, MacAddress{}, router_v4_)));
@@ -404,6 +479,7 @@ void Builder::join(std::int64_t ts, Station& s) {
     udp(ts + 1502 * kMs, s.truth.mac, router_mac_, router_ll_, s.link_local, 547, 546,
         dhcp6(7, xid, reply));
     resolve_router(ts + 1600 * kMs, s);
+    if (!s.temporaries) resolve_router_global(ts + 1700 * kMs, s);
 }
 
 // SLAAC in the prefix of the moment: the stable address, and for Windows PCs a temporary one.
@@ -463,9 +539,16 @@ Ipv6CaptureTruth Builder::run(const FrameSink& sink) {
     renumbered_ = o_.renumbering;
     renumber_at_ = at(0.6);
     truth_.prefixes.push_back(text6(old_prefix_) + "/64");
+    truth_.router_globals.push_back(text6(with_iid(old_prefix_, 1)));
     if (renumbered_) {
         truth_.prefixes.push_back(text6(new_prefix_) + "/64");
+        truth_.router_globals.push_back(text6(with_iid(new_prefix_, 1)));
         truth_.renumbered_us = renumber_at_;
+    }
+    if (o_.router_flags_change) {
+        std::int64_t t = at(0.8);
+        truth_.incidents.push_back(
+            {"ra-flags-changed", t, end(), router_mac_, {{"from", "O"}, {"to", "M O"}}});
     }
 
     auto station = [&](const char* m, std::uint32_t v4, const char* host, const char* role,
@@ -506,8 +589,13 @@ Ipv6CaptureTruth Builder::run(const FrameSink& sink) {
     // host forms addresses in it.
     if (renumbered_) {
         router_ra(renumber_at_, router_ra_now(renumber_at_));
-        for (std::size_t i = 0; i < st.size(); ++i)
+        // The PCs move in their session loop below, so that their temporary addresses keep
+        // rotating in the old prefix until then.
+        for (std::size_t i = 0; i < st.size(); ++i) {
+            if (st[i].temporaries) continue;
             keep_addresses(renumber_at_ + (200 + 100 * i) * kMs, st[i]);
+            resolve_router_global(renumber_at_ + (250 + 100 * i) * kMs, st[i]);
+        }
     }
 
     // Traffic of the day: sessions walk through time, temporary addresses rotate.
@@ -524,8 +612,15 @@ Ipv6CaptureTruth Builder::run(const FrameSink& sink) {
         {"update.microsoft.com", ip6("2606:2800:11f:17a5:191a:18d5:537:22f9"), 443, false}};
     for (Station* s : {&recep, &doctor}) {
         std::size_t k = 0;
+        bool moved = false;
         for (std::int64_t t = o_.start_us + 20 * kSec + rng_.range(0, 9000) * kMs;
              t < end() - 5 * kSec; t += rng_.range(20, 45) * kSec) {
+            if (renumbered_ && !moved && t >= renumber_at_) {
+                // SLAAC in the new prefix as soon as the router announced it.
+                auto i = static_cast<std::size_t>(s - st.data());
+                keep_addresses(renumber_at_ + (200 + 100 * i) * kMs, *s);
+                moved = true;
+            }
             // A new temporary address before the next session, when one is due (and after
             // renumbering, the new prefix's addresses are already in use).
             if (t >= s->next_rotation &&
@@ -535,20 +630,7 @@ Ipv6CaptureTruth Builder::run(const FrameSink& sink) {
             const Dest& d = office[k++ % office.size()];
             dns_aaaa(t, *s, d.name, d.address);
             if (d.quic) {
-                // QUIC: long-header Initial datagrams both ways (1200 bytes padded), then short
-                // headers.
-                std::uint16_t port = static_cast<std::uint16_t>(rng_.range(49152, 65535));
-                std::int64_t q = t + 10 * kMs;
-                for (int i = 0; i < 6; ++i) {
-                    Frame dg(i == 0 ? 1200 : static_cast<std::size_t>(rng_.range(60, 1200)));
-                    for (auto& b : dg) b = static_cast<std::uint8_t>(rng_.next());
-                    dg[0] = i < 2 ? 0xc3 : 0x43;
-                    bool out = i % 2 == 0;
-                    udp(q, out ? router_mac_ : s->truth.mac, out ? s->truth.mac : router_mac_,
-                        out ? s->temporary : d.address, out ? d.address : s->temporary,
-                        out ? port : d.port, out ? d.port : port, dg, out ? 128 : 52);
-                    q += rng_.range(5, 30) * kMs;
-                }
+                quic_session(t + 10 * kMs, *s, d.name, d.address, d.port);
                 continue;
             }
             Tcp c = connect_out(t + 10 * kMs, *s, d.address, d.port);
@@ -760,6 +842,21 @@ Ipv6CaptureTruth Builder::run(const FrameSink& sink) {
                      136, na_body(router_ll_, 0xa0, attacker));
             end_incident(t0 + 8 * kSec);
         }
+        // NDP spoofing of the router's global address by another device: duplicate address
+        // detection for it (a device about to take it), then unsolicited NAs claiming it.
+        {
+            MacAddress attacker = mac("b8:27:eb:66:00:04");
+            std::int64_t t0 = at(0.75);
+            Ip6 target = router_global(t0);
+            begin_incident("ndp-router-spoof", attacker, t0,
+                           {{"address", text6(target)}, {"how", "duplicate-address-detection"}});
+            icmp(t0, multicast_mac6(solicited_node(target)), attacker, kUnspecified,
+                 solicited_node(target), 135, ns_body(target, std::nullopt));
+            for (int i = 0; i < 3; ++i)
+                icmp(t0 + (1 + i) * kSec, multicast_mac6(kAllNodes), attacker, target, kAllNodes,
+                     136, na_body(target, 0x20, attacker));
+            end_incident(t0 + 3 * kSec);
+        }
     }
 
     std::sort(frames_.begin(), frames_.end(), [](const Timed& a, const Timed& b) {
@@ -816,6 +913,8 @@ nlohmann::json ipv6_truth_json(const Ipv6CaptureTruth& t) {
                              {"hosts", {i.device.to_string()}},
                              {"details", i.details}});
     for (const auto& [n, a] : t.names) names.push_back({{"name", n}, {"address", a}});
+    json quic = json::array();
+    for (const auto& [n, a] : t.quic) quic.push_back({{"name", n}, {"address", a}});
     return {
         {"generator", "clinicwatch-make-capture --scenario ipv6"},
         {"capture",
@@ -834,12 +933,14 @@ nlohmann::json ipv6_truth_json(const Ipv6CaptureTruth& t) {
           {"gateway_ip", ip4_text(t.router_ipv4)},
           {"gateway_mac", t.router_mac.to_string()},
           {"router_link_local", t.router_link_local},
+          {"router_globals", t.router_globals},
           {"prefixes", t.prefixes},
           {"renumbered", t.renumbered_us ? json(format_iso_time(t.renumbered_us)) : json()},
           {"dns_servers", {t.router_link_local}},
           {"dhcpv6_servers",
            {{{"mac", t.router_mac.to_string()}, {"mode", "stateless"}, {"authorized", true}}}}}},
         {"names", names},
+        {"quic", quic},
         {"hosts", hosts},
         {"register", reg},
         {"incidents", incidents}};

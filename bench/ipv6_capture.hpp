@@ -6,8 +6,11 @@
 // completing a handshake with the NAS's DSM port (no NAT on IPv6). Optionally the incidents: a
 // home router sending its own RAs and answering DHCPv6, an RA impersonating the router's
 // link-local address from another MAC, a "kill the router" RA (lifetime 0), NDP spoofing of the
-// router's address. The real router renumbers the LAN part way through (its prefix changes),
-// which must raise nothing. Frames are few (a few thousand), so tests make it in-process.
+// router's link-local address (unsolicited NAs) and, from another device, of its global address
+// (duplicate address detection, then NAs). QUIC to Microsoft is real QUIC v1: the client's
+// Initial carries its ClientHello (SNI) under the Initial keys, as a browser's does. The real
+// router renumbers the LAN part way through (its prefix changes), which must raise nothing.
+// Frames are few (a few thousand), so tests make it in-process.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,9 @@ struct Ipv6CaptureOptions {
     int ra_interval_seconds = 60;
     // Seconds between a Windows PC's new temporary addresses (a day on Windows; short here).
     int temporary_rotation_seconds = 240;
+    // The router's RAs change their flags at 80% of the period (O -> M O: a vendor turning on
+    // DHCPv6 address assignment), which is one ra-flags-changed finding about the router.
+    bool router_flags_change = false;
 };
 
 struct Ipv6TruthHost {
@@ -46,7 +52,8 @@ struct Ipv6TruthHost {
 
 struct Ipv6TruthIncident {
     std::string kind;  // rogue-ra, ra-impersonation, ra-router-lifetime-zero, ndp-router-spoof,
-                       // rogue-dhcpv6, egress-denied, remote-access, inbound-exposure
+                       // rogue-dhcpv6, ra-flags-changed, egress-denied, remote-access,
+                       // inbound-exposure
     std::int64_t start_us = 0, end_us = 0;
     MacAddress device;  // the attacker, or the LAN device concerned
     nlohmann::json details = nlohmann::json::object();
@@ -58,6 +65,7 @@ struct Ipv6CaptureTruth {
     std::int64_t first_us = 0, last_us = 0;
     MacAddress router_mac;
     std::string router_link_local;
+    std::vector<std::string> router_globals;  // prefix::1 in each prefix
     std::uint32_t router_ipv4 = 0;
     std::vector<std::string> prefixes;  // in the order the router announced them
     std::int64_t renumbered_us = 0;     // 0: no renumbering
@@ -65,6 +73,8 @@ struct Ipv6CaptureTruth {
     std::vector<Ipv6TruthIncident> incidents;
     // Internet names and the addresses their AAAA answers gave.
     std::vector<std::pair<std::string, std::string>> names;
+    // QUIC connections: the name in the ClientHello's SNI and the server's address.
+    std::vector<std::pair<std::string, std::string>> quic;
 };
 
 // Generates the capture into `sink`, frames in time order.

@@ -29,6 +29,9 @@ std::string joined_values(const std::string& json_text) {
         if (v.empty() || std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
         seen.push_back(v);
         out += (out.empty() ? "" : ", ") + v;
+        // An IPv6 address's kind as stored (issue 20): "2409:10:a0:1200::5 (temporary)".
+        if (item.contains("kind") && item["kind"].is_string())
+            out += " (" + item["kind"].get<std::string>() + ")";
     }
     return out;
 }

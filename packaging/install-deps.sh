@@ -14,9 +14,11 @@ test_packages=(
   libgtest-dev clang libclang-rt-14-dev iproute2 tcpreplay python3 xxd
   dpkg-dev file systemd
   python3-aiosmtpd python3-html5lib python3-jsonschema poppler-utils openssl chromium fonts-ipafont-gothic graphviz
-  prometheus rsyslog
+  prometheus rsyslog tshark
 )
 # graphviz: its dot checks the network map's DOT export (skipped without it).
+# tshark (with wireshark-common's mergecap): the IPv6 acceptance test compares what the sensor
+# reads in ../shared/pcaps with what tshark shows (skipped without it).
 # prometheus: only its promtool is used (the metrics and alert-rule tests); rsyslog: the syslog
 # forwarding test starts its own rsyslogd on loopback. Neither service is needed running; where
 # the machine starts services on install (not in CI's container, whose policy-rc.d refuses),

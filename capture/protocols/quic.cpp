@@ -113,7 +113,12 @@ std::optional<LongHeader> parse_initial_header(Bytes datagram) {
     return h;
 }
 
-std::optional<InitialKeys> client_initial_keys(std::uint32_t version, Bytes original_dcid) {
+namespace {
+
+// RFC 9001 §5.2: both directions' Initial secrets come from the client's first DCID; they
+// differ only in the label ("client in", "server in").
+std::optional<InitialKeys> initial_keys(std::uint32_t version, Bytes original_dcid,
+                                        std::string_view direction) {
     Bytes salt;
     if (version == kVersion1)
         salt = kSaltV1;
@@ -125,12 +130,22 @@ std::optional<InitialKeys> client_initial_keys(std::uint32_t version, Bytes orig
         return std::nullopt;
     const bool v2 = version == kVersion2;
     Secret initial = hmac_sha256(salt, original_dcid);  // HKDF-Extract
-    Secret client = expand_label<32>(initial, "client in");
+    Secret secret = expand_label<32>(initial, direction);
     InitialKeys k;
-    k.key = expand_label<16>(client, v2 ? "quicv2 key" : "quic key");
-    k.iv = expand_label<12>(client, v2 ? "quicv2 iv" : "quic iv");
-    k.hp = expand_label<16>(client, v2 ? "quicv2 hp" : "quic hp");
+    k.key = expand_label<16>(secret, v2 ? "quicv2 key" : "quic key");
+    k.iv = expand_label<12>(secret, v2 ? "quicv2 iv" : "quic iv");
+    k.hp = expand_label<16>(secret, v2 ? "quicv2 hp" : "quic hp");
     return k;
+}
+
+}  // namespace
+
+std::optional<InitialKeys> client_initial_keys(std::uint32_t version, Bytes original_dcid) {
+    return initial_keys(version, original_dcid, "client in");
+}
+
+std::optional<InitialKeys> server_initial_keys(std::uint32_t version, Bytes original_dcid) {
+    return initial_keys(version, original_dcid, "server in");
 }
 
 struct InitialDecryptor::Contexts {

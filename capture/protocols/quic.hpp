@@ -50,6 +50,9 @@ struct InitialKeys {
 // The client's Initial keys for `version`, derived from the first Destination Connection ID the
 // client chose (RFC 9001 §5.2, RFC 9369 §3.3.1-3.3.2).
 std::optional<InitialKeys> client_initial_keys(std::uint32_t version, Bytes original_dcid);
+// The server's Initial keys (the same derivation with the "server in" label). The sensor reads
+// only clients' Initials; the capture generator (bench/) seals servers' answers with these.
+std::optional<InitialKeys> server_initial_keys(std::uint32_t version, Bytes original_dcid);
 
 // Reusable OpenSSL cipher contexts (RAII). One per thread.
 class InitialDecryptor {

@@ -371,7 +371,8 @@ void group_ipv6_routers(Grouper& g) {
                                         "ndp-router-spoof",
                                         "rogue-ra",
                                         "rogue-dhcpv6",
-                                        "ra-unexpected-prefix"};
+                                        "ra-unexpected-prefix",
+                                        "ra-flags-changed"};
     for (const char* kind : kinds) {
         for (const auto* a : g.free_of(kind)) {
             std::string mac = text_of(a->evidence, "device_mac");
@@ -403,6 +404,10 @@ void group_ipv6_routers(Grouper& g) {
             if (!impersonated.empty()) f["impersonated"] = impersonated;
             if (a->evidence.contains("flags")) f["flags"] = a->evidence["flags"];
             if (a->evidence.contains("lifetime")) f["lifetime"] = a->evidence["lifetime"];
+            // The router's M/O flags before and after, and each change (ra-flags-changed).
+            for (const char* k :
+                 {"previous_flags", "managed_set", "managed_cleared", "other_set", "other_cleared"})
+                if (a->evidence.contains(k)) f[k] = a->evidence[k];
         }
     }
     for (const char* kind : kinds)

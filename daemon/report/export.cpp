@@ -34,6 +34,7 @@ json device(const json& a) {
             {"randomized_mac", a["randomized_mac"]},
             {"personal", a["personal"]},
             {"addresses", a["addresses"]},
+            {"ipv6_addresses", a.value("ipv6_addresses", json::array())},
             {"names", a["personal"].get<bool>() ? json::array() : a["names"]},
             {"tcp_services", services},
             {"os",

@@ -43,6 +43,43 @@ std::string join(const nlohmann::json& list, const char* sep = ", ") {
     return out;
 }
 
+// The IPv6 addresses with the kind the store judged (link-local, stable, temporary; issue 20):
+// [{address, kind}] in order, each address once.
+nlohmann::json ipv6_kinds_of(const std::string& json_text) {
+    auto out = nlohmann::json::array();
+    auto list = nlohmann::json::parse(json_text, nullptr, false);
+    if (!list.is_array()) return out;
+    std::vector<std::string> seen;
+    for (const auto& item : list) {
+        if (!item.is_object() || !item.contains("kind") || !item["kind"].is_string()) continue;
+        std::string v = item.value("value", "");
+        if (v.empty() || std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        out.push_back({{"address", v}, {"kind", item["kind"]}});
+    }
+    return out;
+}
+
+// ["192.168.100.20", "2409:10:a0:1200::5（一時）"]: each IPv6 address with its kind in words,
+// as the ledger shows them.
+nlohmann::json addresses_labelled(const nlohmann::json& addresses, const nlohmann::json& ipv6,
+                                  const nlohmann::json& messages) {
+    auto out = nlohmann::json::array();
+    for (const auto& v : addresses) {
+        std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+        for (const auto& k : ipv6)
+            if (k["address"] == s) {
+                std::string word = messages.value("ipv6_address_kinds", nlohmann::json::object())
+                                       .value(k["kind"].get<std::string>(), "");
+                if (!word.empty())
+                    s += messages.value("ipv6_address_kind_format", " (") + word +
+                         messages.value("ipv6_address_kind_close", ")");
+            }
+        out.push_back(s);
+    }
+    return out;
+}
+
 // "2020-01-14" -> days since the epoch; nothing for other text.
 std::optional<long> days_of(const std::string& date) {
     int y = 0, m = 0, d = 0, used = 0;
@@ -144,7 +181,9 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         a["randomized_mac"] = randomized;
         a["addresses"] = values_of(st.getColumn("addresses").getString());
         a["names"] = values_of(st.getColumn("names").getString());
-        a["addresses_text"] = join(a["addresses"]);
+        a["ipv6_addresses"] = ipv6_kinds_of(st.getColumn("addresses").getString());
+        a["addresses_labelled"] = addresses_labelled(a["addresses"], a["ipv6_addresses"], messages);
+        a["addresses_text"] = join(a["addresses_labelled"]);
         a["names_text"] = join(a["names"]);
         a["services"] = nlohmann::json::parse(st.getColumn("services").getString(), nullptr, false);
         if (a["services"].is_discarded()) a["services"] = nlohmann::json::array();

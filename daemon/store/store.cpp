@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "analyzers/ipv6_addresses.hpp"
 #include "daemon/export/event_log.hpp"
 
 namespace clinicwatch {
@@ -275,6 +276,16 @@ nlohmann::json observed_json(const std::vector<Observed>& list) {
                        {"source", o.source},
                        {"first_seen", o.first_seen},
                        {"last_seen", o.last_seen}});
+    return out;
+}
+
+// A device's addresses, each IPv6 one with its kind (link-local, stable, temporary; see
+// analyzers/ipv6_addresses.hpp), judged again at every write from the whole list.
+nlohmann::json addresses_json(const std::vector<Observed>& list) {
+    auto out = observed_json(list);
+    auto kinds = ipv6_address_kinds(list);
+    for (std::size_t i = 0; i < list.size(); ++i)
+        if (!kinds[i].empty()) out[i]["kind"] = std::string(kinds[i]);
     return out;
 }
 
@@ -568,7 +579,7 @@ void Store::write_host(const Host& stored_or_new) {
     st.bind(2, h.key.vlan);
     st.bind(3, h.vendor);
     st.bind(4, h.randomized_mac ? 1 : 0);
-    st.bind(5, observed_json(h.addresses).dump());
+    st.bind(5, addresses_json(h.addresses).dump());
     st.bind(6, observed_json(h.names).dump());
     st.bind(7, observed_json(h.evidence).dump());
     st.bind(8, nlohmann::json(h.tcp_services).dump());

@@ -21,6 +21,7 @@
 #include "analyzers/ipv6_routers.hpp"
 #include "bench/ipv6_capture.hpp"
 #include "capture/packet_source.hpp"
+#include "capture/protocols/dhcpv6.hpp"
 #include "daemon/ipv6_network.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -39,7 +40,9 @@ json run_json(const TempDir& dir, const std::string& args) {
 
 struct Replayed {
     bench::Ipv6CaptureTruth truth;
-    json assets, alerts, egress, incidents;
+    json assets, alerts, egress, incidents, report;
+    std::string report_csv;   // the ledger in Japanese
+    std::string report_html;  // the report in English
     const json* asset(const std::string& mac) const {
         for (const auto& a : assets)
             if (a["mac"] == mac) return &a;
@@ -80,6 +83,16 @@ Replayed replay_ipv6_clinic(const TempDir& dir, const bench::Ipv6CaptureOptions&
     r.alerts = run_json(dir, "alerts --json" + common);
     r.egress = run_json(dir, "egress --json" + common);
     r.incidents = run_json(dir, "incidents --json" + common);
+    r.report = run_json(dir, "report --format json --lang en" + common);
+    std::string csv_cmd = std::string(CLINICWATCH_BINARY) + " report --format csv --lang ja" +
+                          common + " 2>/dev/null";
+    EXPECT_EQ(run_command(csv_cmd, &r.report_csv), 0) << r.report_csv;
+    std::string html_cmd = std::string(CLINICWATCH_BINARY) + " report --format html --lang en" +
+                           common + " --out " + (dir / "r.html").string() + " 2>&1";
+    std::string html_out;
+    EXPECT_EQ(run_command(html_cmd, &html_out), 0) << html_out;
+    std::ifstream html(dir / "r.html");
+    r.report_html.assign(std::istreambuf_iterator<char>(html), {});
     return r;
 }
 
@@ -110,8 +123,40 @@ TEST(Ipv6Acceptance, DualStackClinic) {
             EXPECT_GE(o["last_seen"].get<std::int64_t>(), o["first_seen"].get<std::int64_t>());
         }
     }
-    EXPECT_EQ(r.assets.size(), 1 + r.truth.hosts.size() + 4);
+    EXPECT_EQ(r.assets.size(), 1 + r.truth.hosts.size() + 5);
     EXPECT_TRUE(r.alerts_of("ip-conflict").empty());
+
+    // Each address labelled (codes in `assets --json`): the link-local one, the stable one
+    // per prefix, every rotated temporary one.
+    for (const auto& h : r.truth.hosts) {
+        std::map<std::string, std::string> kind;
+        for (const auto& o : (*r.asset(h.mac.to_string()))["addresses"])
+            if (o.contains("kind")) kind[o["value"]] = o["kind"];
+        EXPECT_EQ(kind[h.link_local], "link-local") << h.hostname;
+        for (const auto& s : h.stable) EXPECT_EQ(kind[s], "stable") << h.hostname << " " << s;
+        for (const auto& t : h.temporary) EXPECT_EQ(kind[t], "temporary") << h.hostname << " " << t;
+        EXPECT_EQ(kind.size(), 1 + h.stable.size() + h.temporary.size()) << h.hostname;
+    }
+    // The report: codes in the JSON export, words in the ledger (ja CSV).
+    const auto& recep_host = r.truth.hosts[0];
+    ASSERT_TRUE(r.report.is_object());
+    bool exported = false;
+    for (const auto& d : r.report["devices"]) {
+        if (d["mac"] != recep_host.mac.to_string()) continue;
+        exported = true;
+        std::map<std::string, std::string> kind;
+        for (const auto& a : d["ipv6_addresses"]) kind[a["address"]] = a["kind"];
+        EXPECT_EQ(kind[recep_host.link_local], "link-local");
+        EXPECT_EQ(kind[recep_host.stable.front()], "stable");
+        EXPECT_EQ(kind[recep_host.temporary.front()], "temporary");
+    }
+    EXPECT_TRUE(exported);
+    EXPECT_NE(r.report_csv.find(recep_host.temporary.front() + "（一時）"), std::string::npos);
+    EXPECT_NE(r.report_csv.find(recep_host.stable.front() + "（固定）"), std::string::npos);
+    EXPECT_NE(r.report_html.find("<span>" + recep_host.temporary.back() + " (temporary)</span>"),
+              std::string::npos);
+    EXPECT_NE(r.report_html.find("<span>" + recep_host.link_local + " (link-local)</span>"),
+              std::string::npos);
 
     // Egress over IPv6, named from TLS SNI and (QUIC) from the AAAA answer.
     const std::string recep = r.truth.hosts[0].mac.to_string();
@@ -120,7 +165,15 @@ TEST(Ipv6Acceptance, DualStackClinic) {
         if (e["mac"] == recep && e["address"].get<std::string>().find(':') != std::string::npos)
             source_of[e["name"].get<std::string>()] = e["name_source"].get<std::string>();
     EXPECT_EQ(source_of["login.microsoftonline.com"], "tls-sni");
-    EXPECT_EQ(source_of["outlook.office.com"], "dns");
+    // QUIC: the name read from the ClientHello in the client's (decrypted) Initial.
+    EXPECT_EQ(source_of["outlook.office.com"], "quic");
+    ASSERT_EQ(r.truth.quic.size(), 1u);
+    bool quic_row = false;
+    for (const auto& e : r.egress)
+        quic_row =
+            quic_row || (e["mac"] == recep && e["name"] == r.truth.quic[0].first &&
+                         e["address"] == r.truth.quic[0].second && e["name_source"] == "quic");
+    EXPECT_TRUE(quic_row);
     EXPECT_TRUE(source_of.count("router7.teamviewer.com"));
 
     // The EHR server's upload is denied by its role's policy, over IPv6.
@@ -165,7 +218,8 @@ TEST(Ipv6Acceptance, DualStackClinic) {
               (std::map<std::string, std::string>{{"10:6f:3f:c0:ff:01", "rogue-ra"},
                                                   {"b8:27:eb:66:00:01", "ra-impersonation"},
                                                   {"b8:27:eb:66:00:02", "ra-router-lifetime-zero"},
-                                                  {"b8:27:eb:66:00:03", "ndp-router-spoof"}}));
+                                                  {"b8:27:eb:66:00:03", "ndp-router-spoof"},
+                                                  {"b8:27:eb:66:00:04", "ndp-router-spoof"}}));
 }
 
 TEST(Ipv6Acceptance, RouterRenumberingAndRotationRaiseNothing) {
@@ -198,6 +252,51 @@ TEST(Ipv6Acceptance, RouterRenumberingAndRotationRaiseNothing) {
         EXPECT_EQ(p.deprecated, p.prefix == r.truth.prefixes.front()) << p.prefix;
     }
     EXPECT_EQ(ipv6_network_json(net)["prefixes"].size(), 2u);
+}
+
+// The generated QUIC is real QUIC v1: tshark, knowing nothing of this project, derives the
+// Initial keys itself and finds each client's ClientHello (SNI, ALPN h3) and each server's
+// ServerHello. Skipped without tshark (packaging/install-deps.sh --tests).
+TEST(Ipv6Acceptance, GeneratedQuicInitialsDecryptInTshark) {
+    if (run_command("command -v tshark >/dev/null") != 0)
+        GTEST_SKIP() << "tshark is not installed (packaging/install-deps.sh --tests)";
+    TempDir dir;
+    bench::Ipv6CaptureOptions options;
+    options.incidents = false;
+    bench::Ipv6CaptureTruth truth;
+    {
+        bench::PcapFileWriter writer((dir / "v6.pcap").string());
+        truth = bench::generate_ipv6_capture(
+            options, [&](std::int64_t ts, bench::ByteView f) { writer.write(ts, f); });
+    }
+    ASSERT_EQ(truth.quic.size(), 1u);
+    std::string out;
+    ASSERT_EQ(run_command("tshark -r " + (dir / "v6.pcap").string() +
+                              " -Y 'quic.long.packet_type == 0 && tls.handshake.type' -T fields "
+                              "-E occurrence=f -e ipv6.dst -e ipv6.src -e tls.handshake.type -e "
+                              "tls.handshake.extensions_server_name -e "
+                              "tls.handshake.extensions_alpn_str 2>/dev/null",
+                          &out),
+              0);
+    int hellos = 0, server_hellos = 0;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        std::vector<std::string> f;
+        std::istringstream fields(line);
+        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
+        f.resize(5);
+        if (f[2] == "1") {
+            ++hellos;
+            EXPECT_EQ(f[0], truth.quic[0].second) << line;
+            EXPECT_EQ(f[3], truth.quic[0].first) << line;
+            EXPECT_EQ(f[4], "h3") << line;
+        } else if (f[2] == "2") {
+            ++server_hellos;
+            EXPECT_EQ(f[1], truth.quic[0].second) << line;
+        }
+    }
+    EXPECT_GT(hellos, 0) << out;
+    EXPECT_EQ(server_hellos, hellos) << out;
 }
 
 // The public captures: none carries an RA, NS, NA, redirect or DHCPv6 message (tshark -Y
@@ -254,6 +353,104 @@ TEST(Ipv6Acceptance, PublicCapturesWithoutContradictingTshark) {
         });
     }
     EXPECT_GT(read, 0);
+}
+
+// The same captures against tshark run now (skipped without tshark and mergecap, from
+// packaging/install-deps.sh --tests): mergecap joins them so that one tshark reads them all.
+// What the sensor decoded as NDP (RS, RA, NS, NA, redirect) and DHCPv6 must be what tshark
+// shows, message for message by sender MAC and type; every link-local address bound to a MAC
+// must be one tshark shows that MAC sending from (and the other way round); a router or prefix
+// learned must be one tshark shows in an RA with a router lifetime; and a finding may only name
+// a MAC that tshark shows sending NDP or DHCPv6.
+TEST(Ipv6Acceptance, PublicCapturesAgreeWithTsharkNow) {
+    auto shared = shared_dir();
+    if (!shared || !std::filesystem::exists(*shared / "pcaps"))
+        GTEST_SKIP() << "../shared/pcaps is absent";
+    if (run_command("command -v tshark >/dev/null && command -v mergecap >/dev/null") != 0)
+        GTEST_SKIP() << "tshark or mergecap is not installed (packaging/install-deps.sh --tests)";
+    struct Sink : FindingSink {
+        std::vector<AlertUpdate> alerts;
+        void alert(AlertUpdate a) override { alerts.push_back(std::move(a)); }
+        void minute(const MinuteStats&) override {}
+    };
+    std::set<std::string> sensor_messages, sensor_link_local, subjects, routers, prefixes;
+    std::string files;
+    for (const auto& entry : std::filesystem::directory_iterator(*shared / "pcaps")) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(".pcap") && !name.ends_with(".pcapng")) continue;
+        files += " '" + entry.path().string() + "'";
+        HostTable hosts(4096);
+        Dispatcher dispatcher(hosts);
+        Ipv6Lan lan;
+        Sink sink;
+        InventorySettings inventory;
+        inventory.ipv6_lan = &lan;
+        dispatcher.add(std::make_unique<Ipv6Routers>(lan, sink, Ipv6RoutersSettings{}));
+        dispatcher.add(std::make_unique<Inventory>(hosts, inventory));
+        auto source = open_capture_files({entry.path().string()});
+        RawFrame raw;
+        Packet packet;
+        while (source->next(raw) == PacketSource::Next::frame) {
+            decode_packet(raw.link, raw.ts, raw.wire_length, raw.data, packet);
+            dispatcher.on_packet(packet);
+            if (!packet.ip || !packet.ip->src.is_v6()) continue;
+            const std::string mac = packet.src_mac.to_string();
+            if (packet.icmp && packet.icmp->v6 && packet.icmp->type >= 133 &&
+                packet.icmp->type <= 137)
+                sensor_messages.insert(mac + " icmpv6 " + std::to_string(packet.icmp->type));
+            if (packet.udp && (packet.udp->dst_port == dhcpv6::kServerPort ||
+                               packet.udp->dst_port == dhcpv6::kClientPort))
+                if (auto m = dhcpv6::parse(packet.payload))
+                    sensor_messages.insert(mac + " dhcpv6 " + std::to_string(m->type));
+        }
+        dispatcher.finish();
+        for (const auto& a : sink.alerts) subjects.insert(a.subject_mac->to_string());
+        for (const auto& r : lan.routers()) routers.insert(r.mac.to_string());
+        for (const auto& p : lan.prefixes()) prefixes.insert(p.prefix.to_string());
+        hosts.for_each([&](const Host& h) {
+            for (const auto& o : h.addresses)
+                if (o.value.starts_with("fe80:"))
+                    sensor_link_local.insert(h.key.mac.to_string() + " " + o.value);
+        });
+    }
+    ASSERT_FALSE(files.empty());
+
+    std::string out;
+    ASSERT_EQ(run_command("mergecap -F pcapng -w -" + files +
+                              " 2>/dev/null | tshark -r - -Y 'icmpv6.type >= 133 && "
+                              "icmpv6.type <= 137 || dhcpv6 || ipv6.src == fe80::/10' -T fields "
+                              "-E occurrence=f -e eth.src -e ipv6.src -e icmpv6.type -e "
+                              "dhcpv6.msgtype -e icmpv6.nd.ra.router_lifetime 2>/dev/null",
+                          &out),
+              0)
+        << out;
+    std::set<std::string> tshark_messages, tshark_link_local, tshark_senders, tshark_routers;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        std::vector<std::string> f;
+        std::istringstream fields(line);
+        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
+        f.resize(5);
+        const std::string& mac = f[0];
+        if (f[1].starts_with("fe80:")) tshark_link_local.insert(mac + " " + f[1]);
+        if (!f[2].empty() && std::stoi(f[2]) >= 133 && std::stoi(f[2]) <= 137) {
+            tshark_messages.insert(mac + " icmpv6 " + f[2]);
+            tshark_senders.insert(mac);
+            if (f[2] == "134" && !f[4].empty() && std::stoi(f[4]) > 0) tshark_routers.insert(mac);
+        }
+        if (!f[3].empty()) {
+            tshark_messages.insert(mac + " dhcpv6 " + f[3]);
+            tshark_senders.insert(mac);
+        }
+    }
+    EXPECT_EQ(sensor_messages, tshark_messages);
+    EXPECT_EQ(sensor_link_local, tshark_link_local);
+    EXPECT_FALSE(tshark_link_local.empty());  // tshark did read the captures
+    for (const auto& r : routers) EXPECT_TRUE(tshark_routers.count(r)) << r;
+    if (tshark_routers.empty()) {
+        EXPECT_TRUE(prefixes.empty());
+    }
+    for (const auto& s : subjects) EXPECT_TRUE(tshark_senders.count(s)) << s;
 }
 
 }  // namespace

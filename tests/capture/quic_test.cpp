@@ -134,6 +134,15 @@ TEST(QuicInitial, KeysMatchRfc9001AppendixA1) {
     EXPECT_FALSE(quic::client_initial_keys(0x12345678, from_hex("8394c8f03e515708")));
 }
 
+TEST(QuicInitial, ServerKeysMatchRfc9001AppendixA1) {
+    // What the capture generator seals servers' Initials with (RFC 9001 A.1, server keys).
+    auto k = quic::server_initial_keys(quic::kVersion1, from_hex("8394c8f03e515708"));
+    ASSERT_TRUE(k);
+    EXPECT_EQ(hex(k->key), "cf3a5331653c364c88f0f379b6067e37");
+    EXPECT_EQ(hex(k->iv), "0ac1493ca1905853b0bba03e");
+    EXPECT_EQ(hex(k->hp), "c206b8d9b9f0f37644430b490eeaa314");
+}
+
 TEST(QuicInitial, Rfc9001ClientInitialDecryptsAndNamesExampleCom) {
     Frame packet = from_hex(kRfc9001ClientInitial);
     auto header = quic::parse_initial_header(packet);
