@@ -632,6 +632,41 @@ void Egress::restore_day_rows(const std::vector<BoundaryFlowSummary>& rows) {
     }
 }
 
+const std::vector<std::string>& Egress::alert_kinds() {
+    static const std::vector<std::string> kinds = {"egress-denied", "inbound-exposure",
+                                                   "remote-access", "risky-protocol-wan"};
+    return kinds;
+}
+
+void Egress::restore_day_alerts(const std::vector<std::string>& keys) {
+    for (const auto& key : keys) {
+        // kind|mac|destination|proto/port|day, or kind|mac|*|day once the day's cap was hit;
+        // the destination (a DNS name) is read from both ends so a '|' in it changes nothing.
+        auto first = key.find('|');
+        auto second = first == std::string::npos ? first : key.find('|', first + 1);
+        auto last = key.rfind('|');
+        if (second == std::string::npos || last <= second) continue;
+        std::string kind = key.substr(0, first);
+        std::string mac = key.substr(first + 1, second - first - 1);
+        std::string day = key.substr(last + 1);
+        std::string bucket = kind + "|" + mac + "|" + day;
+        std::uint32_t* seen = alert_destinations_.find(bucket);
+        if (!seen)
+            seen = &alert_destinations_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (key.compare(second + 1, last - second - 1, "*") == 0) {
+            *seen = kMaxAlertDestinations;  // the lumped alert: the cap was reached that day
+            continue;
+        }
+        if (alerted_keys_.find(key)) continue;
+        if (*seen < kMaxAlertDestinations) ++*seen;
+        alerted_keys_.insert(
+            key, 0, [](Timestamp a, Timestamp b) { return a < b; },
+            [](const std::string&, Timestamp) {});
+    }
+}
+
 void Egress::continue_from(Egress& earlier) {
     std::swap(names_, earlier.names_);
     std::swap(alert_destinations_, earlier.alert_destinations_);

@@ -120,6 +120,10 @@ class Egress final : public Analyzer {
     // The day's rows stored by an earlier run: the per-device cap on destinations a day counts
     // them, and their traffic adds to the same rows, so a restart does not start the day over.
     void restore_day_rows(const std::vector<BoundaryFlowSummary>& rows);
+    // The keys of this analyzer's alerts stored by an earlier run (kind|mac|dest|port|day):
+    // the per-device cap on alerted destinations a day counts them, as within one run.
+    void restore_day_alerts(const std::vector<std::string>& keys);
+    static const std::vector<std::string>& alert_kinds();
     // A rebuild on reload goes on where `earlier` (the analyzer it replaces, already finished)
     // left off: the day's per-device destination counts and rows, the alerts raised today and
     // their cap, and the names learned from DNS answers. Only the policy and rules are new.

@@ -129,6 +129,8 @@ void Pipeline::restore_learned_state() {
     }
     if (auto stored = store_.meta("next_hops")) next_hops_ = next_hops_from(*stored);
     stored_day_rows_ = store_.load_recent_boundary_flows(2);
+    stored_day_alerts_ =
+        store_.load_recent_alert_keys(Egress::alert_kinds(), 2 * 86400 * kMicrosPerSecond);
     // The last days' randomised-MAC summaries, continued rather than restarted.
     SQLite::Statement summaries(
         store_.db(),
@@ -357,6 +359,9 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         analyzer->restore_day_rows(stored_day_rows_);
         stored_day_rows_.clear();
         stored_day_rows_.shrink_to_fit();
+        analyzer->restore_day_alerts(stored_day_alerts_);
+        stored_day_alerts_.clear();
+        stored_day_alerts_.shrink_to_fit();
         return analyzer;
     }
     if (name == "lan-hygiene") return build_lan_hygiene();

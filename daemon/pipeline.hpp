@@ -142,6 +142,7 @@ class Pipeline {
     // "next_hops" and handed to every lan-hygiene built (at start and on reload).
     std::vector<LearnedNextHop> next_hops_;
     std::vector<BoundaryFlowSummary> stored_day_rows_;  // for the first egress build
+    std::vector<std::string> stored_day_alerts_;        // egress alert keys, the same
     std::string service_baseline_;  // service health's learned baseline (JSON), latest
     // IPv6 routers and on-link prefixes learned from RAs (issue 20): read by the inventory and
     // egress, written by the ipv6-routers unit; kept across reloads, stored as meta "ipv6_lan".

@@ -505,6 +505,22 @@ std::vector<BoundaryFlowSummary> Store::load_recent_boundary_flows(int days) {
     return rows;
 }
 
+std::vector<std::string> Store::load_recent_alert_keys(const std::vector<std::string>& kinds,
+                                                       Timestamp window) {
+    std::vector<std::string> keys;
+    std::optional<std::int64_t> newest;
+    SQLite::Statement st(*db_, "SELECT key, kind, last_seen FROM alerts ORDER BY last_seen DESC");
+    while (st.executeStep() && keys.size() < 16384) {
+        std::string kind = st.getColumn(1).getString();
+        if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;
+        std::int64_t seen = st.getColumn(2).getInt64();
+        if (!newest) newest = seen;
+        if (seen < *newest - static_cast<std::int64_t>(window)) break;
+        keys.push_back(st.getColumn(0).getString());
+    }
+    return keys;
+}
+
 std::vector<Host> Store::load_hosts(std::size_t limit) {
     std::vector<Host> out;
     try {

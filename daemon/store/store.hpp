@@ -111,6 +111,11 @@ class Store final : public FindingSink {
     // The boundary-flow rows of the last `days` days stored (newest first, at most 16384):
     // a restart continues the day's per-device summaries.
     std::vector<BoundaryFlowSummary> load_recent_boundary_flows(int days);
+    // The keys of the alerts of these kinds seen within `window` (microseconds) of the newest
+    // (packet time: a replay's days are its capture's; newest first, at most 16384): a restart
+    // continues the day's per-device alert counts.
+    std::vector<std::string> load_recent_alert_keys(const std::vector<std::string>& kinds,
+                                                    Timestamp window);
 
     // Runs: one row per replay/live run, updated at its end.
     // Runs left running by a process that is gone are closed as interrupted, and (when no

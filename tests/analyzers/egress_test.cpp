@@ -764,6 +764,40 @@ TEST(Egress, RebuildOnReloadContinuesTheDay) {
     EXPECT_TRUE(named) << "the DNS name learned before the reload was forgotten";
 }
 
+// A restart continues the day's alert cap from the alerts an earlier run stored: 50 named
+// destinations before, then 40 new ones after leave room for 14 more names, not 64.
+TEST(Egress, AlertCapCountsTheAlertsOfAnEarlierRun) {
+    auto peer = [](std::uint32_t i) { return IpAddress::v4(0x2d4cd200u + i); };
+    Harness first;
+    for (std::uint32_t i = 0; i < 50; ++i)
+        first.send(
+            ipv4_frame(kEhr, kRouter, kEhrIp, peer(i), 17, udp_datagram(50000, 9999, Frame(8, 1))));
+    std::vector<std::string> stored;
+    for (const auto* a : first.sink.of("egress-denied")) stored.push_back(a->key);
+    ASSERT_EQ(std::set<std::string>(stored.begin(), stored.end()).size(), 50u);
+
+    Harness restarted;
+    restarted.now = first.now + 60 * kMicrosPerSecond;
+    restarted.egress.restore_day_alerts(stored);
+    for (std::uint32_t i = 0; i < 5; ++i)  // alerted before the restart: the same alerts
+        restarted.send(
+            ipv4_frame(kEhr, kRouter, kEhrIp, peer(i), 17, udp_datagram(50000, 9999, Frame(8, 1))));
+    for (std::uint32_t i = 50; i < 90; ++i)  // new today
+        restarted.send(
+            ipv4_frame(kEhr, kRouter, kEhrIp, peer(i), 17, udp_datagram(50000, 9999, Frame(8, 1))));
+    std::set<std::string> named;
+    std::size_t lumped = 0;
+    for (const auto* a : restarted.sink.of("egress-denied")) {
+        if (a->key.find("|*|") != std::string::npos)
+            ++lumped;
+        else
+            named.insert(a->key);
+    }
+    EXPECT_EQ(named.size(), 5u + (Egress::kMaxAlertDestinations - 50));
+    EXPECT_GT(lumped, 0u) << "the cap started the day over after the restart";
+    EXPECT_EQ(restarted.egress.alerts_capped(), 40u - (Egress::kMaxAlertDestinations - 50));
+}
+
 TEST(Egress, AlertsPerAssetAndDayAreCapped) {
     Harness h;
     for (std::uint32_t i = 0; i < 500; ++i) {
