@@ -356,6 +356,8 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
 
     // Remote maintenance (2-②): one row per session. The checklist counts devices and
     // sessions, not the alerts they raised.
+    // An internet party that was never named by a DNS answer or TLS SNI: said so.
+    const std::string unknown_name = messages.value("unnamed_party", "-");
     auto remote = remote_maintenance_log(db, devices, since, std::numeric_limits<Timestamp>::max());
     std::set<std::string> remote_devices;
     std::int64_t remote_sessions = 0, remote_not_allowed = 0, remote_ongoing = 0;
@@ -380,7 +382,7 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         // name when known.
         r["remote_name_text"] = r["remote_device"].is_string() ? r["remote_device"]
                                 : r["remote_name"].is_string() ? r["remote_name"]
-                                                               : nlohmann::json("");
+                                                               : nlohmann::json(unknown_name);
     }
     facts["remote_devices"] = remote_devices.size();
     facts["remote_sessions"] = remote_sessions;
