@@ -293,7 +293,8 @@ void Topology::on_dhcp(const Packet& p) {
     server->hands_out |= bit;
     for (const auto& r : m->routers) grew |= add_text(server->routers, r.to_string());
     for (const auto& d : m->dns_servers) grew |= add_text(server->dns, d.to_string());
-    if (m->message_type == dhcp::kOffer) {
+    if (m->message_type == dhcp::kOffer &&
+        !repeated((std::uint64_t{m->xid} << 16) ^ p.src_mac.as_u64(), p.ts)) {
         // Counted, and written with the next refresh unless something else changed.
         auto [it, fresh] = server->offers_by_day.try_emplace(day_of(p.ts), 0);
         ++it->second;
@@ -328,6 +329,10 @@ void Topology::on_dns_query(const Packet& p) {
         changed_ = true;
     }
     server->last = p.ts;
+    // The query's id (UDP) and the client's address and port name it.
+    const std::uint16_t sport = p.udp ? p.udp->src_port : p.tcp->src_port;
+    const std::uint64_t id = p.udp ? (std::uint64_t{p.payload[0]} << 8 | p.payload[1]) : 0x10000;
+    if (repeated((std::uint64_t{src} << 32 | std::uint64_t{sport} << 17 | id) ^ dst, p.ts)) return;
     auto [it, fresh] = server->queries_by_day.try_emplace(day_of(p.ts), 0);
     ++it->second;
     if (fresh && server->queries_by_day.size() > kMaxDays)
@@ -344,6 +349,15 @@ void Topology::on_dns_query(const Packet& p) {
     }
     // The counts alone wait for the next refresh: a query must not cost a write.
     if (fresh || new_client) server->dirty = changed_ = true;
+}
+
+bool Topology::repeated(std::uint64_t key, Timestamp ts) {
+    constexpr Timestamp kWindow = 2 * kMicrosPerSecond;
+    for (const auto& [k, t] : recent_)
+        if (k == key && ts - t < kWindow && t != 0) return true;
+    recent_[recent_next_] = {key, ts};
+    recent_next_ = (recent_next_ + 1) % recent_.size();
+    return false;
 }
 
 const std::string& Topology::day_of(Timestamp ts) {

@@ -144,6 +144,9 @@ class Topology final : public Analyzer {
     void on_cdp(const Packet& p);
     void on_dns_query(const Packet& p);
     const std::string& day_of(Timestamp ts);
+    // True when the same message (an OFFER's xid, a query's id and port) was counted within
+    // the last seconds: a double-mirrored port shows every frame twice.
+    bool repeated(std::uint64_t key, Timestamp ts);
 
     // Index of the network holding `ip` in `vlan`, made (a /24, or `mask`) when new; -1 when
     // full or not a LAN address.
@@ -168,6 +171,8 @@ class Topology final : public Analyzer {
     std::vector<std::pair<std::string, Timestamp>> roots_;  // root bridge ids, first seen
     std::vector<Announced> announced_;
     std::vector<DnsServer> dns_servers_;
+    std::array<std::pair<std::uint64_t, Timestamp>, 64> recent_{};  // repeated()'s memory
+    std::size_t recent_next_ = 0;
     std::string day_;
     Timestamp day_start_ = 0, day_end_ = 0;
     // The last internet-bound frame's router and source /24: most frames repeat both.
