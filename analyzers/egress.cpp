@@ -55,7 +55,8 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       alerted_keys_(16384),
       forged_alerted_(1024),
       summary_destinations_(4096),
-      summary_rows_(16384) {
+      summary_rows_(16384),
+      session_counts_(4096) {
     settings_.rules.index();
 }
 
@@ -264,6 +265,7 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
                                   if (!v.evaluated) evaluate(k, v);
                                   drop_stream(v);
                                   report(k, v);
+                                  record_session(k, v, true);
                               });
     }
     BoundaryFlow& f = *flow;
@@ -442,8 +444,16 @@ void Egress::evaluate(const FlowKey& key, BoundaryFlow& f) {
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
     std::string role = role_of_ ? role_of_(f.inside_mac) : std::string();
     const RemoteAccessTool* tool = rules.tool_for_port(key.protocol, service_port);
-    if (!tool) tool = rules.tool_for_name(f.name);
-    if (!tool) tool = f.tls_tool;
+    f.tool_by = "port";
+    if (!tool) {
+        tool = rules.tool_for_name(f.name);
+        f.tool_by = "name";
+    }
+    if (!tool) {
+        tool = f.tls_tool;
+        f.tool_by = "alpn";
+    }
+    f.remote_tool = tool;
     const RiskyProtocol* risky = rules.risky_for_port(key.protocol, service_port);
     if (tool)
         f.application = tool->name;
@@ -733,6 +743,49 @@ void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     if (pending_.size() >= 4096) flush_summaries();
 }
 
+void Egress::record_session(const FlowKey& key, BoundaryFlow& f, bool ended) {
+    if (!f.remote_tool || f.session_refused || !f.evaluated) return;
+    // A knock nobody inside answered is no session.
+    if (f.direction == FlowDirection::inbound && !f.accepted && !f.direction_guessed) return;
+    const std::string day = day_of(f.first_seen);
+    if (!f.session_admitted) {
+        std::string bucket = f.inside_mac.to_string() + "|" + day;
+        std::uint32_t* n = session_counts_.find(bucket);
+        if (!n)
+            n = &session_counts_.insert(
+                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+                [](const std::string&, std::uint32_t) {});
+        if (*n >= kMaxRemoteSessionsPerDay) {
+            f.session_refused = true;
+            ++sessions_capped_;
+            return;
+        }
+        ++*n;
+        f.session_admitted = true;
+    }
+    const bool egress = f.direction == FlowDirection::egress;
+    RemoteSession r;
+    r.key = remote_session_key("boundary", key.protocol, key.inside, key.inside_port, key.outside,
+                               key.outside_port, day);
+    r.mac = f.inside_mac;
+    r.address = key.inside;
+    r.tool = f.remote_tool->name;
+    r.direction = egress ? "egress" : "inbound";
+    r.remote_address = key.outside;
+    r.remote_name = f.name;
+    r.port = egress ? key.outside_port : key.inside_port;
+    r.protocol = key.protocol;
+    r.start = f.first_seen;
+    r.end = f.last_seen;
+    r.bytes_out = f.bytes_out;
+    r.bytes_in = f.bytes_in;
+    r.packets = f.packets;
+    r.verdict = f.verdict;
+    r.recognised_by = f.tool_by;
+    r.ongoing = !ended;
+    sink_.remote_session(r);
+}
+
 void Egress::flush_summaries() {
     if (pending_.empty()) return;
     std::vector<BoundaryFlowSummary> rows;
@@ -759,13 +812,17 @@ void Egress::on_tick(Timestamp now) {
             if (now - f.last_seen < idle) return false;
             drop_stream(f);
             report(k, f);
+            record_session(k, f, true);
             return true;
         });
     }
     flush_alerts();
     if (now >= next_report_) {
         next_report_ = now + 60 * kMicrosPerSecond;
-        flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) { report(k, f); });
+        flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) {
+            report(k, f);
+            record_session(k, f, false);
+        });
         flush_summaries();
     }
 }
@@ -776,6 +833,8 @@ void Egress::on_finish(Timestamp) {
         drop_stream(f);
         if (!f.evaluated) evaluate(k, f);
         report(k, f);
+        // Still open when the input ends: stored with end = last seen, marked ongoing.
+        record_session(k, f, f.closed);
     });
     flush_alerts();
     flush_summaries();
@@ -803,6 +862,8 @@ void Egress::table_use(std::vector<TableUse>& out) const {
     out.push_back({"egress-alert-destinations", "alerted destinations per device and day",
                    kMaxAlertDestinations,
                    alerts_capped_ + alert_destinations_.evictions() + alerted_keys_.evictions()});
+    out.push_back({"remote-sessions", "remote-access sessions logged per device and day",
+                   kMaxRemoteSessionsPerDay, sessions_capped_ + session_counts_.evictions()});
     out.push_back(
         {"egress-summary-destinations", "destinations per device and day in the ledger",
          kMaxSummaryDestinations,

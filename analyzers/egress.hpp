@@ -101,9 +101,12 @@ struct BoundaryFlow {
     bool reported = false;
     Timestamp first_seen = 0, last_seen = 0;
     std::string name, name_source;
-    std::string application;                     // remote-access tool or risky protocol
-    const RemoteAccessTool* tls_tool = nullptr;  // named by the ClientHello's ALPN
-    std::string verdict;                         // allowed / denied / observed / inbound / pending
+    std::string application;                        // remote-access tool or risky protocol
+    const RemoteAccessTool* tls_tool = nullptr;     // named by the ClientHello's ALPN
+    const RemoteAccessTool* remote_tool = nullptr;  // a remote-access session (set by evaluate)
+    const char* tool_by = "";                       // how: port, name or alpn
+    bool session_admitted = false, session_refused = false;  // in the remote-maintenance log
+    std::string verdict;  // allowed / denied / observed / inbound / pending
 };
 
 class Egress final : public Analyzer {
@@ -142,6 +145,7 @@ class Egress final : public Analyzer {
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
+    std::uint64_t sessions_capped() const { return sessions_capped_; }
     // DNS answers that answered no outstanding query: not learned.
     std::uint64_t dns_unsolicited() const { return names_.unsolicited(); }
     const StreamReassembler& streams() const { return streams_; }
@@ -157,6 +161,9 @@ class Egress final : public Analyzer {
     // Distinct peers summed per asset and day in the store before the rest are summed in one
     // "(other destinations)" row, so a flood cannot grow the database without bound.
     static constexpr std::uint32_t kMaxSummaryDestinations = 1024;
+    // Remote-access sessions logged one by one per device and day (an exposed RDP port that
+    // the internet keeps knocking on is a finding, not thousands of log rows).
+    static constexpr std::uint32_t kMaxRemoteSessionsPerDay = 256;
     // Budgets per second of packet time for floods (see on_packet and on_boundary).
     static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 500;
     static constexpr std::uint64_t kMaxNewFlowsPerSecondWhenFull = 4000;
@@ -194,6 +201,9 @@ class Egress final : public Analyzer {
                const BoundaryFlow& flow, const std::string& what, const std::string& role,
                Timestamp ts);
     void report(const FlowKey& key, BoundaryFlow& flow);
+    // Hands a remote-access session's current state to the remote-maintenance log. `ended`:
+    // seen to close, gone idle or no longer followed.
+    void record_session(const FlowKey& key, BoundaryFlow& flow, bool ended);
     void flush_summaries();
     void flush_alerts();
     const std::string& day_of(Timestamp ts);
@@ -222,6 +232,8 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, std::uint32_t> summary_destinations_;  // mac|day -> count
     BoundedTable<std::string, Timestamp> summary_rows_;              // row keys admitted
     std::uint64_t summaries_capped_ = 0;
+    BoundedTable<std::string, std::uint32_t> session_counts_;  // mac|day -> sessions logged
+    std::uint64_t sessions_capped_ = 0;
     Timestamp next_report_ = 0, next_sweep_ = 0;
     Timestamp day_start_ = 0, day_end_ = 0;
     std::string day_;

@@ -21,8 +21,13 @@ std::optional<Severity> parse_severity(std::string_view text) {
 
 const std::vector<std::string>& episode_kinds() {
     static const std::vector<std::string> kinds = {
-        "l2-loop",    "broadcast-storm",     "arp-storm",           "mac-flood",
-        "dhcp-flood", "stp-topology-change", "capture-interrupted",
+        "l2-loop",
+        "broadcast-storm",
+        "arp-storm",
+        "mac-flood",
+        "dhcp-flood",
+        "stp-topology-change",
+        "capture-interrupted",
         // outages (issue 22) end when clients are answered again
         "server-not-answering", "dns-not-answering", "dhcp-not-answering",
         "router-not-answering-arp", "throughput-ceiling",
@@ -36,6 +41,19 @@ bool is_episode_kind(std::string_view kind) {
     for (const auto& k : episode_kinds())
         if (k == kind) return true;
     return false;
+}
+
+std::string remote_session_key(std::string_view scope, std::uint8_t protocol, const IpAddress& ours,
+                               std::uint16_t our_port, const IpAddress& theirs,
+                               std::uint16_t their_port, std::string_view day) {
+    std::string key(scope);
+    key += '|';
+    key += std::to_string(protocol);
+    key += '|';
+    key += ours.to_string() + "|" + std::to_string(our_port) + "|" + theirs.to_string() + "|" +
+           std::to_string(their_port) + "|";
+    key += day;
+    return key;
 }
 
 }  // namespace clinicwatch

@@ -108,6 +108,36 @@ struct TopologyElement {
     Timestamp first_seen = 0, last_seen = 0;
 };
 
+// One session of a remote-access tool (RDP, VNC, TeamViewer, AnyDesk ...) for the remote-
+// maintenance log (checklist 2-②): who, with which tool, with whom, from when to when, how
+// much. The same session is handed over again as it goes on (same `key`); the store keeps the
+// latest state, so a session still open when a run ends stays with end = last seen, ongoing.
+struct RemoteSession {
+    std::string key;           // the session's identity across updates
+    MacAddress mac;            // the clinic's device (for LAN sessions: the one that accepted)
+    IpAddress address;         // its address in the session
+    std::string tool;          // the tool's name from rules/remote-access.yaml
+    std::string direction;     // "egress", "inbound" or "lan"
+    IpAddress remote_address;  // the other party
+    std::optional<MacAddress> remote_mac;  // LAN sessions: the other device
+    std::string remote_name;       // the remote party's name (DNS answer, TLS SNI), may be empty
+    std::uint16_t port = 0;        // the service port (the tool's side)
+    std::uint8_t protocol = 0;     // IP protocol number
+    Timestamp start = 0, end = 0;  // first and last packet seen
+    std::uint64_t bytes_out = 0, bytes_in = 0;  // from and to the clinic's device
+    std::uint64_t packets = 0;
+    std::string verdict;        // egress policy: allowed, denied, observed, inbound; "lan"
+    std::string recognised_by;  // port, name, alpn, handshake, framing
+    bool ongoing = true;        // not seen to end (FIN/RST or idle) when handed over
+};
+
+// The identity of a remote-access session, the same from every unit that follows it (egress by
+// port or name, remote-access-sessions by handshake): scope, protocol, the clinic's side first
+// (for LAN sessions the side that accepted), the other side, the day it started.
+std::string remote_session_key(std::string_view scope, std::uint8_t protocol, const IpAddress& ours,
+                               std::uint16_t our_port, const IpAddress& theirs,
+                               std::uint16_t their_port, std::string_view day);
+
 class FindingSink {
   public:
     virtual ~FindingSink() = default;
@@ -116,6 +146,7 @@ class FindingSink {
     virtual void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) { (void)rows; }
     virtual void service_minutes(const std::vector<ServiceMinute>& rows) { (void)rows; }
     virtual void topology(const std::vector<TopologyElement>& elements) { (void)elements; }
+    virtual void remote_session(const RemoteSession& session) { (void)session; }
 };
 
 }  // namespace clinicwatch

@@ -52,7 +52,21 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
 }
 
 void RemoteAccessSessions::on_packet(const Packet& packet) {
-    if (!packet.ip || packet.ip->is_later_fragment || packet.payload.empty()) return;
+    if (!packet.ip || packet.ip->is_later_fragment) return;
+    if (packet.payload.empty()) {
+        // A FIN or RST without data ends a session being logged (rare: only these are looked
+        // up; other empty segments are not counted in its bytes).
+        if (!packet.tcp || !(packet.tcp->flags & (TcpView::kFin | TcpView::kRst))) return;
+        const std::uint64_t tag = session_tag(packet.ip->src, packet.tcp->src_port, packet.ip->dst,
+                                              packet.tcp->dst_port, kProtoTcp);
+        Session& s = sessions_[tag % kSessionSlots];
+        if (s.tag != tag || !s.recording || s.closed) return;
+        s.last = packet.ts;
+        s.closed = true;
+        record(s, true);
+        s.changed = false;
+        return;
+    }
     std::uint8_t proto;
     std::uint16_t sport, dport;
     if (packet.tcp) {
@@ -104,17 +118,25 @@ void RemoteAccessSessions::on_packet(const Packet& packet) {
     if (s.tag != tag) {
         if (!sig && !port_tool) return;  // not a session of interest: nothing to count
         if (s.tag != 0 && !s.alerted && packet.ts - s.last < kSessionIdle) ++sessions_displaced_;
+        if (s.recording && (s.changed || !s.closed)) record(s, true);
         s = Session{};
         s.tag = tag;
     }
     s.last = packet.ts;
     ++s.packets;
+    if (s.recording) {
+        ((ip.src == s.server) ? s.server_bytes : s.client_bytes) += packet.wire_length;
+        s.changed = true;
+    }
     if (s.alerted) return;
 
     if (port_tool) {
         s.alerted = true;
         raise(packet, *port_tool, port_server_is_src, "port, session already running",
               port_tool->source);
+        if (start_recording(s, packet, static_cast<std::uint16_t>(port_tool - rules_.tools.data()),
+                            port_server_is_src, "port"))
+            record(s, false);
         return;
     }
     if (!sig) return;
@@ -150,6 +172,104 @@ void RemoteAccessSessions::on_packet(const Packet& packet) {
     s.alerted = true;
     raise(packet, *tool, server_is_src, sig->mid_stream ? "protocol framing" : "handshake",
           sig->source);
+    if (start_recording(s, packet, tool_index, server_is_src,
+                        sig->mid_stream ? "framing" : "handshake"))
+        record(s, false);
+}
+
+bool RemoteAccessSessions::start_recording(Session& s, const Packet& packet, std::uint16_t tool,
+                                           bool server_is_src, const char* how) {
+    const IpView& ip = *packet.ip;
+    const std::uint16_t sport = packet.tcp ? packet.tcp->src_port : packet.udp->src_port;
+    const std::uint16_t dport = packet.tcp ? packet.tcp->dst_port : packet.udp->dst_port;
+    s.server = server_is_src ? ip.src : ip.dst;
+    s.client = server_is_src ? ip.dst : ip.src;
+    s.server_port = server_is_src ? sport : dport;
+    s.client_port = server_is_src ? dport : sport;
+    s.server_mac = server_is_src ? packet.src_mac : packet.dst_mac;
+    s.client_mac = server_is_src ? packet.dst_mac : packet.src_mac;
+    s.protocol = packet.tcp ? kProtoTcp : kProtoUdp;
+    s.tool = tool;
+    s.how = how;
+    s.start = packet.ts;
+    s.server_bytes = server_is_src ? packet.wire_length : 0;
+    s.client_bytes = server_is_src ? 0 : packet.wire_length;
+    // The clinic's device: the one that accepted (LAN, or inbound), else the one inside.
+    const bool server_in = internal_.contains(s.server);
+    const MacAddress& ours = server_in ? s.server_mac : s.client_mac;
+    std::string bucket = ours.to_string() + "|" + day_text(s.start);
+    std::uint32_t* n = logged_per_day_.find(bucket);
+    if (!n)
+        n = &logged_per_day_.insert(
+            bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+            [](const std::string&, std::uint32_t) {});
+    if (*n >= kMaxLoggedPerDay) {
+        ++logged_capped_;
+        return false;
+    }
+    ++*n;
+    s.recording = true;
+    return true;
+}
+
+void RemoteAccessSessions::record(const Session& s, bool ended) {
+    const bool server_in = internal_.contains(s.server), client_in = internal_.contains(s.client);
+    const bool lan = server_in && client_in;
+    RemoteSession r;
+    r.tool = rules_.tools[s.tool].name;
+    r.protocol = s.protocol;
+    r.port = s.server_port;
+    r.start = s.start;
+    r.end = s.last;
+    r.packets = s.packets;
+    r.recognised_by = s.how;
+    r.ongoing = !ended;
+    const std::string day = day_text(s.start);
+    if (lan || server_in) {
+        // The device that accepted the session is the clinic's side.
+        r.key = remote_session_key(lan ? "lan" : "boundary", s.protocol, s.server, s.server_port,
+                                   s.client, s.client_port, day);
+        r.mac = s.server_mac;
+        r.address = s.server;
+        r.remote_address = s.client;
+        if (lan) r.remote_mac = s.client_mac;
+        r.direction = lan ? "lan" : "inbound";
+        r.bytes_out = s.server_bytes;
+        r.bytes_in = s.client_bytes;
+    } else {
+        r.key = remote_session_key("boundary", s.protocol, s.client, s.client_port, s.server,
+                                   s.server_port, day);
+        r.mac = s.client_mac;
+        r.address = s.client;
+        r.remote_address = s.server;
+        r.direction = "egress";
+        r.bytes_out = s.client_bytes;
+        r.bytes_in = s.server_bytes;
+    }
+    r.verdict = lan ? "lan" : "";  // the egress policy is the egress unit's to judge
+    sink_.remote_session(r);
+}
+
+void RemoteAccessSessions::on_tick(Timestamp now) {
+    if (now < next_sweep_) return;
+    next_sweep_ = now + 60 * kMicrosPerSecond;
+    // Once a minute: sessions going on are handed over again; idle ones end where last seen.
+    for (auto& s : sessions_) {
+        if (!s.recording) continue;
+        const bool idle = now - s.last >= kSessionIdle;
+        if (s.changed || (idle && !s.closed)) record(s, s.closed || idle);
+        s.changed = false;
+        if (idle) s.recording = false;  // the slot keeps its tag: no second alert
+    }
+}
+
+void RemoteAccessSessions::on_finish(Timestamp) {
+    // Still open at the end of the input: end = last seen, marked ongoing.
+    for (auto& s : sessions_)
+        if (s.recording && (s.changed || !s.closed)) {
+            record(s, s.closed);
+            s.changed = false;
+        }
 }
 
 void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& tool,
@@ -215,6 +335,9 @@ void RemoteAccessSessions::table_use(std::vector<TableUse>& out) const {
     out.push_back({"remote-access-sessions",
                    "sessions followed while their protocol is being recognised", kSessionSlots,
                    sessions_displaced_});
+    out.push_back({"remote-sessions-by-handshake",
+                   "remote-access sessions found by their protocol, logged per device and day",
+                   kMaxLoggedPerDay, logged_capped_ + logged_per_day_.evictions()});
 }
 
 }  // namespace clinicwatch

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/bounded_table.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/internal_networks.hpp"
@@ -26,12 +27,16 @@ class RemoteAccessSessions final : public Analyzer {
                          EgressRules rules);
     std::string_view name() const override { return "remote-access-sessions"; }
     void on_packet(const Packet& packet) override;
+    void on_tick(Timestamp now) override;
+    void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
 
     // Sessions followed at once (direct-mapped by their addresses and ports: no allocation).
     static constexpr std::size_t kSessionSlots = 4096;
     // A session slot unused this long may be taken by another session without counting it.
     static constexpr Timestamp kSessionIdle = 120 * kMicrosPerSecond;
+    // Sessions logged one by one per device and day (see Egress::kMaxRemoteSessionsPerDay).
+    static constexpr std::uint32_t kMaxLoggedPerDay = 256;
 
   private:
     struct Session {
@@ -40,6 +45,17 @@ class RemoteAccessSessions final : public Analyzer {
         std::uint16_t tool = 0xffff;
         bool alerted = false;
         Timestamp last = 0;
+        // Once reported, a session this unit owns is followed for the remote-maintenance log
+        // (the tool's side first): from its first recognised packet to its last.
+        bool recording = false, closed = false, changed = false;
+        bool server_is_a = false;  // which address of the tag's pair is the tool's side
+        IpAddress server, client;
+        std::uint16_t server_port = 0, client_port = 0;
+        std::uint8_t protocol = 0;
+        MacAddress server_mac, client_mac;
+        Timestamp start = 0;
+        std::uint64_t server_bytes = 0, client_bytes = 0;
+        const char* how = "";
     };
     struct SignatureRef {
         std::uint16_t tool, signature;
@@ -47,6 +63,11 @@ class RemoteAccessSessions final : public Analyzer {
 
     void raise(const Packet& packet, const RemoteAccessTool& tool, bool server_is_src,
                const std::string& how, const std::string& source);
+    // Starts following `s` for the remote-maintenance log (false when the day's cap is spent).
+    bool start_recording(Session& s, const Packet& packet, std::uint16_t tool, bool server_is_src,
+                         const char* how);
+    // Hands the session's state over; `ended`: closed, idle, or its slot taken.
+    void record(const Session& s, bool ended);
 
     FindingSink& sink_;
     InternalNetworks internal_;
@@ -55,6 +76,9 @@ class RemoteAccessSessions final : public Analyzer {
     std::vector<SignatureRef> other_signatures_;  // at an offset, or starting with "??"
     std::vector<Session> sessions_;
     std::uint64_t sessions_displaced_ = 0;
+    BoundedTable<std::string, std::uint32_t> logged_per_day_{1024};  // mac|day -> sessions
+    std::uint64_t logged_capped_ = 0;
+    Timestamp next_sweep_ = 0;
 };
 
 }  // namespace clinicwatch

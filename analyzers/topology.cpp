@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <ctime>
 
 #include "capture/protocols/cdp.hpp"
 #include "capture/protocols/dhcp.hpp"
@@ -168,6 +169,10 @@ void Topology::on_packet(const Packet& p) {
         if (!p.ip->src.is_v4()) return;
         on_ipv4(p);
         if (p.udp && p.udp->src_port == dhcp::kServerPort) on_dhcp(p);
+        // DNS queries (a UDP query, or a TCP connection opened to port 53).
+        if ((p.udp && p.udp->dst_port == 53 && p.payload.size() >= 12 && !(p.payload[2] & 0x80)) ||
+            (p.tcp && p.tcp->dst_port == 53 && p.tcp->is_syn_only()))
+            on_dns_query(p);
         return;
     }
     if (p.llc) {
@@ -287,7 +292,87 @@ void Topology::on_dhcp(const Packet& p) {
     grew |= !(server->hands_out & bit);
     server->hands_out |= bit;
     for (const auto& r : m->routers) grew |= add_text(server->routers, r.to_string());
+    for (const auto& d : m->dns_servers) grew |= add_text(server->dns, d.to_string());
+    if (m->message_type == dhcp::kOffer &&
+        !repeated((std::uint64_t{m->xid} << 16) ^ p.src_mac.as_u64(), p.ts)) {
+        // Counted, and written with the next refresh unless something else changed.
+        auto [it, fresh] = server->offers_by_day.try_emplace(day_of(p.ts), 0);
+        ++it->second;
+        if (fresh) {
+            grew = true;
+            if (server->offers_by_day.size() > kMaxDays)
+                server->offers_by_day.erase(server->offers_by_day.begin());
+        }
+    }
     if (grew) server->dirty = changed_ = segments_changed_ = true;
+}
+
+void Topology::on_dns_query(const Packet& p) {
+    std::uint32_t src = p.ip->src.v4_host_order(), dst = p.ip->dst.v4_host_order();
+    if (!is_lan(src) || src == dst) return;
+    DnsServer* server = nullptr;
+    for (auto& d : dns_servers_)
+        if (d.ip == dst && d.vlan == p.vlan) server = &d;
+    if (!server) {
+        if (dns_servers_.size() >= s_.max_devices) {
+            ++refused_devices_;
+            return;
+        }
+        DnsServer d;
+        d.ip = dst;
+        d.vlan = p.vlan;
+        d.lan = is_lan(dst);
+        if (d.lan) d.mac = p.dst_mac;
+        d.first = p.ts;
+        dns_servers_.push_back(std::move(d));
+        server = &dns_servers_.back();
+        changed_ = true;
+    }
+    server->last = p.ts;
+    // The query's id (UDP) and the client's address and port name it.
+    const std::uint16_t sport = p.udp ? p.udp->src_port : p.tcp->src_port;
+    const std::uint64_t id = p.udp ? (std::uint64_t{p.payload[0]} << 8 | p.payload[1]) : 0x10000;
+    if (repeated((std::uint64_t{src} << 32 | std::uint64_t{sport} << 17 | id) ^ dst, p.ts)) return;
+    auto [it, fresh] = server->queries_by_day.try_emplace(day_of(p.ts), 0);
+    ++it->second;
+    if (fresh && server->queries_by_day.size() > kMaxDays)
+        server->queries_by_day.erase(server->queries_by_day.begin());
+    bool new_client = false;
+    if (std::find(server->clients.begin(), server->clients.end(), p.src_mac) ==
+        server->clients.end()) {
+        if (server->clients.size() < kMaxDnsClients) {
+            server->clients.push_back(p.src_mac);
+            new_client = true;
+        } else {
+            server->more_clients = true;
+        }
+    }
+    // The counts alone wait for the next refresh: a query must not cost a write.
+    if (fresh || new_client) server->dirty = changed_ = true;
+}
+
+bool Topology::repeated(std::uint64_t key, Timestamp ts) {
+    constexpr Timestamp kWindow = 2 * kMicrosPerSecond;
+    for (const auto& [k, t] : recent_)
+        if (k == key && ts - t < kWindow && t != 0) return true;
+    recent_[recent_next_] = {key, ts};
+    recent_next_ = (recent_next_ + 1) % recent_.size();
+    return false;
+}
+
+const std::string& Topology::day_of(Timestamp ts) {
+    if (ts >= day_start_ && ts < day_end_ && !day_.empty()) return day_;
+    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    day_ = buf;
+    Timestamp since_midnight = (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+    day_start_ = (static_cast<Timestamp>(secs) - since_midnight) * kMicrosPerSecond;
+    // A DST change makes a day 23 or 25 hours long; recomputing an hour early is harmless.
+    day_end_ = day_start_ + 23 * 3600 * kMicrosPerSecond;
+    return day_;
 }
 
 void Topology::on_bpdu(const Packet& p) {
@@ -367,6 +452,8 @@ void Topology::on_lldp(const Packet& p) {
     a->capabilities = lldp::capabilities_text(caps);
     a->role = role;
     changed |= add_text(a->ports, m->port_id);
+    if (!m->port_description.empty())
+        changed |= add_text(a->port_descriptions, m->port_description);
     for (const auto& addr : m->management_addresses)
         if (!addr.is_unspecified()) changed |= add_text(a->addresses, addr.to_string());
     if (changed) a->dirty = changed_ = true;
@@ -476,8 +563,26 @@ void Topology::publish(Timestamp now, bool all) {
         TopologyElement e{"dhcp-server", d.vlan, d.mac.to_string()};
         e.attributes = {{"server_ip", d.server_ip},
                         {"hands_out", networks(d.hands_out)},
-                        {"routers", d.routers}};
+                        {"routers", d.routers},
+                        {"dns_servers", d.dns},
+                        {"offers_by_day", d.offers_by_day}};
         e.evidence = {"dhcp"};
+        e.first_seen = d.first;
+        e.last_seen = d.last;
+        out.push_back(std::move(e));
+    }
+    for (auto& d : dns_servers_) {
+        if (!d.dirty && !all) continue;
+        d.dirty = false;
+        std::string address = IpAddress::v4(d.ip).to_string();
+        TopologyElement e{"dns-server", d.vlan, address};
+        e.attributes = {{"address", address},
+                        {"lan", d.lan},
+                        {"mac", d.lan ? d.mac.to_string() : std::string()},
+                        {"clients", d.clients.size()},
+                        {"more_clients", d.more_clients},
+                        {"queries_by_day", d.queries_by_day}};
+        e.evidence = {"dns"};
         e.first_seen = d.first;
         e.last_seen = d.last;
         out.push_back(std::move(e));
@@ -525,6 +630,7 @@ void Topology::publish(Timestamp now, bool all) {
                         {"capabilities", a.capabilities},
                         {"role", a.role},
                         {"ports", a.ports},
+                        {"port_descriptions", a.port_descriptions},
                         {"addresses", a.addresses}};
         if (a.seen & kSeenLldp) e.evidence.push_back("lldp");
         if (a.seen & kSeenCdp) e.evidence.push_back("cdp");

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -54,7 +55,9 @@ class Topology final : public Analyzer {
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
 
-    static constexpr std::size_t kMaxSlots = 4;  // networks remembered per device
+    static constexpr std::size_t kMaxSlots = 4;         // networks remembered per device
+    static constexpr std::size_t kMaxDnsClients = 256;  // devices listed per DNS server
+    static constexpr std::size_t kMaxDays = 31;         // days of counts kept per server
 
   private:
     using Bits = std::uint64_t;  // one bit per subnet index (max_subnets <= 64)
@@ -98,7 +101,19 @@ class Topology final : public Analyzer {
         std::uint16_t vlan = 0;
         std::string server_ip;
         Bits hands_out = 0;
-        std::vector<std::string> routers;
+        std::vector<std::string> routers, dns;               // options 3 and 6 it handed out
+        std::map<std::string, std::uint32_t> offers_by_day;  // the last kMaxDays days
+        Timestamp first = 0, last = 0;
+        bool dirty = true;
+    };
+    struct DnsServer {  // a resolver the LAN's devices ask (the router's forwarder, 8.8.8.8)
+        std::uint32_t ip = 0;
+        MacAddress mac;  // LAN resolvers only (an internet one is reached through the router)
+        bool lan = false;
+        std::uint16_t vlan = 0;
+        std::vector<MacAddress> clients;  // at most kMaxDnsClients; more are counted as "more"
+        bool more_clients = false;
+        std::map<std::string, std::uint32_t> queries_by_day;  // the last kMaxDays days
         Timestamp first = 0, last = 0;
         bool dirty = true;
     };
@@ -114,7 +129,7 @@ class Topology final : public Analyzer {
     struct Announced {   // a device describing itself by LLDP or CDP
         MacAddress mac;  // the frame's sender
         std::string chassis, name, description, platform, capabilities, role;
-        std::vector<std::string> ports, addresses;
+        std::vector<std::string> ports, port_descriptions, addresses;
         std::uint8_t seen = 0;
         std::uint16_t vlan = 0;
         Timestamp first = 0, last = 0;
@@ -127,6 +142,11 @@ class Topology final : public Analyzer {
     void on_bpdu(const Packet& p);
     void on_lldp(const Packet& p);
     void on_cdp(const Packet& p);
+    void on_dns_query(const Packet& p);
+    const std::string& day_of(Timestamp ts);
+    // True when the same message (an OFFER's xid, a query's id and port) was counted within
+    // the last seconds: a double-mirrored port shows every frame twice.
+    bool repeated(std::uint64_t key, Timestamp ts);
 
     // Index of the network holding `ip` in `vlan`, made (a /24, or `mask`) when new; -1 when
     // full or not a LAN address.
@@ -150,6 +170,11 @@ class Topology final : public Analyzer {
     std::vector<Bridge> bridges_;
     std::vector<std::pair<std::string, Timestamp>> roots_;  // root bridge ids, first seen
     std::vector<Announced> announced_;
+    std::vector<DnsServer> dns_servers_;
+    std::array<std::pair<std::uint64_t, Timestamp>, 64> recent_{};  // repeated()'s memory
+    std::size_t recent_next_ = 0;
+    std::string day_;
+    Timestamp day_start_ = 0, day_end_ = 0;
     // The last internet-bound frame's router and source /24: most frames repeat both.
     MacAddress last_router_{};
     std::uint32_t last_internet_prefix_ = 0;

@@ -115,18 +115,24 @@ json report_export(const json& model) {
     out["remote_maintenance"] = json::array();
     for (const auto& r : model["remote_log"])
         out["remote_maintenance"].push_back({{"mac", r["mac"]},
+                                             {"address", r["address"]},
                                              {"tool", r["tool"]},
                                              {"direction", r["direction"]},
                                              {"scope", r["scope"]},
                                              {"remote_address", r["remote_address"]},
+                                             {"remote_mac", r["remote_mac"]},
                                              {"remote_name", r["remote_name"]},
                                              {"port", r["port"]},
                                              {"protocol", r["protocol"]},
                                              {"start", iso(r["start_us"])},
                                              {"end", iso(r["end_us"])},
+                                             {"ongoing", r["ongoing"]},
                                              {"duration_seconds", r["duration_seconds"]},
                                              {"bytes", r["bytes"]},
-                                             {"sessions", r["sessions"]},
+                                             {"bytes_out", r["bytes_out"]},
+                                             {"bytes_in", r["bytes_in"]},
+                                             {"recognised_by", r["recognised_by"]},
+                                             {"verdict", r["verdict"]},
                                              {"allowed", r["allowed"]}});
 
     const json& n = model["network"];
@@ -155,8 +161,9 @@ json report_export(const json& model) {
     for (const auto& d : n["dns_servers"])
         network["dns_servers"].push_back({{"address", d["address"]},
                                           {"where", d["where"]},
+                                          {"mac", d["mac"]},
                                           {"devices", d["devices"]},
-                                          {"flows", d["flows"]},
+                                          {"queries", d["queries"]},
                                           {"handed_out_by", d["handed_out_by"]}});
     for (const auto& s : n["switches"])
         network["switches"].push_back({{"mac", s["mac"]},
@@ -164,6 +171,7 @@ json report_export(const json& model) {
                                        {"name", s["name"]},
                                        {"model", s["model"]},
                                        {"port", s["port"]},
+                                       {"port_description", s["port_description"]},
                                        {"vendor", s["vendor"]},
                                        {"address", s["address"]},
                                        {"source", s["source"]}});

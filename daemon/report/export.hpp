@@ -8,7 +8,7 @@
 
 namespace clinicwatch {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
 
 // `model` from build_report_model().
 nlohmann::json report_export(const nlohmann::json& model);

@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
+#include <ctime>
 #include <map>
 #include <set>
 
@@ -28,6 +30,22 @@ std::string subnet_of(const IpAddress& a, const Config& config) {
 
 // Configured internal networks, and private ranges (RFC 1918, RFC 4193): a home router's own
 // 192.168.11.0/24 is a LAN too, if not the clinic's.
+struct TopologyRow {
+    std::string key;
+    nlohmann::json attributes;
+    Timestamp first_seen = 0, last_seen = 0;
+};
+
+// The local day of a packet time, as the analyzers key their per-day counts.
+std::string day_text(Timestamp ts) {
+    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
 bool is_internal(const IpAddress& a, const Config& config) {
     for (const auto& n : config.network.internal_networks)
         if (n.contains(a)) return true;
@@ -89,20 +107,107 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
              {"source", "register"}});
     }
 
-    // DHCP servers: the approved ones (configured, else the gateway) and every server the
-    // rogue-dhcp alerts name, with what it offered. Offers of approved servers are not stored.
+    // What the topology unit learned (issue 18): DHCP servers with their offers, the DNS
+    // servers the devices asked, the equipment that announced itself. None from a database
+    // older than the topology table.
+    std::vector<TopologyRow> dhcp_rows, dns_rows, announced_rows, bridge_rows;
+    if (db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'topology'").getInt() > 0) {
+        SQLite::Statement st(db, R"sql(
+            SELECT kind, key, attributes, first_seen, last_seen FROM topology
+            WHERE kind IN ('dhcp-server', 'dns-server', 'announced', 'bridge') AND last_seen >= ?
+            ORDER BY first_seen, key)sql");
+        st.bind(1, static_cast<std::int64_t>(since));
+        while (st.executeStep()) {
+            TopologyRow row{st.getColumn(1).getString(),
+                            nlohmann::json::parse(st.getColumn(2).getString(), nullptr, false),
+                            st.getColumn(3).getInt64(), st.getColumn(4).getInt64()};
+            if (!row.attributes.is_object()) continue;
+            std::string kind = st.getColumn(0).getString();
+            (kind == "dhcp-server"  ? dhcp_rows
+             : kind == "dns-server" ? dns_rows
+             : kind == "announced"  ? announced_rows
+                                    : bridge_rows)
+                .push_back(std::move(row));
+        }
+    }
+    const std::string since_day = since > 0 ? day_text(since) : "";
+    auto count_days = [&](const nlohmann::json& by_day) -> std::int64_t {
+        std::int64_t n = 0;
+        if (by_day.is_object())
+            for (const auto& [day, count] : by_day.items())
+                if (day >= since_day && count.is_number_integer()) n += count.get<std::int64_t>();
+        return n;
+    };
+    auto strings = [](const nlohmann::json& v) {
+        auto out = nlohmann::json::array();
+        if (v.is_array())
+            for (const auto& x : v)
+                if (x.is_string()) out.push_back(x);
+        return out;
+    };
+
+    // DHCP servers: every server seen answering, approved (configured, else the gateway) or
+    // not, with its offers; approved servers not seen answering; and servers the rogue-dhcp
+    // alerts name that the topology did not keep.
     auto dhcp = nlohmann::json::array();
     std::vector<IpAddress> approved = config.inventory.dhcp_servers;
     if (approved.empty() && config.network.gateway_ip)
         approved.push_back(*config.network.gateway_ip);
+    auto is_approved_ip = [&](const std::string& text) {
+        for (const auto& ip : approved)
+            if (ip.to_string() == text) return true;
+        return false;
+    };
+    std::map<std::string, const nlohmann::json*> rogue_alerts;  // server MAC -> alert
+    for (const auto& a : alerts)
+        if (a["kind"] == "rogue-dhcp")
+            rogue_alerts.emplace(a["evidence"].value("server_mac", ""), &a);
+    std::set<std::string> listed_macs, listed_ips;
+    for (const auto& row : dhcp_rows) {
+        const auto& at = row.attributes;
+        std::string ip = at.value("server_ip", "");
+        // A server on an approved address is still not approved when it is the one the
+        // rogue-dhcp alert names (another device claiming the router's address).
+        bool ok = is_approved_ip(ip) && !rogue_alerts.count(row.key);
+        std::int64_t offers = count_days(at.value("offers_by_day", nlohmann::json::object()));
+        if (offers == 0 && rogue_alerts.count(row.key))
+            offers = rogue_alerts[row.key]->at("count").get<std::int64_t>();
+        dhcp.push_back({{"address", or_null(ip)},
+                        {"mac", row.key},
+                        {"vendor", vendor_of(row.key)},
+                        {"approved", ok},
+                        {"offers", offers},
+                        {"offered_routers", strings(at.value("routers", nlohmann::json()))},
+                        {"offered_dns", strings(at.value("dns_servers", nlohmann::json()))},
+                        {"first_seen_us", row.first_seen},
+                        {"last_seen_us", row.last_seen}});
+        listed_macs.insert(row.key);
+        listed_ips.insert(ip);
+    }
+    for (const auto& [mac, alert] : rogue_alerts) {
+        if (listed_macs.count(mac)) continue;
+        const auto& a = *alert;
+        const auto& e = a["evidence"];
+        dhcp.push_back({{"address", e.value("server_ip", a["subject"].get<std::string>())},
+                        {"mac", or_null(mac)},
+                        {"vendor", mac.empty() ? nlohmann::json(nullptr) : vendor_of(mac)},
+                        {"approved", false},
+                        {"offers", a["count"]},
+                        {"offered_routers", e.value("router_option", nlohmann::json::array())},
+                        {"offered_dns", e.value("dns_option", nlohmann::json::array())},
+                        {"first_seen_us", a["first_seen_us"]},
+                        {"last_seen_us", a["last_seen_us"]}});
+    }
     for (const auto& ip : approved) {
         std::string text = ip.to_string();
+        if (listed_ips.count(text)) continue;
         std::string mac;
         // The gateway's configured MAC first: another device may have claimed its address.
         if (config.network.gateway_ip && *config.network.gateway_ip == ip &&
             config.network.gateway_mac)
             mac = config.network.gateway_mac->to_string();
         if (mac.empty() && by_ip.count(text)) mac = by_ip[text]->at("mac").get<std::string>();
+        // Approved but not seen answering in the period: offers null.
         dhcp.push_back({{"address", text},
                         {"mac", or_null(mac)},
                         {"vendor", mac.empty() ? nlohmann::json(nullptr) : vendor_of(mac)},
@@ -113,71 +218,138 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
                         {"first_seen_us", nullptr},
                         {"last_seen_us", nullptr}});
     }
-    std::map<std::string, nlohmann::json> rogue;
-    for (const auto& a : alerts) {
-        if (a["kind"] != "rogue-dhcp") continue;
-        const auto& e = a["evidence"];
-        std::string ip = e.value("server_ip", a["subject"].get<std::string>());
-        auto& r = rogue[ip];
-        if (r.is_null()) {
-            std::string mac = e.value("server_mac", "");
-            r = {{"address", ip},
-                 {"mac", or_null(mac)},
-                 {"vendor", mac.empty() ? nlohmann::json(nullptr) : vendor_of(mac)},
-                 {"approved", false},
-                 {"offers", 0},
-                 {"offered_routers", e.value("router_option", nlohmann::json::array())},
-                 {"offered_dns", e.value("dns_option", nlohmann::json::array())},
-                 {"first_seen_us", a["first_seen_us"]},
-                 {"last_seen_us", a["last_seen_us"]}};
-        }
-        r["offers"] = r["offers"].get<std::int64_t>() + a["count"].get<std::int64_t>();
-    }
-    for (auto& [_, r] : rogue) dhcp.push_back(r);
 
-    // DNS servers used: resolvers on the internet the devices asked directly (boundary flows on
-    // port 53), and the ones DHCP servers handed out.
+    // DNS servers the devices asked (on the LAN, such as the router's forwarder, or on the
+    // internet), and the ones DHCP servers handed out; with who handed each out.
     auto dns = nlohmann::json::array();
+    auto handed_out_by = [&](const std::string& address) {
+        auto by = nlohmann::json::array();
+        for (const auto& d : dhcp)
+            for (const auto& server : d["offered_dns"])
+                if (server == address && d["address"].is_string() &&
+                    std::find(by.begin(), by.end(), d["address"]) == by.end())
+                    by.push_back(d["address"]);
+        return by;
+    };
+    std::set<std::string> dns_listed;
+    for (const auto& row : dns_rows) {
+        const auto& at = row.attributes;
+        std::string address = at.value("address", row.key);
+        std::string mac = at.value("mac", "");
+        bool lan = at.value("lan", false);
+        const nlohmann::json* asset = nullptr;
+        if (!mac.empty() && by_mac.count(mac)) asset = by_mac[mac];
+        if (!asset && by_ip.count(address)) asset = by_ip[address];
+        dns.push_back({{"address", address},
+                       {"where", lan ? "lan" : "internet"},
+                       {"mac", or_null(mac)},
+                       {"device", asset ? asset->at("label") : nlohmann::json(nullptr)},
+                       {"devices", at.value("clients", 0)},
+                       {"queries", count_days(at.value("queries_by_day", nlohmann::json()))},
+                       {"handed_out_by", handed_out_by(address)}});
+        dns_listed.insert(address);
+    }
+    // Databases without the topology's DNS servers: resolvers on the internet asked directly.
     bool has_flows =
         db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'boundary_flows'").getInt() >
         0;
-    if (has_flows) {
+    if (has_flows && dns_rows.empty()) {
         SQLite::Statement st(db, R"sql(
-            SELECT address, count(DISTINCT mac), sum(flows) FROM boundary_flows
+            SELECT address, count(DISTINCT mac) FROM boundary_flows
             WHERE port = 53 AND direction = 'egress' AND last_seen >= ?
-            GROUP BY address ORDER BY 3 DESC)sql");
+            GROUP BY address ORDER BY 2 DESC)sql");
         st.bind(1, static_cast<std::int64_t>(since));
-        while (st.executeStep())
-            dns.push_back({{"address", st.getColumn(0).getString()},
+        while (st.executeStep()) {
+            std::string address = st.getColumn(0).getString();
+            if (!dns_listed.insert(address).second) continue;
+            dns.push_back({{"address", address},
                            {"where", "internet"},
+                           {"mac", nullptr},
+                           {"device", nullptr},
                            {"devices", st.getColumn(1).getInt64()},
-                           {"flows", st.getColumn(2).getInt64()},
-                           {"handed_out_by", nullptr}});
+                           {"queries", nullptr},
+                           {"handed_out_by", handed_out_by(address)}});
+        }
     }
     for (const auto& d : dhcp)
         for (const auto& server : d["offered_dns"]) {
-            auto ip = IpAddress::parse(server.get<std::string>());
+            std::string address = server.get<std::string>();
+            if (!dns_listed.insert(address).second) continue;
+            auto ip = IpAddress::parse(address);
             bool lan = ip && is_internal(*ip, config);
-            dns.push_back({{"address", server},
+            const nlohmann::json* asset = by_ip.count(address) ? by_ip[address] : nullptr;
+            dns.push_back({{"address", address},
                            {"where", lan ? "lan" : "internet"},
-                           {"devices", nullptr},
-                           {"flows", nullptr},
-                           {"handed_out_by", d["address"]}});
+                           {"mac", asset ? asset->at("mac") : nlohmann::json(nullptr)},
+                           {"device", asset ? asset->at("label") : nlohmann::json(nullptr)},
+                           {"devices", nullptr},  // handed out, not seen asked
+                           {"queries", nullptr},
+                           {"handed_out_by", handed_out_by(address)}});
         }
 
-    // Switches and access points: devices that announced themselves (LLDP, CDP), sent STP
-    // BPDUs, or that the register calls one.
+    // Switches and access points: what they announced (LLDP, CDP: name, model, the port the
+    // frame left from), bridges by their BPDUs, devices the register calls one.
     auto switches = nlohmann::json::array();
+    std::set<std::string> switch_macs;
+    auto first_or_null = [](const nlohmann::json& list) {
+        return list.is_array() && !list.empty() && list[0].is_string() ? list[0]
+                                                                       : nlohmann::json(nullptr);
+    };
+    for (const auto& row : announced_rows) {
+        const auto& at = row.attributes;
+        std::string role = at.value("role", "");
+        if (role != "switch" && role != "access-point") continue;
+        if (!switch_macs.insert(row.key).second) continue;
+        std::string model = at.value("platform", "");
+        if (model.empty()) model = at.value("description", "");
+        // CDP platforms read "cisco AIR-AP1815I-Q-K9": the maker is in its own column.
+        if (model.rfind("cisco ", 0) == 0) model = model.substr(6);
+        const nlohmann::json* asset = by_mac.count(row.key) ? by_mac[row.key] : nullptr;
+        std::string name = at.value("name", "");
+        if (name.empty() && asset) name = asset->at("label").get<std::string>();
+        auto addresses = at.value("addresses", nlohmann::json::array());
+        nlohmann::json address = first_or_null(addresses);
+        if (address.is_null() && asset && !asset->at("addresses").empty())
+            address = asset->at("addresses")[0];
+        switches.push_back(
+            {{"mac", row.key},
+             {"name", or_null(name)},
+             {"model", or_null(model)},
+             {"port", first_or_null(at.value("ports", nlohmann::json()))},
+             {"port_description", first_or_null(at.value("port_descriptions", nlohmann::json()))},
+             {"kind", role},
+             {"vendor", vendor_of(row.key)},
+             {"address", address},
+             {"source", at.value("platform", "").empty() ? "lldp" : "cdp"}});
+    }
+    for (const auto& row : bridge_rows) {
+        std::string mac = row.attributes.value("mac", "");
+        if (mac.empty() || !switch_macs.insert(mac).second) continue;
+        const nlohmann::json* asset = by_mac.count(mac) ? by_mac[mac] : nullptr;
+        switches.push_back(
+            {{"mac", mac},
+             {"name", asset ? asset->at("label") : nlohmann::json(nullptr)},
+             {"model", nullptr},
+             {"port", nullptr},  // a BPDU's port id is no label on the switch
+             {"port_description", nullptr},
+             {"kind", "switch"},
+             {"vendor", vendor_of(mac)},
+             {"address", asset && !asset->at("addresses").empty() ? asset->at("addresses")[0]
+                                                                  : nlohmann::json(nullptr)},
+             {"source", "stp"}});
+    }
+    // Devices whose own records show it (older databases), or that the register calls one.
     SQLite::Statement st(db,
                          "SELECT mac, names, evidence, os_version FROM assets WHERE last_seen >= ? "
                          "ORDER BY first_seen, mac");
     st.bind(1, static_cast<std::int64_t>(since));
     while (st.executeStep()) {
         std::string mac = st.getColumn(0).getString();
+        if (switch_macs.count(mac)) continue;
         auto names = nlohmann::json::parse(st.getColumn(1).getString(), nullptr, false);
         auto evidence = nlohmann::json::parse(st.getColumn(2).getString(), nullptr, false);
         std::string os_version = st.getColumn(3).getString();
-        std::string name, model, port, source;
+        std::string name, model, source;
         if (names.is_array())
             for (const auto& n : names)
                 if (n.is_object() &&
@@ -192,7 +364,6 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
                 if (v.rfind("platform=", 0) == 0) model = v.substr(9), source = "cdp";
                 if (v.rfind("sysdesc=", 0) == 0 && model.empty())
                     model = v.substr(8), source = "lldp";
-                if (v.rfind("port=", 0) == 0) port = v.substr(5);
             }
         if (source.empty() && os_version.find("STP") != std::string::npos) source = "stp";
         const nlohmann::json* asset = by_mac.count(mac) ? by_mac[mac] : nullptr;
@@ -200,12 +371,16 @@ nlohmann::json network_summary(SQLite::Database& db, const Config& config,
         if (asset && asset->at("raw").at("role").is_string()) role = asset->at("raw").at("role");
         if (source.empty() && (role == "switch" || role == "wifi-ap")) source = "register";
         if (source.empty()) continue;
+        // A router announcing itself is listed with the routers.
+        if (router_macs.count(mac) && role != "switch" && role != "wifi-ap") continue;
         if (name.empty() && asset) name = asset->at("label").get<std::string>();
+        switch_macs.insert(mac);
         switches.push_back(
             {{"mac", mac},
              {"name", or_null(name)},
              {"model", or_null(model)},
-             {"port", or_null(port)},
+             {"port", nullptr},
+             {"port_description", nullptr},
              {"kind", role == "wifi-ap" ? "access-point" : "switch"},
              {"vendor", vendor_of(mac)},
              {"address", asset && !asset->at("addresses").empty() ? asset->at("addresses")[0]

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -354,32 +355,40 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
         model["has_first_fixes"] = !first_fixes.empty();
     }
 
-    // Remote maintenance (2-②): one row per session.
-    auto remote = remote_maintenance_log(db, config, devices, alerts, since);
+    // Remote maintenance (2-②): one row per session. The checklist counts devices and
+    // sessions, not the alerts they raised.
+    // An internet party that was never named by a DNS answer or TLS SNI: said so.
+    const std::string unknown_name = messages.value("unnamed_party", "-");
+    auto remote = remote_maintenance_log(db, devices, since, std::numeric_limits<Timestamp>::max());
     std::set<std::string> remote_devices;
-    std::int64_t remote_sessions = 0, remote_not_allowed = 0;
+    std::int64_t remote_sessions = 0, remote_not_allowed = 0, remote_ongoing = 0;
     for (auto& r : remote) {
         remote_devices.insert(r["mac"].get<std::string>());
-        remote_sessions += r["sessions"].get<std::int64_t>();
+        ++remote_sessions;
         remote_not_allowed += r["allowed"] == false;
-        r["direction_label"] = in_words(messages, "directions", r["direction"]);
+        remote_ongoing += r["ongoing"] == true;
+        std::string direction = r["direction"];
+        r["direction_label"] = in_words(messages, "directions", direction);
         r["start"] = local_minute(r["start_us"]);
         r["end"] = local_minute(r["end_us"]);
         r["duration"] = duration_text(messages, r["duration_seconds"]);
-        r["bytes_text"] = r["bytes"].is_null() ? "-" : bytes_text(r["bytes"]);
-        r["merged"] = r["sessions"].get<std::int64_t>() > 1;
+        r["bytes_text"] = bytes_text(r["bytes"]);
         std::string allowed = r["allowed"].is_null()     ? "no_policy"
                               : r["allowed"].get<bool>() ? "yes"
                                                          : "no";
-        if (r["verdict"] == "lan") allowed = "lan";
+        if (direction == "lan") allowed = "lan";
         r["allowed_label"] = in_words(messages, "allowed", allowed);
         r["not_allowed"] = r["allowed"] == false;
-        r["remote_name_text"] =
-            r["remote_name"].is_null() ? "" : r["remote_name"].get<std::string>();
+        // The remote party in words: a LAN device by its name, an internet one by its DNS/TLS
+        // name when known.
+        r["remote_name_text"] = r["remote_device"].is_string() ? r["remote_device"]
+                                : r["remote_name"].is_string() ? r["remote_name"]
+                                                               : nlohmann::json(unknown_name);
     }
     facts["remote_devices"] = remote_devices.size();
     facts["remote_sessions"] = remote_sessions;
     facts["remote_not_allowed"] = remote_not_allowed;
+    facts["remote_ongoing"] = remote_ongoing;
     model["remote_log"] = remote;
     model["has_remote_log"] = !remote.empty();
 
@@ -454,14 +463,18 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     }
     for (auto& d : network["dns_servers"]) {
         d["where_label"] = in_words(messages, "network_where", d["where"]);
-        d["handed_out_by_text"] =
-            d["handed_out_by"].is_null() ? "" : d["handed_out_by"].get<std::string>();
+        d["handed_out_by_text"] = join_list(d["handed_out_by"]);
+        d["device_text"] = d["device"].is_string() ? d["device"].get<std::string>() : "";
         d["devices_text"] =
             d["devices"].is_null() ? "-" : std::to_string(d["devices"].get<std::int64_t>());
+        d["queries_text"] =
+            d["queries"].is_null() ? "-" : std::to_string(d["queries"].get<std::int64_t>());
     }
     for (auto& sw : network["switches"]) {
-        for (const char* f : {"name", "model", "port", "vendor", "address"})
+        for (const char* f : {"name", "model", "port", "port_description", "vendor", "address"})
             sw[std::string(f) + "_text"] = sw[f].is_null() ? "" : sw[f].get<std::string>();
+        // The description only where it says more than the port's name.
+        if (sw["port_description_text"] == sw["port_text"]) sw["port_description_text"] = "";
         sw["kind_label"] = in_words(messages, "network_kinds", sw["kind"]);
         sw["source_label"] = in_words(messages, "network_sources", sw["source"]);
     }

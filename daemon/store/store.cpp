@@ -239,6 +239,31 @@ const char* const kMigrations[] = {
         PRIMARY KEY (kind, vlan, key)
     );
     )sql",
+    // 10 -> 11: the remote-maintenance log (issue 17): one row per session of a remote-access
+    // tool, updated while it goes on (ongoing = 1 until it was seen to end).
+    R"sql(
+    CREATE TABLE remote_sessions (
+        key TEXT PRIMARY KEY,
+        mac TEXT NOT NULL,
+        address TEXT NOT NULL DEFAULT '',
+        tool TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        remote_address TEXT NOT NULL,
+        remote_mac TEXT NOT NULL DEFAULT '',
+        remote_name TEXT NOT NULL DEFAULT '',
+        port INTEGER NOT NULL DEFAULT 0,
+        protocol INTEGER NOT NULL DEFAULT 0,
+        start_time INTEGER NOT NULL,
+        end_time INTEGER NOT NULL,
+        bytes_out INTEGER NOT NULL DEFAULT 0,
+        bytes_in INTEGER NOT NULL DEFAULT 0,
+        packets INTEGER NOT NULL DEFAULT 0,
+        verdict TEXT NOT NULL DEFAULT '',
+        recognised_by TEXT NOT NULL DEFAULT '',
+        ongoing INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX remote_sessions_end ON remote_sessions(end_time);
+    )sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -897,6 +922,49 @@ void Store::write(const StoreBatch& batch) {
                 topo_st.bind(7, static_cast<std::int64_t>(e.last_seen));
                 topo_st.exec();
                 topo_st.reset();
+            }
+        }
+        if (!batch.remote_sessions.empty()) {
+            // The latest state of a session replaces the stored one; two units that saw the
+            // same session (by port and by handshake) widen it rather than list it twice.
+            SQLite::Statement st(*db_, R"sql(
+                INSERT INTO remote_sessions (key, mac, address, tool, direction, remote_address,
+                    remote_mac, remote_name, port, protocol, start_time, end_time, bytes_out,
+                    bytes_in, packets, verdict, recognised_by, ongoing)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT (key) DO UPDATE SET
+                    remote_name = CASE WHEN excluded.remote_name = '' THEN remote_name
+                                       ELSE excluded.remote_name END,
+                    ongoing = CASE WHEN excluded.end_time >= end_time THEN excluded.ongoing
+                                   ELSE ongoing END,
+                    start_time = min(start_time, excluded.start_time),
+                    end_time = max(end_time, excluded.end_time),
+                    bytes_out = max(bytes_out, excluded.bytes_out),
+                    bytes_in = max(bytes_in, excluded.bytes_in),
+                    packets = max(packets, excluded.packets),
+                    verdict = CASE WHEN verdict IN ('', 'lan') THEN excluded.verdict
+                                   ELSE verdict END)sql");
+            for (const auto& r : batch.remote_sessions) {
+                st.bind(1, r.key);
+                st.bind(2, r.mac.to_string());
+                st.bind(3, r.address.to_string());
+                st.bind(4, r.tool);
+                st.bind(5, r.direction);
+                st.bind(6, r.remote_address.to_string());
+                st.bind(7, r.remote_mac ? r.remote_mac->to_string() : std::string());
+                st.bind(8, r.remote_name);
+                st.bind(9, r.port);
+                st.bind(10, r.protocol);
+                st.bind(11, static_cast<std::int64_t>(r.start));
+                st.bind(12, static_cast<std::int64_t>(r.end));
+                st.bind(13, static_cast<std::int64_t>(r.bytes_out));
+                st.bind(14, static_cast<std::int64_t>(r.bytes_in));
+                st.bind(15, static_cast<std::int64_t>(r.packets));
+                st.bind(16, r.verdict);
+                st.bind(17, r.recognised_by);
+                st.bind(18, r.ongoing ? 1 : 0);
+                st.exec();
+                st.reset();
             }
         }
         tx.commit();

@@ -70,15 +70,17 @@ struct StoreBatch {
     std::vector<std::pair<std::string, std::string>> meta;
     std::vector<ServiceMinute> service_minutes;
     std::vector<TopologyElement> topology;
+    std::vector<RemoteSession> remote_sessions;
     bool empty() const {
         return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
-               seen.empty() && meta.empty() && service_minutes.empty() && topology.empty();
+               seen.empty() && meta.empty() && service_minutes.empty() && topology.empty() &&
+               remote_sessions.empty();
     }
 };
 
 class Store final : public FindingSink {
   public:
-    static constexpr int kSchemaVersion = 10;
+    static constexpr int kSchemaVersion = 11;
 
     Store(const std::string& path, StoreOptions options = {});
     ~Store() override;

@@ -227,6 +227,29 @@ bool StoreWriter::put_topology(const TopologyElement& e, bool older) {
     return true;
 }
 
+bool StoreWriter::put_session(const RemoteSession& r, bool older) {
+    auto it = queue_.sessions.find(r.key);
+    auto bytes_of = [](const RemoteSession& x) {
+        return sizeof(RemoteSession) + kNode + 2 * x.key.size() + x.tool.size() +
+               x.remote_name.size() + x.verdict.size();
+    };
+    if (it == queue_.sessions.end()) {
+        std::size_t bytes = bytes_of(r);
+        if (!room_for(bytes, false)) return false;
+        queue_.sessions.emplace(r.key, r);
+        account(bytes);
+        return true;
+    }
+    // The newer state of a session replaces the queued one (its counts only grow).
+    if (older) return true;
+    std::size_t before = bytes_of(it->second);
+    Timestamp start = std::min(it->second.start, r.start);
+    it->second = r;
+    it->second.start = start;
+    queue_.bytes = queue_.bytes - before + bytes_of(it->second);
+    return true;
+}
+
 bool StoreWriter::put_host(const Host& h, bool older) {
     auto it = queue_.hosts.find(h.key);
     if (it != queue_.hosts.end()) {
@@ -296,6 +319,11 @@ void StoreWriter::topology(const std::vector<TopologyElement>& elements) {
         if (!put_topology(e, false)) dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void StoreWriter::remote_session(const RemoteSession& session) {
+    std::lock_guard lock(mutex_);
+    if (!put_session(session, false)) dropped_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void StoreWriter::meta(const std::string& key, const std::string& value) {
     std::lock_guard lock(mutex_);
     auto [it, added] = queue_.meta.insert_or_assign(key, value);
@@ -357,6 +385,7 @@ void StoreWriter::put_back(StoreBatch& batch) {
     for (const auto& h : batch.hosts) lost += !put_host(h, true);
     for (const auto& s : batch.seen) put_seen(s, true);
     for (const auto& e : batch.topology) lost += !put_topology(e, true);
+    for (const auto& r : batch.remote_sessions) lost += !put_session(r, true);
     for (auto& [key, value] : batch.meta)
         if (queue_.meta.emplace(key, value).second) account(key.size() + value.size() + kNode);
     putting_back_ = false;
@@ -373,6 +402,7 @@ void StoreWriter::write_once(std::unique_lock<std::mutex>& lock) {
     for (auto& [key, value] : queue_.meta) batch.meta.emplace_back(key, value);
     for (auto& [key, m] : queue_.services) batch.service_minutes.push_back(m);
     for (auto& [key, e] : queue_.topology) batch.topology.push_back(std::move(e));
+    for (auto& [key, r] : queue_.sessions) batch.remote_sessions.push_back(std::move(r));
     std::optional<Timestamp> cutoff = queue_.retention_cutoff;
     std::size_t held = queue_.entries;
     queue_ = Queue{};

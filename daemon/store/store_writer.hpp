@@ -52,6 +52,7 @@ class StoreWriter final : public FindingSink {
     void boundary_flows(const std::vector<BoundaryFlowSummary>& rows) override;
     void service_minutes(const std::vector<ServiceMinute>& rows) override;
     void topology(const std::vector<TopologyElement>& elements) override;
+    void remote_session(const RemoteSession& session) override;
     void meta(const std::string& key, const std::string& value);
     // A device leaving the HostTable: its last state, if changed. False when the queue is full
     // (counted as a drop).
@@ -87,12 +88,13 @@ class StoreWriter final : public FindingSink {
         // Service health rows by minute and server (a row comes once; a later one replaces it).
         std::map<std::pair<Timestamp, IpAddress>, ServiceMinute> services;
         std::unordered_map<std::string, TopologyElement> topology;
+        std::unordered_map<std::string, RemoteSession> sessions;
         std::optional<Timestamp> retention_cutoff;
         std::size_t entries = 0, bytes = 0;
         bool empty() const {
             return alerts.empty() && minutes.empty() && flows.empty() && hosts.empty() &&
                    seen.empty() && meta.empty() && services.empty() && topology.empty() &&
-                   !retention_cutoff;
+                   sessions.empty() && !retention_cutoff;
         }
     };
 
@@ -105,6 +107,7 @@ class StoreWriter final : public FindingSink {
     bool put_flow(const BoundaryFlowSummary& row);
     bool put_service(const ServiceMinute& row);
     bool put_topology(const TopologyElement& element, bool older);
+    bool put_session(const RemoteSession& session, bool older);
     bool put_host(const Host& host, bool older);
     void put_seen(const HostSeen& seen, bool older);
     void put_back(StoreBatch& batch);

@@ -202,8 +202,10 @@ TEST(RemoteAccessSessions, OrdinaryTrafficRaisesNothing) {
     EXPECT_TRUE(h.sink.alerts.empty());
     std::vector<TableUse> use;
     h.unit.table_use(use);
-    ASSERT_EQ(use.size(), 1u);
+    ASSERT_EQ(use.size(), 2u);
     EXPECT_EQ(use[0].capacity, RemoteAccessSessions::kSessionSlots);
+    EXPECT_EQ(use[1].table, "remote-sessions-by-handshake");
+    EXPECT_EQ(use[1].dropped, 0u);
 }
 
 TEST(RemoteAccessRules, HandshakesAreReadWithTheirSourcesAndBadOnesRefused) {
@@ -238,4 +240,76 @@ TEST(RemoteAccessRules, HandshakesAreReadWithTheirSourcesAndBadOnesRefused) {
         EXPECT_NE(e.problems()[2].find("entry without 'source'"), std::string::npos)
             << e.problems()[2];
     }
+}
+
+// The remote-maintenance log (issue 17): a LAN session found by its handshake is handed over
+// from its first recognised packet to its FIN, with the device that accepted it, the other
+// device, and the bytes each side sent.
+TEST(RemoteAccessSessions, LanSessionIsLoggedFromItsStartToItsEnd) {
+    Harness h;
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, TcpView::kSyn);
+    h.tcp(kEhr, kEhrIp, 13389, kVendorPc, kVendorPcIp, 51000, TcpView::kSyn | TcpView::kAck);
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, kPa, from_hex(kRdpConnectionRequest));
+    const Timestamp start = h.now;
+    ASSERT_FALSE(h.sink.sessions.empty());
+    EXPECT_TRUE(h.sink.sessions.back().ongoing);
+    std::uint64_t from_server = 0, from_client = h.packet.wire_length;
+    for (int i = 0; i < 30; ++i) {
+        h.now += 2 * kMicrosPerSecond;  // a minute of work
+        h.tcp(kEhr, kEhrIp, 13389, kVendorPc, kVendorPcIp, 51000, kPa, from_hex(kRdpData));
+        from_server += h.packet.wire_length;
+        h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, kPa, from_hex(kRdpData));
+        from_client += h.packet.wire_length;
+    }
+    h.unit.on_tick(h.now);  // handed over again while it goes on
+    EXPECT_TRUE(h.sink.sessions.back().ongoing);
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, TcpView::kFin | TcpView::kAck);
+    const Timestamp end = h.now;
+    h.unit.on_finish(h.now);
+
+    const RemoteSession& r = h.sink.sessions.back();
+    EXPECT_FALSE(r.ongoing);
+    EXPECT_EQ(r.tool, "RDP");
+    EXPECT_EQ(r.direction, "lan");
+    EXPECT_EQ(r.mac, kEhr);
+    EXPECT_EQ(r.address, kEhrIp);
+    EXPECT_EQ(r.remote_address, kVendorPcIp);
+    ASSERT_TRUE(r.remote_mac);
+    EXPECT_EQ(*r.remote_mac, kVendorPc);
+    EXPECT_EQ(r.port, 13389);
+    EXPECT_EQ(r.start, start);
+    EXPECT_EQ(r.end, end);
+    EXPECT_EQ(r.bytes_out, from_server);
+    EXPECT_EQ(r.bytes_in, from_client);
+    EXPECT_EQ(r.recognised_by, "handshake");
+    EXPECT_EQ(r.verdict, "lan");
+    // One session: every hand-over under the same key.
+    for (const auto& s : h.sink.sessions) EXPECT_EQ(s.key, r.key);
+}
+
+// A session still open when the input ends is stored with end = its last packet, ongoing; one
+// that went quiet for longer than kSessionIdle ends where it was last seen.
+TEST(RemoteAccessSessions, SessionOpenAtTheEndIsLoggedAsOngoing) {
+    Harness h;
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, kPa, from_hex(kRdpConnectionRequest));
+    h.tcp(kEhr, kEhrIp, 13389, kVendorPc, kVendorPcIp, 51000, kPa, from_hex(kRdpData));
+    const Timestamp last = h.now;
+    h.unit.on_finish(h.now + kMicrosPerSecond);
+    ASSERT_FALSE(h.sink.sessions.empty());
+    EXPECT_TRUE(h.sink.sessions.back().ongoing);
+    EXPECT_EQ(h.sink.sessions.back().end, last);
+
+    Harness quiet;
+    quiet.tcp(kVendorPc, kVendorPcIp, 51001, kEhr, kEhrIp, 13389, kPa,
+              from_hex(kRdpConnectionRequest));
+    const Timestamp quiet_last = quiet.now;
+    quiet.unit.on_tick(quiet.now + RemoteAccessSessions::kSessionIdle + kMicrosPerSecond);
+    ASSERT_FALSE(quiet.sink.sessions.empty());
+    EXPECT_FALSE(quiet.sink.sessions.back().ongoing);
+    EXPECT_EQ(quiet.sink.sessions.back().end, quiet_last);
+    std::size_t handed = quiet.sink.sessions.size();
+    quiet.unit.on_finish(quiet.now + 200 * kMicrosPerSecond);
+    EXPECT_EQ(quiet.sink.sessions.size(), handed);  // ended once, not again
 }

@@ -163,7 +163,7 @@ TEST(Report, JsonHasEverything) {
     auto j = nlohmann::json::parse(out, nullptr, false);
     ASSERT_TRUE(j.is_object()) << out.substr(0, 400);
     EXPECT_EQ(j["schema"], "clinicwatch-report");
-    EXPECT_EQ(j["schema_version"], 1);
+    EXPECT_EQ(j["schema_version"], 2);
     EXPECT_EQ(j["devices"].size(), fixture_assets().size());
     EXPECT_EQ(j["alerts"].size(), 5u);
     EXPECT_EQ(j["capture"]["broadcast_per_minute_peak"], 45000);

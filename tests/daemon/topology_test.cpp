@@ -8,9 +8,13 @@
 
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bench/topology_capture.hpp"
+#include "capture/packet.hpp"
+#include "capture/protocols/dhcp.hpp"
 #include "daemon/config.hpp"
 #include "daemon/map/network_map.hpp"
 #include "daemon/report/template.hpp"
@@ -326,6 +330,133 @@ TEST_F(ClinicTopology, TheForeignRoutersNetworkIsATopologyChange) {
     // What was there from the sensor's first minute is no change.
     EXPECT_EQ(all.find("192.168.100.0/24"), std::string::npos) << all;
     EXPECT_EQ(all.find(clinic_->truth.switch_name), std::string::npos) << all;
+}
+
+// The vendor report's network summary (issue 17) on the clinic with its equipment announcing
+// itself: both DHCP servers with their offers (the router's as well as the home router's), the
+// router's DNS forwarder among the DNS servers with the devices that asked it, and the switch
+// and access point with the port they announced. Counts compared with the generated frames.
+TEST_F(ClinicTopology, ReportNetworkSummaryListsServersAndAnnouncedPorts) {
+    // Ground truth from the frames themselves: DHCP offers per server, DNS queries per server.
+    std::map<std::string, int> offers;   // server MAC -> OFFERs
+    std::map<std::string, int> queries;  // server address -> queries
+    std::map<std::string, std::set<std::string>> askers;
+    bench::TopologyCaptureOptions o;
+    o.scenario = bench::TopologyScenario::clinic;
+    Packet p;
+    bench::generate_topology_capture(o, [&](std::int64_t ts, bench::ByteView f) {
+        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(f.size()),
+                      Bytes(f.data(), f.size()), p);
+        if (!p.ip || !p.udp) return;
+        if (p.udp->src_port == 67)
+            if (auto m = dhcp::parse(p.payload); m && m->op == 2 && m->message_type == dhcp::kOffer)
+                ++offers[p.src_mac.to_string()];
+        if (p.udp->dst_port == 53 && p.payload.size() >= 12 && !(p.payload[2] & 0x80) &&
+            p.ip->src.is_v4()) {
+            ++queries[p.ip->dst.to_string()];
+            askers[p.ip->dst.to_string()].insert(p.src_mac.to_string());
+        }
+    });
+    const std::string router_mac = clinic_->truth.router_mac.to_string();
+    const std::string router_ip = bench::ip4_text(clinic_->truth.clinic.gateway_ip);
+    const std::string foreign_mac = clinic_->truth.foreign_router_mac.to_string();
+    ASSERT_GT(offers[router_mac], 0);
+    ASSERT_GT(offers[foreign_mac], 0);
+    ASSERT_GT(queries[router_ip], 0);
+
+    // The report's configuration names the router (the approved DHCP server).
+    auto config = (clinic_->dir / "report.yaml").string();
+    {
+        std::ofstream out(config);
+        out << "network:\n  gateway_ip: " << router_ip << "\n  gateway_mac: " << router_mac << "\n"
+            << bench::register_yaml(clinic_->truth.clinic);
+    }
+    auto report = [&](const std::string& format, const std::string& lang) {
+        std::string out;
+        EXPECT_EQ(run_command("CLINICWATCH_TEMPLATES=" + std::string(CLINICWATCH_SOURCE_DIR) +
+                                  "/daemon/report/templates " + CLINICWATCH_BINARY +
+                                  " report --format " + format + " --lang " + lang + " --db " +
+                                  clinic_->db() + " --config " + config + " 2>/dev/null",
+                              &out),
+                  0)
+            << out;
+        return out;
+    };
+    auto j = nlohmann::json::parse(report("json", "en"), nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    const auto& n = j["network"];
+
+    bool approved = false, rogue = false;
+    for (const auto& d : n["dhcp_servers"]) {
+        if (d["mac"] == router_mac) {
+            approved = true;
+            EXPECT_EQ(d["approved"], true);
+            EXPECT_EQ(d["address"], router_ip);
+            EXPECT_EQ(d["offers"], offers[router_mac]) << d.dump();
+            EXPECT_NE(std::find(d["offered_dns"].begin(), d["offered_dns"].end(), router_ip),
+                      d["offered_dns"].end())
+                << d.dump();
+        }
+        if (d["mac"] == foreign_mac) {
+            rogue = true;
+            EXPECT_EQ(d["approved"], false);
+            EXPECT_EQ(d["offers"], offers[foreign_mac]) << d.dump();
+        }
+    }
+    EXPECT_TRUE(approved) << n["dhcp_servers"].dump(1);
+    EXPECT_TRUE(rogue) << n["dhcp_servers"].dump(1);
+
+    // Every DNS server the devices asked, the router's forwarder on the LAN first of all.
+    for (const auto& [server, count] : queries) {
+        const nlohmann::json* row = nullptr;
+        for (const auto& d : n["dns_servers"])
+            if (d["address"] == server) row = &d;
+        ASSERT_NE(row, nullptr) << server << " missing from " << n["dns_servers"].dump(1);
+        EXPECT_EQ((*row)["queries"], count) << server;
+        EXPECT_EQ((*row)["devices"], askers[server].size()) << server;
+        if (server == router_ip) {
+            EXPECT_EQ((*row)["where"], "lan");
+            EXPECT_EQ((*row)["mac"], router_mac);
+            EXPECT_EQ((*row)["handed_out_by"], nlohmann::json::array({router_ip}));
+        }
+    }
+
+    // The switch and the access point with the port they announced (LLDP port id and
+    // description; the AP's CDP port id), the second floor's switch by its BPDUs.
+    auto find_switch = [&](const MacAddress& mac) -> nlohmann::json {
+        for (const auto& s : n["switches"])
+            if (s["mac"] == mac.to_string()) return s;
+        return nullptr;
+    };
+    auto core = find_switch(clinic_->truth.switch_mac);
+    ASSERT_TRUE(core.is_object()) << n["switches"].dump(1);
+    EXPECT_EQ(core["name"], clinic_->truth.switch_name);
+    EXPECT_EQ(core["kind"], "switch");
+    EXPECT_EQ(core["port"], "port1.0.1");
+    EXPECT_EQ(core["port_description"], "to RTX830 LAN1");
+    EXPECT_NE(core["model"].get<std::string>().find(clinic_->truth.switch_model),
+              std::string::npos);
+    auto ap = find_switch(clinic_->truth.ap_mac);
+    ASSERT_TRUE(ap.is_object()) << n["switches"].dump(1);
+    EXPECT_EQ(ap["name"], clinic_->truth.ap_name);
+    EXPECT_EQ(ap["kind"], "access-point");
+    EXPECT_EQ(ap["port"], "GigabitEthernet0");
+    EXPECT_EQ(ap["model"], clinic_->truth.ap_model);
+    auto second = find_switch(clinic_->truth.second_switch_mac);
+    ASSERT_TRUE(second.is_object()) << n["switches"].dump(1);
+    EXPECT_EQ(second["source"], "stp");
+    EXPECT_TRUE(second["port"].is_null());
+
+    // And in the printed report, in both languages.
+    for (const char* lang : {"ja", "en"}) {
+        std::string html = report("html", lang);
+        EXPECT_NE(html.find("port1.0.1"), std::string::npos) << lang;
+        EXPECT_NE(html.find("to RTX830 LAN1"), std::string::npos) << lang;
+        EXPECT_NE(html.find("GigabitEthernet0"), std::string::npos) << lang;
+        EXPECT_NE(html.find(std::string(lang) == "ja" ? "問い合わせ数" : "Queries"),
+                  std::string::npos)
+            << lang;
+    }
 }
 
 TEST(DigestTopology, NewSwitchNetworkAndRootBridgeAreOneLineEach) {

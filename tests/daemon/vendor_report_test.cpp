@@ -198,7 +198,7 @@ TEST_F(VendorReport, JsonExportFollowsTheSchema) {
         EXPECT_TRUE(errors.empty()) << lang << ": " << errors.dump(1);
         auto j = nlohmann::json::parse(slurp(path), nullptr, false);
         ASSERT_TRUE(j.is_object());
-        EXPECT_EQ(j["schema_version"], 1);
+        EXPECT_EQ(j["schema_version"], 2);
         EXPECT_EQ(j["clinic_name"], kClinic);
         // Codes and nulls, never the template's labels.
         std::string text = j.dump();
@@ -232,6 +232,7 @@ TEST_F(VendorReport, JsonExportFollowsTheSchema) {
     EXPECT_EQ(errors.size(), 4u) << errors.dump(1);
 }
 
+// The remote-maintenance log (2-②): one row per session, as the generator made them.
 TEST_F(VendorReport, RemoteMaintenanceLogHasOneRowPerSession) {
     auto j = nlohmann::json::parse(slurp(report("json", "ja")), nullptr, false);
     ASSERT_TRUE(j.is_object());
@@ -241,10 +242,27 @@ TEST_F(VendorReport, RemoteMaintenanceLogHasOneRowPerSession) {
         if (h.hostname == "UKETSUKE-PC") reception = h.mac.to_string();
         if (h.hostname == "EHR-SRV") ehr = h.mac.to_string();
     }
+    // "2026-11-20T08:18:00.030000+09:00": the whole seconds by the generator's own reader,
+    // the fraction added.
+    auto seconds_of = [](const nlohmann::json& iso) {
+        std::string text = iso.get<std::string>();
+        double fraction = 0;
+        if (auto dot = text.find('.'); dot != std::string::npos) {
+            auto end = text.find_first_of("+-Z", dot);
+            fraction = std::stod("0" + text.substr(dot, end - dot));
+            text.erase(dot, end - dot);
+        }
+        auto t = bench::parse_iso_time(text);
+        EXPECT_TRUE(t) << iso;
+        return t ? static_cast<double>(*t) / 1e6 + fraction : 0.0;
+    };
     int teamviewer = 0, rdp = 0;
     for (const auto& inc : clinic_->truth.incidents) {
+        const double truth_start = static_cast<double>(inc.start_us) / 1e6,
+                     truth_end = static_cast<double>(inc.end_us) / 1e6;
         if (inc.kind == "remote-access") {
-            // TeamViewer from the reception PC: one session, its duration as generated.
+            // TeamViewer from the reception PC: one session, from its SYN (after the name
+            // lookup that starts the incident) to its FIN.
             for (const auto& r : log)
                 if (r["tool"] == "TeamViewer") {
                     ++teamviewer;
@@ -253,33 +271,44 @@ TEST_F(VendorReport, RemoteMaintenanceLogHasOneRowPerSession) {
                     EXPECT_EQ(r["remote_address"], inc.details["remote_ip"]);
                     EXPECT_EQ(r["remote_name"], inc.details["name"]);
                     EXPECT_EQ(r["port"], 5938);
-                    EXPECT_EQ(r["sessions"], 1);
+                    EXPECT_EQ(r["ongoing"], false);
+                    EXPECT_EQ(r["recognised_by"], "port");
                     EXPECT_GT(r["bytes"].get<std::int64_t>(), 10'000);
-                    // The generated session: from its SYN (after the name lookup) to its FIN.
-                    std::int64_t truth_seconds = (inc.end_us - inc.start_us) / 1'000'000;
-                    EXPECT_NEAR(r["duration_seconds"].get<double>(), truth_seconds, 2.0)
+                    EXPECT_EQ(r["bytes"], r["bytes_out"].get<std::int64_t>() +
+                                              r["bytes_in"].get<std::int64_t>());
+                    EXPECT_NEAR(seconds_of(r["start"]), truth_start, 1.0) << r.dump();
+                    EXPECT_NEAR(seconds_of(r["end"]), truth_end, 1.0) << r.dump();
+                    EXPECT_NEAR(r["duration_seconds"].get<double>(), truth_end - truth_start, 1.5)
                         << r.dump();
                     EXPECT_GE(r["duration_seconds"].get<std::int64_t>(), 60);
                 }
         }
         if (inc.kind == "inbound-exposure") {
-            // RDP from two internet addresses to the EHR server: a row each, not allowed.
+            // RDP from two internet addresses to the EHR server: a session each (a handshake,
+            // the X.224 exchange, a reset), inside the incident's time, not allowed.
             for (const auto& source : inc.details["sources"]) {
-                bool found = false;
+                int found = 0;
                 for (const auto& r : log)
                     if (r["tool"] == "RDP" && r["remote_address"] == source) {
-                        found = true;
+                        ++found;
                         ++rdp;
                         EXPECT_EQ(r["mac"], ehr);
                         EXPECT_EQ(r["direction"], "inbound");
+                        EXPECT_EQ(r["port"], 3389);
                         EXPECT_EQ(r["allowed"], false);
+                        EXPECT_EQ(r["ongoing"], false);
+                        EXPECT_GE(seconds_of(r["start"]), truth_start - 0.001);
+                        EXPECT_LE(seconds_of(r["end"]), truth_end + 0.001);
+                        EXPECT_LE(r["duration_seconds"].get<std::int64_t>(), 1);
+                        EXPECT_GT(r["bytes"].get<std::int64_t>(), 0);
                     }
-                EXPECT_TRUE(found) << source;
+                EXPECT_EQ(found, 1) << source;
             }
         }
     }
     EXPECT_EQ(teamviewer, 1);
     EXPECT_EQ(rdp, 2);
+    EXPECT_EQ(log.size(), 3u) << log.dump(1);
     EXPECT_EQ(j["summary"]["remote_devices"], 2);
     EXPECT_EQ(j["summary"]["remote_sessions"], 3);
     // The HTML shows one row per session and the checklist cell counts devices and sessions.
@@ -292,6 +321,78 @@ TEST_F(VendorReport, RemoteMaintenanceLogHasOneRowPerSession) {
     EXPECT_NE(html.find("router15.teamviewer.com"), std::string::npos);
     std::string en = slurp(report("html", "en"));
     EXPECT_NE(en.find("Remote maintenance: 2 devices, 3 sessions"), std::string::npos);
+}
+
+// A session still going on when the capture ends: stored with end = its last packet and
+// marked ongoing, in the JSON and in words.
+TEST(VendorReportSessions, SessionOpenAtTheEndOfTheCaptureIsOngoing) {
+    TempDir dir;
+    const std::int64_t t0 = 1'795'129'200'000'000;
+    const auto pc = *MacAddress::parse("00:1b:21:aa:bb:01");
+    const auto gw = *MacAddress::parse("00:a0:de:7a:1c:30");
+    const std::uint32_t pc_ip = bench::ip4(192, 168, 100, 21), anydesk = bench::ip4(51, 83, 238, 9);
+    {
+        bench::PcapFileWriter w((dir / "s.pcap").string());
+        std::int64_t t = t0;
+        auto seg = [&](bool out, std::uint8_t flags, std::uint32_t seq, std::size_t len) {
+            bench::Frame payload(len, 0x5a);
+            bench::Ipv4Header h;
+            h.src = out ? pc_ip : anydesk;
+            h.dst = out ? anydesk : pc_ip;
+            h.protocol = 6;
+            bench::TcpHeader th;
+            th.src_port = out ? 50123 : 7070;
+            th.dst_port = out ? 7070 : 50123;
+            th.seq = seq;
+            th.ack = 1;
+            th.flags = flags;
+            th.window = 64240;
+            auto tcp = bench::tcp4(h.src, h.dst, th, payload);
+            w.write(t, bench::ethernet(out ? gw : pc, out ? pc : gw, 0x0800, bench::ipv4(h, tcp)));
+        };
+        seg(true, 0x02, 1000, 0);
+        t += 20'000;
+        seg(false, 0x12, 5000, 0);
+        t += 1'000;
+        seg(true, 0x10, 1001, 0);
+        for (int i = 0; i < 90; ++i) {  // 90 s of a session nobody closes
+            t += 500'000;
+            seg(false, 0x18, 5001, 800);
+            t += 500'000;
+            seg(true, 0x18, 1001, 120);
+        }
+        w.close();
+    }
+    std::ofstream(dir / "s.yaml") << "network:\n  internal_networks: [192.168.100.0/24]\n"
+                                     "  gateway_ip: 192.168.100.1\n  gateway_mac: "
+                                  << gw.to_string() << "\n";
+    const std::string common =
+        " --db " + (dir / "s.db").string() + " --config " + (dir / "s.yaml").string();
+    std::string out;
+    ASSERT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " + (dir / "s.pcap").string() +
+                              common + " --no-progress",
+                          &out),
+              0)
+        << out;
+    ASSERT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " report --format json --lang en" +
+                              common + " 2>/dev/null",
+                          &out),
+              0)
+        << out;
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << out;
+    ASSERT_EQ(j["remote_maintenance"].size(), 1u) << j["remote_maintenance"].dump(1);
+    const auto& r = j["remote_maintenance"][0];
+    EXPECT_EQ(r["tool"], "AnyDesk");
+    EXPECT_EQ(r["direction"], "egress");
+    EXPECT_EQ(r["mac"], pc.to_string());
+    EXPECT_EQ(r["ongoing"], true);
+    EXPECT_NEAR(r["duration_seconds"].get<double>(), 90, 1);
+    ASSERT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " report --format html --lang ja" +
+                              common + " 2>/dev/null",
+                          &out),
+              0);
+    EXPECT_NE(out.find("<span class=\"ongoing\">継続中</span>"), std::string::npos);
 }
 
 TEST_F(VendorReport, NetworkSummaryListsTheApprovedAndTheRogueDhcpServer) {
