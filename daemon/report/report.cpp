@@ -20,8 +20,8 @@
 #include <yaml-cpp/yaml.h>
 #include "daemon/cli.hpp"
 #include "daemon/egress_rules.hpp"
-#include "daemon/health/health.hpp"
 #include "daemon/health/availability_chart.hpp"
+#include "daemon/health/health.hpp"
 #include "daemon/map/network_map.hpp"
 #include "daemon/output.hpp"
 #include "daemon/report/export.hpp"
@@ -397,37 +397,21 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     // The network map (issue 18), drawn from the topology the sensor learned; none from a
     // database older than the topology table.
     try {
-        auto topology = network_summary(db, messages, since, now);
+        // Drawn over the report's own period (packet time), as its title says.
+        auto topology = network_summary(db, messages, first, last);
         if (!topology["segments"].empty() || !topology["routers"].empty())
             network["map_svg"] = network_map_svg(topology, messages);
     } catch (const std::exception& e) {
         spdlog::debug("report: no network map ({})", e.what());
     }
     // Each server's availability as its clients saw it (issue 22): codes in server_availability
-    // (the JSON export), words in availability_rows (the HTML).
-    network["availability_rows"] = nlohmann::json::array();
+    // (the JSON export); in the HTML a chart, one row per server with its share answered and
+    // its outages labelled with their times.
     try {
-        for (const auto& a : server_availability(db, since, now)) {
+        for (const auto& a : server_availability(db, since, now))
             network["server_availability"].push_back(to_json(a));
-            std::string server = a.server_ip;
-            for (const auto& asset : assets)
-                if (asset.value("mac", "") == a.server_mac) {
-                    server = asset["label"].get<std::string>() + " (" + a.server_ip + ")";
-                    break;
-                }
-            std::string services;
-            if (a.tcp_attempts > 0) services = "TCP";
-            if (a.dns_queries > 0) services += std::string(services.empty() ? "" : ", ") + "DNS";
-            char percent[16];
-            std::snprintf(percent, sizeof percent, "%.1f%%", a.availability * 100);
-            network["availability_rows"].push_back({{"server", server},
-                                                    {"service", services},
-                                                    {"availability", percent},
-                                                    {"outages", a.outages}});
-        }
-        // The same as a chart (one row per server, outages labelled with their times).
-        auto chart = availability_chart(
-            db, since, now, [&](const std::string& mac, const std::string& ip) {
+        auto chart =
+            availability_chart(db, since, now, [&](const std::string& mac, const std::string& ip) {
                 for (const auto& asset : assets)
                     if (!mac.empty() && asset.value("mac", "") == mac)
                         return asset["label"].get<std::string>();

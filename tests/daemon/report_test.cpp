@@ -268,8 +268,7 @@ TEST(Report, NetworkHooksAreRenderedWhenFilled) {
         n["has_ipv6"] = true;
         n["map_svg"] = "<svg id=\"network-map\"></svg>";
         n["has_map"] = true;
-        n["availability_rows"] = {
-            {{"server", "EHR-SRV"}, {"service", "smb"}, {"availability", "99.8%"}, {"outages", 2}}};
+        n["availability_svg"] = "<svg id=\"availability\"><text>EHR-SRV 99.8%</text></svg>";
         n["has_availability"] = true;
         model["network"] = n;
         std::string html = render_file(templates, name, model, Escape::html);
