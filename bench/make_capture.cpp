@@ -42,7 +42,8 @@ does not apply.
 
 --scenario NAME (an outage) writes instead a small clinic morning (a few thousand frames, --packets is
 ignored) built around one outage or its look-alike (bench/outage_capture.hpp): ehr-down (the
-EHR server answers no SYN from 08:10 to 08:15), dns-down, dhcp-down, router-arp,
+EHR server answers no SYN from 08:10 to 08:15), dns-down, dns-failing (SERVFAIL to everything
+from 08:12 to 08:15), dhcp-down, router-arp,
 throughput-ceiling (the NAS behind a 100 Mbit/s hop), ehr-refused (the EHR server up but its
 service stopped: RST to every SYN from 08:10 to 08:14), dhcp-exhausted (DHCP out of addresses
 from 08:20 to 08:23: no OFFER, NAKs), morning (EHR, DNS and DHCP outages in one morning), and

@@ -28,6 +28,7 @@ const std::map<std::string, OutageScenario>& scenario_table() {
         {"capture-gap", OutageScenario::capture_gap},
         {"ehr-refused", OutageScenario::ehr_refused},
         {"dhcp-exhausted", OutageScenario::dhcp_exhausted},
+        {"dns-failing", OutageScenario::dns_failing},
     };
     return table;
 }
@@ -120,6 +121,9 @@ class Generator {
             case OutageScenario::dhcp_exhausted:
                 dhcp_full_ = {20, 23};
                 break;
+            case OutageScenario::dns_failing:
+                dns_failing_ = {12, 15};
+                break;
             default:
                 break;
         }
@@ -127,7 +131,7 @@ class Generator {
             Window w{*o.outage_from, *o.outage_to};
             if (w.from >= w.to) w = {};
             for (Window* each : {&ehr_down_, &dns_down_, &dhcp_down_, &arp_down_, &ceiling_, &gap_,
-                                 &refused_, &dhcp_full_})
+                                 &refused_, &dhcp_full_, &dns_failing_})
                 if (each->from >= 0) *each = w;
         }
         night_ = o.scenario == OutageScenario::night_off;
@@ -415,8 +419,9 @@ class Generator {
                     arp_exchange(base + s, c, router_, false);
                 continue;
             }
+            // SERVFAIL (rcode 2): the forwarder answers but its upstream is gone.
             dns(at, c, i % 2 ? "www.mhlw.go.jp" : "update.ehr-vendor.example",
-                !dns_down_.contains(at));
+                !dns_down_.contains(at), dns_failing_.contains(at) ? 2 : 0);
             if (m % 5 == static_cast<int>(i % 5))
                 arp_exchange(base + 50 * kSec + static_cast<std::int64_t>(i) * kSec, c, router_,
                              true);
@@ -491,6 +496,7 @@ class Generator {
         std::vector<const Device*> pcs = ehr_users;
         for (const auto& d : office_) pcs.push_back(&d);
         if (dns_down_.from >= 0) record("dns-not-answering", router_, dns_down_, pcs);
+        if (dns_failing_.from >= 0) record("dns-not-answering", router_, dns_failing_, pcs);
         if (arp_down_.from >= 0) record("router-not-answering-arp", router_, arp_down_, pcs);
         if (dhcp_down_.from >= 0) {
             std::vector<const Device*> left;
@@ -512,7 +518,8 @@ class Generator {
     std::uint64_t rng_state_;
     Device router_, ehr_, nas_;
     std::vector<Device> ehr_clients_, office_, newcomers_;
-    Window ehr_down_, dns_down_, dhcp_down_, arp_down_, ceiling_, gap_, refused_, dhcp_full_;
+    Window ehr_down_, dns_down_, dhcp_down_, arp_down_, ceiling_, gap_, refused_, dhcp_full_,
+        dns_failing_;
     bool night_ = false;
     std::vector<std::pair<std::int64_t, Frame>> frames_;
     std::vector<TruthIncident> truth_;

@@ -28,6 +28,7 @@ enum class OutageScenario {
     capture_gap,         // a clean morning with five minutes missing from the capture
     ehr_refused,         // the EHR server up (answers ARP) but its service stopped: SYNs get RST
     dhcp_exhausted,      // DHCP out of addresses: renewals ACKed, newcomers get no OFFER and NAKs
+    dns_failing,         // the router's DNS forwarder answers SERVFAIL to everything for 3 min
 };
 
 struct OutageCaptureOptions {

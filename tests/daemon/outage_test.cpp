@@ -179,6 +179,15 @@ TEST(OutageAlerts, DnsNotAnswering) {
     expect_outages_match(*r);
 }
 
+// The forwarder answers, but SERVFAIL to everything: an outage all the same, with its cause.
+TEST(OutageAlerts, DnsFailing) {
+    auto r = replay(bench::OutageScenario::dns_failing);
+    expect_outages_match(*r);
+    auto stored = stored_outages(*r);
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].evidence.value("cause", ""), "failing") << stored[0].evidence.dump();
+}
+
 TEST(OutageAlerts, DhcpNotAnswering) {
     auto r = replay(bench::OutageScenario::dhcp_down);
     expect_outages_match(*r);
