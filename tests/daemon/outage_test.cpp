@@ -393,27 +393,30 @@ TEST_F(OutageMorning, ServerAvailabilityAsPlainData) {
     EXPECT_EQ(to_json(*ehr)["minutes_down"], 5);
 }
 
-// The digest's first lines name the outages, in time order, before anything else.
-TEST(OutageDigest, FirstLinesNameTheOutages) {
-    // 08:00 today in the clinic's time zone (digest.timezone, Asia/Tokyo: UTC+9, no DST).
+// The lines of a mail's body (after the headers' blank line).
+std::vector<std::string> body_lines(const std::string& mail) {
+    std::string body = mail.substr(mail.find("\n\n") + 2);
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    for (auto nl = body.find('\n'); nl != std::string::npos; nl = body.find('\n', at)) {
+        out.push_back(body.substr(at, nl - at));
+        at = nl + 1;
+    }
+    return out;
+}
+
+// 08:00 today in the clinic's time zone (digest.timezone, Asia/Tokyo: UTC+9, no DST): the
+// digest speaks of today's outages first.
+std::int64_t today_8am_in_tokyo() {
     std::int64_t now = std::time(nullptr);
     std::int64_t jst_day = (now + 9 * 3600) / 86400;
-    std::int64_t today_8am = (jst_day * 86400 - 9 * 3600 + 8 * 3600) * 1'000'000;
+    return (jst_day * 86400 - 9 * 3600 + 8 * 3600) * 1'000'000;
+}
+
+// The digest's first lines name the outages, in time order, before anything else.
+TEST(OutageDigest, FirstLinesNameTheOutages) {
+    std::int64_t today_8am = today_8am_in_tokyo();
     auto r = replay(bench::OutageScenario::morning, today_8am);
-    auto lines_of = [](const std::string& text) {
-        std::vector<std::string> out;
-        std::size_t at = 0;
-        for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', at)) {
-            out.push_back(text.substr(at, nl - at));
-            at = nl + 1;
-        }
-        return out;
-    };
-    auto body_lines = [&](const std::string& mail) {
-        // After the mail's headers: the first blank line.
-        auto body = mail.substr(mail.find("\n\n") + 2);
-        return lines_of(body);
-    };
     auto ja = body_lines(cli(*r, "digest --dry-run"));
     ASSERT_GE(ja.size(), 4u);
     EXPECT_EQ(ja[1],
@@ -434,6 +437,27 @@ TEST(OutageDigest, FirstLinesNameTheOutages) {
     auto clean = replay(bench::OutageScenario::clean, today_8am);
     auto quiet = body_lines(cli(*clean, "digest --dry-run"));
     for (const auto& line : quiet) EXPECT_EQ(line.find("本日 "), std::string::npos) << line;
+}
+
+// A stopped service and DHCP out of addresses have first lines of their own, not "did not answer".
+TEST(OutageDigest, StoppedServiceAndExhaustedDhcpSayWhatHappened) {
+    std::int64_t today_8am = today_8am_in_tokyo();
+    auto refused = replay(bench::OutageScenario::ehr_refused, today_8am);
+    auto ja = body_lines(cli(*refused, "digest --dry-run"));
+    ASSERT_GE(ja.size(), 2u);
+    EXPECT_NE(ja[1].find("本日 08:10～08:14、電子カルテサーバーの"), std::string::npos) << ja[1];
+    EXPECT_NE(ja[1].find("が止まっていました"), std::string::npos) << ja[1];
+    auto en = body_lines(cli(*refused, "digest --dry-run", "en"));
+    ASSERT_GE(en.size(), 2u);
+    EXPECT_NE(en[1].find("was not running"), std::string::npos) << en[1];
+
+    auto exhausted = replay(bench::OutageScenario::dhcp_exhausted, today_8am);
+    ja = body_lines(cli(*exhausted, "digest --dry-run"));
+    ASSERT_GE(ja.size(), 2u);
+    EXPECT_NE(ja[1].find("配れるIPアドレスが足りませんでした"), std::string::npos) << ja[1];
+    en = body_lines(cli(*exhausted, "digest --dry-run", "en"));
+    ASSERT_GE(en.size(), 2u);
+    EXPECT_NE(en[1].find("ran out of addresses"), std::string::npos) << en[1];
 }
 
 // A loop in the same minutes is named as the outage's cause, and the network vendor is called.
