@@ -179,6 +179,12 @@ TEST(OutageAlerts, DnsNotAnswering) {
     expect_outages_match(*r);
 }
 
+std::size_t count_of(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
 // The forwarder answers, but SERVFAIL to everything: an outage all the same, with its cause.
 TEST(OutageAlerts, DnsFailing) {
     auto r = replay(bench::OutageScenario::dns_failing);
@@ -186,6 +192,12 @@ TEST(OutageAlerts, DnsFailing) {
     auto stored = stored_outages(*r);
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_EQ(stored[0].evidence.value("cause", ""), "failing") << stored[0].evidence.dump();
+    std::string at = cli(*r, "health --at 08:13");
+    EXPECT_NE(at.find("DNSが問い合わせにエラーを返しました"), std::string::npos) << at;
+    EXPECT_NE(at.find("SERVFAIL"), std::string::npos) << at;
+    EXPECT_EQ(count_of(at, "。"), 1u) << at;
+    at = cli(*r, "health --at 08:13", "en");
+    EXPECT_NE(at.find("answered with errors"), std::string::npos) << at;
 }
 
 TEST(OutageAlerts, DhcpNotAnswering) {
@@ -314,12 +326,6 @@ TEST_F(OutageMorning, OneIncidentPerOutageWithWhomToCall) {
     EXPECT_EQ(ehr_en[0]["call"], "the EHR vendor");
     EXPECT_EQ(ehr_en[0]["headline"],
               "08:10-08:15: 電子カルテサーバー did not answer (6 devices could not connect)");
-}
-
-std::size_t count_of(const std::string& text, const std::string& part) {
-    std::size_t n = 0;
-    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
 }
 
 TEST_F(OutageMorning, HealthAtExplainsEachOutageMinuteInOneSentence) {
