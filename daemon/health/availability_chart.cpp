@@ -11,6 +11,7 @@
 #include "daemon/health/health.hpp"
 #include "daemon/output.hpp"
 #include "daemon/report/ledger.hpp"
+#include "daemon/report/svg_text.hpp"
 #include "daemon/report/template.hpp"
 
 namespace clinicwatch {
@@ -42,32 +43,12 @@ std::string clock(Timestamp ts, bool with_day) {
     return with_day ? t.substr(5, 2) + "/" + t.substr(8, 2) + " " + t.substr(11) : t.substr(11);
 }
 
-// Width of a text in units of the font size: CJK characters square, ASCII about half.
+// This drawing's font: ASCII about 0.62 of the font size wide (see svg_text.hpp).
 double text_em(const std::string& s) {
-    double w = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        w += n >= 3 ? 1.0 : 0.62;
-        i += n;
-    }
-    return w;
+    return svg_text::width_em(s, 0.62);
 }
-
 std::string fit(const std::string& s, double em) {
-    if (text_em(s) <= em) return s;
-    std::string out;
-    double w = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        double cw = n >= 3 ? 1.0 : 0.62;
-        if (w + cw > em - 1) break;
-        out += s.substr(i, n);
-        w += cw;
-        i += n;
-    }
-    return out + "…";
+    return svg_text::fit(s, em, 0.62);
 }
 
 std::string num(double v) {

@@ -9,6 +9,7 @@
 
 #include "daemon/incidents/describe.hpp"
 #include "daemon/report/ledger.hpp"
+#include "daemon/report/svg_text.hpp"
 #include "daemon/report/template.hpp"
 
 namespace clinicwatch {
@@ -407,33 +408,12 @@ nlohmann::json topology_changes(SQLite::Database& db, const nlohmann::json& mess
 
 namespace {
 
-// Width of a text in units of the font size: CJK characters are square, ASCII about half.
+// This drawing's font: ASCII about 0.58 of the font size wide (see svg_text.hpp).
 double text_em(const std::string& s) {
-    double w = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        w += n >= 3 ? 1.0 : 0.58;
-        i += n;
-    }
-    return w;
+    return svg_text::width_em(s, 0.58);
 }
-
-// Cut to fit `em` font sizes, with an ellipsis, never inside a UTF-8 sequence.
 std::string fit(const std::string& s, double em) {
-    if (text_em(s) <= em) return s;
-    std::string out;
-    double w = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        double cw = n >= 3 ? 1.0 : 0.58;
-        if (w + cw > em - 1) break;
-        out += s.substr(i, n);
-        w += cw;
-        i += n;
-    }
-    return out + "…";
+    return svg_text::fit(s, em, 0.58);
 }
 
 class Svg {
