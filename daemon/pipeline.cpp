@@ -28,6 +28,7 @@
 #include "analyzers/service_health.hpp"
 #include "analyzers/topology.hpp"
 #include "analyzers/traffic_stats.hpp"
+#include "daemon/sanitized_build.hpp"
 
 namespace clinicwatch {
 
@@ -277,7 +278,7 @@ void Pipeline::report_capture_gaps(PacketSource& source) {
 
 void Pipeline::check_memory(std::chrono::steady_clock::time_point now) {
     next_memory_check_ = now + std::chrono::seconds(10);
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(CLINICWATCH_ASAN_BUILD)
     // Under AddressSanitizer (the test build) resident memory is mostly shadow memory and
     // quarantine: it says nothing about the sensor's budget.
     return;

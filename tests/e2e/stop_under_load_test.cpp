@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "daemon/sanitized_build.hpp"
 #include "tests/support/live_support.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -23,7 +24,7 @@ using namespace std::chrono_literals;
 namespace {
 // The product's bound is 5 s. An ASan build is several times slower and runs a leak check over
 // its whole heap at exit, so it gets twice that.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(CLINICWATCH_ASAN_BUILD)
 constexpr double kStopBoundSeconds = 10.0;
 constexpr int kRounds = 2;  // its start-up alone takes seconds
 #else

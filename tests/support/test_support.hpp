@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "daemon/sanitized_build.hpp"
+
 namespace clinicwatch::test {
 
 // True in the ASan/UBSan build, where resident memory is mostly shadow memory (so RSS budgets
 // mean nothing) and everything runs several times slower.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(CLINICWATCH_ASAN_BUILD)
 inline constexpr bool kSanitizedBuild = true;
 #else
 inline constexpr bool kSanitizedBuild = false;
