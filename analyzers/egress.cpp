@@ -138,7 +138,7 @@ void Egress::on_dns_answer(const dns::Message& m, const Packet& packet) {
         while (!name.empty() && name.back() == '.') name.pop_back();
         std::string why = allow_listed(name);
         if (why.empty()) continue;
-        const std::string& day = day_of(packet.ts);
+        const std::string& day = local_day_.of(packet.ts);
         std::string sender = packet.src_mac.to_string();
         std::string key = "dns-forged-answer|" + sender + "|" + name + "|" + day;
         if (Timestamp* last = forged_alerted_.find(key);
@@ -178,7 +178,7 @@ void Egress::on_lan(const Packet& packet) {
     if (!tcp.is_syn_ack() || !settings_.rules.maybe_remote_port(kProtoTcp, tcp.src_port)) return;
     const auto* tool = settings_.rules.tool_for_port(kProtoTcp, tcp.src_port);
     if (!tool) return;
-    const std::string& day = day_of(packet.ts);
+    const std::string& day = local_day_.of(packet.ts);
     std::string server = packet.ip->src.to_string();
     std::string client = packet.ip->dst.to_string();
     AlertUpdate a;
@@ -523,7 +523,7 @@ void Egress::evaluate(const FlowKey& key, BoundaryFlow& f) {
 void Egress::raise(const std::string& kind, Severity severity, const FlowKey& key,
                    const BoundaryFlow& f, const std::string& what, const std::string& role,
                    Timestamp ts) {
-    const std::string& day = day_of(ts);
+    const std::string& day = local_day_.of(ts);
     std::uint16_t service_port =
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
     std::string dest = f.name.empty() ? key.outside.to_string() : f.name;
@@ -594,21 +594,6 @@ void Egress::flush_alerts() {
     for (auto& [_, a] : repeats_)
         if (a.count > 0) sink_.alert(std::move(a));
     repeats_.clear();
-}
-
-const std::string& Egress::day_of(Timestamp ts) {
-    if (ts >= day_start_ && ts < day_end_ && !day_.empty()) return day_;
-    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
-    std::tm tm{};
-    localtime_r(&secs, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    day_ = buf;
-    Timestamp since_midnight = (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
-    day_start_ = (static_cast<Timestamp>(secs) - since_midnight) * kMicrosPerSecond;
-    // A DST change makes a day 23 or 25 hours long; recomputing an hour early is harmless.
-    day_end_ = day_start_ + 23 * 3600 * kMicrosPerSecond;
-    return day_;
 }
 
 namespace {
@@ -690,7 +675,7 @@ void Egress::continue_from(Egress& earlier) {
 void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     std::uint64_t dp = f.packets - f.reported_packets;
     if (dp == 0 && f.reported) return;
-    const std::string& day = day_of(f.last_seen);
+    const std::string& day = local_day_.of(f.last_seen);
     std::uint16_t service_port =
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
     std::string k = summary_row_key(f.inside_mac, day, f.direction == FlowDirection::egress,
@@ -747,7 +732,7 @@ void Egress::record_session(const FlowKey& key, BoundaryFlow& f, bool ended) {
     if (!f.remote_tool || f.session_refused || !f.evaluated) return;
     // A knock nobody inside answered is no session.
     if (f.direction == FlowDirection::inbound && !f.accepted && !f.direction_guessed) return;
-    const std::string day = day_of(f.first_seen);
+    const std::string day = local_day_.of(f.first_seen);
     if (!f.session_admitted) {
         std::string bucket = f.inside_mac.to_string() + "|" + day;
         std::uint32_t* n = session_counts_.find(bucket);

@@ -22,6 +22,7 @@
 #include "analyzers/findings.hpp"
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/ipv6_lan.hpp"
+#include "analyzers/local_day.hpp"
 #include "analyzers/probation.hpp"
 #include "analyzers/stream_reassembler.hpp"
 #include "capture/protocols/quic.hpp"
@@ -206,7 +207,6 @@ class Egress final : public Analyzer {
     void record_session(const FlowKey& key, BoundaryFlow& flow, bool ended);
     void flush_summaries();
     void flush_alerts();
-    const std::string& day_of(Timestamp ts);
 
     FindingSink& sink_;
     EgressSettings settings_;
@@ -235,8 +235,7 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, std::uint32_t> session_counts_;  // mac|day -> sessions logged
     std::uint64_t sessions_capped_ = 0;
     Timestamp next_report_ = 0, next_sweep_ = 0;
-    Timestamp day_start_ = 0, day_end_ = 0;
-    std::string day_;
+    LocalDay local_day_;  // the clinic's day of a packet time, cached
 };
 
 }  // namespace clinicwatch

@@ -296,7 +296,7 @@ void Topology::on_dhcp(const Packet& p) {
     if (m->message_type == dhcp::kOffer &&
         !repeated((std::uint64_t{m->xid} << 16) ^ p.src_mac.as_u64(), p.ts)) {
         // Counted, and written with the next refresh unless something else changed.
-        auto [it, fresh] = server->offers_by_day.try_emplace(day_of(p.ts), 0);
+        auto [it, fresh] = server->offers_by_day.try_emplace(local_day_.of(p.ts), 0);
         ++it->second;
         if (fresh) {
             grew = true;
@@ -333,7 +333,7 @@ void Topology::on_dns_query(const Packet& p) {
     const std::uint16_t sport = p.udp ? p.udp->src_port : p.tcp->src_port;
     const std::uint64_t id = p.udp ? (std::uint64_t{p.payload[0]} << 8 | p.payload[1]) : 0x10000;
     if (repeated((std::uint64_t{src} << 32 | std::uint64_t{sport} << 17 | id) ^ dst, p.ts)) return;
-    auto [it, fresh] = server->queries_by_day.try_emplace(day_of(p.ts), 0);
+    auto [it, fresh] = server->queries_by_day.try_emplace(local_day_.of(p.ts), 0);
     ++it->second;
     if (fresh && server->queries_by_day.size() > kMaxDays)
         server->queries_by_day.erase(server->queries_by_day.begin());
@@ -358,21 +358,6 @@ bool Topology::repeated(std::uint64_t key, Timestamp ts) {
     recent_[recent_next_] = {key, ts};
     recent_next_ = (recent_next_ + 1) % recent_.size();
     return false;
-}
-
-const std::string& Topology::day_of(Timestamp ts) {
-    if (ts >= day_start_ && ts < day_end_ && !day_.empty()) return day_;
-    std::time_t secs = static_cast<std::time_t>(ts / kMicrosPerSecond);
-    std::tm tm{};
-    localtime_r(&secs, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    day_ = buf;
-    Timestamp since_midnight = (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
-    day_start_ = (static_cast<Timestamp>(secs) - since_midnight) * kMicrosPerSecond;
-    // A DST change makes a day 23 or 25 hours long; recomputing an hour early is harmless.
-    day_end_ = day_start_ + 23 * 3600 * kMicrosPerSecond;
-    return day_;
 }
 
 void Topology::on_bpdu(const Packet& p) {

@@ -25,6 +25,7 @@
 #include "analyzers/analyzer.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/internal_networks.hpp"
+#include "analyzers/local_day.hpp"
 
 namespace clinicwatch {
 
@@ -143,7 +144,6 @@ class Topology final : public Analyzer {
     void on_lldp(const Packet& p);
     void on_cdp(const Packet& p);
     void on_dns_query(const Packet& p);
-    const std::string& day_of(Timestamp ts);
     // True when the same message (an OFFER's xid, a query's id and port) was counted within
     // the last seconds: a double-mirrored port shows every frame twice.
     bool repeated(std::uint64_t key, Timestamp ts);
@@ -173,8 +173,7 @@ class Topology final : public Analyzer {
     std::vector<DnsServer> dns_servers_;
     std::array<std::pair<std::uint64_t, Timestamp>, 64> recent_{};  // repeated()'s memory
     std::size_t recent_next_ = 0;
-    std::string day_;
-    Timestamp day_start_ = 0, day_end_ = 0;
+    LocalDay local_day_;  // the clinic's day of a packet time, cached
     // The last internet-bound frame's router and source /24: most frames repeat both.
     MacAddress last_router_{};
     std::uint32_t last_internet_prefix_ = 0;
