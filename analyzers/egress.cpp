@@ -10,6 +10,16 @@ namespace clinicwatch {
 
 namespace {
 
+// The count kept under `bucket` (device|day, kind|device|day) in one of the per-day cap tables,
+// created at 0; the table's smallest counts give way first when it is full.
+std::uint32_t& day_count(BoundedTable<std::string, std::uint32_t>& table,
+                         const std::string& bucket) {
+    if (std::uint32_t* n = table.find(bucket)) return *n;
+    return table.insert(
+        bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
+        [](const std::string&, std::uint32_t) {});
+}
+
 bool is_multicast_or_broadcast(const IpAddress& a) {
     if (a.is_v4()) return a.bytes[0] >= 224 || a.v4_host_order() == 0;  // multicast, 240/4, 0/8
     if (a.is_v6()) return a.bytes[0] == 0xff || a.is_unspecified();
@@ -533,11 +543,7 @@ void Egress::raise(const std::string& kind, Severity severity, const FlowKey& ke
     bool lumped = false;
     if (!alerted_keys_.find(key_text)) {
         std::string bucket = kind + "|" + mac + "|" + day;
-        std::uint32_t* seen = alert_destinations_.find(bucket);
-        if (!seen)
-            seen = &alert_destinations_.insert(
-                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
-                [](const std::string&, std::uint32_t) {});
+        std::uint32_t* seen = &day_count(alert_destinations_, bucket);
         if (*seen >= kMaxAlertDestinations) {
             lumped = true;
             ++alerts_capped_;
@@ -612,11 +618,7 @@ void Egress::restore_day_rows(const std::vector<BoundaryFlowSummary>& rows) {
     for (const auto& row : rows) {
         if (row.port == 0) continue;  // the lumped "(other destinations)" row: not counted
         std::string bucket = row.mac.to_string() + "|" + row.day;
-        std::uint32_t* seen = summary_destinations_.find(bucket);
-        if (!seen)
-            seen = &summary_destinations_.insert(
-                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
-                [](const std::string&, std::uint32_t) {});
+        std::uint32_t* seen = &day_count(summary_destinations_, bucket);
         if (*seen >= kMaxSummaryDestinations) continue;
         ++*seen;
         summary_rows_.insert(
@@ -645,11 +647,7 @@ void Egress::restore_day_alerts(const std::vector<std::string>& keys) {
         std::string mac = key.substr(first + 1, second - first - 1);
         std::string day = key.substr(last + 1);
         std::string bucket = kind + "|" + mac + "|" + day;
-        std::uint32_t* seen = alert_destinations_.find(bucket);
-        if (!seen)
-            seen = &alert_destinations_.insert(
-                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
-                [](const std::string&, std::uint32_t) {});
+        std::uint32_t* seen = &day_count(alert_destinations_, bucket);
         if (key.compare(second + 1, last - second - 1, "*") == 0) {
             *seen = kMaxAlertDestinations;  // the lumped alert: the cap was reached that day
             continue;
@@ -683,11 +681,7 @@ void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     bool lumped = false;
     if (!pending_.count(k) && !summary_rows_.find(k)) {
         std::string bucket = f.inside_mac.to_string() + "|" + day;
-        std::uint32_t* seen = summary_destinations_.find(bucket);
-        if (!seen)
-            seen = &summary_destinations_.insert(
-                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
-                [](const std::string&, std::uint32_t) {});
+        std::uint32_t* seen = &day_count(summary_destinations_, bucket);
         if (*seen >= kMaxSummaryDestinations) {
             lumped = true;
             ++summaries_capped_;
@@ -735,11 +729,7 @@ void Egress::record_session(const FlowKey& key, BoundaryFlow& f, bool ended) {
     const std::string day = local_day_.of(f.first_seen);
     if (!f.session_admitted) {
         std::string bucket = f.inside_mac.to_string() + "|" + day;
-        std::uint32_t* n = session_counts_.find(bucket);
-        if (!n)
-            n = &session_counts_.insert(
-                bucket, 0, [](std::uint32_t a, std::uint32_t b) { return a < b; },
-                [](const std::string&, std::uint32_t) {});
+        std::uint32_t* n = &day_count(session_counts_, bucket);
         if (*n >= kMaxRemoteSessionsPerDay) {
             f.session_refused = true;
             ++sessions_capped_;
