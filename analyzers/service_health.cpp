@@ -140,7 +140,7 @@ std::uint16_t ServiceHealth::evict_quietest() {
     for (auto& b : s.buckets)
         if (b.used) close_bucket(s, b);
     for (auto& p : pending_)
-        if (p.type != pNone && p.server == pick) p.type = pNone;
+        if (p.type != pNone && p.server == pick) forget(p);
     if (dhcp_server_ == pick) dhcp_server_ = kNoServer;
     ++servers_evicted_;
     s.ip = IpAddress{};
@@ -254,13 +254,22 @@ void ServiceHealth::pending_add(std::uint64_t key, PendingType type, std::uint16
     if (slot->type != pNone && (other.type == pNone || other.first < slot->first)) slot = &other;
     Pending& p = *slot;
     // Both taken: the older request is forgotten (neither answered nor unanswered).
-    if (p.type != pNone) ++pending_replaced_;
+    if (p.type != pNone)
+        ++pending_replaced_;
+    else
+        ++pending_open_;
+    oldest_pending_ = std::min(oldest_pending_, ts);
     p.key = key;
     p.type = type;
     p.server = server;
     p.client = client;
     p.first = ts;
     p.dhcp_type = dhcp_type;
+}
+
+void ServiceHealth::forget(Pending& p) {
+    p.type = pNone;
+    --pending_open_;
 }
 
 void ServiceHealth::expire(const Pending& p, Timestamp now) {
@@ -336,7 +345,7 @@ void ServiceHealth::on_tcp(const Packet& p) {
                 s.client_mask |= std::uint64_t{1} << (mix(pend->client.as_u64()) & 63);
                 count_answer(s, pend->first, p.ts, pend->client, sTcp);
             }
-            pend->type = pNone;
+            forget(*pend);
             return;
         }
     }
@@ -444,7 +453,7 @@ void ServiceHealth::on_dns(const Packet& p, bool query) {
         if (rcode == 3) ++b->row.dns_nxdomain;  // the name does not exist: the server works
         count_answer(s, pend->first, p.ts, pend->client, sDns);
     }
-    pend->type = pNone;
+    forget(*pend);
 }
 
 void ServiceHealth::on_dhcp(const Packet& p) {
@@ -506,7 +515,7 @@ void ServiceHealth::on_dhcp(const Packet& p) {
     } else {
         count_answer(s, first, p.ts, chaddr, sDhcp);
     }
-    if (pend) pend->type = pNone;
+    if (pend) forget(*pend);
 }
 
 void ServiceHealth::on_arp(const Packet& p) {
@@ -529,32 +538,39 @@ void ServiceHealth::on_arp(const Packet& p) {
         Server& s = servers_[pend->server];
         if (s.mac.is_zero()) s.mac = a.sender_mac;
         count_answer(s, pend->first, p.ts, pend->client, sArp);
-        pend->type = pNone;
+        forget(*pend);
     }
 }
 
 // ------------------------------------------------------------------------------ minutes
 
 void ServiceHealth::on_tick(Timestamp now) {
-    if (last_packet_ && now - last_packet_ > kGap) {
+    if (pending_open_ && last_packet_ && now - last_packet_ > kGap) {
         // A capture gap (or a network silent for longer than any client waits): whatever was
         // asked before it may have been answered unseen.
         for (auto& p : pending_)
-            if (p.type != pNone && p.first <= last_packet_) p.type = pNone;
+            if (p.type != pNone && p.first <= last_packet_) forget(p);
     }
-    if (now >= next_expiry_scan_) {
+    // Scanning every slot each second cost more than all the per-packet work on a quiet
+    // network: scan only when a request still open may have timed out.
+    if (pending_open_ == 0) oldest_pending_ = kNever;
+    if (now >= next_expiry_scan_ && now - oldest_pending_ >= kShortestTimeout) {
         next_expiry_scan_ = now + kMicrosPerSecond;
+        oldest_pending_ = kNever;
         for (auto& p : pending_) {
             if (p.type == pNone) continue;
             Timestamp limit = p.type == pTcp    ? kTcpTimeout
                               : p.type == pDns  ? kDnsTimeout
                               : p.type == pDhcp ? kDhcpTimeout
                                                 : kArpTimeout;
-            if (now - p.first < limit) continue;
+            if (now - p.first < limit) {
+                oldest_pending_ = std::min(oldest_pending_, p.first);
+                continue;
+            }
             // A tick comes with a frame at `now`: the capture was running all along (a gap
             // before it has just cleared what was asked before the gap).
             expire(p, now);
-            p.type = pNone;
+            forget(p);
         }
     }
     for (auto& s : servers_) {
@@ -582,7 +598,7 @@ void ServiceHealth::on_finish(Timestamp now) {
                           : p.type == pDhcp ? kDhcpTimeout
                                             : kDnsTimeout;
         if (last_packet_ - p.first >= limit) expire(p, now);
-        p.type = pNone;
+        forget(p);
     }
     for (auto& s : servers_) {
         // The older minute first.

@@ -18,9 +18,11 @@
 // forget what is usual.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +73,8 @@ class ServiceHealth final : public Analyzer {
     // No frame at all for this long is a capture gap (or a silent network): requests in flight
     // across it are forgotten, not counted as unanswered.
     static constexpr Timestamp kGap = 10 * kMicrosPerSecond;
+    static constexpr Timestamp kShortestTimeout =
+        std::min({kTcpTimeout, kDnsTimeout, kDhcpTimeout, kArpTimeout});
     // A server quiet this long may give its place to a new one when the table is full.
     static constexpr Timestamp kEvictIdle = 5 * 60 * kMicrosPerSecond;
 
@@ -153,6 +157,7 @@ class ServiceHealth final : public Analyzer {
     void count_answer(Server& s, Timestamp first, Timestamp now, const MacAddress& mac,
                       Service service);
     Pending* pending_find(std::uint64_t key, PendingType type);
+    void forget(Pending& p);  // answered, expired or dropped: the slot is free
     void pending_add(std::uint64_t key, PendingType type, std::uint16_t server,
                      const MacAddress& client, Timestamp ts, std::uint8_t dhcp_type = 0);
     void expire(const Pending& p, Timestamp now);
@@ -174,6 +179,9 @@ class ServiceHealth final : public Analyzer {
     std::vector<Server> servers_;              // reserved to max_servers, never reallocated
     std::vector<std::uint16_t> server_index_;  // direct-mapped by address hash, probed
     std::vector<Pending> pending_;
+    std::size_t pending_open_ = 0;  // requests waiting in pending_
+    static constexpr Timestamp kNever = std::numeric_limits<Timestamp>::max();
+    Timestamp oldest_pending_ = kNever;  // no open request asked earlier (a lower bound)
     std::vector<Flow> flows_;
     std::uint16_t dhcp_server_ = kNoServer;  // the server that last answered DHCP
     Timestamp last_packet_ = 0, next_expiry_scan_ = 0, next_baseline_ = 0;
