@@ -19,14 +19,18 @@ class CliPromises : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         dir_ = new TempDir;
-        bench::ClinicCaptureOptions o;
-        o.packets = 20'000;
-        bench::PcapFileWriter w((*dir_ / "clinic.pcap").string());
-        bench::generate_clinic_capture(o,
-                                       [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
-        w.close();
-        std::string out;
-        ASSERT_EQ(run("replay " + pcap() + " --db " + db() + " --no-progress", &out), 0) << out;
+        test::shared_fixture("cli-promises", dir_->path(), [](const std::filesystem::path&) {
+            bench::ClinicCaptureOptions o;
+            o.packets = 20'000;
+            bench::PcapFileWriter w((*dir_ / "clinic.pcap").string());
+            bench::generate_clinic_capture(
+                o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+            w.close();
+            std::string out;
+            int code = run("replay " + pcap() + " --db " + db() + " --no-progress", &out);
+            EXPECT_EQ(code, 0) << out;
+            return code == 0;
+        });
     }
     static void TearDownTestSuite() {
         delete dir_;

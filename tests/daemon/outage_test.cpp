@@ -64,37 +64,48 @@ void replay_into(Replayed& r, const bench::OutageCaptureOptions& o) {
         << out;
 }
 
-std::unique_ptr<Replayed> replay_options(const bench::OutageCaptureOptions& o) {
+// With a `shared_key`, the replay is made once for all test processes (test::shared_fixture).
+std::unique_ptr<Replayed> replay_options(const bench::OutageCaptureOptions& o,
+                                         const std::string& shared_key = "") {
     auto r = std::make_unique<Replayed>();
-    {
-        bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
-        r->truth = bench::generate_outage_capture(
-            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
-        w.close();
-    }
-    for (const char* lang : {"ja", "en"}) {
-        std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
-        std::ofstream out(r->config(lang));
-        out << demo.rdbuf() << "\ninventory:\n  learning_days: 0\n\nreport:\n"
-            << "  clinic_name: \"さくら内科クリニック\"\n\ndigest:\n  language: " << lang << "\n\n"
-            << bench::register_yaml(r->truth);
-    }
-    std::string out;
-    EXPECT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " +
-                              (r->dir / "clinic.pcap").string() + " --db " + r->db() +
-                              " --config " + r->config("ja") + " --no-progress",
-                          &out),
-              0)
-        << out;
+    r->truth = bench::generate_outage_capture(o, [](std::int64_t, bench::ByteView) {});
+    auto make = [&](const std::filesystem::path&) {
+        {
+            bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
+            bench::generate_outage_capture(
+                o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+            w.close();
+        }
+        for (const char* lang : {"ja", "en"}) {
+            std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
+            std::ofstream out(r->config(lang));
+            out << demo.rdbuf() << "\ninventory:\n  learning_days: 0\n\nreport:\n"
+                << "  clinic_name: \"さくら内科クリニック\"\n\ndigest:\n  language: " << lang
+                << "\n\n"
+                << bench::register_yaml(r->truth);
+        }
+        std::string out;
+        int code = run_command(std::string(CLINICWATCH_BINARY) + " replay " +
+                                   (r->dir / "clinic.pcap").string() + " --db " + r->db() +
+                                   " --config " + r->config("ja") + " --no-progress",
+                               &out);
+        EXPECT_EQ(code, 0) << out;
+        return code == 0;
+    };
+    if (shared_key.empty())
+        make(r->dir.path());
+    else
+        test::shared_fixture(shared_key, r->dir.path(), make);
     return r;
 }
 
 std::unique_ptr<Replayed> replay(bench::OutageScenario scenario,
-                                 std::int64_t start_us = 1'795'129'200'000'000) {
+                                 std::int64_t start_us = 1'795'129'200'000'000,
+                                 const std::string& shared_key = "") {
     bench::OutageCaptureOptions o;
     o.scenario = scenario;
     o.start_us = start_us;
-    return replay_options(o);
+    return replay_options(o, shared_key);
 }
 
 [[maybe_unused]] std::string cli(const Replayed& r, const std::string& args,
@@ -286,7 +297,10 @@ nlohmann::json of_kind(const nlohmann::json& incidents, const std::string& kind)
 // The morning of the issue: the EHR server down 08:10-08:15, DNS 08:17-08:20, DHCP 08:23-08:26.
 class OutageMorning : public ::testing::Test {
   protected:
-    static void SetUpTestSuite() { morning_ = replay(bench::OutageScenario::morning).release(); }
+    static void SetUpTestSuite() {
+        morning_ = replay(bench::OutageScenario::morning, 1'795'129'200'000'000, "outage-morning")
+                       .release();
+    }
     static void TearDownTestSuite() {
         delete morning_;
         morning_ = nullptr;

@@ -34,32 +34,48 @@ struct Replayed {
     std::string config() const { return (dir / "t.yaml").string(); }
 };
 
-std::unique_ptr<Replayed> replay(bench::TopologyScenario scenario, bool twice,
-                                 const std::string& extra_config = "",
-                                 const std::string& language = "ja") {
-    auto r = std::make_unique<Replayed>();
-    bench::TopologyCaptureOptions o;
-    o.scenario = scenario;
-    o.double_mirrored = twice;
+// Writes the capture and the configuration into r.dir and replays it; false when the replay
+// failed.
+bool replay_into(Replayed& r, const bench::TopologyCaptureOptions& o,
+                 const std::string& extra_config, const std::string& language) {
     {
-        bench::PcapFileWriter w((r->dir / "t.pcap").string());
-        r->truth = bench::generate_topology_capture(
+        bench::PcapFileWriter w((r.dir / "t.pcap").string());
+        r.truth = bench::generate_topology_capture(
             o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
         w.close();
     }
     {
-        std::ofstream out(r->config());
+        std::ofstream out(r.config());
         out << "digest:\n  language: " << language << "\n" << extra_config;
-        if (scenario == bench::TopologyScenario::clinic)
-            out << bench::register_yaml(r->truth.clinic);
+        if (o.scenario == bench::TopologyScenario::clinic)
+            out << bench::register_yaml(r.truth.clinic);
     }
     std::string out;
-    EXPECT_EQ(
-        run_command(std::string(CLINICWATCH_BINARY) + " replay " + (r->dir / "t.pcap").string() +
-                        " --db " + r->db() + " --config " + r->config() + " --no-progress",
-                    &out),
-        0)
-        << out;
+    int code =
+        run_command(std::string(CLINICWATCH_BINARY) + " replay " + (r.dir / "t.pcap").string() +
+                        " --db " + r.db() + " --config " + r.config() + " --no-progress",
+                    &out);
+    EXPECT_EQ(code, 0) << out;
+    return code == 0;
+}
+
+// With a `shared_key`, the replay is made once for all test processes (test::shared_fixture).
+std::unique_ptr<Replayed> replay(bench::TopologyScenario scenario, bool twice,
+                                 const std::string& extra_config = "",
+                                 const std::string& language = "ja",
+                                 const std::string& shared_key = "") {
+    auto r = std::make_unique<Replayed>();
+    bench::TopologyCaptureOptions o;
+    o.scenario = scenario;
+    o.double_mirrored = twice;
+    if (!shared_key.empty()) {
+        r->truth = bench::generate_topology_capture(o, [](std::int64_t, bench::ByteView) {});
+        test::shared_fixture(shared_key, r->dir.path(), [&](const std::filesystem::path&) {
+            return replay_into(*r, o, extra_config, language);
+        });
+    } else {
+        replay_into(*r, o, extra_config, language);
+    }
     return r;
 }
 
@@ -190,7 +206,8 @@ TEST(TopologyConfig, BadEntriesAreNamedWithTheirLine) {
 class ClinicTopology : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        clinic_ = replay(bench::TopologyScenario::clinic, false).release();
+        clinic_ =
+            replay(bench::TopologyScenario::clinic, false, "", "ja", "topology-clinic").release();
     }
     static void TearDownTestSuite() {
         delete clinic_;

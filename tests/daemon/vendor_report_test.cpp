@@ -72,28 +72,33 @@ std::unique_ptr<Replayed> replay_clinic(std::uint64_t packets) {
     auto r = std::make_unique<Replayed>();
     bench::ClinicCaptureOptions o;
     o.packets = packets;
-    {
-        bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
-        r->truth = bench::generate_clinic_capture(
-            o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
-        write_hostile_dhcp(w, r->truth.last_us + 1'000'000);
-        w.close();
-    }
-    for (const char* lang : {"ja", "en"}) {
-        std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
-        std::ofstream out(r->config(lang));
-        out << demo.rdbuf() << "\ninventory:\n  learning_days: 0\n\nreport:\n  clinic_name: \""
-            << kClinic << "\"\n  language: " << lang << "\n\ndigest:\n  language: " << lang
-            << "\n\n"
-            << bench::register_yaml(r->truth);
-    }
-    std::string out;
-    EXPECT_EQ(run_command(std::string(CLINICWATCH_BINARY) + " replay " +
-                              (r->dir / "clinic.pcap").string() + " --db " + r->db() +
-                              " --config " + r->config("ja") + " --no-progress",
-                          &out),
-              0)
-        << out;
+    r->truth = bench::generate_clinic_capture(o, [](std::int64_t, bench::ByteView) {});
+    test::shared_fixture(
+        "vendor-report-" + std::to_string(packets), r->dir.path(),
+        [&](const std::filesystem::path&) {
+            {
+                bench::PcapFileWriter w((r->dir / "clinic.pcap").string());
+                bench::generate_clinic_capture(
+                    o, [&](std::int64_t ts, bench::ByteView f) { w.write(ts, f); });
+                write_hostile_dhcp(w, r->truth.last_us + 1'000'000);
+                w.close();
+            }
+            for (const char* lang : {"ja", "en"}) {
+                std::ifstream demo(std::string(CLINICWATCH_SOURCE_DIR) + "/config/demo.yaml");
+                std::ofstream out(r->config(lang));
+                out << demo.rdbuf()
+                    << "\ninventory:\n  learning_days: 0\n\nreport:\n  clinic_name: \"" << kClinic
+                    << "\"\n  language: " << lang << "\n\ndigest:\n  language: " << lang << "\n\n"
+                    << bench::register_yaml(r->truth);
+            }
+            std::string out;
+            int code = run_command(std::string(CLINICWATCH_BINARY) + " replay " +
+                                       (r->dir / "clinic.pcap").string() + " --db " + r->db() +
+                                       " --config " + r->config("ja") + " --no-progress",
+                                   &out);
+            EXPECT_EQ(code, 0) << out;
+            return code == 0;
+        });
     return r;
 }
 

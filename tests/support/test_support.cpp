@@ -1,9 +1,13 @@
 #include "tests/support/test_support.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <stdexcept>
 
@@ -102,6 +106,69 @@ int run_command(const std::string& command, std::string* output) {
     int status = ::pclose(pipe);
     if (output) *output = collected;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+// What a cached fixture was made by: the test executable, the clinicwatch binary, and the rule
+// and configuration files the binary reads, by size and modification time.
+std::string fixture_stamp() {
+    std::size_t h = 0;
+    auto mix = [&](const std::filesystem::path& file) {
+        std::error_code ec;
+        auto size = std::filesystem::file_size(file, ec);
+        auto time = std::filesystem::last_write_time(file, ec).time_since_epoch().count();
+        for (auto v :
+             {std::hash<std::string>{}(file.string()), std::size_t(size), std::size_t(time)})
+            h = (h ^ v) * 0x100000001b3ULL;
+    };
+    mix(std::filesystem::canonical("/proc/self/exe"));
+    mix(CLINICWATCH_BINARY);
+    for (const char* folder : {"/rules", "/config"}) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(
+                 std::string(CLINICWATCH_SOURCE_DIR) + folder, ec))
+            if (e.is_regular_file()) mix(e.path());
+    }
+    char out[17];
+    std::snprintf(out, sizeof out, "%016zx", h);
+    return out;
+}
+
+void copy_folder(const std::filesystem::path& from, const std::filesystem::path& to) {
+    std::filesystem::create_directories(to);
+    std::filesystem::copy(from, to,
+                          std::filesystem::copy_options::recursive |
+                              std::filesystem::copy_options::overwrite_existing);
+}
+
+}  // namespace
+
+bool shared_fixture(const std::string& key, const std::filesystem::path& into,
+                    const std::function<bool(const std::filesystem::path&)>& make) {
+    auto root = std::filesystem::canonical("/proc/self/exe").parent_path() / "fixture-cache";
+    std::filesystem::create_directories(root);
+    auto kept = root / (key + "-" + fixture_stamp());
+    auto done = kept.string() + ".done";
+    // One process makes it while the others wait here (the lock goes with the process).
+    int lock = ::open((root / (key + ".lock")).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (lock < 0) throw std::runtime_error("cannot open the fixture lock in " + root.string());
+    ::flock(lock, LOCK_EX);
+    struct Unlock {
+        int fd;
+        ~Unlock() { ::close(fd); }
+    } unlock{lock};
+    if (std::filesystem::exists(done)) {
+        copy_folder(kept, into);
+        return false;
+    }
+    if (!make(into)) return true;  // a failed fixture is not kept: the failure shows in each case
+    for (const auto& e : std::filesystem::directory_iterator(root))
+        if (e.path().filename().string().rfind(key + "-", 0) == 0)
+            std::filesystem::remove_all(e.path());  // made by an earlier build
+    copy_folder(into, kept);
+    std::ofstream(done) << key << "\n";
+    return true;
 }
 
 }  // namespace clinicwatch::test

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,16 @@ class TempDir {
 // ../shared/pcaps/<name> when the shared folder is present.
 std::optional<std::filesystem::path> shared_pcap(const std::string& name);
 std::optional<std::filesystem::path> shared_dir();
+
+// Fills the folder `into` the way `make` does, once per build: ctest starts every test case as
+// a process of its own, so a suite's SetUpTestSuite (a generated capture replayed through the
+// binary) would otherwise run once per case. The first process runs `make` and keeps a copy
+// under the test executable's folder; the others wait for it and copy that. `key` names what
+// `make` builds; a rebuilt test or clinicwatch binary, or an edited file under rules/ or
+// config/, starts over. `make` returns false when it failed (then nothing is kept). Returns
+// true when `make` ran here.
+bool shared_fixture(const std::string& key, const std::filesystem::path& into,
+                    const std::function<bool(const std::filesystem::path&)>& make);
 
 // Runs a shell command; returns its exit status and fills `output` with stdout+stderr.
 int run_command(const std::string& command, std::string* output = nullptr);
