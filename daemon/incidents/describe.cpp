@@ -304,14 +304,7 @@ nlohmann::json describe_incident(const Incident& in, std::int64_t id,
     out["party"] = party;
     out["conditions"] = conditions;
     out["conditions_short"] = m["conditions_short"];
-    std::string first = local_minute(in.first_seen), last = local_minute(in.last_seen);
-    // "2026-11-20 08:10～08:11": the day once when both ends fall on it.
-    if (first.size() == 16 && last.size() == 16 && first.substr(0, 10) == last.substr(0, 10))
-        last = last.substr(11);
-    out["when"] =
-        first == last || last.empty() || last == first.substr(11)
-            ? first
-            : render_string(message(messages, {"time_span"}), {{"from", first}, {"to", last}});
+    out["when"] = local_span(messages, in.first_seen, in.last_seen);
     out["first_seen"] = local_minute(in.first_seen);
     out["last_seen"] = local_minute(in.last_seen);
     out["first_seen_us"] = in.first_seen;

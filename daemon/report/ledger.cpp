@@ -163,6 +163,15 @@ std::string local_minute(Timestamp ts) {
     return buf;
 }
 
+std::string local_span(const nlohmann::json& messages, Timestamp first, Timestamp last) {
+    std::string from = local_minute(first), to = local_minute(last);
+    if (from.size() == 16 && to.size() == 16 && from.substr(0, 10) == to.substr(0, 10))
+        to = to.substr(11);
+    if (from == to || to.empty() || to == from.substr(11)) return from;
+    return render_string(messages.value("time_span", std::string("{{from}} to {{to}}")),
+                         {{"from", from}, {"to", to}});
+}
+
 nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages, Timestamp since,
                            Timestamp now) {
     const std::string unknown = messages.value("unknown", "(unknown)");
@@ -216,6 +225,7 @@ nlohmann::json load_assets(SQLite::Database& db, const nlohmann::json& messages,
         Timestamp last = st.getColumn("last_seen").getInt64();
         a["first_seen"] = local_minute(first);
         a["last_seen"] = local_minute(last);
+        a["seen"] = local_span(messages, first, last);
         a["first_seen_us"] = first;
         a["last_seen_us"] = last;
         a["frames"] = st.getColumn("frames").getInt64();

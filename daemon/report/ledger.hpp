@@ -44,5 +44,8 @@ nlohmann::json describe_kind(const nlohmann::json& messages, const std::string& 
 
 // "2026-11-20 08:00" in the process's local time zone (set from digest.timezone).
 std::string local_minute(Timestamp ts);
+// "2026-11-20 08:10～08:11" (the messages' time_span): the day once when both ends fall on it,
+// one time when they are the same minute.
+std::string local_span(const nlohmann::json& messages, Timestamp first, Timestamp last);
 
 }  // namespace clinicwatch
