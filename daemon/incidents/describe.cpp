@@ -78,6 +78,15 @@ const nlohmann::json* DeviceNames::asset(const std::string& mac) const {
 }
 
 std::string DeviceNames::name(const std::string& mac_in, const std::string& ip) const {
+    return name(mac_in, ip, true);
+}
+
+std::string DeviceNames::name_without_address(const std::string& mac, const std::string& ip) const {
+    return name(mac, ip, false);
+}
+
+std::string DeviceNames::name(const std::string& mac_in, const std::string& ip,
+                              bool with_address) const {
     std::string mac = mac_in;
     if (mac.empty() && !ip.empty())
         if (auto it = mac_by_ip_.find(ip); it != mac_by_ip_.end()) mac = it->second;
@@ -101,8 +110,10 @@ std::string DeviceNames::name(const std::string& mac_in, const std::string& ip) 
     if (vendor == unknown) vendor.clear();
     if (a && a->value("randomized_mac", false)) vendor.clear();
     nlohmann::json model = {{"vendor", vendor}, {"ip", address.empty() ? mac : address}};
-    std::string tmpl =
-        message(messages_, {vendor.empty() ? "device_unknown_maker" : "device_by_maker"});
+    std::string tmpl = message(
+        messages_,
+        {vendor.empty() ? (with_address ? "device_unknown_maker" : "device_unknown_maker_only")
+                        : (with_address ? "device_by_maker" : "device_by_maker_only")});
     if (mac.empty() && address.empty()) return unknown;
     return render_string(tmpl, model);
 }

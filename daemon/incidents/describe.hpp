@@ -20,6 +20,9 @@ class DeviceNames {
     DeviceNames(const nlohmann::json& messages, const nlohmann::json& assets);
     // "EHR-SRV", "UKETSUKE-PC", "BUFFALO.INCの機器（192.168.11.1）" ...
     std::string name(const std::string& mac, const std::string& ip = {}) const;
+    // The same without the address, where the address stands beside it anyway (the
+    // availability chart's rows): "BUFFALO.INCの機器".
+    std::string name_without_address(const std::string& mac, const std::string& ip) const;
     // The register's role and responsible party, translated where the clinic used a known key.
     std::string role(const std::string& mac) const;
     std::string responsible(const std::string& mac) const;  // empty when the register has none
@@ -29,6 +32,7 @@ class DeviceNames {
     const nlohmann::json* asset(const std::string& mac) const;
 
   private:
+    std::string name(const std::string& mac, const std::string& ip, bool with_address) const;
     const nlohmann::json& messages_;
     std::map<std::string, nlohmann::json> by_mac_;
     std::map<std::string, std::string> mac_by_ip_;

@@ -410,12 +410,12 @@ nlohmann::json build_report_model(SQLite::Database& db, const Config& config,
     try {
         for (const auto& a : server_availability(db, since, now))
             network["server_availability"].push_back(to_json(a));
+        // Rows named as everywhere else: register name, host name, else "maker device (address)"
+        // (a rogue DHCP server has only its maker and address to go by).
+        DeviceNames names(messages, assets);
         auto chart =
             availability_chart(db, since, now, [&](const std::string& mac, const std::string& ip) {
-                for (const auto& asset : assets)
-                    if (!mac.empty() && asset.value("mac", "") == mac)
-                        return asset["label"].get<std::string>();
-                return ip;
+                return names.name_without_address(mac, ip);
             });
         network["availability_svg"] = availability_chart_svg(chart, messages);
     } catch (const std::exception& e) {

@@ -401,6 +401,41 @@ TEST(VendorReportSessions, SessionOpenAtTheEndOfTheCaptureIsOngoing) {
     EXPECT_NE(out.find("<span class=\"ongoing\">継続中</span>"), std::string::npos);
 }
 
+// The availability chart names its rows as the rest of the report does: the register or host
+// name, else the maker ("BUFFALO.INCの機器"), never a bare MAC; the address is on the row's
+// second line.
+TEST_F(VendorReport, AvailabilityRowsAreNamedByNameOrMaker) {
+    std::string rogue_ip;
+    for (const auto& inc : clinic_->truth.incidents)
+        if (inc.kind == "rogue-dhcp") rogue_ip = inc.details.value("server_ip", "");
+    ASSERT_FALSE(rogue_ip.empty());
+    const std::regex mac(R"([0-9a-f]{2}(:[0-9a-f]{2}){5})");
+    for (std::string lang : {"ja", "en"}) {
+        SCOPED_TRACE(lang);
+        std::string html = slurp(report("html", lang));
+        auto from = html.find("<svg class=\"availability-chart\"");
+        ASSERT_NE(from, std::string::npos);
+        std::string svg = html.substr(from, html.find("</svg>", from) - from);
+        int rows = 0;
+        bool rogue_named = false;
+        for (auto at = svg.find("<g class=\"availability-row\""); at != std::string::npos;
+             at = svg.find("<g class=\"availability-row\"", at + 1)) {
+            ++rows;
+            // The first text of the row is its name.
+            auto open = svg.find("<text", at);
+            auto start = svg.find('>', open) + 1;
+            std::string name = svg.substr(start, svg.find("</text>", start) - start);
+            EXPECT_FALSE(std::regex_search(name, mac)) << "a row named by its MAC: " << name;
+            if (svg.substr(at, svg.find('>', at) - at).find(rogue_ip) != std::string::npos) {
+                rogue_named = true;
+                EXPECT_EQ(name, lang == "ja" ? "BUFFALO.INCの機器" : "BUFFALO.INC device");
+            }
+        }
+        EXPECT_GE(rows, 3);
+        EXPECT_TRUE(rogue_named) << "no availability row for the rogue DHCP server " << rogue_ip;
+    }
+}
+
 TEST_F(VendorReport, NetworkSummaryListsTheApprovedAndTheRogueDhcpServer) {
     auto j = nlohmann::json::parse(slurp(report("json", "en")), nullptr, false);
     ASSERT_TRUE(j.is_object());
