@@ -93,10 +93,7 @@ std::unique_ptr<Replayed> replay_clinic(std::uint64_t packets) {
                     << bench::register_yaml(r->truth);
             }
             std::string out;
-            int code = run_command(std::string(CLINICWATCH_BINARY) + " replay " +
-                                       (r->dir / "clinic.pcap").string() + " --db " + r->db() +
-                                       " --config " + r->config("ja") + " --no-progress",
-                                   &out);
+            int code = test::replay_capture(r->dir / "clinic.pcap", r->db(), r->config("ja"), &out);
             EXPECT_EQ(code, 0) << out;
             return code == 0;
         });

@@ -144,6 +144,13 @@ void copy_folder(const std::filesystem::path& from, const std::filesystem::path&
 
 }  // namespace
 
+int replay_capture(const std::filesystem::path& pcap, const std::string& db,
+                   const std::string& config, std::string* output) {
+    return run_command(std::string(CLINICWATCH_BINARY) + " replay " + pcap.string() + " --db " +
+                           db + " --config " + config + " --no-progress",
+                       output);
+}
+
 bool shared_fixture(const std::string& key, const std::filesystem::path& into,
                     const std::function<bool(const std::filesystem::path&)>& make) {
     auto root = std::filesystem::canonical("/proc/self/exe").parent_path() / "fixture-cache";

@@ -66,6 +66,11 @@ std::optional<std::filesystem::path> shared_dir();
 bool shared_fixture(const std::string& key, const std::filesystem::path& into,
                     const std::function<bool(const std::filesystem::path&)>& make);
 
+// `clinicwatch replay PCAP --db DB --config CONFIG --no-progress`; its exit status, its output
+// in `output`.
+int replay_capture(const std::filesystem::path& pcap, const std::string& db,
+                   const std::string& config, std::string* output);
+
 // Runs a shell command; returns its exit status and fills `output` with stdout+stderr.
 int run_command(const std::string& command, std::string* output = nullptr);
 
