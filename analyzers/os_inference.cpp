@@ -47,10 +47,9 @@ std::string nt_text(int major, int minor) {
     return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// NT versions Windows announces: those rules/os-fingerprints.yaml maps to products, and NT 4.0
-// (announced by NT 4 hosts in browser frames; no product of its own in os-eol.yaml).
+// NT versions Windows announces: those rules/os-fingerprints.yaml maps to products.
 bool known_nt(const OsRules& rules, const std::string& nt) {
-    return nt == "4.0" || rules.known_nt(nt);
+    return rules.known_nt(nt);
 }
 
 bool known_build(const OsRules& rules, const std::string& nt, int build) {

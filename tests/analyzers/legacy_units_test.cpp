@@ -323,3 +323,14 @@ TEST(OsRules, BrokenNewRuleStopsCheckConfigNamingTheFile) {
             << all;
     }
 }
+
+TEST(OsRules, KnownNtVersionsComeFromTheRules) {
+    // NT 4.0 is known because windows_versions maps it to a product (os-eol.yaml windows-nt-4).
+    EXPECT_TRUE(shipped().known_nt("4.0"));
+    EXPECT_TRUE(shipped().known_nt("10.0"));
+    EXPECT_FALSE(shipped().known_nt("7.3"));
+    auto v = infer_os({Observed{"os=4.0 type=0x00001003", "browser", 0, 0}}, {}, shipped());
+    EXPECT_EQ(v.family, "windows");
+    EXPECT_EQ(v.nt, "4.0");
+    EXPECT_EQ(v.product, "windows-nt-4");
+}
