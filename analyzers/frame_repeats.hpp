@@ -29,6 +29,8 @@ class SecondClock {
     // Calls close(start of the second) for each second to close; true when it moved on.
     template <class Close>
     bool advance(Timestamp ts, Close&& close) {
+        // Most frames fall in the current second (or are slightly late): no division.
+        if (second_ >= 0 && ts - second_ < kMicrosPerSecond) return false;
         Timestamp s = ts / kMicrosPerSecond * kMicrosPerSecond;
         if (second_ < 0) {
             second_ = s;
