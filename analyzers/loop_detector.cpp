@@ -4,6 +4,7 @@
 #include <string>
 
 #include "analyzers/arp_storms.hpp"
+#include "analyzers/broadcast_rate.hpp"
 #include "analyzers/duplicate_capture.hpp"
 #include "analyzers/frame_repeats.hpp"
 #include "analyzers/loop_storm.hpp"
@@ -28,10 +29,19 @@ std::unique_ptr<Analyzer> LoopDetector::build(std::string_view name, FindingSink
         repeats = unit.get();
         return unit;
     }
+    if (name == "broadcast-rate") {
+        need(repeats, "frame-repeats");
+        auto unit = std::make_unique<BroadcastRate>(settings, *repeats);
+        rate = unit.get();
+        return unit;
+    }
     if (name == "loop-storm") {
         need(repeats, "frame-repeats");
-        auto unit = std::make_unique<LoopOrStorm>(sink, settings, *repeats);
+        need(rate, "broadcast-rate");
+        auto unit = std::make_unique<LoopOrStorm>(sink, settings, *repeats, *rate);
         loop = unit.get();
+        const LoopOrStorm* incident = loop;
+        rate->watch_incident([incident] { return incident->incident_open(); });
         return unit;
     }
     if (name == "arp-storms") {
@@ -95,7 +105,7 @@ bool LoopDetector::incident_open() const {
 }
 
 double LoopDetector::broadcast_baseline() const {
-    return loop ? loop->broadcast_baseline() : 0;
+    return rate ? rate->baseline() : 0;
 }
 
 std::uint64_t LoopDetector::signature(Bytes frame, std::uint32_t wire_length) {

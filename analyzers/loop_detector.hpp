@@ -3,8 +3,11 @@
 // in this order:
 //   frame-repeats      FrameRepeats: frames' signatures and per-second totals, counted once
 //                      for the units below (raises nothing)
-//   loop-storm         LoopOrStorm: a loop or broadcast storm now (`l2-loop`,
-//                      `broadcast-storm`), with switches' loop-detection frames as evidence
+//   broadcast-rate     BroadcastRate: each second's broadcast + multicast rate against the
+//                      learned normal rate: a storm? (raises nothing)
+//   loop-storm         LoopOrStorm: frames circulating (a loop), and the one incident for a
+//                      loop or storm (`l2-loop`, `broadcast-storm`), with switches'
+//                      loop-detection frames as evidence
 //   arp-storms         ArpStorms: ARP (and NDP) storms per device and LAN-wide (`arp-storm`)
 //   stp-changes        StpChanges: spanning-tree topology changes (`stp-topology-change`)
 //   duplicate-capture  DuplicateCapture: frames the mirror port copies twice
@@ -27,6 +30,7 @@ namespace clinicwatch {
 
 class HostTable;
 class FrameRepeats;
+class BroadcastRate;
 class LoopOrStorm;
 class ArpStorms;
 class StpChanges;
@@ -46,8 +50,9 @@ struct LoopDetectorStats {
 class LoopDetector {
   public:
     // The units' names, in the order packets must visit them.
-    static constexpr std::array<std::string_view, 5> kUnits = {
-        "frame-repeats", "loop-storm", "arp-storms", "stp-changes", "duplicate-capture"};
+    static constexpr std::array<std::string_view, 6> kUnits = {
+        "frame-repeats", "broadcast-rate", "loop-storm",
+        "arp-storms",    "stp-changes",    "duplicate-capture"};
     static bool is_unit(std::string_view name);
 
     // Builds the named unit, linked to the units built before it (build them in kUnits order;
@@ -71,6 +76,7 @@ class LoopDetector {
     static std::uint64_t signature(Bytes frame, std::uint32_t wire_length);
 
     FrameRepeats* repeats = nullptr;
+    BroadcastRate* rate = nullptr;
     LoopOrStorm* loop = nullptr;
     ArpStorms* arp = nullptr;
     StpChanges* stp = nullptr;

@@ -94,8 +94,8 @@ std::string describe(const Packet& p) {
 }  // namespace
 
 LoopOrStorm::LoopOrStorm(FindingSink& sink, LoopDetectorSettings settings,
-                         const FrameRepeats& repeats)
-    : sink_(sink), settings_(std::move(settings)), repeats_(repeats) {
+                         const FrameRepeats& repeats, const BroadcastRate& rate)
+    : sink_(sink), settings_(std::move(settings)), repeats_(repeats), rate_(rate) {
     hot_.reserve(kMaxHotFrames);
 }
 
@@ -233,29 +233,18 @@ void LoopOrStorm::close_second(Timestamp second) {
     const FrameRepeats::Second counts = repeats_.closed(second);
     const std::uint64_t sec_frames = counts.frames, sec_bcast = counts.group_frames;
     sec_last_ts_ = counts.last_ts;
-    const double fps = static_cast<double>(sec_bcast);
-    const double threshold = std::max(settings_.storm_floor, settings_.storm_factor * baseline_);
-    const bool over = fps > threshold;
-    if (over) {
-        if (storm_over_ == 0) {
-            storm_first_over_ = second;
-            storm_run_frames_ = storm_run_bcast_ = storm_run_peak_ = 0;
-        }
-        ++storm_over_;
-        storm_run_frames_ += sec_frames;
-        storm_run_bcast_ += sec_bcast;
-        storm_run_peak_ = std::max(storm_run_peak_, sec_bcast);
-    } else {
-        storm_over_ = 0;
-    }
-    if (over && !incident_.open && storm_over_ >= settings_.storm_seconds) {
-        open_incident(storm_first_over_);
+    // Whether this second was a storm: BroadcastRate judged it (it runs before this unit).
+    const BroadcastRate::Verdict rate = rate_.judged(second);
+    const bool over = rate.over;
+    const double threshold = rate.threshold;
+    if (over && !incident_.open && rate.run_seconds >= settings_.storm_seconds) {
+        open_incident(rate.run_start);
         incident_.storm = true;
         incident_.last_active = sec_last_ts_;
         // The seconds that led up to it belong to it (this one is added below).
-        incident_.frames = storm_run_frames_ - sec_frames;
-        incident_.broadcast_frames = storm_run_bcast_ - sec_bcast;
-        incident_.peak_fps = storm_run_peak_;
+        incident_.frames = rate.run_frames - sec_frames;
+        incident_.broadcast_frames = rate.run_group_frames - sec_bcast;
+        incident_.peak_fps = rate.run_peak;
     }
     if (incident_.open) {
         incident_.frames += sec_frames;
@@ -268,14 +257,7 @@ void LoopOrStorm::close_second(Timestamp second) {
             incident_.last_active = std::max(incident_.last_active, sec_last_ts_);
         }
         if (incident_.last_emit == 0) emit_incident(second + kMicrosPerSecond, false);
-    } else if (!over) {
-        // Learn the normal rate only from normal seconds, so a storm does not raise its own bar.
-        ++baseline_samples_;
-        double alpha = std::max(1.0 / static_cast<double>(baseline_samples_),
-                                per_second_alpha(settings_.baseline_seconds));
-        baseline_ += alpha * (fps - baseline_);
     }
-
     sec_repeated_ = 0;
 }
 
@@ -307,7 +289,7 @@ nlohmann::json LoopOrStorm::incident_evidence(Timestamp now, bool ended) const {
         {"repeated_frames", in.repeated_frames},
         {"broadcast_frames", in.broadcast_frames},
         {"frames", in.frames},
-        {"baseline_broadcast_frames_per_second", baseline_},
+        {"baseline_broadcast_frames_per_second", rate_.baseline()},
         {"storm_threshold_frames_per_second", in.peak_threshold},
         {"broadcast_rate_over_threshold", in.storm},
         {"frames_repeating", in.loop},
@@ -385,7 +367,7 @@ void LoopOrStorm::emit_incident(Timestamp now, bool ended) {
         std::snprintf(text, sizeof text,
                       "Broadcast storm: peak %llu broadcast/multicast frames/s (normal about "
                       "%.0f), %s %.0f s",
-                      static_cast<unsigned long long>(in.peak_fps), baseline_,
+                      static_cast<unsigned long long>(in.peak_fps), rate_.baseline(),
                       ended ? "lasted" : "going on for", seconds);
         a.count = in.storm_alerted ? 0 : 1;
     }

@@ -1,12 +1,11 @@
-// Is the LAN looping or storming right now? One physical event, one incident: in a loop the
-// same broadcast/multicast (or flooded unknown-unicast) frames circulate and the mirror port
-// sees them again and again, byte for byte (many copies of several frames within a second, from
-// FrameRepeats); in a storm the broadcast + multicast rate stays above a learned baseline (EWMA)
-// with an absolute floor. A storm often turns out to be a loop a second later, so both are
-// judged on one incident, reported as one alert (`l2-loop` or `broadcast-storm`, critical) that
-// is updated every few seconds while it lasts and marked ended once the LAN has been quiet for
-// a few seconds. Switches' own loop-detection frames (rules) count as repeats sooner and are
-// named in the evidence; bridges announcing topology changes (StpChanges) are listed there too.
+// Is the LAN looping right now? In a loop the same broadcast/multicast (or flooded
+// unknown-unicast) frames circulate and the mirror port sees them again and again, byte for
+// byte (many copies of several frames within a second, from FrameRepeats). A broadcast storm
+// (BroadcastRate's verdict) is often the same physical event seen a second earlier, so this
+// unit keeps the one incident for both, reported as one alert (`l2-loop` or `broadcast-storm`,
+// critical) that is updated every few seconds while it lasts and marked ended once the LAN has been
+// quiet for a few seconds. Switches' own loop-detection frames (rules) count as repeats sooner and
+// are named in the evidence; bridges announcing topology changes (StpChanges) are listed there too.
 #pragma once
 
 #include <array>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/broadcast_rate.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/frame_repeats.hpp"
 #include "analyzers/loop_settings.hpp"
@@ -26,8 +26,10 @@ class StpChanges;
 
 class LoopOrStorm final : public Analyzer {
   public:
-    // `repeats` runs before this unit; `bridges` (optional, set later) adds STP evidence.
-    LoopOrStorm(FindingSink& sink, LoopDetectorSettings settings, const FrameRepeats& repeats);
+    // `repeats` and `rate` run before this unit; `bridges` (optional, set later) adds STP
+    // evidence.
+    LoopOrStorm(FindingSink& sink, LoopDetectorSettings settings, const FrameRepeats& repeats,
+                const BroadcastRate& rate);
     std::string_view name() const override { return "loop-storm"; }
     void on_packet(const Packet& packet) override;
     void on_tick(Timestamp now) override;
@@ -40,7 +42,6 @@ class LoopOrStorm final : public Analyzer {
     bool circulating(const Packet& packet) const {
         return circulating_packet_ == &packet && circulating_ts_ == packet.ts;
     }
-    double broadcast_baseline() const { return baseline_; }
     std::uint64_t incidents() const { return incidents_; }
 
   private:
@@ -84,6 +85,7 @@ class LoopOrStorm final : public Analyzer {
     FindingSink& sink_;
     LoopDetectorSettings settings_;
     const FrameRepeats& repeats_;
+    const BroadcastRate& rate_;
     const StpChanges* bridges_ = nullptr;
     std::uint64_t incidents_ = 0;
 
@@ -93,11 +95,6 @@ class LoopOrStorm final : public Analyzer {
     SecondClock clock_;
     std::uint64_t sec_repeated_ = 0;
     Timestamp sec_last_ts_ = 0;  // last frame of the second
-    double baseline_ = 0;
-    std::uint64_t baseline_samples_ = 0;
-    int storm_over_ = 0;
-    Timestamp storm_first_over_ = 0;
-    std::uint64_t storm_run_frames_ = 0, storm_run_bcast_ = 0, storm_run_peak_ = 0;
     Timestamp last_repeat_ = 0;  // last copy of a circulating frame
     const Packet* circulating_packet_ = nullptr;
     Timestamp circulating_ts_ = 0;

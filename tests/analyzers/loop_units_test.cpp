@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "analyzers/arp_storms.hpp"
+#include "analyzers/broadcast_rate.hpp"
 #include "analyzers/duplicate_capture.hpp"
 #include "analyzers/frame_repeats.hpp"
 #include "analyzers/loop_storm.hpp"
@@ -275,4 +276,47 @@ TEST(LoopOrStorm, CirculatingNamesOnlyThePacketJustSeen) {
     EXPECT_FALSE(group.loop->circulating(rig.packet));
     // One frame circulating is not yet a loop (min_circulating_frames 2, single_frame_loop 200).
     EXPECT_FALSE(group.incident_open());
+}
+
+TEST(BroadcastRate, LearnsTheNormalRateAndJudgesRunsAboveIt) {
+    Rig rig;
+    LoopDetectorSettings s;
+    s.storm_floor = 100;
+    s.storm_factor = 4;
+    auto repeats = std::make_unique<FrameRepeats>(s, &rig.hosts);
+    auto rate = std::make_unique<BroadcastRate>(s, *repeats);
+    BroadcastRate* unit = rate.get();
+    bool incident = false;
+    unit->watch_incident([&] { return incident; });
+    rig.dispatcher.add(std::move(repeats));
+    rig.dispatcher.add(std::move(rate));
+    auto second_of = [&](Timestamp start, int broadcasts) {
+        for (int i = 0; i < broadcasts; ++i)
+            rig.feed(start + i * (kS / broadcasts),
+                     arp_request(0x00155d000101ULL, 0xc0a86414u,
+                                 0xc0a86400u + static_cast<std::uint32_t>(i)));
+    };
+    // Ten normal seconds of 50 broadcasts: that is the normal rate; the bar stays at the floor.
+    for (int sec = 0; sec < 10; ++sec) second_of(kT0 + sec * kS, 50);
+    second_of(kT0 + 10 * kS, 1);
+    EXPECT_NEAR(unit->baseline(), 50, 0.5);
+    BroadcastRate::Verdict normal = unit->judged(kT0 + 9 * kS);
+    EXPECT_FALSE(normal.over);
+    EXPECT_EQ(normal.threshold, 200);  // max(floor 100, 4 x 50)
+    // Three seconds of 500: a run of three, counted from its first second.
+    incident = true;  // while an incident is open nothing is learned
+    for (int sec = 11; sec < 14; ++sec) second_of(kT0 + sec * kS, 500);
+    second_of(kT0 + 14 * kS, 40);
+    second_of(kT0 + 15 * kS, 40);
+    BroadcastRate::Verdict third = unit->judged(kT0 + 13 * kS);
+    EXPECT_TRUE(third.over);
+    EXPECT_EQ(third.run_seconds, 3);
+    EXPECT_EQ(third.run_start, kT0 + 11 * kS);
+    EXPECT_EQ(third.run_group_frames, 1500u);
+    EXPECT_EQ(third.run_peak, 500u);
+    EXPECT_FALSE(unit->judged(kT0 + 14 * kS).over);
+    EXPECT_NEAR(unit->baseline(), 50, 0.5);  // the quiet seconds during the incident not learned
+    incident = false;
+    second_of(kT0 + 16 * kS, 40);
+    EXPECT_LT(unit->baseline(), 50);  // learned again once it is over
 }
