@@ -2,10 +2,10 @@
 // unknown-unicast) frames circulate and the mirror port sees them again and again, byte for
 // byte (many copies of several frames within a second, from FrameRepeats). A broadcast storm
 // (BroadcastRate's verdict) is often the same physical event seen a second earlier, so this
-// unit keeps the one incident for both, reported as one alert (`l2-loop` or `broadcast-storm`,
-// critical) that is updated every few seconds while it lasts and marked ended once the LAN has been
-// quiet for a few seconds. Switches' own loop-detection frames (rules) count as repeats sooner and
-// are named in the evidence; bridges announcing topology changes (StpChanges) are listed there too.
+// unit keeps the one incident for both: one alert (`l2-loop` or `broadcast-storm`, critical),
+// updated every few seconds while it lasts and marked ended once the LAN has been quiet for a
+// few seconds. Switches' own loop-detection frames (rules) count as repeats sooner and are
+// named in the evidence; bridges announcing topology changes (StpChanges) are listed there too.
 #pragma once
 
 #include <array>
