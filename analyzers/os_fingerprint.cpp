@@ -38,20 +38,6 @@ const char* ntlm_type(std::uint32_t t) {
                                       : "authenticate";
 }
 
-std::string host_subject(const Host* h, const IpAddress& ip) {
-    std::string s = ip.empty() ? (h ? h->key.mac.to_string() : "") : ip.to_string();
-    if (h && !h->names.empty()) s += " " + h->names.front().value;
-    return s;
-}
-
-bool icontains(std::string_view hay, std::string_view needle) {
-    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-    });
-    return it != hay.end();
-}
-
 nlohmann::json claims_json(const std::vector<OsClaim>& claims) {
     auto out = nlohmann::json::array();
     for (const auto& c : claims) {
@@ -76,9 +62,7 @@ OsFingerprint::OsFingerprint(HostTable& hosts, FindingSink& sink, OsRules rules,
       sink_(sink),
       rules_(std::move(rules)),
       settings_(std::move(settings)),
-      internal_(settings_.internal_networks) {
-    logins_.reserve(kMaxLoginFlows);
-}
+      internal_(settings_.internal_networks) {}
 
 bool OsFingerprint::internal(const IpAddress& a) const {
     return internal_.contains(a);
@@ -148,7 +132,6 @@ void OsFingerprint::on_packet(const Packet& packet) {
         if (packet.payload.empty()) return;
         std::uint16_t sp = t.src_port, dp = t.dst_port;
         if (sp == 445 || dp == 445 || sp == 139 || dp == 139) return on_smb(packet);
-        if (sp == 21 || dp == 21 || sp == 23 || dp == 23) return on_login(packet);
         std::uint8_t b0 = packet.payload[0];
         if (b0 == 0x16) return on_tls(packet);
         if (b0 == 'S' && packet.payload.size() >= 4 && packet.payload[1] == 'S' &&
@@ -197,38 +180,12 @@ void OsFingerprint::on_syn(const Packet& p) {
     if (h->observe_evidence(o.to_string(), "tcp-syn", p.ts)) st.pending = true;
 }
 
-void OsFingerprint::raise_once(const Packet& p, Host* h, std::uint32_t flag, AlertUpdate a) {
-    if (!h) return;
-    State& st = state(h->key);
-    if (st.flags & flag) return;
-    st.flags |= flag;
-    a.subject_mac = h->key.mac;
-    a.first_seen = a.last_seen = p.ts;
-    sink_.alert(std::move(a));
-}
-
 void OsFingerprint::on_smb(const Packet& p) {
     auto m = smb::parse(p.payload);
     if (!m) return;
     const bool src_internal = internal(p.ip->src);
     Host* src = src_internal ? hosts_.find(p.src_mac, p.vlan) : nullptr;
     Host* dst = internal(p.ip->dst) ? hosts_.find(p.dst_mac, p.vlan) : nullptr;
-    auto smb1_alert = [&](Host* h, const IpAddress& ip, const std::string& what) {
-        AlertUpdate a;
-        a.kind = "smb1-in-use";
-        a.key = "smb1-in-use:" + (h ? h->key.mac.to_string() : std::string());
-        a.severity = Severity::medium;
-        a.subject = host_subject(h, ip);
-        a.summary = "SMBv1 " + what + " on " + a.subject +
-                    " (SMBv1 is obsolete and unsafe; disable it or replace the device)";
-        a.evidence = {
-            {"detail", what},
-            {"client", p.tcp->dst_port == 445 || p.tcp->dst_port == 139 ? p.ip->src.to_string()
-                                                                        : p.ip->dst.to_string()},
-            {"server", p.tcp->dst_port == 445 || p.tcp->dst_port == 139 ? p.ip->dst.to_string()
-                                                                        : p.ip->src.to_string()}};
-        raise_once(p, h, kFlagSmb1, std::move(a));
-    };
     switch (m->kind) {
         case smb::Kind::smb1_negotiate_request: {
             bool smb2 = false;
@@ -236,25 +193,16 @@ void OsFingerprint::on_smb(const Packet& p) {
             if (m->dialect_names.empty()) break;
             if (!smb2) {
                 add_evidence(p, "smb-dialects", "client smb1 only");
-                smb1_alert(src, p.ip->src, "offered as the only dialect by the client");
             } else {
                 add_evidence(p, "smb-dialects", "client smb1 max=" + m->dialect_names.back());
             }
             break;
         }
-        case smb::Kind::smb1_negotiate_response:
-            // Answering in SMB1 means the server chose an SMB1 dialect.
-            if (m->dialect_index != 0xffff) {
-                smb1_alert(src, p.ip->src, "negotiated (server chose an SMB1 dialect)");
-                smb1_alert(dst, p.ip->dst, "negotiated with " + p.ip->src.to_string());
-            }
-            break;
         case smb::Kind::smb1_session_setup_request:
         case smb::Kind::smb1_session_setup_response:
             if (!m->native_os.empty()) add_evidence(p, "smb-native-os", clip(m->native_os));
             if (!m->native_lanman.empty())
                 add_evidence(p, "smb-native-lanman", clip(m->native_lanman));
-            smb1_alert(src, p.ip->src, "session setup");
             break;
         case smb::Kind::smb2_negotiate_request: {
             if (m->dialects.empty()) break;
@@ -275,9 +223,9 @@ void OsFingerprint::on_smb(const Packet& p) {
             break;
         }
         default:
-            if (m->smb1) smb1_alert(src, p.ip->src, "in use");
             break;
     }
+    for (ProtocolMessages* s : subscribers_) s->on_smb(p, *m, src, dst);
     if (!m->security_blob.empty()) {
         if (auto n = ntlmssp::find(m->security_blob)) {
             if (n->version) {
@@ -315,20 +263,9 @@ void OsFingerprint::on_http(const Packet& p, bool ssdp) {
         } else {
             matched("http-ua", ua);
         }
-        if (ua.find("MSIE ") != std::string_view::npos ||
-            ua.find("Trident/") != std::string_view::npos) {
-            AlertUpdate a;
-            a.kind = "internet-explorer";
-            a.key = "internet-explorer:" + h->key.mac.to_string();
-            a.severity = Severity::medium;
-            a.subject = host_subject(h, p.ip->src);
-            a.summary = "Internet Explorer in use on " + a.subject +
-                        " (retired 2022-06-15; unsupported browser engine)";
-            a.evidence = {{"user_agent", std::string(clip(ua))},
-                          {"host", std::string(clip(m->host))}};
-            raise_once(p, h, kFlagIe, std::move(a));
-        }
     }
+    if (m->request)
+        for (ProtocolMessages* s : subscribers_) s->on_http_request(p, *m, h);
     if (!m->request && !m->server.empty()) matched(ssdp ? "ssdp-server" : "http-server", m->server);
     if (ssdp && m->request && !m->server.empty()) {  // NOTIFY carries SERVER
         std::string v(clip(m->server));
@@ -347,20 +284,6 @@ void OsFingerprint::on_http(const Packet& p, bool ssdp) {
 }
 
 void OsFingerprint::on_tls(const Packet& p) {
-    auto legacy_alert = [&](Host* h, const IpAddress& ip, const std::string& how, std::uint16_t v,
-                            const std::string& peer, const std::string& sni) {
-        if (!h) return;
-        AlertUpdate a;
-        a.kind = "legacy-tls";
-        a.key = "legacy-tls:" + h->key.mac.to_string();
-        a.severity = Severity::low;
-        a.subject = host_subject(h, ip);
-        a.summary = tls::version_name(v) + " " + how + " by " + a.subject +
-                    " (TLS 1.0/1.1 are deprecated; often an unpatched or old OS)";
-        a.evidence = {{"version", tls::version_name(v)}, {"how", how}, {"peer", peer}};
-        if (!sni.empty()) a.evidence["sni"] = sni;
-        raise_once(p, h, kFlagTls, std::move(a));
-    };
     if (tls::is_handshake(p.payload, 1)) {
         if (!internal(p.ip->src)) return;
         auto ch = tls::parse_client_hello(p.payload);
@@ -377,20 +300,7 @@ void OsFingerprint::on_tls(const Packet& p) {
                 if (h->observe_evidence(value, "tls-client", p.ts)) st.pending = true;
             }
         }
-        if (max <= tls::kTls11)
-            legacy_alert(h, p.ip->src, "offered as the highest version", max, p.ip->dst.to_string(),
-                         ch->sni);
-    } else if (tls::is_handshake(p.payload, 2)) {
-        auto sh = tls::parse_server_hello(p.payload);
-        if (!sh) return;
-        std::uint16_t v = sh->negotiated_version();
-        if (v > tls::kTls11) return;
-        if (internal(p.ip->src))
-            legacy_alert(hosts_.find(p.src_mac, p.vlan), p.ip->src, "negotiated as server", v,
-                         p.ip->dst.to_string(), "");
-        if (internal(p.ip->dst))
-            legacy_alert(hosts_.find(p.dst_mac, p.vlan), p.ip->dst, "negotiated as client", v,
-                         p.ip->src.to_string(), "");
+        for (ProtocolMessages* s : subscribers_) s->on_client_hello(p, *ch, h);
     }
 }
 
@@ -412,79 +322,6 @@ void OsFingerprint::on_browser(const Packet& p) {
             if (!seen_recently(st, evidence_hash("browser-name", a->server_name), p.ts))
                 h->observe_name(a->server_name, "browser", p.ts);
         }
-}
-
-void OsFingerprint::on_login(const Packet& p) {
-    const TcpView& t = *p.tcp;
-    const bool to_server = t.dst_port == 21 || t.dst_port == 23;
-    const std::uint16_t server_port = to_server ? t.dst_port : t.src_port;
-    const IpAddress& client = to_server ? p.ip->src : p.ip->dst;
-    const IpAddress& server = to_server ? p.ip->dst : p.ip->src;
-    const std::uint16_t client_port = to_server ? t.src_port : t.dst_port;
-    LoginFlow* flow = nullptr;
-    for (auto& f : logins_)
-        if (f.client == client && f.server == server && f.client_port == client_port &&
-            f.server_port == server_port)
-            flow = &f;
-    std::string_view text = as_chars(p.payload);
-    if (!flow) {
-        // Only start tracking at something login-like, so the table holds login attempts.
-        bool start =
-            server_port == 21
-                ? (to_server && text.rfind("USER ", 0) == 0)
-                : (!to_server && (icontains(text, "login") || icontains(text, "password")));
-        if (!start) return;
-        if (logins_.size() >= kMaxLoginFlows) {
-            auto oldest =
-                std::min_element(logins_.begin(), logins_.end(),
-                                 [](const auto& a, const auto& b) { return a.last < b.last; });
-            logins_.erase(oldest);
-        }
-        LoginFlow f;
-        f.client = client;
-        f.server = server;
-        f.client_port = client_port;
-        f.server_port = server_port;
-        f.client_mac = to_server ? p.src_mac : p.dst_mac;
-        f.server_mac = to_server ? p.dst_mac : p.src_mac;
-        f.vlan = p.vlan;
-        logins_.push_back(f);
-        flow = &logins_.back();
-    }
-    flow->last = p.ts;
-    if (flow->reported) return;
-    bool login = false;
-    if (server_port == 21) {
-        if (to_server && text.rfind("USER ", 0) == 0) {
-            std::string_view user = text.substr(5, std::min<std::size_t>(64, text.size() - 5));
-            user = user.substr(0, user.find_first_of("\r\n"));
-            flow->user.assign(user);
-        }
-        login = to_server && text.rfind("PASS ", 0) == 0;  // the password itself is not read
-    } else {
-        if (!to_server && icontains(text, "password")) flow->prompted = true;
-        login = to_server && flow->prompted;
-    }
-    if (!login) return;
-    flow->reported = true;
-    const char* proto = server_port == 21 ? "FTP" : "Telnet";
-    Host* srv = internal(server) ? hosts_.find(flow->server_mac, flow->vlan) : nullptr;
-    AlertUpdate a;
-    a.kind = "cleartext-login";
-    a.key = std::string("cleartext-login:") + flow->server_mac.to_string() + ":" + proto;
-    a.severity = Severity::high;
-    a.subject_mac = flow->server_mac;
-    a.subject = host_subject(srv, server);
-    a.summary = std::string(proto) + " login in clear text from " + client.to_string() + " to " +
-                server.to_string() + " (the password crossed the network unencrypted)";
-    a.evidence = {{"protocol", proto},
-                  {"client", client.to_string()},
-                  {"client_mac", flow->client_mac.to_string()},
-                  {"server", server.to_string()},
-                  {"server_port", server_port}};
-    if (!flow->user.empty()) a.evidence["user"] = flow->user;
-    a.first_seen = a.last_seen = p.ts;
-    sink_.alert(std::move(a));
 }
 
 namespace {

@@ -4,11 +4,9 @@
 // changed asset, and raises:
 //   legacy-os            the asset's OS is past its end of support
 //   os-support-ending    end of support within rules' ending_soon_days (180)
-//   smb1-in-use          SMBv1 negotiated or used (or offered as the only dialect)
-//   legacy-tls           TLS 1.0/1.1 as the highest version offered or negotiated
-//   cleartext-login      a Telnet or FTP login in clear text (the password is never kept)
-//   internet-explorer    an Internet Explorer user agent
-// "Today" is packet time.
+//   os-support-check     possibly past its end: the edition or version settles it
+// "Today" is packet time. The SMB messages, ClientHellos and HTTP requests it parses go on to
+// the units that publish_to() names (LegacyProtocols), so they are parsed once.
 #pragma once
 
 #include <array>
@@ -23,6 +21,7 @@
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/os_inference.hpp"
 #include "analyzers/os_rules.hpp"
+#include "analyzers/protocol_messages.hpp"
 
 namespace clinicwatch {
 
@@ -50,6 +49,9 @@ class OsFingerprint final : public Analyzer {
                        settings_.max_tracked_hosts, state_evictions_});
     }
 
+    // Hands every SMB message, ClientHello and HTTP request parsed here to `unit` as well.
+    void publish_to(ProtocolMessages* unit) { subscribers_.push_back(unit); }
+
     std::uint64_t evaluations() const { return evaluations_; }
     std::uint64_t state_evictions() const { return state_evictions_; }
 
@@ -68,19 +70,6 @@ class OsFingerprint final : public Analyzer {
         std::uint64_t evidence_signature = 0;
         std::string alerted;  // "product|state|level" last alerted
         Timestamp alerted_at = 0;
-        std::uint32_t flags = 0;  // kFlag* alerts raised once per asset
-    };
-    static constexpr std::uint32_t kFlagSmb1 = 1, kFlagTls = 2, kFlagIe = 4;
-
-    struct LoginFlow {
-        IpAddress client, server;
-        std::uint16_t client_port = 0, server_port = 0;
-        MacAddress client_mac, server_mac;
-        std::uint16_t vlan = 0;
-        bool prompted = false;  // the server asked for a password
-        bool reported = false;
-        std::string user;  // FTP USER (an account name, not a secret)
-        Timestamp last = 0;
     };
 
     bool internal(const IpAddress& a) const;
@@ -100,12 +89,10 @@ class OsFingerprint final : public Analyzer {
     void on_http(const Packet& p, bool ssdp);
     void on_tls(const Packet& p);
     void on_ssh(const Packet& p);
-    void on_login(const Packet& p);
     void on_browser(const Packet& p);
     void on_l2(const Packet& p, std::string_view what);
 
     void evaluate(Host& h, State& st, Timestamp now);
-    void raise_once(const Packet& p, Host* h, std::uint32_t flag, AlertUpdate a);
 
     HostTable& hosts_;
     FindingSink& sink_;
@@ -120,8 +107,7 @@ class OsFingerprint final : public Analyzer {
     OsFingerprintSettings settings_;
     InternalNetworks internal_;
     std::unordered_map<HostKey, State, HostKeyHash> states_;
-    std::vector<LoginFlow> logins_;
-    static constexpr std::size_t kMaxLoginFlows = 64;
+    std::vector<ProtocolMessages*> subscribers_;
     Timestamp last_scan_ = 0;
     std::uint64_t evaluations_ = 0;
     std::uint64_t state_evictions_ = 0;

@@ -47,10 +47,9 @@ std::string nt_text(int major, int minor) {
     return std::to_string(major) + "." + std::to_string(minor);
 }
 
-bool known_nt(const std::string& nt) {
-    static const std::set<std::string> kKnown = {"4.0", "5.0", "5.1", "5.2", "6.0",
-                                                 "6.1", "6.2", "6.3", "10.0"};
-    return kKnown.count(nt) > 0;
+// NT versions Windows announces: those rules/os-fingerprints.yaml maps to products.
+bool known_nt(const OsRules& rules, const std::string& nt) {
+    return rules.known_nt(nt);
 }
 
 bool known_build(const OsRules& rules, const std::string& nt, int build) {
@@ -64,17 +63,18 @@ void browser_claims(const Observed& ev, const OsRules& rules, std::vector<OsClai
     if (std::sscanf(ev.value.c_str(), "os=%u.%u type=0x%x", &major, &minor, &type) != 3) return;
     OsClaim c{ev.source, ev.value, "browser-announcement",      "", "", "", "",
               "",        0,        rules.weight("browser", 0.7)};
-    if (type & 0x800) {  // SV_TYPE_SERVER_UNIX: Samba (announces 4.9 by default)
-        c.family = "linux";
-        c.version = "Samba";
+    const NotWindowsRules& nw = rules.not_windows;
+    if (type & nw.browser_type_bits) {  // SV_TYPE_SERVER_UNIX: Samba (rules: not_windows)
+        c.family = nw.browser_family;
+        c.version = nw.browser_version;
         c.rule = "browser-samba";
-        c.weight *= 0.8;
+        c.weight *= nw.browser_weight_factor;
         out.push_back(c);
         return;
     }
     c.family = "windows";
     std::string nt = nt_text(static_cast<int>(major), static_cast<int>(minor));
-    if (known_nt(nt)) c.nt = nt;
+    if (known_nt(rules, nt)) c.nt = nt;
     if (type & (0x8000 | 0x8 | 0x10))
         c.role = "server";
     else if (type & 0x1000)
@@ -86,20 +86,21 @@ void ntlm_claims(const Observed& ev, const OsRules& rules, std::vector<OsClaim>&
     int major = 0, minor = 0, build = 0;
     if (!parse_version_triple(ev.value, major, minor, build)) return;
     OsClaim c{ev.source, ev.value, "ntlmssp-version", "", "", "", "", "", 0, 0};
-    if (build < 2000) {
+    const NotWindowsRules& nw = rules.not_windows;
+    if (build < nw.ntlm_build_below) {
         // Samba's CHALLENGE says 6.1 build 0; Linux cifs sends its kernel version and a small
-        // module build. Neither is Windows.
-        c.family = "linux";
-        c.version = "Samba or Linux CIFS (NTLM " + ev.value.substr(0, ev.value.find(' ')) + ")";
+        // module build. Neither is Windows (rules: not_windows).
+        c.family = nw.ntlm_family;
+        c.version = nw.ntlm_version + " (NTLM " + ev.value.substr(0, ev.value.find(' ')) + ")";
         c.rule = "ntlmssp-non-windows-build";
-        c.weight = 0.4;
+        c.weight = nw.ntlm_weight;
         out.push_back(c);
         return;
     }
     c.family = "windows";
     c.nt = nt_text(major, minor);
     c.build = build;
-    bool known = known_nt(c.nt) && known_build(rules, c.nt, build);
+    bool known = known_nt(rules, c.nt) && known_build(rules, c.nt, build);
     c.weight = known ? rules.weight("ntlmssp", 0.9) : rules.weight("ntlmssp-unknown-build", 0.2);
     if (!known) c.rule = "ntlmssp-version-unknown-build";
     out.push_back(c);

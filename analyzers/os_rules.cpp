@@ -293,6 +293,12 @@ double OsRules::weight(const std::string& kind, double fallback) const {
     return it == weights.end() ? fallback : it->second;
 }
 
+bool OsRules::known_nt(const std::string& nt) const {
+    for (const auto& w : windows_versions)
+        if (w.nt == nt) return true;
+    return false;
+}
+
 const WindowsVersion* OsRules::windows_product(const std::string& nt, int build,
                                                const std::string& role) const {
     const WindowsVersion* best = nullptr;
@@ -404,6 +410,71 @@ OsRules OsRules::parse(const std::string& fp_text, const std::string& fp_name,
                 p.add(port, "server_ports entries must be port numbers");
             else
                 rules.server_ports.push_back(static_cast<std::uint16_t>(v));
+        }
+    }
+    if (auto list = root["cleartext_logins"]; list.IsDefined()) {
+        if (!list.IsSequence()) p.add(list, "cleartext_logins must be a list");
+        for (const auto& e : list) {
+            if (!e.IsMap()) {
+                p.add(e, "each cleartext_logins entry must be a mapping");
+                continue;
+            }
+            CleartextLoginRule r;
+            r.line = p.line(e);
+            r.protocol = p.text(e, "protocol", true);
+            r.source = p.text(e, "source", true);
+            auto port = e["port"];
+            int v = 0;
+            if (!port.IsScalar() || !YAML::convert<int>::decode(port, v) || v < 1 || v > 65535)
+                p.add(port.IsDefined() ? port : YAML::Node(e), "port must be a TCP port number");
+            else
+                r.port = static_cast<std::uint16_t>(v);
+            std::string style = p.text(e, "style", true);
+            if (style == "ftp")
+                r.style = CleartextLoginRule::Style::ftp;
+            else if (style == "prompt")
+                r.style = CleartextLoginRule::Style::prompt;
+            else if (!style.empty())
+                p.add(e["style"], "style must be ftp or prompt, got '" + style + "'");
+            for (const auto& other : rules.cleartext_logins)
+                if (r.port && other.port == r.port)
+                    p.add(port, "port " + std::to_string(r.port) + " is listed twice");
+            rules.cleartext_logins.push_back(std::move(r));
+        }
+    }
+    if (auto nw = root["not_windows"]; nw.IsDefined()) {
+        if (!nw.IsMap()) p.add(nw, "not_windows must be a mapping");
+        if (auto n = nw["ntlm_build_below"]; nw.IsMap() && n.IsDefined()) {
+            NotWindowsRules& r = rules.not_windows;
+            r.ntlm_build_below = static_cast<int>(p.number(n, "build", 0, 1, 100000));
+            if (!n["build"].IsDefined()) p.add(n, "missing 'build'");
+            r.ntlm_family = p.text(n, "family", true);
+            if (!r.ntlm_family.empty() && !known_family(r.ntlm_family))
+                p.add(n["family"], "unknown family '" + r.ntlm_family + "'");
+            r.ntlm_version = p.text(n, "version", true);
+            r.ntlm_weight = p.number(n, "weight", 0.4, 0, 1);
+            r.ntlm_source = p.text(n, "source", true);
+        }
+        if (auto b = nw["browser_server_type"]; nw.IsMap() && b.IsDefined()) {
+            NotWindowsRules& r = rules.not_windows;
+            std::string bits = p.text(b, "bits", true);
+            unsigned long v = 0;
+            try {
+                std::size_t used = 0;
+                v = std::stoul(bits, &used, 0);
+                if (used != bits.size() || v == 0 || v > 0xffffffffUL) v = 0;
+            } catch (const std::exception&) {
+                v = 0;
+            }
+            if (!bits.empty() && v == 0)
+                p.add(b["bits"], "bits must be a non-zero 32-bit number such as 0x800");
+            r.browser_type_bits = static_cast<std::uint32_t>(v);
+            r.browser_family = p.text(b, "family", true);
+            if (!r.browser_family.empty() && !known_family(r.browser_family))
+                p.add(b["family"], "unknown family '" + r.browser_family + "'");
+            r.browser_version = p.text(b, "version", true);
+            r.browser_weight_factor = p.number(b, "weight_factor", 0.8, 0, 1);
+            r.browser_source = p.text(b, "source", true);
         }
     }
     if (auto list = root["windows_versions"]; list.IsSequence()) {

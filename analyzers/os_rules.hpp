@@ -117,6 +117,31 @@ struct TcpRule {
     bool matches(const TcpObservation& o) const;
 };
 
+// A login protocol that sends the password in clear text (cleartext-login), by its TCP port.
+struct CleartextLoginRule {
+    std::string protocol;  // "FTP", "Telnet": named in the alert
+    std::uint16_t port = 0;
+    // How a login shows: "ftp" (the client sends USER, then PASS) or "prompt" (the server asks
+    // for a password, and the client answers).
+    enum class Style { ftp, prompt } style = Style::ftp;
+    std::string source;
+    int line = 0;
+};
+
+// Evidence that looks like Windows but is not (Samba, Linux CIFS).
+struct NotWindowsRules {
+    // NTLMSSP versions with a build below this are not Windows (0 = rule absent).
+    int ntlm_build_below = 0;
+    std::string ntlm_family, ntlm_version;  // what such a host is, e.g. "Samba or Linux CIFS"
+    double ntlm_weight = 0.4;
+    std::string ntlm_source;
+    // Browser announcements with any of these server-type bits come from Samba (0 = absent).
+    std::uint32_t browser_type_bits = 0;
+    std::string browser_family, browser_version;
+    double browser_weight_factor = 0.8;  // of weights.browser
+    std::string browser_source;
+};
+
 struct OsRules {
     std::vector<SupportEntry> products;
     std::vector<WindowsVersion> windows_versions;
@@ -126,7 +151,17 @@ struct OsRules {
     std::map<std::string, std::string> p0f_families;  // p0f OS name -> our family
     std::vector<std::uint16_t> server_ports;          // answering these means a server role
     int ending_soon_days = 180;
+    std::vector<CleartextLoginRule> cleartext_logins;
+    NotWindowsRules not_windows;
     std::vector<std::string> warnings;  // p0f lines skipped
+
+    const CleartextLoginRule* cleartext_login(std::uint16_t port) const {
+        for (const auto& r : cleartext_logins)
+            if (r.port == port) return &r;
+        return nullptr;
+    }
+    // Whether any windows_versions entry names this NT version.
+    bool known_nt(const std::string& nt) const;
 
     const SupportEntry* product(const std::string& id) const;
     double weight(const std::string& kind, double fallback) const;

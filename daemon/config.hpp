@@ -117,7 +117,7 @@ struct ReportConfig {
     std::string templates_dir;  // empty: CLINICWATCH_DATA_DIR/templates
 };
 
-// Loop and storm detection thresholds (analyzers/loop_detector.hpp explains each).
+// Loop and storm detection thresholds (analyzers/loop_settings.hpp explains each).
 struct LoopConfig {
     int repeat_threshold = 20;   // copies of one frame within a second that mark it looping
     int storm_floor = 1500;      // broadcast + multicast frames/s never alerted below this

@@ -16,10 +16,12 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "analyzers/cleartext_login.hpp"
 #include "analyzers/dhcp_flood.hpp"
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/ipv6_routers.hpp"
+#include "analyzers/legacy_protocols.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "analyzers/remote_access.hpp"
@@ -330,9 +332,10 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         inventory.asset_register = &prepared_.asset_register;
         return std::make_unique<Inventory>(hosts_, inventory);
     }
-    if (name == "loop-detector")
-        return std::make_unique<LoopDetector>(writer_, prepared_.loop, &hosts_);
+    if (LoopDetector::is_unit(name))
+        return loop_units_.build(name, writer_, prepared_.loop, &hosts_);
     if (name == "os-fingerprint") {
+        os_fingerprint_ = nullptr;
         if (!prepared_.os_rules) return nullptr;
         OsFingerprintSettings os;
         os.internal_networks = config_.network.internal_networks;
@@ -340,7 +343,25 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         os.judge_support_no_earlier_than = std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count();
-        return std::make_unique<OsFingerprint>(hosts_, writer_, *prepared_.os_rules, os);
+        auto analyzer = std::make_unique<OsFingerprint>(hosts_, writer_, *prepared_.os_rules, os);
+        os_fingerprint_ = analyzer.get();
+        return analyzer;
+    }
+    if (name == "legacy-protocols") {
+        // SMBv1, TLS 1.0/1.1 and Internet Explorer, from the messages the OS fingerprint parses.
+        if (!prepared_.os_rules || !os_fingerprint_) return nullptr;
+        LegacyProtocolsSettings legacy = legacy_protocols_settings(*prepared_.os_rules);
+        legacy.internal_networks = config_.network.internal_networks;
+        legacy.max_tracked_hosts = static_cast<std::size_t>(config_.limits.max_hosts);
+        auto analyzer = std::make_unique<LegacyProtocols>(hosts_, writer_, std::move(legacy));
+        os_fingerprint_->publish_to(analyzer.get());
+        return analyzer;
+    }
+    if (name == "cleartext-login") {
+        if (!prepared_.os_rules) return nullptr;
+        return std::make_unique<CleartextLogin>(hosts_, writer_,
+                                                prepared_.os_rules->cleartext_logins,
+                                                config_.network.internal_networks);
     }
     if (name == "remote-access-sessions")
         // Remote-access protocols recognised by their handshake on any port (rules' handshakes).

@@ -24,6 +24,7 @@
 #include "analyzers/host_table.hpp"
 #include "analyzers/ipv6_lan.hpp"
 #include "analyzers/lan_hygiene.hpp"
+#include "analyzers/loop_detector.hpp"
 #include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
@@ -75,6 +76,8 @@ class StartUpStopped : public std::runtime_error {
 // The oldest minute kept: retention_days back from packet time, capped by the wall clock.
 Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retention_days);
 
+class OsFingerprint;
+
 class Pipeline {
   public:
     // Throws ConfigError when the configuration's rules or policy are invalid.
@@ -107,10 +110,13 @@ class Pipeline {
     void check_memory(std::chrono::steady_clock::time_point now);
     std::chrono::steady_clock::time_point next_memory_check_{};
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
+    // The loop units (analyzers/loop_detector.hpp) run in their own order, one after another.
     static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats",  "ipv6-routers",           "inventory", "loop-detector",
-        "os-fingerprint", "remote-access-sessions", "egress",    "lan-hygiene",
-        "dhcp-flood",     "service-health",         "topology",  "sensor-limits"};
+        "traffic-stats",          "ipv6-routers",   "inventory",        "frame-repeats",
+        "broadcast-rate",         "loop-storm",     "arp-storms",       "stp-changes",
+        "duplicate-capture",      "os-fingerprint", "legacy-protocols", "cleartext-login",
+        "remote-access-sessions", "egress",         "lan-hygiene",      "dhcp-flood",
+        "service-health",         "topology",       "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();
@@ -147,6 +153,11 @@ class Pipeline {
     // IPv6 routers and on-link prefixes learned from RAs (issue 20): read by the inventory and
     // egress, written by the ipv6-routers unit; kept across reloads, stored as meta "ipv6_lan".
     Ipv6Lan ipv6_lan_;
+    // The loop units built last (they are linked to each other; rebuilt together on reload).
+    LoopDetector loop_units_;
+    // The OS fingerprint built last: legacy-protocols reads the messages it parses (both are
+    // rebuilt together on reload).
+    OsFingerprint* os_fingerprint_ = nullptr;
     // Loaded once at start, read by the inventory (issue 3).
     VendorRegistry vendors_;
 };

@@ -120,9 +120,11 @@ std::string PreparedConfig::settings_of(const std::string& analyzer) const {
         return std::string(name) + "=" + (it == config.section_text.end() ? "" : it->second) + "\n";
     };
     if (analyzer == "inventory") return section("network") + section("inventory");
-    if (analyzer == "loop-detector")
+    if (LoopDetector::is_unit(analyzer))  // the loop units are built from the same settings
         return section("loop") + "rules=" + std::to_string(loop_rules_hash) + "\n";
-    if (analyzer == "os-fingerprint")
+    // Rebuilt together: legacy-protocols reads the messages the OS fingerprint parses.
+    if (analyzer == "os-fingerprint" || analyzer == "legacy-protocols" ||
+        analyzer == "cleartext-login")
         return section("os_fingerprint") + section("network") + section("limits") +
                "rules=" + std::to_string(os_rules_hash) + "\n";
     if (analyzer == "egress" || analyzer == "remote-access-sessions")

@@ -8,10 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "analyzers/cleartext_login.hpp"
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/lan_hygiene.hpp"
+#include "analyzers/legacy_protocols.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "analyzers/remote_access.hpp"
@@ -50,11 +52,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     inventory.internal_networks = internal;
     dispatcher.add(std::make_unique<TrafficStats>(sink, [] { return DropCounters{}; }));
     dispatcher.add(std::make_unique<Inventory>(hosts, inventory));
-    dispatcher.add(std::make_unique<LoopDetector>(sink, LoopDetectorSettings{}, &hosts));
+    LoopDetector loop;
+    for (auto& unit : loop.build_all(sink, LoopDetectorSettings{}, &hosts))
+        dispatcher.add(std::move(unit));
     OsFingerprintSettings os;
     os.internal_networks = internal;
     os.max_tracked_hosts = 64;
-    dispatcher.add(std::make_unique<OsFingerprint>(hosts, sink, os_rules(), os));
+    auto fingerprint = std::make_unique<OsFingerprint>(hosts, sink, os_rules(), os);
+    LegacyProtocolsSettings legacy = legacy_protocols_settings(os_rules());
+    legacy.internal_networks = internal;
+    legacy.max_tracked_hosts = 64;
+    auto legacy_unit = std::make_unique<LegacyProtocols>(hosts, sink, std::move(legacy));
+    fingerprint->publish_to(legacy_unit.get());
+    dispatcher.add(std::move(fingerprint));
+    dispatcher.add(std::move(legacy_unit));
+    dispatcher.add(
+        std::make_unique<CleartextLogin>(hosts, sink, os_rules().cleartext_logins, internal));
     dispatcher.add(std::make_unique<RemoteAccessSessions>(sink, internal, egress_rules()));
     EgressSettings egress;
     egress.internal_networks = internal;

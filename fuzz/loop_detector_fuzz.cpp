@@ -1,10 +1,13 @@
-// Frames of any shape through decode and the loop detector: records of [length u8][time step
+// Frames of any shape through decode and every loop unit (a HostTable and a Dispatcher, as in
+// the pipeline, so unknown unicast and ticks are exercised too): records of [length u8][time step
 // u8 (ms)][bytes]. A small signature table and low thresholds make eviction, incidents, storms
 // and STP episodes happen on short inputs.
 #include <cstddef>
 #include <cstdint>
 
+#include "analyzers/dispatcher.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/host_table.hpp"
 #include "analyzers/loop_detector.hpp"
 
 namespace {
@@ -26,7 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     s.arp_host_floor = 2;
     s.arp_lan_floor = 2;
     s.loop_detect_frames.push_back({"test", std::nullopt, 0x9000, "fuzz"});
-    LoopDetector detector(sink, s);
+    HostTable hosts(64);
+    Dispatcher dispatcher(hosts);
+    LoopDetector loop;
+    for (auto& unit : loop.build_all(sink, s, &hosts)) dispatcher.add(std::move(unit));
     Packet packet;
     Timestamp ts = 1'700'000'000LL * kMicrosPerSecond;
     std::size_t pos = 0;
@@ -37,11 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (len > size - pos) len = size - pos;
         decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(len),
                       Bytes(data + pos, len), packet);
-        detector.on_packet(packet);
-        if ((data[pos - 1] & 0x0f) == 0x0f)
-            detector.on_tick(ts / kMicrosPerSecond * kMicrosPerSecond);
+        dispatcher.on_packet(packet);
         pos += len;
     }
-    detector.on_finish(ts + 100 * kMicrosPerSecond);
+    dispatcher.finish();
     return 0;
 }

@@ -165,14 +165,13 @@ class RecordingSink : public FindingSink {
     const Timestamp* now = nullptr;
 };
 
-// HostTable + Dispatcher + LoopDetector, fed with frames in time order.
+// HostTable + Dispatcher + the loop units, fed with frames in time order.
 class LoopHarness {
   public:
     explicit LoopHarness(LoopDetectorSettings settings = {}) : hosts_(20000), dispatcher_(hosts_) {
         sink.now = &now_;
-        auto d = std::make_unique<LoopDetector>(sink, std::move(settings), &hosts_);
-        detector = d.get();
-        dispatcher_.add(std::move(d));
+        for (auto& unit : units_.build_all(sink, settings, &hosts_))
+            dispatcher_.add(std::move(unit));
     }
     void feed(Timestamp ts, const Frame& frame) {
         feed(LinkType::ethernet, ts, static_cast<std::uint32_t>(frame.size()), frame);
@@ -185,9 +184,10 @@ class LoopHarness {
     void finish() { dispatcher_.finish(); }
 
     RecordingSink sink;
-    LoopDetector* detector = nullptr;
+    LoopDetector* detector = &units_;
 
   private:
+    LoopDetector units_;
     HostTable hosts_;
     Dispatcher dispatcher_;
     Packet packet_;

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "analyzers/cleartext_login.hpp"
 #include "analyzers/dispatcher.hpp"
+#include "analyzers/legacy_protocols.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "daemon/config.hpp"
 #include "tests/support/test_support.hpp"
@@ -108,9 +110,19 @@ struct Rig {
     OsFingerprint* os = nullptr;
     Packet packet;
     explicit Rig(OsFingerprintSettings settings = {}) {
-        auto a = std::make_unique<OsFingerprint>(hosts, sink, load_rules(), std::move(settings));
+        OsRules rules = load_rules();
+        LegacyProtocolsSettings legacy = legacy_protocols_settings(rules);
+        legacy.internal_networks = settings.internal_networks;
+        auto login = std::make_unique<CleartextLogin>(hosts, sink, rules.cleartext_logins,
+                                                      settings.internal_networks);
+        auto a =
+            std::make_unique<OsFingerprint>(hosts, sink, std::move(rules), std::move(settings));
         os = a.get();
+        auto l = std::make_unique<LegacyProtocols>(hosts, sink, std::move(legacy));
+        os->publish_to(l.get());
         dispatcher.add(std::move(a));
+        dispatcher.add(std::move(l));
+        dispatcher.add(std::move(login));
     }
     void feed(Timestamp ts, const std::vector<std::uint8_t>& f) {
         decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(f.size()),

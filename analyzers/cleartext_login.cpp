@@ -1,0 +1,114 @@
+#include "analyzers/cleartext_login.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace clinicwatch {
+
+namespace {
+
+std::string host_subject(const Host* h, const IpAddress& ip) {
+    std::string s = ip.empty() ? (h ? h->key.mac.to_string() : "") : ip.to_string();
+    if (h && !h->names.empty()) s += " " + h->names.front().value;
+    return s;
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+    auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+    });
+    return it != hay.end();
+}
+
+}  // namespace
+
+CleartextLogin::CleartextLogin(HostTable& hosts, FindingSink& sink,
+                               std::vector<CleartextLoginRule> rules,
+                               const std::vector<IpNetwork>& internal_networks)
+    : hosts_(hosts), sink_(sink), rules_(std::move(rules)), internal_(internal_networks) {
+    flows_.reserve(kMaxFlows);
+}
+
+void CleartextLogin::on_packet(const Packet& p) {
+    if (!p.tcp || !p.ip || p.payload.empty() || p.ip->is_later_fragment || p.tcp->syn()) return;
+    for (const auto& rule : rules_) {
+        if (p.tcp->dst_port == rule.port) return on_login(p, rule, true);
+        if (p.tcp->src_port == rule.port) return on_login(p, rule, false);
+    }
+}
+
+void CleartextLogin::on_login(const Packet& p, const CleartextLoginRule& rule, bool to_server) {
+    const TcpView& t = *p.tcp;
+    const std::uint16_t server_port = to_server ? t.dst_port : t.src_port;
+    const IpAddress& client = to_server ? p.ip->src : p.ip->dst;
+    const IpAddress& server = to_server ? p.ip->dst : p.ip->src;
+    const std::uint16_t client_port = to_server ? t.src_port : t.dst_port;
+    Flow* flow = nullptr;
+    for (auto& f : flows_)
+        if (f.client == client && f.server == server && f.client_port == client_port &&
+            f.server_port == server_port)
+            flow = &f;
+    std::string_view text = as_chars(p.payload);
+    if (!flow) {
+        // Only start tracking at something login-like, so the table holds login attempts.
+        bool start =
+            rule.style == CleartextLoginRule::Style::ftp
+                ? (to_server && text.rfind("USER ", 0) == 0)
+                : (!to_server && (icontains(text, "login") || icontains(text, "password")));
+        if (!start) return;
+        if (flows_.size() >= kMaxFlows) {
+            auto oldest =
+                std::min_element(flows_.begin(), flows_.end(),
+                                 [](const auto& a, const auto& b) { return a.last < b.last; });
+            flows_.erase(oldest);
+            ++replaced_;
+        }
+        Flow f;
+        f.client = client;
+        f.server = server;
+        f.client_port = client_port;
+        f.server_port = server_port;
+        f.client_mac = to_server ? p.src_mac : p.dst_mac;
+        f.server_mac = to_server ? p.dst_mac : p.src_mac;
+        f.vlan = p.vlan;
+        flows_.push_back(f);
+        flow = &flows_.back();
+    }
+    flow->last = p.ts;
+    if (flow->reported) return;
+    bool login = false;
+    if (rule.style == CleartextLoginRule::Style::ftp) {
+        if (to_server && text.rfind("USER ", 0) == 0) {
+            std::string_view user = text.substr(5, std::min<std::size_t>(64, text.size() - 5));
+            user = user.substr(0, user.find_first_of("\r\n"));
+            flow->user.assign(user);
+        }
+        login = to_server && text.rfind("PASS ", 0) == 0;  // the password itself is not read
+    } else {
+        if (!to_server && icontains(text, "password")) flow->prompted = true;
+        login = to_server && flow->prompted;
+    }
+    if (!login) return;
+    flow->reported = true;
+    const std::string& proto = rule.protocol;
+    Host* srv = internal_.contains(server) ? hosts_.find(flow->server_mac, flow->vlan) : nullptr;
+    AlertUpdate a;
+    a.kind = "cleartext-login";
+    a.key = "cleartext-login:" + flow->server_mac.to_string() + ":" + proto;
+    a.severity = Severity::high;
+    a.subject_mac = flow->server_mac;
+    a.subject = host_subject(srv, server);
+    a.summary = proto + " login in clear text from " + client.to_string() + " to " +
+                server.to_string() + " (the password crossed the network unencrypted)";
+    a.evidence = {{"protocol", proto},
+                  {"client", client.to_string()},
+                  {"client_mac", flow->client_mac.to_string()},
+                  {"server", server.to_string()},
+                  {"server_port", server_port}};
+    if (!flow->user.empty()) a.evidence["user"] = flow->user;
+    a.first_seen = a.last_seen = p.ts;
+    sink_.alert(std::move(a));
+}
+
+}  // namespace clinicwatch
