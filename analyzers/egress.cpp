@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/dns.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/tls.hpp"
@@ -74,7 +75,7 @@ bool Egress::is_internal(const IpAddress& a) const {
     return internal_.contains(a) || (settings_.ipv6_lan && settings_.ipv6_lan->on_link(a));
 }
 
-void Egress::on_packet(const Packet& packet) {
+void Egress::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
     const IpView& ip = *packet.ip;
     // Answers from DNS servers name the addresses clients are about to connect to, when they
@@ -84,7 +85,7 @@ void Egress::on_packet(const Packet& packet) {
         // A clinic's clients ask a few names per second; a flood is read only up to a budget
         // per second of packet time, and the rest are counted (sensor-limit).
         if (dns_budget_.admit(packet.ts))
-            if (auto m = dns::parse(packet.payload)) {
+            if (const dns::Message* m = context.dns()) {
                 if (packet.udp->src_port == 53 && m->is_response())
                     on_dns_answer(*m, packet);
                 else if (packet.udp->dst_port == 53 && !m->is_response())

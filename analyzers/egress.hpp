@@ -117,7 +117,7 @@ class Egress final : public Analyzer {
     // `role_of` gives a device's role from the register ("" = unknown); may be empty.
     Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of);
     std::string_view name() const override { return "egress"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

@@ -171,7 +171,7 @@ LoopDetector::Entry* LoopDetector::lookup(std::uint64_t sig, Timestamp ts, bool&
     return victim;
 }
 
-void LoopDetector::on_packet(const Packet& p) {
+void LoopDetector::on_packet(const Packet& p, PacketContext& /*context*/) {
     advance(p.ts);
     ++sec_frames_;
     sec_last_ts_ = p.ts;

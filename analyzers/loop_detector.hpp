@@ -91,7 +91,7 @@ class LoopDetector final : public Analyzer {
     LoopDetector(FindingSink& sink, LoopDetectorSettings settings,
                  const HostTable* hosts = nullptr);
     std::string_view name() const override { return "loop-detector"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

@@ -6,6 +6,7 @@
 
 #include "analyzers/findings.hpp"
 #include "analyzers/loop_detector.hpp"
+#include "analyzers/packet_context.hpp"
 
 namespace {
 struct CountingSink : clinicwatch::FindingSink {
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     s.loop_detect_frames.push_back({"test", std::nullopt, 0x9000, "fuzz"});
     LoopDetector detector(sink, s);
     Packet packet;
+    ApplicationLayer app;
     Timestamp ts = 1'700'000'000LL * kMicrosPerSecond;
     std::size_t pos = 0;
     while (pos + 2 <= size) {
@@ -37,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (len > size - pos) len = size - pos;
         decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(len),
                       Bytes(data + pos, len), packet);
-        detector.on_packet(packet);
+        detector.on_packet(packet, app.begin(packet));
         if ((data[pos - 1] & 0x0f) == 0x0f)
             detector.on_tick(ts / kMicrosPerSecond * kMicrosPerSecond);
         pos += len;
