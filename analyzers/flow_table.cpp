@@ -16,13 +16,6 @@ std::uint64_t mix(std::uint64_t h) {
     return h;
 }
 
-std::uint64_t words(const IpAddress& a) {
-    std::uint64_t hi = 0, lo = 0;
-    std::memcpy(&hi, a.bytes.data(), 8);
-    std::memcpy(&lo, a.bytes.data() + 8, 8);
-    return hi * 0x9e3779b97f4a7c15ULL ^ lo;
-}
-
 // The flow seen from the other side: the first packet's sender turned out to be the answering
 // side (a SYN or SYN-ACK showed it later).
 void swap_sides(Flow& f) {
@@ -48,10 +41,10 @@ std::uint16_t src_port(const Packet& p) {
 }  // namespace
 
 std::size_t FlowTupleHash::operator()(const FlowTuple& t) const noexcept {
-    std::uint64_t h = words(t.low) * 31 + words(t.high);
-    h ^= (std::uint64_t{t.low_port} << 40) ^ (std::uint64_t{t.high_port} << 24) ^
-         (std::uint64_t{t.vlan} << 8) ^ t.protocol;
-    return static_cast<std::size_t>(mix(h));
+    const auto& w = t.words;
+    std::uint64_t h =
+        (w[0] * 0x9e3779b97f4a7c15ULL ^ w[1]) * 31 + (w[2] * 0x9e3779b97f4a7c15ULL ^ w[3]);
+    return static_cast<std::size_t>(mix(h ^ w[4]));
 }
 
 FlowTable::FlowTable(FlowTableSettings settings)
@@ -70,13 +63,21 @@ bool FlowTable::tuple_of(const Packet& packet, FlowTuple& out, bool& src_is_low)
         sport = packet.udp->src_port;
         dport = packet.udp->dst_port;
     }
-    src_is_low = ip.src < ip.dst || (ip.src == ip.dst && sport <= dport);
-    out.low = src_is_low ? ip.src : ip.dst;
-    out.high = src_is_low ? ip.dst : ip.src;
-    out.low_port = src_is_low ? sport : dport;
-    out.high_port = src_is_low ? dport : sport;
-    out.vlan = packet.vlan;
-    out.protocol = ip.protocol;
+    std::uint64_t s[2], d[2];
+    std::memcpy(s, ip.src.bytes.data(), 16);
+    std::memcpy(d, ip.dst.bytes.data(), 16);
+    // Any consistent order of the endpoints will do: compare them as integers.
+    src_is_low = s[0] != d[0] ? s[0] < d[0] : s[1] != d[1] ? s[1] < d[1] : sport <= dport;
+    auto& w = out.words;
+    w[0] = src_is_low ? s[0] : d[0];
+    w[1] = src_is_low ? s[1] : d[1];
+    w[2] = src_is_low ? d[0] : s[0];
+    w[3] = src_is_low ? d[1] : s[1];
+    const std::uint16_t low_port = src_is_low ? sport : dport;
+    const std::uint16_t high_port = src_is_low ? dport : sport;
+    w[4] = std::uint64_t{low_port} << 48 | std::uint64_t{high_port} << 32 |
+           std::uint64_t{packet.vlan} << 16 | std::uint64_t{ip.protocol} << 8 |
+           static_cast<std::uint8_t>(ip.src.family);
     return true;
 }
 
@@ -117,14 +118,15 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
                                     : Flow::OpenedBy::first_packet;
         flow->opener = opener_is_src ? ip.src : ip.dst;
         flow->responder = opener_is_src ? ip.dst : ip.src;
-        const bool low_opens = opener_is_src == src_is_low;
-        flow->opener_port = low_opens ? key.low_port : key.high_port;
-        flow->responder_port = low_opens ? key.high_port : key.low_port;
+        const std::uint16_t sport = src_port(packet);
+        const std::uint16_t dport = tcp ? tcp->dst_port : packet.udp ? packet.udp->dst_port : 0;
+        flow->opener_port = opener_is_src ? sport : dport;
+        flow->responder_port = opener_is_src ? dport : sport;
     }
     Flow& f = *flow;
     if (out.created) {
-        f.vlan = key.vlan;
-        f.protocol = key.protocol;
+        f.vlan = packet.vlan;
+        f.protocol = ip.protocol;
         f.first_seen = packet.ts;
         if (f.opener.empty()) {  // reopened after a close: the SYN's sender opens
             f.opened_by = Flow::OpenedBy::syn;

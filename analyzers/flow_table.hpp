@@ -24,13 +24,11 @@
 
 namespace clinicwatch {
 
-// A connection's key, the same whichever direction a packet goes: the lower endpoint (address,
-// then port) first.
+// A connection's key, the same whichever direction a packet goes: the two endpoints (address
+// and port), the lower first, then ports, VLAN, protocol and address family, packed in five
+// words so that a lookup compares integers (every IP packet does one).
 struct FlowTuple {
-    IpAddress low, high;
-    std::uint16_t low_port = 0, high_port = 0;
-    std::uint16_t vlan = 0;
-    std::uint8_t protocol = 0;
+    std::array<std::uint64_t, 5> words{};
     bool operator==(const FlowTuple&) const = default;
 };
 

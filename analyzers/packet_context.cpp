@@ -9,7 +9,7 @@ void PacketContext::reset(const Packet& packet, FlowTable::Lookup flow) {
     new_flow_ = flow.created;
     // Only the flags: a parsed message is replaced when the next packet asks for one.
     dhcp_done_ = dns_done_ = ssdp_done_ = http_done_ = client_hello_done_ = server_hello_done_ =
-        false;
+        http_request_done_ = false;
 }
 
 const dhcp::Message* PacketContext::dhcp() {
@@ -26,6 +26,15 @@ const ssdp::Message* PacketContext::ssdp() {
 
 const http::Message* PacketContext::http() {
     return once(http_, http_done_, [](Bytes b) { return http::parse(b); });
+}
+
+const http::HttpRequest* PacketContext::http_request() {
+    if (!http_request_done_) {
+        http_request_done_ = true;
+        const http::Message* m = http();
+        http_request_ = m ? http::request_of(*m) : std::nullopt;
+    }
+    return http_request_ ? &*http_request_ : nullptr;
 }
 
 const tls::ClientHello* PacketContext::tls_client_hello() {

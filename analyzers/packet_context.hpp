@@ -45,6 +45,7 @@ class PacketContext {
     const dns::Message* dns();
     const ssdp::Message* ssdp();
     const http::Message* http();
+    const http::HttpRequest* http_request();     // from http(), its text made safe
     const tls::ClientHello* tls_client_hello();  // from this segment's record
     const tls::ServerHello* tls_server_hello();
 
@@ -64,11 +65,12 @@ class PacketContext {
     bool new_flow_ = false;
 
     bool dhcp_done_ = false, dns_done_ = false, ssdp_done_ = false, http_done_ = false,
-         client_hello_done_ = false, server_hello_done_ = false;
+         client_hello_done_ = false, server_hello_done_ = false, http_request_done_ = false;
     std::optional<dhcp::Message> dhcp_;
     std::optional<dns::Message> dns_;
     std::optional<ssdp::Message> ssdp_;
     std::optional<http::Message> http_;
+    std::optional<http::HttpRequest> http_request_;
     std::optional<tls::ClientHello> client_hello_;
     std::optional<tls::ServerHello> server_hello_;
 };
