@@ -20,6 +20,7 @@ std::uint64_t mix(std::uint64_t h) {
 // side (a SYN or SYN-ACK showed it later).
 void swap_sides(Flow& f) {
     std::swap(f.opener, f.responder);
+    f.opener_is_low = !f.opener_is_low;
     std::swap(f.opener_port, f.responder_port);
     std::swap(f.opener_mac, f.responder_mac);
     std::swap(f.packets[0], f.packets[1]);
@@ -92,7 +93,7 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
 
     Lookup out;
     Flow* flow = flows_.find(key);
-    if (flow && flow->closed() && syn_only && ip.src == flow->opener &&
+    if (flow && flow->closed() && syn_only && src_is_low == flow->opener_is_low &&
         flow->opener_port == tcp->src_port &&
         (!(flow->tcp & Flow::kSyn) || flow->isn[0] != tcp->seq)) {
         // The same ports again after a close: a new connection, not more of the old one.
@@ -116,6 +117,7 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
         flow->opened_by = syn_only  ? Flow::OpenedBy::syn
                           : syn_ack ? Flow::OpenedBy::syn_ack
                                     : Flow::OpenedBy::first_packet;
+        flow->opener_is_low = opener_is_src == src_is_low;
         flow->opener = opener_is_src ? ip.src : ip.dst;
         flow->responder = opener_is_src ? ip.dst : ip.src;
         const std::uint16_t sport = src_port(packet);
@@ -130,14 +132,14 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
         f.first_seen = packet.ts;
         if (f.opener.empty()) {  // reopened after a close: the SYN's sender opens
             f.opened_by = Flow::OpenedBy::syn;
+            f.opener_is_low = src_is_low;
             f.opener = ip.src;
             f.responder = ip.dst;
             f.opener_port = tcp->src_port;
             f.responder_port = tcp->dst_port;
         }
     }
-    bool from_opener =
-        ip.src == f.opener && (ip.src != ip.dst || src_port(packet) == f.opener_port);
+    bool from_opener = src_is_low == f.opener_is_low;
     if (tcp && f.opened_by != Flow::OpenedBy::syn &&
         ((syn_only && !from_opener) || (syn_ack && from_opener))) {
         // The handshake shows the other side opened (our first packet was its answer).
