@@ -1,5 +1,7 @@
 // The interface every analyzer implements. Analyzers see each decoded packet once, in capture
-// order, on the analysis thread; time is packet time.
+// order, on the analysis thread; time is packet time. With the packet comes its PacketContext
+// (analyzers/packet_context.hpp): the packet's flow from the one flow table, and its application
+// messages parsed once for all analyzers.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,8 @@
 #include "capture/packet.hpp"
 
 namespace clinicwatch {
+
+class PacketContext;
 
 // One bounded table of an analyzer: its limit and how many entries it has dropped (or refused)
 // so far to stay within it. Hostile or unusual traffic fills tables; the sensor reports that
@@ -25,7 +29,7 @@ class Analyzer {
   public:
     virtual ~Analyzer() = default;
     virtual std::string_view name() const = 0;
-    virtual void on_packet(const Packet& packet) = 0;
+    virtual void on_packet(const Packet& packet, PacketContext& context) = 0;
     // Called when packet time crosses a whole second (at most once per second of packet time,
     // and also across gaps), so analyzers can close windows and incidents.
     virtual void on_tick(Timestamp now) { (void)now; }

@@ -25,7 +25,7 @@ ArpStorms::ArpStorms(FindingSink& sink, const LoopDetectorSettings& s, const Fra
       max_hosts_(s.max_arp_hosts),
       repeats_(repeats) {}
 
-void ArpStorms::on_packet(const Packet& p) {
+void ArpStorms::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp second) { close_second(second); });
     // A loop's copies of one request are not more requests.
     const FrameRepeats::Seen* seen = repeats_.seen(p);

@@ -20,7 +20,7 @@ class ArpStorms final : public Analyzer {
   public:
     ArpStorms(FindingSink& sink, const LoopDetectorSettings& settings, const FrameRepeats& repeats);
     std::string_view name() const override { return "arp-storms"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

@@ -10,7 +10,7 @@ BroadcastRate::BroadcastRate(const LoopDetectorSettings& s, const FrameRepeats& 
       baseline_seconds_(s.baseline_seconds),
       repeats_(repeats) {}
 
-void BroadcastRate::on_packet(const Packet& p) {
+void BroadcastRate::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp second) { close(second); });
 }
 

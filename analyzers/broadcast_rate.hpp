@@ -31,7 +31,7 @@ class BroadcastRate final : public Analyzer {
     // `repeats` runs before this unit.
     BroadcastRate(const LoopDetectorSettings& settings, const FrameRepeats& repeats);
     std::string_view name() const override { return "broadcast-rate"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
 

@@ -30,7 +30,7 @@ CleartextLogin::CleartextLogin(HostTable& hosts, FindingSink& sink,
     flows_.reserve(kMaxFlows);
 }
 
-void CleartextLogin::on_packet(const Packet& p) {
+void CleartextLogin::on_packet(const Packet& p, PacketContext& /*context*/) {
     if (!p.tcp || !p.ip || p.payload.empty() || p.ip->is_later_fragment || p.tcp->syn()) return;
     for (const auto& rule : rules_) {
         if (p.tcp->dst_port == rule.port) return on_login(p, rule, true);

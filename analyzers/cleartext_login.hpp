@@ -23,7 +23,7 @@ class CleartextLogin final : public Analyzer {
     CleartextLogin(HostTable& hosts, FindingSink& sink, std::vector<CleartextLoginRule> rules,
                    const std::vector<IpNetwork>& internal_networks);
     std::string_view name() const override { return "cleartext-login"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void table_use(std::vector<TableUse>& out) const override {
         out.push_back({"login-flows", "Telnet/FTP logins in progress", kMaxFlows, replaced_});
     }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/dhcp.hpp"
 
 namespace clinicwatch {
@@ -16,11 +17,11 @@ constexpr std::size_t kSendersInEvidence = 8;
 DhcpFlood::DhcpFlood(FindingSink& sink, DhcpFloodSettings settings)
     : sink_(sink), settings_(settings) {}
 
-void DhcpFlood::on_packet(const Packet& packet) {
+void DhcpFlood::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.udp || packet.udp->src_port != dhcp::kClientPort ||
         packet.udp->dst_port != dhcp::kServerPort)
         return;
-    auto m = dhcp::parse(packet.payload);
+    const dhcp::Message* m = context.dhcp();
     if (!m || m->op != 1) return;
     if (m->message_type != dhcp::kDiscover && m->message_type != dhcp::kRequest) return;
     advance(packet.ts);

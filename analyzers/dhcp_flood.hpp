@@ -28,7 +28,7 @@ class DhcpFlood final : public Analyzer {
   public:
     DhcpFlood(FindingSink& sink, DhcpFloodSettings settings);
     std::string_view name() const override { return "dhcp-flood"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
 

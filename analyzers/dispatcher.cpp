@@ -13,6 +13,11 @@ void Dispatcher::on_packet(const Packet& packet) {
         Timestamp tick = now_ / kMicrosPerSecond * kMicrosPerSecond;
         for (auto& a : analyzers_) a->on_tick(tick);
         next_tick_ = tick + kMicrosPerSecond;
+        // Idle flows go every few seconds: a sweep reads the whole table.
+        if (tick >= next_flow_expiry_) {
+            app_.flows().expire(tick);
+            next_flow_expiry_ = tick + kFlowExpiryInterval;
+        }
     }
     // Every unicast sender on the segment is a device (multicast sources are invalid, and a zero
     // MAC comes from broken or cooked captures without an address).
@@ -22,7 +27,13 @@ void Dispatcher::on_packet(const Packet& packet) {
             h->bytes += packet.wire_length;
         }
     }
-    for (auto& a : analyzers_) a->on_packet(packet);
+    PacketContext& context = app_.begin(packet);
+    for (auto& a : analyzers_) a->on_packet(packet, context);
+}
+
+void Dispatcher::table_use(std::vector<TableUse>& out) const {
+    app_.flows().table_use(out);
+    for (const auto& a : analyzers_) a->table_use(out);
 }
 
 void Dispatcher::finish() {

@@ -1,5 +1,6 @@
-// Hands each decoded packet to every analyzer, after recording its sender in the HostTable,
-// and turns packet time into once-a-second ticks.
+// Hands each decoded packet to every analyzer, after recording its sender in the HostTable and
+// looking its flow up in the one FlowTable (once per packet: the analyzers read it from the
+// PacketContext), and turns packet time into once-a-second ticks.
 #pragma once
 
 #include <memory>
@@ -7,13 +8,16 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/flow_table.hpp"
 #include "analyzers/host_table.hpp"
+#include "analyzers/packet_context.hpp"
 
 namespace clinicwatch {
 
 class Dispatcher {
   public:
-    explicit Dispatcher(HostTable& hosts) : hosts_(hosts) {}
+    explicit Dispatcher(HostTable& hosts, FlowTableSettings flows = {})
+        : hosts_(hosts), app_(flows) {}
 
     void add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
     const std::vector<std::unique_ptr<Analyzer>>& analyzers() const { return analyzers_; }
@@ -26,6 +30,10 @@ class Dispatcher {
     // End of input: every analyzer closes what it has open.
     void finish();
 
+    const FlowTable& flows() const { return app_.flows(); }
+    // The dispatcher's own bounded tables (the flow table), then every analyzer's.
+    void table_use(std::vector<TableUse>& out) const;
+
     Timestamp now() const { return now_; }
     std::uint64_t packets() const { return packets_; }
     std::uint64_t undecodable() const { return undecodable_; }
@@ -33,6 +41,9 @@ class Dispatcher {
   private:
     HostTable& hosts_;
     std::vector<std::unique_ptr<Analyzer>> analyzers_;
+    ApplicationLayer app_;
+    Timestamp next_flow_expiry_ = 0;
+    static constexpr Timestamp kFlowExpiryInterval = 10 * kMicrosPerSecond;
     Timestamp now_ = 0;
     Timestamp next_tick_ = 0;
     std::uint64_t packets_ = 0;

@@ -11,7 +11,7 @@ DuplicateCapture::DuplicateCapture(FindingSink& sink, const LoopDetectorSettings
                                    const LoopOrStorm* loop)
     : sink_(sink), gap_(settings.duplicate_capture_gap), loop_(loop) {}
 
-void DuplicateCapture::on_packet(const Packet& p) {
+void DuplicateCapture::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp second) { close_second(second); });
     const bool circulating = loop_ && loop_->circulating(p);
     std::size_t n = std::min(p.frame.size(), FrameRepeats::kHashBytes);

@@ -22,7 +22,7 @@ class DuplicateCapture final : public Analyzer {
     DuplicateCapture(FindingSink& sink, const LoopDetectorSettings& settings,
                      const LoopOrStorm* loop = nullptr);
     std::string_view name() const override { return "duplicate-capture"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
 

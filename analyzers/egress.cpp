@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/dns.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/tls.hpp"
@@ -74,7 +75,7 @@ bool Egress::is_internal(const IpAddress& a) const {
     return internal_.contains(a) || (settings_.ipv6_lan && settings_.ipv6_lan->on_link(a));
 }
 
-void Egress::on_packet(const Packet& packet) {
+void Egress::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
     const IpView& ip = *packet.ip;
     // Answers from DNS servers name the addresses clients are about to connect to, when they
@@ -84,7 +85,7 @@ void Egress::on_packet(const Packet& packet) {
         // A clinic's clients ask a few names per second; a flood is read only up to a budget
         // per second of packet time, and the rest are counted (sensor-limit).
         if (dns_budget_.admit(packet.ts))
-            if (auto m = dns::parse(packet.payload)) {
+            if (const dns::Message* m = context.dns()) {
                 if (packet.udp->src_port == 53 && m->is_response())
                     on_dns_answer(*m, packet);
                 else if (packet.udp->dst_port == 53 && !m->is_response())
@@ -113,7 +114,7 @@ void Egress::on_packet(const Packet& packet) {
             return;
     }
     if (is_multicast_or_broadcast(src_in ? ip.dst : ip.src)) return;
-    on_boundary(packet, src_in);
+    on_boundary(packet, context, src_in);
 }
 
 std::string Egress::allow_listed(const std::string& name) const {
@@ -209,7 +210,7 @@ void Egress::on_lan(const Packet& packet) {
     sink_.alert(std::move(a));
 }
 
-void Egress::on_boundary(const Packet& packet, bool outbound) {
+void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outbound) {
     const IpView& ip = *packet.ip;
     FlowKey key;
     key.inside = outbound ? ip.src : ip.dst;
@@ -302,7 +303,7 @@ void Egress::on_boundary(const Packet& packet, bool outbound) {
     if (!f.evaluated && from_opener && !packet.payload.empty() &&
         f.client_payloads < kMaxClientPayloads) {
         ++f.client_payloads;
-        if (packet.tcp && read_client_stream(f, packet) == Reading::wait) return;
+        if (packet.tcp && read_client_stream(f, packet, context) == Reading::wait) return;
         if (packet.udp && read_quic_initial(f, packet) == Reading::wait) return;
         evaluate(key, f);
         return;
@@ -383,7 +384,8 @@ Egress::Reading Egress::read_quic_initial(BoundaryFlow& f, const Packet& packet)
     return Reading::done;
 }
 
-Egress::Reading Egress::name_from(Bytes start, BoundaryFlow& f, bool final) {
+Egress::Reading Egress::name_from(Bytes start, BoundaryFlow& f, bool final,
+                                  PacketContext* in_place) {
     if (start.empty()) return final ? Reading::done : Reading::wait;
     if (start[0] == 0x16 && !final) {
         // A TLS handshake record: wait until the whole record is here (or the depth is reached).
@@ -392,19 +394,35 @@ Egress::Reading Egress::name_from(Bytes start, BoundaryFlow& f, bool final) {
             start.size() < streams_.depth())
             return Reading::wait;
     }
-    auto hello = tls::parse_client_hello(start);
+    std::optional<tls::ClientHello> own_hello;
+    const tls::ClientHello* hello = nullptr;
+    if (in_place) {
+        hello = in_place->tls_client_hello();
+    } else if ((own_hello = tls::parse_client_hello(start))) {
+        hello = &*own_hello;
+    }
     if (hello) f.tls_tool = settings_.rules.tool_for_alpn(hello->alpn);
     if (hello && !hello->sni.empty()) {
         f.name = hello->sni;
         f.name_source = "tls-sni";
-    } else if (auto req = http::parse_http_request(start); req && !req->host.empty()) {
+        return Reading::done;
+    }
+    std::optional<http::HttpRequest> own_request;
+    const http::HttpRequest* req = nullptr;
+    if (in_place) {
+        req = in_place->http_request();
+    } else if ((own_request = http::parse_http_request(start))) {
+        req = &*own_request;
+    }
+    if (req && !req->host.empty()) {
         f.name = req->host;
         f.name_source = "http-host";
     }
     return Reading::done;
 }
 
-Egress::Reading Egress::read_client_stream(BoundaryFlow& f, const Packet& packet) {
+Egress::Reading Egress::read_client_stream(BoundaryFlow& f, const Packet& packet,
+                                           PacketContext& context) {
     const TcpView& tcp = *packet.tcp;
     const bool last_chance = f.client_payloads >= kMaxClientPayloads;
     if (!f.stream.valid()) {
@@ -412,15 +430,15 @@ Egress::Reading Egress::read_client_stream(BoundaryFlow& f, const Packet& packet
         const std::uint32_t expected = f.client_isn + 1;
         const bool placed = f.client_syn_seen && tcp.seq - expected < streams_.depth();
         const bool in_order = !placed || tcp.seq == expected;
-        if (in_order && name_from(packet.payload, f, last_chance) == Reading::done)
+        if (in_order && name_from(packet.payload, f, last_chance, &context) == Reading::done)
             return Reading::done;
         // The start of a longer message, or a later segment that overtook the first.
         f.stream = streams_.open(placed ? expected : tcp.seq, !f.client_syn_seen, packet.ts);
-        if (!f.stream.valid()) return name_from(packet.payload, f, true);  // refused: counted
+        if (!f.stream.valid()) return name_from(packet.payload, f, true, &context);  // refused
     }
     if (!streams_.add(f.stream, tcp.seq, packet.payload, packet.ts)) {
         f.stream = {};  // evicted while it stalled
-        return name_from(packet.payload, f, true);
+        return name_from(packet.payload, f, true, &context);
     }
     bool final = last_chance || streams_.full(f.stream);
     if (name_from(streams_.contiguous(f.stream), f, final) == Reading::wait) return Reading::wait;

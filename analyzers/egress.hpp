@@ -117,7 +117,7 @@ class Egress final : public Analyzer {
     // `role_of` gives a device's role from the register ("" = unknown); may be empty.
     Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of);
     std::string_view name() const override { return "egress"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
@@ -179,13 +179,14 @@ class Egress final : public Analyzer {
 
   private:
     enum class Reading { done, wait };
-    void on_boundary(const Packet& packet, bool outbound);
+    void on_boundary(const Packet& packet, PacketContext& context, bool outbound);
     // The opener's TCP payload: names the flow from its first bytes, reassembled when the
     // message spans segments. `wait` while more segments are needed.
-    Reading read_client_stream(BoundaryFlow& f, const Packet& packet);
+    Reading read_client_stream(BoundaryFlow& f, const Packet& packet, PacketContext& context);
     // Names the flow from the bytes at the start of the client's stream. `wait` when they are
-    // the beginning of a message that continues (unless `final`).
-    Reading name_from(Bytes start, BoundaryFlow& f, bool final);
+    // the beginning of a message that continues (unless `final`). With `in_place`, `start` is
+    // that packet's own payload, whose messages the context parses once for every analyzer.
+    Reading name_from(Bytes start, BoundaryFlow& f, bool final, PacketContext* in_place = nullptr);
     // The opener's datagram: QUIC client Initials are decrypted and their CRYPTO frames put
     // in order until the ClientHello is whole (it may span packets). `wait` while it is not.
     Reading read_quic_initial(BoundaryFlow& f, const Packet& packet);

@@ -81,7 +81,7 @@ FrameRepeats::Entry* FrameRepeats::lookup(std::uint64_t sig, Timestamp ts) {
     return victim;
 }
 
-void FrameRepeats::on_packet(const Packet& p) {
+void FrameRepeats::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp s) { close(s); });
     ++current_.frames;
     current_.last_ts = p.ts;

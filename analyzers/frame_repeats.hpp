@@ -89,7 +89,7 @@ class FrameRepeats final : public Analyzer {
     // switches flood) from ordinary unicast.
     FrameRepeats(const LoopDetectorSettings& settings, const HostTable* hosts = nullptr);
     std::string_view name() const override { return "frame-repeats"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

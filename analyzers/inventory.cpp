@@ -1,5 +1,6 @@
 #include "analyzers/inventory.hpp"
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/cdp.hpp"
 #include "capture/protocols/dhcp.hpp"
 #include "capture/protocols/dns.hpp"
@@ -68,7 +69,7 @@ void Inventory::bind(Host& h, const IpAddress& a, const char* source, Timestamp 
     h.observe_address(a.to_string(), source, ts);
 }
 
-void Inventory::on_packet(const Packet& packet) {
+void Inventory::on_packet(const Packet& packet, PacketContext& context) {
     if (usable_mac(packet.src_mac)) {
         Host* h = hosts_.find(packet.src_mac, packet.vlan);
         if (h && !h->register_checked) classify(*h);
@@ -85,10 +86,10 @@ void Inventory::on_packet(const Packet& packet) {
         if (Host* h = sender(packet)) h->observe_service(packet.tcp->src_port);
     }
     if (settings_.gateway_mac && packet.src_mac == *settings_.gateway_mac) {
-        if (packet.udp && packet.udp->src_port == dhcp::kServerPort) on_dhcp(packet);
+        if (packet.udp && packet.udp->src_port == dhcp::kServerPort) on_dhcp(packet, context);
         return;
     }
-    if (packet.udp) on_udp(packet);
+    if (packet.udp) on_udp(packet, context);
     if (packet.icmp && packet.icmp->v6) {
         if (packet.icmp->type == 136) on_neighbour_advert(packet);
         // Duplicate address detection (RFC 4862 5.4): a neighbour solicitation from the
@@ -127,9 +128,10 @@ void Inventory::on_arp(const Packet& packet) {
     h->observe_address(arp.sender_ip.to_string(), "arp", packet.ts);
 }
 
-void Inventory::on_udp(const Packet& packet) {
+void Inventory::on_udp(const Packet& packet, PacketContext& context) {
     const UdpView& u = *packet.udp;
-    if (u.src_port == dhcp::kServerPort || u.src_port == dhcp::kClientPort) return on_dhcp(packet);
+    if (u.src_port == dhcp::kServerPort || u.src_port == dhcp::kClientPort)
+        return on_dhcp(packet, context);
     if (u.src_port == nbns::kPort) return on_nbns(packet);
     if (u.src_port == nbns::kDatagramPort && u.dst_port == nbns::kDatagramPort) {
         auto n = nbns::datagram_source_name(packet.payload);
@@ -139,13 +141,13 @@ void Inventory::on_udp(const Packet& packet) {
             h->observe_name(n->name, "netbios-dgm", packet.ts);
         return;
     }
-    if (u.src_port == kMdnsPort) return on_dns_names(packet, "mdns");
-    if (u.src_port == kLlmnrPort) return on_dns_names(packet, "llmnr");
-    if (u.src_port == ssdp::kPort || u.dst_port == ssdp::kPort) return on_ssdp(packet);
+    if (u.src_port == kMdnsPort) return on_dns_names(packet, context, "mdns");
+    if (u.src_port == kLlmnrPort) return on_dns_names(packet, context, "llmnr");
+    if (u.src_port == ssdp::kPort || u.dst_port == ssdp::kPort) return on_ssdp(packet, context);
 }
 
-void Inventory::on_dhcp(const Packet& packet) {
-    auto m = dhcp::parse(packet.payload);
+void Inventory::on_dhcp(const Packet& packet, PacketContext& context) {
+    const dhcp::Message* m = context.dhcp();
     if (!m) return;
     if (m->op == 1 && packet.udp->src_port == dhcp::kClientPort) {
         // A client speaks for itself: the frame's sender, not chaddr (which tools forge).
@@ -188,8 +190,8 @@ void Inventory::on_nbns(const Packet& packet) {
     }
 }
 
-void Inventory::on_dns_names(const Packet& packet, const char* source) {
-    auto m = dns::parse(packet.payload);
+void Inventory::on_dns_names(const Packet& packet, PacketContext& context, const char* source) {
+    const dns::Message* m = context.dns();
     if (!m || !m->is_response()) return;
     Host* h = sender(packet);
     if (!h) return;
@@ -204,8 +206,8 @@ void Inventory::on_dns_names(const Packet& packet, const char* source) {
     }
 }
 
-void Inventory::on_ssdp(const Packet& packet) {
-    auto m = ssdp::parse(packet.payload);
+void Inventory::on_ssdp(const Packet& packet, PacketContext& context) {
+    const ssdp::Message* m = context.ssdp();
     if (!m || m->kind == ssdp::Kind::search) return;
     Host* h = sender(packet);
     if (!h) return;

@@ -35,7 +35,7 @@ class Inventory final : public Analyzer {
   public:
     Inventory(HostTable& hosts, InventorySettings settings);
     std::string_view name() const override { return "inventory"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
 
     bool is_internal(const IpAddress& a) const;
 
@@ -44,11 +44,11 @@ class Inventory final : public Analyzer {
 
   private:
     void on_arp(const Packet& packet);
-    void on_udp(const Packet& packet);
-    void on_dhcp(const Packet& packet);
+    void on_udp(const Packet& packet, PacketContext& context);
+    void on_dhcp(const Packet& packet, PacketContext& context);
     void on_nbns(const Packet& packet);
-    void on_dns_names(const Packet& packet, const char* source);
-    void on_ssdp(const Packet& packet);
+    void on_dns_names(const Packet& packet, PacketContext& context, const char* source);
+    void on_ssdp(const Packet& packet, PacketContext& context);
     void on_lldp(const Packet& packet);
     void on_cdp(const Packet& packet);
     void on_neighbour_advert(const Packet& packet);

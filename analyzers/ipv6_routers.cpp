@@ -40,7 +40,7 @@ std::string Ipv6Routers::router_mac_text() const {
     return lan_.routers().empty() ? std::string() : lan_.routers().front().mac.to_string();
 }
 
-void Ipv6Routers::on_packet(const Packet& packet) {
+void Ipv6Routers::on_packet(const Packet& packet, PacketContext& /*context*/) {
     // Cheap tests first: this runs for every frame.
     if (!packet.ip || !packet.ip->src.is_v6() || packet.ip->is_later_fragment) return;
     if (packet.ip->protocol == kProtoIcmpv6) {

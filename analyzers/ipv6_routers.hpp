@@ -47,7 +47,7 @@ class Ipv6Routers final : public Analyzer {
   public:
     Ipv6Routers(Ipv6Lan& lan, FindingSink& sink, Ipv6RoutersSettings settings);
     std::string_view name() const override { return "ipv6-routers"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override {

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "analyzers/inventory.hpp"
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/dhcp.hpp"
 
 namespace clinicwatch {
@@ -202,7 +203,7 @@ Timestamp LanHygiene::device_first_seen(const Host& h) const {
     return it == settings_.known_devices.end() ? h.first_seen : std::min(it->second, h.first_seen);
 }
 
-void LanHygiene::on_packet(const Packet& packet) {
+void LanHygiene::on_packet(const Packet& packet, PacketContext& context) {
     if (!started_) {
         started_ = true;
         if (!settings_.first_packet_ever) {
@@ -221,7 +222,7 @@ void LanHygiene::on_packet(const Packet& packet) {
     if (!settings_.gateway_ip && packet.ip) watch_next_hop(packet);
     if (packet.udp && packet.udp->src_port == dhcp::kServerPort &&
         packet.udp->dst_port == dhcp::kClientPort)
-        on_dhcp_reply(packet);
+        on_dhcp_reply(packet, context);
 }
 
 void LanHygiene::emit(AlertUpdate update) {
@@ -362,8 +363,8 @@ void LanHygiene::report_conflict(const IpAddress& ip, Claim& c, Timestamp ts) {
     emit(std::move(u));
 }
 
-void LanHygiene::on_dhcp_reply(const Packet& packet) {
-    auto m = dhcp::parse(packet.payload);
+void LanHygiene::on_dhcp_reply(const Packet& packet, PacketContext& context) {
+    const dhcp::Message* m = context.dhcp();
     if (!m || m->op != 2) return;
     if (m->message_type != dhcp::kOffer && m->message_type != dhcp::kAck) return;
     IpAddress server = m->server_id ? *m->server_id : packet.ip->src;

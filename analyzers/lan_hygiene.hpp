@@ -73,7 +73,7 @@ class LanHygiene final : public Analyzer {
   public:
     LanHygiene(HostTable& hosts, FindingSink& sink, LanHygieneSettings settings);
     std::string_view name() const override { return "lan-hygiene"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override {
@@ -116,7 +116,7 @@ class LanHygiene final : public Analyzer {
     void learn_next_hop(const Packet& packet);
     bool is_outbound_to_internet(const Packet& packet) const;
     void watch_next_hop(const Packet& packet);
-    void on_dhcp_reply(const Packet& packet);
+    void on_dhcp_reply(const Packet& packet, PacketContext& context);
     void claim(const IpAddress& ip, const MacAddress& mac, const char* how, Timestamp ts);
     void check_unregistered(Timestamp now, bool final);
     void check_flood(Timestamp now);

@@ -117,7 +117,7 @@ void LegacyProtocols::on_client_hello(const Packet& p, const tls::ClientHello& h
                    hello.sni);
 }
 
-void LegacyProtocols::on_packet(const Packet& p) {
+void LegacyProtocols::on_packet(const Packet& p, PacketContext& /*context*/) {
     // A ServerHello choosing TLS 1.0/1.1: both ends speak it.
     if (!p.tcp || !p.ip || p.payload.empty() || p.payload[0] != 0x16 || p.tcp->syn() ||
         p.ip->is_later_fragment)

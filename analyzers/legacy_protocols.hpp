@@ -35,7 +35,7 @@ class LegacyProtocols final : public Analyzer, public ProtocolMessages {
   public:
     LegacyProtocols(HostTable& hosts, FindingSink& sink, LegacyProtocolsSettings settings);
     std::string_view name() const override { return "legacy-protocols"; }
-    void on_packet(const Packet& packet) override;  // ServerHellos
+    void on_packet(const Packet& packet, PacketContext& context) override;  // ServerHellos
     void table_use(std::vector<TableUse>& out) const override {
         out.push_back({"legacy-protocol-devices", "devices alerted for obsolete protocols",
                        settings_.max_tracked_hosts, evictions_});

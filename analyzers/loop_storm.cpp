@@ -99,7 +99,7 @@ LoopOrStorm::LoopOrStorm(FindingSink& sink, LoopDetectorSettings settings,
     hot_.reserve(kMaxHotFrames);
 }
 
-void LoopOrStorm::on_packet(const Packet& p) {
+void LoopOrStorm::on_packet(const Packet& p, PacketContext& /*context*/) {
     advance(p.ts);
     sec_last_ts_ = p.ts;
     circulating_packet_ = nullptr;

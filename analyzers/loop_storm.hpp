@@ -31,7 +31,7 @@ class LoopOrStorm final : public Analyzer {
     LoopOrStorm(FindingSink& sink, LoopDetectorSettings settings, const FrameRepeats& repeats,
                 const BroadcastRate& rate);
     std::string_view name() const override { return "loop-storm"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
 

@@ -113,7 +113,7 @@ bool OsFingerprint::add_evidence(const Packet& p, std::string_view source, std::
     return add_evidence_to(*h, p.vlan, source, value, p.ts);
 }
 
-void OsFingerprint::on_packet(const Packet& packet) {
+void OsFingerprint::on_packet(const Packet& packet, PacketContext& /*context*/) {
     if (!packet.ip) {
         // Bridges speak STP and LLDP: a sender of BPDUs is a network device.
         if (packet.llc && packet.llc->dsap == 0x42 && packet.llc->ssap == 0x42)

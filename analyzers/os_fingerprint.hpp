@@ -41,7 +41,7 @@ class OsFingerprint final : public Analyzer {
                   OsFingerprintSettings settings);
     const OsRules& rules() const { return rules_; }
     std::string_view name() const override { return "os-fingerprint"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override {

@@ -51,7 +51,7 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
     }
 }
 
-void RemoteAccessSessions::on_packet(const Packet& packet) {
+void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*context*/) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
     if (packet.payload.empty()) {
         // A FIN or RST without data ends a session being logged (rare: only these are looked

@@ -26,7 +26,7 @@ class RemoteAccessSessions final : public Analyzer {
     RemoteAccessSessions(FindingSink& sink, const std::vector<IpNetwork>& internal_networks,
                          EgressRules rules);
     std::string_view name() const override { return "remote-access-sessions"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

@@ -19,7 +19,7 @@ class SensorLimits final : public Analyzer {
     // this analyzer is made (e.g. before a configuration reload) is not reported again.
     SensorLimits(FindingSink& sink, std::function<void(std::vector<TableUse>&)> collect);
     std::string_view name() const override { return "sensor-limits"; }
-    void on_packet(const Packet&) override {}
+    void on_packet(const Packet&, PacketContext&) override {}
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override { check(now); }
 

@@ -4,6 +4,9 @@
 #include <bit>
 #include <cstring>
 
+#include "analyzers/packet_context.hpp"
+#include "capture/protocols/dhcp.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -20,7 +23,6 @@ constexpr std::uint32_t kCeilingMinSegments = 200;
 constexpr std::uint32_t kCeilingRetransPermille = 20;
 constexpr std::uint32_t kCeilingMinLearnedMbps = 150;
 // A data flow silent this long may give its slot to another.
-constexpr Timestamp kFlowIdle = 30 * kMicrosPerSecond;
 // Quiet minutes (nobody trying) after which an open outage is closed at its last failure.
 constexpr int kQuietMinutesToClose = 3;
 
@@ -49,11 +51,6 @@ std::uint16_t be16(const Bytes& b, std::size_t at) {
     return static_cast<std::uint16_t>(b[at] << 8 | b[at + 1]);
 }
 
-std::uint32_t be32(const Bytes& b, std::size_t at) {
-    return std::uint32_t{b[at]} << 24 | std::uint32_t{b[at + 1]} << 16 |
-           std::uint32_t{b[at + 2]} << 8 | b[at + 3];
-}
-
 int local_hour(Timestamp ts) {
     // Clinic time (JST, the sensor's market); the baseline only needs a stable hour of day.
     return static_cast<int>(((ts / kMicrosPerSecond + 9 * 3600) / 3600) % 24);
@@ -75,7 +72,6 @@ ServiceHealth::ServiceHealth(FindingSink& sink, ServiceHealthSettings settings)
     servers_.reserve(settings_.max_servers);
     server_index_.assign(std::bit_ceil(settings_.max_servers * 2), kNoServer);
     pending_.resize(std::bit_ceil(std::max<std::size_t>(settings_.pending_slots, 16)));
-    flows_.resize(std::bit_ceil(std::max<std::size_t>(settings_.flow_slots, 16)));
     if (settings_.gateway_ip) add_server(*settings_.gateway_ip, MacAddress{});
 }
 
@@ -295,7 +291,7 @@ void ServiceHealth::expire(const Pending& p, Timestamp now) {
 
 // ------------------------------------------------------------------------------ packets
 
-void ServiceHealth::on_packet(const Packet& p) {
+void ServiceHealth::on_packet(const Packet& p, PacketContext& context) {
     if (p.ts > last_packet_) last_packet_ = p.ts;
     if (p.arp) {
         on_arp(p);
@@ -303,17 +299,17 @@ void ServiceHealth::on_packet(const Packet& p) {
     }
     if (!p.ip || p.ip->is_later_fragment) return;
     if (p.tcp) {
-        on_tcp(p);
+        on_tcp(p, context);
     } else if (p.udp) {
         std::uint16_t sport = p.udp->src_port, dport = p.udp->dst_port;
         if (dport == 53 || sport == 53)
             on_dns(p, dport == 53);
         else if ((dport == 67 && sport == 68) || (dport == 68 && sport == 67))
-            on_dhcp(p);
+            on_dhcp(p, context);
     }
 }
 
-void ServiceHealth::on_tcp(const Packet& p) {
+void ServiceHealth::on_tcp(const Packet& p, PacketContext& context) {
     const TcpView& t = *p.tcp;
     const IpView& ip = *p.ip;
     if (t.is_syn_only()) {
@@ -350,11 +346,9 @@ void ServiceHealth::on_tcp(const Packet& p) {
         }
     }
     // Data and windows on the servers' connections.
-    bool from_server = true;
     std::uint16_t at = find_server(ip.src);
     if (at == kNoServer) {
         at = find_server(ip.dst);
-        from_server = false;
         if (at == kNoServer) return;
     }
     Server& s = servers_[at];
@@ -369,26 +363,15 @@ void ServiceHealth::on_tcp(const Packet& p) {
     if (len == 0) return;
     Bucket& b = bucket(s, p.ts);
     ++b.row.tcp_data_segments;
-    std::uint64_t key = from_server ? tcp_key(ip.dst, t.dst_port, ip.src, t.src_port) ^ 0x5555
-                                    : tcp_key(ip.src, t.src_port, ip.dst, t.dst_port);
-    // Two slots per key (a two-way set): a new flow takes the one that went quiet longest.
-    std::size_t home = key & (flows_.size() - 1);
-    Flow* pick = &flows_[home];
-    if (pick->key != key) {
-        Flow& other = flows_[home ^ 1];
-        if (other.key == key || (pick->key && (!other.key || other.last < pick->last)))
-            pick = &other;
-    }
-    Flow& f = *pick;
+    // This direction of the connection, in its slot of the flow table (absent only when the
+    // full flow table has not admitted the connection yet: counted there).
+    Flow* flow = context.flow();
+    if (!flow) return;
+    ServiceHealthFlow::Direction& f = flow->slots.service_health.direction[context.direction()];
     std::uint32_t end = t.seq + len;
-    if (f.key != key) {
-        // A slot whose connection went quiet is simply reused; an active one pushed out is a
-        // table too small for the traffic.
-        if (f.key && p.ts - f.last < kFlowIdle) ++flows_replaced_;
-        f = Flow{};
-        f.key = key;
+    if (!f.started) {
+        f.started = true;
         f.high_end = end;
-        f.server = at;
         f.burst_start = f.last = p.ts;
         f.burst_bytes = len;
         return;
@@ -456,31 +439,13 @@ void ServiceHealth::on_dns(const Packet& p, bool query) {
     forget(*pend);
 }
 
-void ServiceHealth::on_dhcp(const Packet& p) {
-    const Bytes& d = p.payload;
-    // BOOTP: op, htype, hlen, hops, xid, ..., chaddr at 28, magic cookie at 236, options at 240.
-    if (d.size() < 244 || be32(d, 236) != 0x63825363 || d[1] != 1 || d[2] != 6) return;
-    std::uint8_t op = d[0];
-    std::uint32_t xid = be32(d, 4);
-    MacAddress chaddr;
-    std::memcpy(chaddr.bytes.data(), d.data() + 28, 6);
-    std::uint8_t type = 0;
-    for (std::size_t i = 240; i < d.size();) {
-        std::uint8_t code = d[i];
-        if (code == 255) break;
-        if (code == 0) {
-            ++i;
-            continue;
-        }
-        if (i + 1 >= d.size()) break;
-        std::uint8_t len = d[i + 1];
-        if (i + 2 + len > d.size()) break;
-        if (code == 53 && len == 1) {
-            type = d[i + 2];
-            break;
-        }
-        i += 2 + std::size_t{len};
-    }
+void ServiceHealth::on_dhcp(const Packet& p, PacketContext& context) {
+    // Parsed once for every analyzer; only Ethernet clients (the MAC names the client).
+    const dhcp::Message* m = context.dhcp();
+    if (!m || !m->chaddr_is_ethernet) return;
+    const std::uint8_t op = m->op, type = m->message_type;
+    const std::uint32_t xid = m->xid;
+    const MacAddress chaddr = m->chaddr;
     std::uint64_t key = mix((std::uint64_t{xid} << 20) ^ chaddr.as_u64() ^ 0xdc9);
     if (op == 1 && (type == 1 || type == 3)) {
         std::uint16_t at = dhcp_server_;
@@ -874,8 +839,6 @@ void ServiceHealth::table_use(std::vector<TableUse>& out) const {
                    settings_.max_servers, servers_refused_ + servers_evicted_});
     out.push_back({"service-requests", "connection attempts and requests waiting for an answer",
                    pending_.size(), pending_replaced_});
-    out.push_back({"service-flows", "connections to servers watched for retransmissions",
-                   flows_.size(), flows_replaced_});
 }
 
 }  // namespace clinicwatch

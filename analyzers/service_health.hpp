@@ -9,8 +9,9 @@
 //
 // Bounded and flat: servers in a fixed array (max_servers; when full, the server quiet longest
 // gives its place to a newcomer once it has been quiet for kEvictIdle, else the newcomer is
-// refused; both counted), requests in flight and data flows in direct-mapped slot arrays (a
-// collision replaces the older entry and is counted). No allocation per packet.
+// refused; both counted), requests in flight in a direct-mapped slot array (a collision replaces
+// the older entry and is counted); per-connection state (retransmissions, bursts) in the
+// connection's slot of the shared flow table. No allocation per packet.
 //
 // The baseline (per server: the clients it answered, each hour's usual share of failing clients,
 // its usual transfer speed) is handed to `record_baseline` as JSON once an hour of packet time and
@@ -38,9 +39,6 @@ struct ServiceHealthSettings {
     std::optional<IpAddress> gateway_ip;
     std::size_t max_servers = 64;
     std::size_t pending_slots = 4096;  // requests waiting for an answer (power of two)
-    // Data flows watched for retransmissions (power of two, two-way sets): 8,192 slots (320 KB)
-    // keep the ordinary set collisions of a clinic's few hundred live flows near zero.
-    std::size_t flow_slots = 8192;
     // The floor: fewer clients than this failing in a minute is one flaky client, not an outage.
     std::uint32_t min_clients = 3;
     std::uint32_t min_dhcp_clients = 2;  // few devices ask DHCP at once
@@ -52,7 +50,7 @@ class ServiceHealth final : public Analyzer {
   public:
     ServiceHealth(FindingSink& sink, ServiceHealthSettings settings);
     std::string_view name() const override { return "service-health"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
@@ -135,13 +133,6 @@ class ServiceHealth final : public Analyzer {
         MacAddress client;
         Timestamp first = 0;
     };
-    struct Flow {
-        std::uint64_t key = 0;
-        std::uint32_t high_end = 0;
-        std::uint32_t burst_bytes = 0;
-        Timestamp burst_start = 0, last = 0;
-        std::uint16_t server = 0;
-    };
 
     Server* server_at(const IpAddress& ip);
     std::uint16_t find_server(const IpAddress& ip) const;  // kNoServer when unknown
@@ -161,9 +152,9 @@ class ServiceHealth final : public Analyzer {
     void pending_add(std::uint64_t key, PendingType type, std::uint16_t server,
                      const MacAddress& client, Timestamp ts, std::uint8_t dhcp_type = 0);
     void expire(const Pending& p, Timestamp now);
-    void on_tcp(const Packet& p);
+    void on_tcp(const Packet& p, PacketContext& context);
     void on_dns(const Packet& p, bool query);
-    void on_dhcp(const Packet& p);
+    void on_dhcp(const Packet& p, PacketContext& context);
     void on_arp(const Packet& p);
     void close_bucket(Server& s, Bucket& b);
     void judge(Server& s, Bucket& b);
@@ -182,11 +173,9 @@ class ServiceHealth final : public Analyzer {
     std::size_t pending_open_ = 0;  // requests waiting in pending_
     static constexpr Timestamp kNever = std::numeric_limits<Timestamp>::max();
     Timestamp oldest_pending_ = kNever;  // no open request asked earlier (a lower bound)
-    std::vector<Flow> flows_;
     std::uint16_t dhcp_server_ = kNoServer;  // the server that last answered DHCP
     Timestamp last_packet_ = 0, next_expiry_scan_ = 0, next_baseline_ = 0;
-    std::uint64_t servers_refused_ = 0, servers_evicted_ = 0, pending_replaced_ = 0,
-                  flows_replaced_ = 0;
+    std::uint64_t servers_refused_ = 0, servers_evicted_ = 0, pending_replaced_ = 0;
     std::vector<ServiceMinute> rows_;  // handed to the sink once per tick
 };
 

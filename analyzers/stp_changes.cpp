@@ -12,7 +12,7 @@ StpChanges::StpChanges(FindingSink& sink, const LoopDetectorSettings& s,
       max_bridges_(s.max_bridges),
       during_incident_(std::move(during_incident)) {}
 
-void StpChanges::on_packet(const Packet& p) {
+void StpChanges::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp second) { close_second(second); });
     if (p.llc && stp::is_bpdu_frame(p)) {
         if (auto b = stp::parse(p.l3_payload)) on_bpdu(p, *b);

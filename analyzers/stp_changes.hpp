@@ -33,7 +33,7 @@ class StpChanges final : public Analyzer {
     StpChanges(FindingSink& sink, const LoopDetectorSettings& settings,
                std::function<bool()> during_incident = {});
     std::string_view name() const override { return "stp-changes"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;

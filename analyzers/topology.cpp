@@ -4,6 +4,7 @@
 #include <bit>
 #include <ctime>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/cdp.hpp"
 #include "capture/protocols/dhcp.hpp"
 #include "capture/protocols/lldp.hpp"
@@ -163,12 +164,12 @@ Topology::Router* Topology::router(const MacAddress& mac, std::uint16_t vlan, Ti
     return &routers_.back();
 }
 
-void Topology::on_packet(const Packet& p) {
+void Topology::on_packet(const Packet& p, PacketContext& context) {
     if (p.arp) return on_arp(p);
     if (p.ip) {
         if (!p.ip->src.is_v4()) return;
         on_ipv4(p);
-        if (p.udp && p.udp->src_port == dhcp::kServerPort) on_dhcp(p);
+        if (p.udp && p.udp->src_port == dhcp::kServerPort) on_dhcp(p, context);
         // DNS queries (a UDP query, or a TCP connection opened to port 53).
         if ((p.udp && p.udp->dst_port == 53 && p.payload.size() >= 12 && !(p.payload[2] & 0x80)) ||
             (p.tcp && p.tcp->dst_port == 53 && p.tcp->is_syn_only()))
@@ -249,8 +250,8 @@ void Topology::on_ipv4(const Packet& p) {
     }
 }
 
-void Topology::on_dhcp(const Packet& p) {
-    auto m = dhcp::parse(p.payload);
+void Topology::on_dhcp(const Packet& p, PacketContext& context) {
+    const dhcp::Message* m = context.dhcp();
     if (!m || m->op != 2) return;
     if (m->message_type != dhcp::kOffer && m->message_type != dhcp::kAck) return;
     if (!m->yiaddr.is_v4() || m->yiaddr.is_unspecified()) return;

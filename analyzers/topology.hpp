@@ -51,7 +51,7 @@ class Topology final : public Analyzer {
   public:
     Topology(FindingSink& sink, TopologySettings settings);
     std::string_view name() const override { return "topology"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
@@ -139,7 +139,7 @@ class Topology final : public Analyzer {
 
     void on_arp(const Packet& p);
     void on_ipv4(const Packet& p);
-    void on_dhcp(const Packet& p);
+    void on_dhcp(const Packet& p, PacketContext& context);
     void on_bpdu(const Packet& p);
     void on_lldp(const Packet& p);
     void on_cdp(const Packet& p);

@@ -11,7 +11,7 @@ TrafficStats::TrafficStats(FindingSink& sink, std::function<DropCounters()> drop
     if (drops_) last_drops_ = drops_();
 }
 
-void TrafficStats::on_packet(const Packet& packet) {
+void TrafficStats::on_packet(const Packet& packet, PacketContext& /*context*/) {
     Timestamp minute = packet.ts / kMinute * kMinute;
     if (!open_) {
         current_ = MinuteStats{};

@@ -21,7 +21,7 @@ class TrafficStats final : public Analyzer {
   public:
     TrafficStats(FindingSink& sink, std::function<DropCounters()> drops);
     std::string_view name() const override { return "traffic-stats"; }
-    void on_packet(const Packet& packet) override;
+    void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
     void on_finish(Timestamp now) override;
 

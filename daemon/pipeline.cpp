@@ -464,7 +464,7 @@ void Pipeline::collect_tables(std::vector<TableUse>& out) const {
                            c.kernel_drops.load(std::memory_order_relaxed) +
                            c.interface_drops.load(std::memory_order_relaxed)});
     }
-    for (const auto& analyzer : dispatcher_.analyzers()) analyzer->table_use(out);
+    dispatcher_.table_use(out);
 }
 
 std::unique_ptr<Analyzer> Pipeline::build_lan_hygiene() {

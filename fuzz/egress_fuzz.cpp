@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "analyzers/egress.hpp"
+#include "analyzers/packet_context.hpp"
 
 namespace {
 
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return m.bytes[5] % 3 == 0 ? std::string("a") : m.bytes[5] % 3 == 1 ? "ehr-server" : "";
     });
     Packet packet;
+    ApplicationLayer app;
     Timestamp ts = 1'795'130'000'000'000;
     std::size_t pos = 0;
     while (pos + 2 <= size) {
@@ -46,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ts += 700'000;
         decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(len),
                       Bytes(data + pos, len), packet);
-        egress.on_packet(packet);
+        egress.on_packet(packet, app.begin(packet));
         if ((ts / 1'000'000) % 4 == 0) egress.on_tick(ts);
         pos += len;
     }

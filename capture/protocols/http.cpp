@@ -109,13 +109,17 @@ std::string host_name(std::string_view value) {
     return out;
 }
 
+std::optional<HttpRequest> request_of(const Message& m) {
+    if (!m.request) return std::nullopt;
+    // Header values may hold any byte but CR/LF: made safe here, once (ESC sequences, C1).
+    return HttpRequest{std::string(m.method), text::safe_name(m.target, kMaxLine),
+                       text::safe_name(host_name(m.host), 255), text::safe_name(m.user_agent, 512)};
+}
+
 std::optional<HttpRequest> parse_http_request(Bytes payload) {
     auto m = parse(payload);
-    if (!m || !m->request) return std::nullopt;
-    // Header values may hold any byte but CR/LF: made safe here, once (ESC sequences, C1).
-    return HttpRequest{std::string(m->method), text::safe_name(m->target, kMaxLine),
-                       text::safe_name(host_name(m->host), 255),
-                       text::safe_name(m->user_agent, 512)};
+    if (!m) return std::nullopt;
+    return request_of(*m);
 }
 
 }  // namespace clinicwatch::http

@@ -43,6 +43,8 @@ struct HttpRequest {
 
 // parse() for requests only (responses and SSDP answers give nothing).
 std::optional<HttpRequest> parse_http_request(Bytes payload);
+// The request in a message parse() gave (its text made safe); nothing when it is a response.
+std::optional<HttpRequest> request_of(const Message& message);
 
 // "ORCA.Example.JP:8000" -> "orca.example.jp"; "[2001:db8::1]:8080" -> "2001:db8::1".
 std::string host_name(std::string_view host_header);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "analyzers/packet_context.hpp"
 #include "tests/analyzers/frame_builder.hpp"
 #include "tests/analyzers/recording_sink.hpp"
 
@@ -34,7 +35,11 @@ struct Fixture {
     RecordingSink sink;
     DhcpFlood flood{sink, DhcpFloodSettings{}};
     Timestamp now = kT0;
-    void feed(const Frame& f) { flood.on_packet(decode(f, now)); }
+    void feed(const Frame& f) {
+        Packet p = decode(f, now);
+        flood.on_packet(p, app.begin(p));
+    }
+    ApplicationLayer app;
     // Quiet time, ticking once a second as the dispatcher does.
     void advance(Timestamp by) {
         for (Timestamp end = now + by; now < end;) {

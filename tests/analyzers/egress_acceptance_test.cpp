@@ -8,6 +8,7 @@
 #include <set>
 
 #include "analyzers/egress.hpp"
+#include "analyzers/packet_context.hpp"
 #include "capture/packet_source.hpp"
 #include "daemon/egress_rules.hpp"
 #include "tests/support/test_support.hpp"
@@ -47,6 +48,7 @@ void replay(const std::string& path, EgressSettings settings,
     auto source = open_capture_files({path});
     RawFrame raw;
     Packet packet;
+    ApplicationLayer app;
     Timestamp next_tick = 0, now = 0;
     while (source->next(raw) == PacketSource::Next::frame) {
         decode_packet(raw.link, raw.ts, raw.wire_length, raw.data, packet);
@@ -56,7 +58,7 @@ void replay(const std::string& path, EgressSettings settings,
             egress.on_tick(now / kMicrosPerSecond * kMicrosPerSecond);
             next_tick = now / kMicrosPerSecond * kMicrosPerSecond + kMicrosPerSecond;
         }
-        egress.on_packet(packet);
+        egress.on_packet(packet, app.begin(packet));
     }
     egress.on_finish(now);
 }

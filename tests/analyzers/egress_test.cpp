@@ -1,4 +1,5 @@
 #include "analyzers/egress.hpp"
+#include "analyzers/packet_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -89,7 +90,7 @@ class Harness {
     void send(const Frame& f, Timestamp dt_us = 1000) {
         now += dt_us;
         decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
-        egress.on_packet(packet);
+        egress.on_packet(packet, app.begin(packet));
     }
     // Client inside -> server outside through the router, with the DNS answer first.
     void resolve(const MacAddress& client, const IpAddress& client_ip, const std::string& name,
@@ -118,6 +119,7 @@ class Harness {
     CollectSink sink;
     Egress egress;
     Packet packet;
+    ApplicationLayer app;
     Timestamp now = kT0;
 };
 
@@ -590,7 +592,7 @@ std::size_t flood_random_destinations(Harness& h, std::size_t destinations, int 
             h.now += 10;
             decode_packet(LinkType::ethernet, h.now, static_cast<std::uint32_t>(f.size()), f,
                           h.packet);
-            h.egress.on_packet(h.packet);
+            h.egress.on_packet(h.packet, h.app.begin(h.packet));
             peak = std::max(peak, h.egress.flows());
         }
     }

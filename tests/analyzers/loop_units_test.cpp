@@ -43,7 +43,7 @@ class Verdicts final : public Analyzer {
   public:
     explicit Verdicts(const FrameRepeats& r) : repeats_(r) {}
     std::string_view name() const override { return "verdicts"; }
-    void on_packet(const Packet& p) override {
+    void on_packet(const Packet& p, PacketContext& /*context*/) override {
         const FrameRepeats::Seen* s = repeats_.seen(p);
         seen.push_back(s ? *s : FrameRepeats::Seen{});
         known.push_back(s != nullptr);

@@ -1,6 +1,7 @@
 // Remote-access sessions found by their protocol on any port, and sessions already running when
 // capture starts, with the signatures from rules/remote-access.yaml itself.
 #include "analyzers/remote_access.hpp"
+#include "analyzers/packet_context.hpp"
 
 #include <gtest/gtest.h>
 
@@ -48,7 +49,7 @@ class Harness {
     void send(const Frame& f) {
         now += 1000;
         decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
-        unit.on_packet(packet);
+        unit.on_packet(packet, app.begin(packet));
     }
     const AlertUpdate* only() const {
         auto found = sink.of_kind("remote-access");
@@ -59,6 +60,7 @@ class Harness {
     RecordingSink sink;
     RemoteAccessSessions unit;
     Packet packet;
+    ApplicationLayer app;
     Timestamp now = kT0;
 };
 

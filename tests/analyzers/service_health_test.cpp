@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "analyzers/packet_context.hpp"
 #include "analyzers/service_health.hpp"
 #include "tests/analyzers/frame_builder.hpp"
 #include "tests/analyzers/recording_sink.hpp"
@@ -24,10 +25,13 @@ const char* kServerMac = "00:15:5d:10:00:0a";
 
 // One connection from the client to `server` at `ts`, answered (SYN, SYN-ACK).
 void connect(ServiceHealth& h, const std::string& server, Timestamp ts, std::uint16_t port) {
-    h.on_packet(
-        decode(test::tcp(kServerMac, kClientMac, "192.168.100.21", server, port, 80, 0x02), ts));
-    h.on_packet(decode(test::tcp(kClientMac, kServerMac, server, "192.168.100.21", 80, port, 0x12),
-                       ts + 1000));
+    ApplicationLayer app;
+    Packet syn =
+        decode(test::tcp(kServerMac, kClientMac, "192.168.100.21", server, port, 80, 0x02), ts);
+    h.on_packet(syn, app.begin(syn));
+    Packet syn_ack = decode(
+        test::tcp(kClientMac, kServerMac, server, "192.168.100.21", 80, port, 0x12), ts + 1000);
+    h.on_packet(syn_ack, app.begin(syn_ack));
     h.on_tick(ts + 1000);
 }
 

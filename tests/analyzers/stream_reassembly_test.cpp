@@ -1,6 +1,7 @@
 // The first bytes of a connection put in order, and egress naming a destination from a real
 // post-quantum ClientHello (Chromium 156, 1993 bytes) that spans two or three segments,
 // out of order and retransmitted.
+#include "analyzers/packet_context.hpp"
 #include "analyzers/stream_reassembler.hpp"
 
 #include <gtest/gtest.h>
@@ -172,13 +173,14 @@ class Connection {
     void send(const Frame& f) {
         now_ += 1000;
         decode_packet(LinkType::ethernet, now_, static_cast<std::uint32_t>(f.size()), f, packet_);
-        egress_.on_packet(packet_);
+        egress_.on_packet(packet_, app_.begin(packet_));
     }
 
   private:
     Egress& egress_;
     std::uint16_t sport_;
     Packet packet_;
+    ApplicationLayer app_;
     Timestamp now_ = kT0;
 };
 

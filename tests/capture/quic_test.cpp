@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analyzers/egress.hpp"
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/tls.hpp"
 #include "tests/analyzers/chrome_hello.hpp"
 #include "tests/analyzers/frames.hpp"
@@ -263,12 +264,13 @@ std::string name_of_quic_flow(const std::vector<Frame>& datagrams) {
     s.rules.index();
     Egress egress(sink, std::move(s), {});
     Packet packet;
+    ApplicationLayer app;
     Timestamp now = kT0;
     for (const auto& d : datagrams) {
         Frame f = ipv4_frame(kPc, kRouter, kPcIp, kServer, 17, udp_datagram(53000, 443, d));
         now += 1000;
         decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
-        egress.on_packet(packet);
+        egress.on_packet(packet, app.begin(packet));
     }
     egress.on_finish(now + kMicrosPerSecond);
     EXPECT_EQ(egress.streams().in_use(), 0u);

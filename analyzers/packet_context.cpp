@@ -1,0 +1,50 @@
+#include "analyzers/packet_context.hpp"
+
+namespace clinicwatch {
+
+void PacketContext::reset(const Packet& packet, FlowTable::Lookup flow) {
+    packet_ = &packet;
+    flow_ = flow.flow;
+    from_opener_ = flow.from_opener;
+    new_flow_ = flow.created;
+    // Only the flags: a parsed message is replaced when the next packet asks for one.
+    dhcp_done_ = dns_done_ = ssdp_done_ = http_done_ = client_hello_done_ = server_hello_done_ =
+        http_request_done_ = false;
+}
+
+const dhcp::Message* PacketContext::dhcp() {
+    return once(dhcp_, dhcp_done_, [](Bytes b) { return dhcp::parse(b); });
+}
+
+const dns::Message* PacketContext::dns() {
+    return once(dns_, dns_done_, [](Bytes b) { return dns::parse(b); });
+}
+
+const ssdp::Message* PacketContext::ssdp() {
+    return once(ssdp_, ssdp_done_, [](Bytes b) { return ssdp::parse(b); });
+}
+
+const http::Message* PacketContext::http() {
+    return once(http_, http_done_, [](Bytes b) { return http::parse(b); });
+}
+
+const http::HttpRequest* PacketContext::http_request() {
+    if (!http_request_done_) {
+        http_request_done_ = true;
+        const http::Message* m = http();
+        http_request_ = m ? http::request_of(*m) : std::nullopt;
+    }
+    return http_request_ ? &*http_request_ : nullptr;
+}
+
+const tls::ClientHello* PacketContext::tls_client_hello() {
+    return once(client_hello_, client_hello_done_,
+                [](Bytes b) { return tls::parse_client_hello(b); });
+}
+
+const tls::ServerHello* PacketContext::tls_server_hello() {
+    return once(server_hello_, server_hello_done_,
+                [](Bytes b) { return tls::parse_server_hello(b); });
+}
+
+}  // namespace clinicwatch

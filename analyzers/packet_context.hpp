@@ -1,0 +1,96 @@
+// What the application layer knows of one packet, handed to every analyzer with it: the packet's
+// flow from the one FlowTable (looked up once per packet, by the dispatcher) and the packet's
+// application messages, each parsed at most once, when the first analyzer asks for it, and
+// shared by all the others (DHCP was parsed by five analyzers, DNS by two, SSDP by two ...).
+//
+// The accessors say what the payload would be parsed as; the caller decides from the ports
+// whether asking makes sense (a DHCP server answers from 67, DNS from 53 or 5353 ...). A result
+// is null when the payload is not such a message. Everything is valid until the next packet.
+#pragma once
+
+#include <optional>
+
+#include "analyzers/flow_table.hpp"
+#include "capture/packet.hpp"
+#include "capture/protocols/dhcp.hpp"
+#include "capture/protocols/dns.hpp"
+#include "capture/protocols/http.hpp"
+#include "capture/protocols/ssdp.hpp"
+#include "capture/protocols/tls.hpp"
+
+namespace clinicwatch {
+
+class PacketContext {
+  public:
+    PacketContext() = default;
+    // A context with no flow (a packet handed to one analyzer directly, e.g. in tests).
+    explicit PacketContext(const Packet& packet) { reset(packet, {}); }
+    PacketContext(const PacketContext&) = delete;
+    PacketContext& operator=(const PacketContext&) = delete;
+
+    // Starts a new packet: forgets what was parsed for the previous one.
+    void reset(const Packet& packet, FlowTable::Lookup flow);
+
+    // The packet's connection; null when it has none (not IP, a later fragment, or the flow table
+    // was full and refused the new flow: counted there).
+    Flow* flow() const { return flow_; }
+    // True when the flow's opener sent this packet (index 0 of Flow's per-direction arrays).
+    bool from_opener() const { return from_opener_; }
+    std::size_t direction() const { return from_opener_ ? 0 : 1; }
+    // True when this packet created its flow.
+    bool new_flow() const { return new_flow_; }
+
+    // The UDP/TCP payload parsed as each message type, once.
+    const dhcp::Message* dhcp();
+    const dns::Message* dns();
+    const ssdp::Message* ssdp();
+    const http::Message* http();
+    const http::HttpRequest* http_request();     // from http(), its text made safe
+    const tls::ClientHello* tls_client_hello();  // from this segment's record
+    const tls::ServerHello* tls_server_hello();
+
+  private:
+    template <typename T, typename Parse>
+    const T* once(std::optional<T>& slot, bool& done, Parse parse) {
+        if (!done) {
+            done = true;
+            slot = parse(packet_->payload);
+        }
+        return slot ? &*slot : nullptr;
+    }
+
+    const Packet* packet_ = nullptr;
+    Flow* flow_ = nullptr;
+    bool from_opener_ = true;
+    bool new_flow_ = false;
+
+    bool dhcp_done_ = false, dns_done_ = false, ssdp_done_ = false, http_done_ = false,
+         client_hello_done_ = false, server_hello_done_ = false, http_request_done_ = false;
+    std::optional<dhcp::Message> dhcp_;
+    std::optional<dns::Message> dns_;
+    std::optional<ssdp::Message> ssdp_;
+    std::optional<http::Message> http_;
+    std::optional<http::HttpRequest> http_request_;
+    std::optional<tls::ClientHello> client_hello_;
+    std::optional<tls::ServerHello> server_hello_;
+};
+
+// The application layer's per-packet work, run before the analyzers: the flow looked up once
+// and a fresh context. The dispatcher owns one; a test driving one analyzer directly may too.
+class ApplicationLayer {
+  public:
+    explicit ApplicationLayer(FlowTableSettings flows = {}) : flows_(flows) {}
+    // The context of `packet` (valid until the next call; `packet` must outlive its use).
+    PacketContext& begin(const Packet& packet) {
+        context_.reset(packet, flows_.track(packet));
+        return context_;
+    }
+    FlowTable& flows() { return flows_; }
+    const FlowTable& flows() const { return flows_; }
+
+  private:
+    FlowTable flows_;
+    PacketContext context_;
+};
+
+}  // namespace clinicwatch
