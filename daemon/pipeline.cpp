@@ -19,6 +19,7 @@
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/ipv6_routers.hpp"
+#include "analyzers/legacy_handshakes.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
 #include "analyzers/remote_access.hpp"
@@ -337,6 +338,9 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
                                                .count();
         return std::make_unique<OsFingerprint>(hosts_, writer_, *prepared_.os_rules, os);
     }
+    if (name == "legacy-handshakes")
+        // SSH-1 and NTLMv1 wherever a handshake shows them (issue 19).
+        return std::make_unique<LegacyHandshakes>(writer_, config_.network.internal_networks);
     if (name == "remote-access-sessions")
         // Remote-access protocols recognised by their handshake on any port (rules' handshakes).
         return std::make_unique<RemoteAccessSessions>(writer_, config_.network.internal_networks,

@@ -108,9 +108,11 @@ class Pipeline {
     std::chrono::steady_clock::time_point next_memory_check_{};
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats",  "ipv6-routers",           "inventory", "loop-detector",
-        "os-fingerprint", "remote-access-sessions", "egress",    "lan-hygiene",
-        "dhcp-flood",     "service-health",         "topology",  "sensor-limits"};
+        "traffic-stats",     "ipv6-routers",   "inventory",
+        "loop-detector",     "os-fingerprint", "remote-access-sessions",
+        "legacy-handshakes", "egress",         "lan-hygiene",
+        "dhcp-flood",        "service-health", "topology",
+        "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();
