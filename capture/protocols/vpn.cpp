@@ -82,6 +82,11 @@ std::optional<OpenVpnOpcode> parse_openvpn_tcp_packet(Bytes payload) {
     if (length + 2 != payload.size()) return std::nullopt;
     const std::uint8_t op = payload[2] >> 3;
     if (op < 1 || op > 11) return std::nullopt;
+    // DNS over TCP has the same 16-bit length in front (RFC 1035 §4.2.2); its question count
+    // (one) sits where OpenVPN carries a packet id or HMAC bytes, and says it is DNS.
+    if (load_be16(payload.data() + 6) == 1) return std::nullopt;
+    // P_DATA_V2's 24-bit peer id is assigned from 0 by the server: its high byte is 0.
+    if (op == 9 && payload[3] != 0) return std::nullopt;
     return static_cast<OpenVpnOpcode>(op);
 }
 

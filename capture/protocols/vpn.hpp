@@ -46,7 +46,8 @@ struct OpenVpnReset {
 // 2-byte packet length, which must cover the rest of the segment or less.
 std::optional<OpenVpnReset> parse_openvpn_reset(Bytes payload, bool tcp);
 // Any OpenVPN packet over TCP whose length field is exactly the segment (a running tunnel:
-// control, ack and data packets), with its opcode.
+// control, ack and data packets), with its opcode; DNS over TCP (the same length in front) is
+// told apart by its question count.
 std::optional<OpenVpnOpcode> parse_openvpn_tcp_packet(Bytes payload);
 
 // WireGuard (https://www.wireguard.com/protocol/, the whitepaper §5.4): a type byte, three zero

@@ -505,6 +505,18 @@ TEST(RemoteAccessVpn, DnsTlsAndRandomUdpAreNotTakenForAVpn) {
         h.tcp(kVendorPc, kVendorPcIp, static_cast<std::uint16_t>(51000 + i), kRouter, kOutside,
               8443, kPa, client_hello("portal.example.jp"));
     }
+    // DNS over TCP: the same 16-bit length in front of every message, many on one connection.
+    for (int i = 0; i < 40; ++i) {
+        Frame q = dns_response("host" + std::to_string(i) + ".clinic.local", 1, {},
+                               static_cast<std::uint16_t>(0x2000 + i * 97));
+        Frame framed = {static_cast<std::uint8_t>(q.size() >> 8),
+                        static_cast<std::uint8_t>(q.size())};
+        framed.insert(framed.end(), q.begin(), q.end());
+        if (i % 2)
+            h.tcp(kRouter, kOutside, 53, kVendorPc, kVendorPcIp, 52999, kPa, framed);
+        else
+            h.tcp(kVendorPc, kVendorPcIp, 52999, kRouter, kOutside, 53, kPa, framed);
+    }
     // A long random UDP stream (a video call) whose datagrams now and then start like a VPN.
     for (int i = 0; i < 3000; ++i) {
         Frame p = random_payload(rng, 16 * (2 + rng() % 60));

@@ -227,6 +227,9 @@ TEST(HandshakeRecognisers, LookAlikesAreNotRecognised) {
         // The start of a TLS 1.2 ClientHello record, and an application data record.
         hex("16030100a5010000a10303"),
         hex("1703030040"),
+        // The same query over TCP (RFC 1035 §4.2.2: a 16-bit length in front), an id whose
+        // high byte reads as an OpenVPN control opcode.
+        hex("0021 2345 0100 0001 0000 0000 0000 03777777 076578616d706c65 03636f6d 00 0001 0001"),
         // An SMB2 negotiate over NetBIOS session service.
         hex("000000a4fe534d4240000000"),
     };
