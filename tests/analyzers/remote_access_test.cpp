@@ -2,6 +2,8 @@
 // capture starts, with the signatures from rules/remote-access.yaml itself.
 #include "analyzers/remote_access.hpp"
 
+#include "analyzers/legacy_handshakes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +12,9 @@
 
 #include "daemon/config.hpp"
 #include "daemon/egress_rules.hpp"
+#include "daemon/incidents/describe.hpp"
+#include "daemon/incidents/incidents.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/analyzers/frames.hpp"
 #include "tests/analyzers/recording_sink.hpp"
 #include "tests/capture/vpn_messages.hpp"
@@ -54,6 +59,7 @@ class Harness {
         now += 1000;
         decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
         unit.on_packet(packet);
+        if (also) also->on_packet(packet);
     }
     const AlertUpdate* only() const {
         auto found = sink.of_kind("remote-access");
@@ -63,6 +69,7 @@ class Harness {
 
     RecordingSink sink;
     RemoteAccessSessions unit;
+    Analyzer* also = nullptr;  // another unit shown the same packets
     Packet packet;
     Timestamp now = kT0;
 };
@@ -586,4 +593,76 @@ TEST(RemoteAccessTools, SslVpnPortalRequestedInClearText) {
     ASSERT_TRUE(a);
     EXPECT_EQ(a->evidence["tool"], "SSL-VPN appliance");
     EXPECT_EQ(a->evidence["destination_ip"], "203.0.113.45");
+}
+
+// What people read: a VPN tunnel to the internet and the legacy handshakes become incidents
+// whose texts name the tunnel (its protocol and the party across the boundary) or the old
+// protocol, in Japanese and in English.
+TEST(RemoteAccessVpn, TunnelsAndLegacyHandshakesAreToldInJapaneseAndEnglish) {
+    Harness h;
+    LegacyHandshakes legacy(h.sink, {*IpNetwork::parse("192.168.100.0/24")});
+    h.also = &legacy;
+    h.udp(kVendorPc, kVendorPcIp, 40001, kRouter, kOutside, 443, vm::openvpn_client_reset());
+    h.tcp(kEhr, kEhrIp, 2022, kVendorPc, kVendorPcIp, 50100, TcpView::kAck | TcpView::kPsh,
+          text("SSH-1.5-OpenSSH_3.4p1\n"));
+    std::vector<AlertRecord> records;
+    for (const auto& a : h.sink.alerts) {
+        AlertRecord r;
+        r.id = static_cast<std::int64_t>(records.size() + 1);
+        r.key = a.key;
+        r.kind = a.kind;
+        r.severity = static_cast<int>(a.severity);
+        r.subject_mac = a.subject_mac->to_string();
+        r.subject = a.subject;
+        r.summary = a.summary;
+        r.status = "open";
+        r.first_seen = a.first_seen;
+        r.last_seen = a.last_seen;
+        r.count = 1;
+        r.evidence = a.evidence;
+        records.push_back(r);
+    }
+    auto incidents = correlate(records);
+    // The SSH-1 server is also an SSH session inside the LAN (remote-access).
+    ASSERT_EQ(incidents.size(), 3u);
+    nlohmann::json assets = nlohmann::json::array({{{"mac", kVendorPc.to_string()},
+                                                    {"register_name", "UKETSUKE-PC"},
+                                                    {"registered", "yes"},
+                                                    {"name", "UKETSUKE-PC"},
+                                                    {"addresses", nlohmann::json::array()}},
+                                                   {{"mac", kEhr.to_string()},
+                                                    {"register_name", "EHR-SRV"},
+                                                    {"registered", "yes"},
+                                                    {"name", "EHR-SRV"},
+                                                    {"addresses", nlohmann::json::array()}}});
+    int tunnels = 0;
+    for (const char* language : {"ja", "en"}) {
+        auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", language);
+        DeviceNames names(messages, assets);
+        for (const auto& in : incidents) {
+            auto d = describe_incident(in, 1, messages, names);
+            const std::string title = d["title"], detail = d["detail"], action = d["action"];
+            EXPECT_FALSE(title.empty() || action.empty()) << in.kind;
+            if (in.kind == "remote-access" && detail.find("SSH") != std::string::npos) {
+                EXPECT_NE(detail.find("EHR-SRV"), std::string::npos) << detail;
+            } else if (in.kind == "remote-access") {
+                ++tunnels;
+                EXPECT_NE(detail.find("UKETSUKE-PC"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("OpenVPN"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("203.0.113.45"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("udp/443"), std::string::npos) << detail;
+            } else {
+                EXPECT_EQ(in.kind, "legacy-ssh");
+                EXPECT_NE(title.find("SSH-1"), std::string::npos) << title;
+                EXPECT_NE(detail.find("EHR-SRV"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("SSH-1.5"), std::string::npos) << detail;
+            }
+            if (std::string(language) == "ja") {
+                EXPECT_NE(detail.find("が"), std::string::npos) << detail;
+            } else {
+                EXPECT_EQ(detail.find("が"), std::string::npos) << detail;
+            }
+        }
+    }
+    EXPECT_EQ(tunnels, 2);  // once per language
 }
