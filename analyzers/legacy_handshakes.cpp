@@ -17,6 +17,19 @@ bool smb_or_rpc_port(std::uint16_t port) {
     return port == 445 || port == 139 || port == 135;
 }
 
+// Only messages that carry a login are searched (a file transfer's segments are not): an SMB2
+// SESSION_SETUP (MS-SMB2 2.2.1: command 1), an SMB1 SESSION_SETUP_ANDX (MS-CIFS 2.2.4.53: 0x73),
+// both behind the 4-byte NetBIOS session header, or a DCE/RPC bind, alter context or auth3
+// (C706 §12.6: version 5, packet types 11, 14, 16).
+bool carries_login(Bytes p) {
+    if (p.size() >= 4 + 64 && p[5] == 'S' && p[6] == 'M' && p[7] == 'B') {
+        if (p[4] == 0xfe) return p[4 + 12] == 0x01 && p[4 + 13] == 0x00;
+        if (p[4] == 0xff) return p[4 + 4] == 0x73;
+        return false;
+    }
+    return p.size() >= 16 && p[0] == 5 && (p[2] == 11 || p[2] == 14 || p[2] == 16);
+}
+
 }  // namespace
 
 LegacyHandshakes::LegacyHandshakes(FindingSink& sink,
@@ -40,9 +53,14 @@ void LegacyHandshakes::on_packet(const Packet& packet) {
     if (p.size() >= 8 && std::memcmp(p.data(), "SSH-1.", 6) == 0) return on_ssh(packet);
     const TcpView& t = *packet.tcp;
     // The smallest AUTHENTICATE is 64 bytes, inside an SMB or RPC header.
-    if ((smb_or_rpc_port(t.src_port) || smb_or_rpc_port(t.dst_port)) && p.size() >= 64 + 8)
-        return on_ntlm(packet, "smb");
-    if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p)) on_ntlm(packet, "http");
+    if (smb_or_rpc_port(t.src_port) || smb_or_rpc_port(t.dst_port)) {
+        if (p.size() >= 64 + 8 && carries_login(p)) on_ntlm(packet, p[0] == 5 ? "rpc" : "smb");
+        return;
+    }
+    // An HTTP request with an NTLM or Negotiate Authorization header.
+    if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p) &&
+        memmem(p.data(), p.size(), "uthorization: N", 15))
+        on_ntlm(packet, "http");
 }
 
 void LegacyHandshakes::on_ssh(const Packet& packet) {
@@ -82,7 +100,7 @@ void LegacyHandshakes::on_ssh(const Packet& packet) {
 
 void LegacyHandshakes::on_ntlm(const Packet& packet, std::string_view carrier) {
     std::optional<ntlmssp::Message> m;
-    if (carrier == "smb") {
+    if (carrier != "http") {
         m = ntlmssp::find(packet.payload);
     } else {
         auto h = http::parse(packet.payload);
