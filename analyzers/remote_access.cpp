@@ -52,7 +52,7 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
                 (sig.protocol == kProtoUdp ? udp_by_first_byte_ : tcp_by_first_byte_)[sig.bytes[0]]
                     .push_back(ref);
             else
-                other_signatures_.push_back(ref);
+                (sig.protocol == kProtoUdp ? udp_other_ : tcp_other_).push_back(ref);
         }
     }
 }
@@ -105,7 +105,7 @@ void RemoteAccessSessions::on_packet(const Packet& packet) {
         }
     };
     try_refs((proto == kProtoTcp ? tcp_by_first_byte_ : udp_by_first_byte_)[payload[0]]);
-    if (!sig && !other_signatures_.empty()) try_refs(other_signatures_);
+    if (!sig) try_refs(proto == kProtoTcp ? tcp_other_ : udp_other_);
     // A TLS ClientHello inside the LAN whose ALPN names a tool (AnyDesk's "anydesk/..."), on
     // any port: egress reads ALPN at the boundary only.
     if (!sig && proto == kProtoTcp && src_in && dst_in && payload[0] == 0x16 &&

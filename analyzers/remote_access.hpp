@@ -75,8 +75,9 @@ class RemoteAccessSessions final : public Analyzer {
     InternalNetworks internal_;
     EgressRules rules_;
     std::array<std::vector<SignatureRef>, 256> tcp_by_first_byte_, udp_by_first_byte_;
-    std::vector<SignatureRef> other_signatures_;  // at an offset, or starting with "??"
-    HandshakeSignature alpn_signature_;           // a LAN ClientHello naming a tool's ALPN
+    // At an offset, starting with "??", or a recogniser alone (per transport).
+    std::vector<SignatureRef> tcp_other_, udp_other_;
+    HandshakeSignature alpn_signature_;  // a LAN ClientHello naming a tool's ALPN
     std::vector<Session> sessions_;
     std::uint64_t sessions_displaced_ = 0;
     BoundedTable<std::string, std::uint32_t> logged_per_day_{1024};  // mac|day -> sessions
