@@ -15,6 +15,7 @@
 
 #include "capture/address.hpp"
 #include "capture/bytes.hpp"
+#include "capture/protocols/handshake_recognisers.hpp"
 
 namespace clinicwatch {
 
@@ -37,7 +38,9 @@ bool domain_matches(std::string_view name, std::string_view suffix);
 bool role_matches(std::string_view role, std::string_view pattern);
 
 // The first bytes (or the framing) of a tool's protocol, as rules/remote-access.yaml gives them:
-// `bytes` at `offset` of a TCP or UDP payload, where `mask` bits are compared (0x00 = any byte).
+// `bytes` at `offset` of a TCP or UDP payload, where `mask` bits are compared (0x00 = any byte),
+// and/or a named recogniser (capture/protocols/handshake_recognisers.hpp) for what a pattern
+// cannot say (length fields, fixed message sizes).
 struct HandshakeSignature {
     enum class Sender : std::uint8_t { client, server, either };
     Sender sent_by = Sender::either;
@@ -46,6 +49,8 @@ struct HandshakeSignature {
     std::vector<std::uint8_t> bytes, mask;
     std::size_t min_length = 0;    // payload at least this long (and offset + bytes)
     std::size_t exact_length = 0;  // payload exactly this long (0 = any)
+    std::size_t max_length = 0;    // payload at most this long (0 = any)
+    HandshakeRecogniser recognise = nullptr;
     // Matching payload packets needed in one session before it is called the tool's; with
     // `mid_stream` the pattern frames every message, so a running session is recognised too,
     // but only while at least half of its payload packets since the first match match.
@@ -56,9 +61,10 @@ struct HandshakeSignature {
     bool matches(Bytes payload) const {
         if (payload.size() < std::max(min_length, offset + bytes.size())) return false;
         if (exact_length && payload.size() != exact_length) return false;
+        if (max_length && payload.size() > max_length) return false;
         for (std::size_t i = 0; i < bytes.size(); ++i)
             if ((payload[offset + i] & mask[i]) != bytes[i]) return false;
-        return true;
+        return !recognise || recognise(payload);
     }
 };
 

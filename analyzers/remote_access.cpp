@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "capture/protocols/tls.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -36,6 +38,10 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
       internal_(internal_networks),
       rules_(std::move(rules)),
       sessions_(kSessionSlots) {
+    alpn_signature_.sent_by = HandshakeSignature::Sender::client;
+    alpn_signature_.source =
+        "rules/remote-access.yaml tls_alpn: the tool's client names it in the ALPN of its TLS "
+        "ClientHello (RFC 7301)";
     rules_.index();
     for (std::size_t t = 0; t < rules_.tools.size(); ++t) {
         const auto& tool = rules_.tools[t];
@@ -46,7 +52,7 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
                 (sig.protocol == kProtoUdp ? udp_by_first_byte_ : tcp_by_first_byte_)[sig.bytes[0]]
                     .push_back(ref);
             else
-                other_signatures_.push_back(ref);
+                (sig.protocol == kProtoUdp ? udp_other_ : tcp_other_).push_back(ref);
         }
     }
 }
@@ -99,7 +105,16 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*cont
         }
     };
     try_refs((proto == kProtoTcp ? tcp_by_first_byte_ : udp_by_first_byte_)[payload[0]]);
-    if (!sig && !other_signatures_.empty()) try_refs(other_signatures_);
+    if (!sig) try_refs(proto == kProtoTcp ? tcp_other_ : udp_other_);
+    // A TLS ClientHello inside the LAN whose ALPN names a tool (AnyDesk's "anydesk/..."), on
+    // any port: egress reads ALPN at the boundary only.
+    if (!sig && proto == kProtoTcp && src_in && dst_in && payload[0] == 0x16 &&
+        tls::is_handshake(payload, 1))
+        if (auto hello = tls::parse_client_hello(payload); hello && !hello->alpn.empty())
+            if (const RemoteAccessTool* t = rules_.tool_for_alpn(hello->alpn)) {
+                tool = t;
+                sig = &alpn_signature_;
+            }
 
     // A LAN session on a tool's port without its handshake (already running at capture start).
     const RemoteAccessTool* port_tool = nullptr;
@@ -328,6 +343,10 @@ void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& t
                   {"recognised_by", how},
                   {"day", day},
                   {"source", source}};
+    // The party across the boundary, for the texts ("... connected to 203.0.113.45"): without
+    // it a device's own address would be named as its peer.
+    if (!(server_in && client_in))
+        a.evidence["destination_ip"] = (server_in ? client : server).to_string();
     sink_.alert(std::move(a));
 }
 

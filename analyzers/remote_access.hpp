@@ -1,9 +1,11 @@
-// Remote-access sessions recognised by their protocol, on any port: the first bytes of RDP
-// (X.224 Connection Request/Confirm), VNC (the RFB version banner), SSH (its banner), and the
-// framing of protocols whose every message shows it (TeamViewer, RDP without TLS), so that a
-// session on a non-standard port, or one already running when the sensor starts, is found.
-// Also sessions on a tool's known port inside the LAN seen without their handshake (capture
-// started mid-session). What to look for is data: rules/remote-access.yaml `handshakes`.
+// Remote-access sessions and VPN tunnels recognised by their protocol, on any port: the first
+// bytes of RDP (X.224 Connection Request/Confirm), VNC (the RFB version banner), SSH (its
+// banner), Radmin, NoMachine, OpenVPN, WireGuard, IKE, L2TP and PPTP, and the framing of
+// protocols whose every message shows it (TeamViewer, RDP without TLS, OpenVPN over TCP,
+// WireGuard transport data; IKE liveness, L2TP HELLO, PPTP echo messages), so that a session on
+// a non-standard port, or one already running when the sensor starts, is found. Also sessions
+// on a tool's known port inside the LAN seen without their handshake (capture started
+// mid-session). What to look for is data: rules/remote-access.yaml `handshakes`.
 //
 // Egress already reports boundary sessions on known ports and names; this unit reports the
 // rest. LAN sessions use egress's alert key, so one session found both ways is one alert.
@@ -73,7 +75,9 @@ class RemoteAccessSessions final : public Analyzer {
     InternalNetworks internal_;
     EgressRules rules_;
     std::array<std::vector<SignatureRef>, 256> tcp_by_first_byte_, udp_by_first_byte_;
-    std::vector<SignatureRef> other_signatures_;  // at an offset, or starting with "??"
+    // At an offset, starting with "??", or a recogniser alone (per transport).
+    std::vector<SignatureRef> tcp_other_, udp_other_;
+    HandshakeSignature alpn_signature_;  // a LAN ClientHello naming a tool's ALPN
     std::vector<Session> sessions_;
     std::uint64_t sessions_displaced_ = 0;
     BoundedTable<std::string, std::uint32_t> logged_per_day_{1024};  // mac|day -> sessions

@@ -86,8 +86,9 @@ struct RulesReader {
         return out;
     }
 
-    // handshakes: [{sent_by, transport, offset, hex | text, min_length, length, packets,
-    //               mid_stream, source}]; hex may hold spaces and "??" for any byte.
+    // handshakes: [{sent_by, transport, offset, hex | text, recogniser, min_length, length,
+    //               max_length, packets, mid_stream, source}]; hex may hold spaces and "??" for
+    //               any byte; a recogniser (by name) may stand alone or beside hex/text.
     std::vector<HandshakeSignature> handshakes(const YAML::Node& entry, const std::string& tool) {
         std::vector<HandshakeSignature> out;
         auto list = entry["handshakes"];
@@ -149,7 +150,18 @@ struct RulesReader {
                 sig.bytes.push_back(static_cast<std::uint8_t>(c));
                 sig.mask.push_back(0xff);
             }
-            if (sig.bytes.empty() || (!hex.empty() && !ascii.empty()))
+            std::string recogniser = text(h, "recogniser", false);
+            if (!recogniser.empty()) {
+                sig.recognise = find_handshake_recogniser(recogniser);
+                if (!sig.recognise) {
+                    std::string known;
+                    for (auto n : handshake_recogniser_names())
+                        known += (known.empty() ? "" : ", ") + std::string(n);
+                    problem(h["recogniser"],
+                            "unknown recogniser '" + recogniser + "' (known: " + known + ")");
+                }
+            }
+            if ((sig.bytes.empty() && recogniser.empty()) || (!hex.empty() && !ascii.empty()))
                 problem(h, "tool '" + tool + "': a handshake needs either hex or text");
             auto number = [&](const char* key, std::size_t& out_value, std::size_t max) {
                 auto n = h[key];
@@ -164,6 +176,7 @@ struct RulesReader {
             number("offset", sig.offset, 64);
             number("min_length", sig.min_length, 65535);
             number("length", sig.exact_length, 65535);
+            number("max_length", sig.max_length, 65535);
             std::size_t packets = 1;
             number("packets", packets, 16);
             sig.packets = static_cast<std::uint16_t>(std::max<std::size_t>(packets, 1));

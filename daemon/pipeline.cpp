@@ -21,6 +21,7 @@
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/ipv6_routers.hpp"
+#include "analyzers/legacy_handshakes.hpp"
 #include "analyzers/legacy_protocols.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
@@ -363,6 +364,9 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
                                                 prepared_.os_rules->cleartext_logins,
                                                 config_.network.internal_networks);
     }
+    if (name == "legacy-handshakes")
+        // SSH-1 and NTLMv1 wherever a handshake shows them (issue 19).
+        return std::make_unique<LegacyHandshakes>(writer_, config_.network.internal_networks);
     if (name == "remote-access-sessions")
         // Remote-access protocols recognised by their handshake on any port (rules' handshakes).
         return std::make_unique<RemoteAccessSessions>(writer_, config_.network.internal_networks,

@@ -112,11 +112,11 @@ class Pipeline {
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     // The loop units (analyzers/loop_detector.hpp) run in their own order, one after another.
     static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats",          "ipv6-routers",   "inventory",        "frame-repeats",
-        "broadcast-rate",         "loop-storm",     "arp-storms",       "stp-changes",
-        "duplicate-capture",      "os-fingerprint", "legacy-protocols", "cleartext-login",
-        "remote-access-sessions", "egress",         "lan-hygiene",      "dhcp-flood",
-        "service-health",         "topology",       "sensor-limits"};
+        "traffic-stats",          "ipv6-routers",      "inventory",        "frame-repeats",
+        "broadcast-rate",         "loop-storm",        "arp-storms",       "stp-changes",
+        "duplicate-capture",      "os-fingerprint",    "legacy-protocols", "cleartext-login",
+        "remote-access-sessions", "legacy-handshakes", "egress",           "lan-hygiene",
+        "dhcp-flood",             "service-health",    "topology",         "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();

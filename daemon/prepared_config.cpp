@@ -132,7 +132,7 @@ std::string PreparedConfig::settings_of(const std::string& analyzer) const {
                "rules=" + std::to_string(egress_rules_hash) + "\n";
     if (analyzer == "lan-hygiene") return section("network") + section("inventory");
     if (analyzer == "dhcp-flood") return section("inventory");
-    if (analyzer == "ipv6-routers") return section("network");
+    if (analyzer == "ipv6-routers" || analyzer == "legacy-handshakes") return section("network");
     if (analyzer == "service-health") return section("network");
     if (analyzer == "topology") return section("network") + section("topology");
     return "";  // traffic statistics and sensor limits read no settings

@@ -1,9 +1,9 @@
 // Whole frames through everything a packet meets after capture: decode, the shared host table,
 // every analyzer the pipeline installs (inventory, loop detector, OS fingerprint, remote-access
-// sessions, egress with its stream reassembly, QUIC Initial decryption and DNS query matching,
-// LAN hygiene, traffic statistics, sensor limits), ticks and the end of input. Tables are
-// small so eviction paths run. The input is a sequence of frames, each prefixed by a 2-byte
-// length; a third byte before each frame advances packet time (so reassembly, timeouts and
+// sessions, legacy handshakes, egress with its stream reassembly, QUIC Initial decryption and
+// DNS query matching, LAN hygiene, traffic statistics, sensor limits), ticks and the end of input.
+// Tables are small so eviction paths run. The input is a sequence of frames, each prefixed by a
+// 2-byte length; a third byte before each frame advances packet time (so reassembly, timeouts and
 // windows see both bursts and gaps).
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include "analyzers/egress.hpp"
 #include "analyzers/inventory.hpp"
 #include "analyzers/lan_hygiene.hpp"
+#include "analyzers/legacy_handshakes.hpp"
 #include "analyzers/legacy_protocols.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_fingerprint.hpp"
@@ -69,6 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     dispatcher.add(
         std::make_unique<CleartextLogin>(hosts, sink, os_rules().cleartext_logins, internal));
     dispatcher.add(std::make_unique<RemoteAccessSessions>(sink, internal, egress_rules()));
+    dispatcher.add(std::make_unique<LegacyHandshakes>(sink, internal));
     EgressSettings egress;
     egress.internal_networks = internal;
     egress.rules = egress_rules();

@@ -66,6 +66,32 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
 eth = bytes.fromhex("00a0de6e214c" "f46e2419c27b" "0800") + ip
 open(sys.argv[2], "wb").write(struct.pack("!HB", len(eth), 1) + eth)
 PY
+# VPN first messages (tests/capture/vpn_messages.hpp, laid out as their specifications give
+# them): OpenVPN client/server hard resets (UDP, TCP), IKEv2 IKE_SA_INIT, L2TP SCCRQ and HELLO,
+# PPTP SCCRQ and Echo-Request, a WireGuard keepalive.
+seed vpn openvpn-client "38074981bd797a558d0000000000"
+seed vpn openvpn-server "4066f94709188dae2b0100000000074981bd797a558d00000000"
+seed vpn openvpn-tcp "000e38074981bd797a558d0000000000"
+seed vpn ike-sa-init "8a3c5b1f0e2d4c6b00000000000000002120220800000000000000240000000c0000000801010000"
+seed vpn l2tp-sccrq "c80200370000000000000000800800000000000180080000000201008009000000076c6163800a0000000300000003800800000009 1234"
+seed vpn l2tp-hello "c8020014123400000007000980080000000000 06"
+seed vpn pptp-echo "001000011a2b3c4d0005000000000042"
+seed vpn wireguard-keepalive "04000000efbeadde0500000000000000 00112233445566778899aabbccddeeff"
+# app_layer: the same OpenVPN reset and L2TP SCCRQ in UDP frames from a LAN client.
+/usr/bin/python3 - "$out/app_layer" <<'PY'
+import struct, sys
+def frame(payload, sport, dport):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
+                     bytes([192, 168, 100, 20]), bytes([203, 0, 113, 45])) + udp
+    eth = bytes.fromhex("00a0de6e214c" "f46e2419c27b" "0800") + ip
+    return struct.pack("!HB", len(eth), 1) + eth
+out = sys.argv[1]
+open(out + "/openvpn-reset", "wb").write(
+    frame(bytes.fromhex("38074981bd797a558d0000000000"), 40001, 443))
+open(out + "/l2tp-hello", "wb").write(
+    frame(bytes.fromhex("c802001412340000000700098008000000000006"), 41701, 11701))
+PY
 # NDP (RFC 4861): a Yamaha router's RA (O flag, lifetime 1800, source MAC, MTU 1460, prefix
 # 2409:10:a0:1200::/64, RDNSS) and a neighbour advertisement (router, solicited, override).
 seed ndp ra "86003c4a404007080000000000000000010100a0de6a100105010000000005b4030440c000278d0000093a80000000002409001000a0120000000000000000001903000000000708fe8000000000000002a0defffe6a1001"

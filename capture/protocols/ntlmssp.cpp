@@ -77,6 +77,8 @@ std::optional<Message> parse(Bytes m) {
             Field lm = field_at(m, 12), nt = field_at(m, 20), domain = field_at(m, 28),
                   user = field_at(m, 36), ws = field_at(m, 44), key = field_at(m, 52);
             out.flags = load_le32(m.data() + 60);
+            out.lm_response_length = lm.length;
+            out.nt_response_length = nt.length;
             bool unicode = out.flags & kFlagUnicode;
             out.domain = read_string(m, domain, unicode);
             out.user = read_string(m, user, unicode);

@@ -32,6 +32,9 @@ struct Message {
     std::string workstation;         // NEGOTIATE (if supplied) / AUTHENTICATE: the client's name
     std::string user;                // AUTHENTICATE user name (an account name, not a secret)
     std::string target_name;         // CHALLENGE
+    // AUTHENTICATE: the lengths of LmChallengeResponse and NtChallengeResponse (MS-NLMP
+    // 2.2.1.3); an NT response of 24 bytes is NTLMv1 (3.3.1), NTLMv2's is longer (3.3.2).
+    std::uint16_t lm_response_length = 0, nt_response_length = 0;
     bool from_client() const { return type != kChallenge; }
 };
 

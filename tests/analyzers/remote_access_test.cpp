@@ -3,6 +3,8 @@
 #include "analyzers/remote_access.hpp"
 #include "analyzers/packet_context.hpp"
 
+#include "analyzers/legacy_handshakes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,8 +13,12 @@
 
 #include "daemon/config.hpp"
 #include "daemon/egress_rules.hpp"
+#include "daemon/incidents/describe.hpp"
+#include "daemon/incidents/incidents.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/analyzers/frames.hpp"
 #include "tests/analyzers/recording_sink.hpp"
+#include "tests/capture/vpn_messages.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace clinicwatch;
@@ -46,10 +52,16 @@ class Harness {
              const IpAddress& d, std::uint16_t dp, std::uint8_t flags, const Frame& payload = {}) {
         send(ipv4_frame(sm, dm, s, d, 6, tcp_segment(sp, dp, flags, payload)));
     }
+    void udp(const MacAddress& sm, const IpAddress& s, std::uint16_t sp, const MacAddress& dm,
+             const IpAddress& d, std::uint16_t dp, const Frame& payload) {
+        send(ipv4_frame(sm, dm, s, d, 17, udp_datagram(sp, dp, payload)));
+    }
     void send(const Frame& f) {
         now += 1000;
         decode_packet(LinkType::ethernet, now, static_cast<std::uint32_t>(f.size()), f, packet);
-        unit.on_packet(packet, app.begin(packet));
+        PacketContext& context = app.begin(packet);
+        unit.on_packet(packet, context);
+        if (also) also->on_packet(packet, context);
     }
     const AlertUpdate* only() const {
         auto found = sink.of_kind("remote-access");
@@ -59,6 +71,7 @@ class Harness {
 
     RecordingSink sink;
     RemoteAccessSessions unit;
+    Analyzer* also = nullptr;  // another unit shown the same packets
     Packet packet;
     ApplicationLayer app;
     Timestamp now = kT0;
@@ -217,7 +230,7 @@ TEST(RemoteAccessRules, HandshakesAreReadWithTheirSourcesAndBadOnesRefused) {
         for (const auto& h : t.handshakes) {
             ++with_handshakes;
             EXPECT_FALSE(h.source.empty()) << t.name;
-            EXPECT_FALSE(h.bytes.empty()) << t.name;
+            EXPECT_TRUE(!h.bytes.empty() || h.recognise) << t.name;
         }
     EXPECT_GE(with_handshakes, 7u);
 
@@ -314,4 +327,345 @@ TEST(RemoteAccessSessions, SessionOpenAtTheEndIsLoggedAsOngoing) {
     std::size_t handed = quiet.sink.sessions.size();
     quiet.unit.on_finish(quiet.now + 200 * kMicrosPerSecond);
     EXPECT_EQ(quiet.sink.sessions.size(), handed);  // ended once, not again
+}
+
+// issue 19: VPNs and remote-desktop tools by their first messages, on ports that are not theirs,
+// and tunnels already running when capture started; look-alikes stay quiet.
+namespace vm = clinicwatch::test::vpn_messages;
+
+TEST(RemoteAccessVpn, OpenVpnOverUdpOnAnotherPortToTheInternet) {
+    Harness h;
+    // A PC opens an OpenVPN tunnel to a server on udp/443 (not OpenVPN's 1194).
+    h.udp(kVendorPc, kVendorPcIp, 40001, kRouter, kOutside, 443, vm::openvpn_client_reset());
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "OpenVPN");
+    EXPECT_EQ(a->evidence["scope"], "boundary");
+    EXPECT_EQ(a->evidence["protocol"], "udp");
+    EXPECT_EQ(a->evidence["port"], 443);
+    EXPECT_EQ(a->evidence["server_ip"], "203.0.113.45");
+    EXPECT_EQ(a->evidence["client_ip"], "192.168.100.109");
+    // The texts name the party across the boundary, not the PC itself.
+    EXPECT_EQ(a->evidence["destination_ip"], "203.0.113.45");
+    EXPECT_EQ(a->evidence["recognised_by"], "handshake");
+    EXPECT_EQ(a->severity, Severity::high);
+    EXPECT_EQ(a->subject_mac, kVendorPc);
+    EXPECT_NE(a->summary.find("OpenVPN"), std::string::npos);
+    // The server's reset adds nothing; the tunnel goes into the remote-maintenance log.
+    h.udp(kRouter, kOutside, 443, kVendorPc, kVendorPcIp, 40001, vm::openvpn_server_reset());
+    EXPECT_EQ(h.sink.of_kind("remote-access").size(), 1u);
+    h.unit.on_finish(h.now);
+    ASSERT_FALSE(h.sink.sessions.empty());
+    const RemoteSession& r = h.sink.sessions.back();
+    EXPECT_EQ(r.tool, "OpenVPN");
+    EXPECT_EQ(r.direction, "egress");
+    EXPECT_EQ(r.remote_address, kOutside);
+    EXPECT_EQ(r.mac, kVendorPc);
+}
+
+TEST(RemoteAccessVpn, OpenVpnOverTcpAlreadyRunningIsFoundByItsFraming) {
+    Harness h;
+    std::mt19937 rng(21);
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    for (int i = 0; i < 8; ++i) {
+        Frame data{0x48, 0x00, 0x00, 0x01};  // P_DATA_V2, key 0, peer id 1
+        Frame body = random_payload(rng, 80 + i);
+        data.insert(data.end(), body.begin(), body.end());
+        const Frame framed = vm::tcp_framed(data);
+        if (i % 2)
+            h.tcp(kRouter, kOutside, 8080, kVendorPc, kVendorPcIp, 50900, kPa, framed);
+        else
+            h.tcp(kVendorPc, kVendorPcIp, 50900, kRouter, kOutside, 8080, kPa, framed);
+        if (i < 7) {
+            EXPECT_TRUE(h.sink.alerts.empty()) << i;
+        }
+    }
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "OpenVPN");
+    EXPECT_EQ(a->evidence["recognised_by"], "protocol framing");
+    EXPECT_EQ(a->evidence["server_ip"], "203.0.113.45");  // the lower port serves
+}
+
+TEST(RemoteAccessVpn, WireGuardHandshakeInsideTheLanOnAnotherPort) {
+    Harness h;
+    std::mt19937 rng(22);
+    h.udp(kVendorPc, kVendorPcIp, 41000, kEhr, kEhrIp, 40000, vm::wireguard(1, rng));
+    EXPECT_TRUE(h.sink.alerts.empty()) << "an initiation alone is not yet a tunnel";
+    h.udp(kEhr, kEhrIp, 40000, kVendorPc, kVendorPcIp, 41000, vm::wireguard(2, rng));
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "WireGuard VPN");
+    EXPECT_EQ(a->evidence["scope"], "lan");
+    EXPECT_EQ(a->evidence["server_ip"], "192.168.100.10");  // the responder
+    EXPECT_EQ(a->evidence["port"], 40000);
+    EXPECT_EQ(a->subject_mac, kEhr);
+}
+
+TEST(RemoteAccessVpn, WireGuardTunnelAlreadyRunningIsFoundByItsTransportData) {
+    Harness h;
+    std::mt19937 rng(23);
+    for (int i = 0; i < 4; ++i) {
+        if (i % 2)
+            h.udp(kRouter, kOutside, 3478, kVendorPc, kVendorPcIp, 41000,
+                  vm::wireguard(4, rng, 16 * (3 + i)));
+        else
+            h.udp(kVendorPc, kVendorPcIp, 41000, kRouter, kOutside, 3478,
+                  vm::wireguard(4, rng, 16 * (3 + i)));
+    }
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "WireGuard VPN");
+    EXPECT_EQ(a->evidence["recognised_by"], "protocol framing");
+    EXPECT_EQ(a->evidence["destination_ip"], "203.0.113.45");
+}
+
+TEST(RemoteAccessVpn, IkeOnAnotherPortAndARunningTunnelsLivenessCheck) {
+    Harness h;
+    h.udp(kVendorPc, kVendorPcIp, 500, kRouter, kOutside, 10500, vm::ike_sa_init());
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "IPsec VPN");
+    EXPECT_EQ(a->evidence["server_ip"], "203.0.113.45");
+    EXPECT_EQ(a->evidence["port"], 10500);
+
+    // Already running (no IKE_SA_INIT seen): an INFORMATIONAL request and its response.
+    Harness running;
+    vm::Msg req = vm::ike_sa_init();
+    req[8] = 0x5a, req[18] = 37, req[16] = 46, req[23] = 4;
+    vm::Msg resp = req;
+    resp[19] = 0x20;
+    vm::Msg marker = vm::hex("00000000");
+    vm::Msg natt_req = marker, natt_resp = marker;
+    vm::append(natt_req, req);
+    vm::append(natt_resp, resp);
+    running.udp(kVendorPc, kVendorPcIp, 45000, kRouter, kOutside, 14500, natt_req);
+    EXPECT_TRUE(running.sink.alerts.empty());
+    running.udp(kRouter, kOutside, 14500, kVendorPc, kVendorPcIp, 45000, natt_resp);
+    const AlertUpdate* r = running.only();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->evidence["tool"], "IPsec VPN");
+}
+
+TEST(RemoteAccessVpn, L2tpTunnelRequestAndARunningTunnelsHello) {
+    Harness h;
+    h.udp(kVendorPc, kVendorPcIp, 41701, kRouter, kOutside, 11701, vm::l2tp_sccrq());
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "L2TP VPN");
+    EXPECT_EQ(a->evidence["port"], 11701);  // the lower port of the two serves
+
+    Harness running;
+    running.udp(kRouter, kOutside, 11701, kVendorPc, kVendorPcIp, 51702, vm::l2tp_hello());
+    const AlertUpdate* r = running.only();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->evidence["tool"], "L2TP VPN");
+}
+
+TEST(RemoteAccessVpn, PptpControlConnectionAndARunningOnesEchoes) {
+    Harness h;
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    h.tcp(kVendorPc, kVendorPcIp, 52100, kRouter, kOutside, 11723, kPa, vm::pptp_sccrq());
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "PPTP VPN");
+    EXPECT_EQ(a->evidence["server_ip"], "203.0.113.45");
+    EXPECT_EQ(a->evidence["port"], 11723);
+
+    Harness running;
+    running.tcp(kVendorPc, kVendorPcIp, 52101, kRouter, kOutside, 11723, kPa, vm::pptp_echo());
+    EXPECT_TRUE(running.sink.alerts.empty());
+    running.tcp(kRouter, kOutside, 11723, kVendorPc, kVendorPcIp, 52101, kPa, vm::pptp_echo());
+    ASSERT_TRUE(running.only());
+}
+
+TEST(RemoteAccessTools, RadminAndNoMachineByTheirFirstMessagesOnOtherPorts) {
+    Harness h;
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    h.tcp(kVendorPc, kVendorPcIp, 53100, kEhr, kEhrIp, 14899, kPa,
+          from_hex("01000000010000000808"));
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "Radmin");
+    EXPECT_EQ(a->evidence["server_ip"], "192.168.100.10");
+    EXPECT_EQ(a->evidence["port"], 14899);
+
+    Harness nx;
+    nx.tcp(kVendorPc, kVendorPcIp, 53200, kEhr, kEhrIp, 14000, kPa, text("NXSH-8.11.3\n"));
+    const AlertUpdate* n = nx.only();
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->evidence["tool"], "NoMachine");
+    EXPECT_EQ(n->evidence["server_ip"], "192.168.100.10");
+    // A longer line that merely starts the same way is something else.
+    Harness longer;
+    longer.tcp(kVendorPc, kVendorPcIp, 53300, kEhr, kEhrIp, 14000, kPa,
+               text("NXSH-and-then-a-much-longer-line\n"));
+    EXPECT_TRUE(longer.sink.alerts.empty());
+}
+
+TEST(RemoteAccessVpn, DnsTlsAndRandomUdpAreNotTakenForAVpn) {
+    Harness h;
+    std::mt19937 rng(24);
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    // DNS questions and answers, a TLS ClientHello and application data on odd ports.
+    for (int i = 0; i < 50; ++i) {
+        h.send(ipv4_frame(kVendorPc, kRouter, kVendorPcIp, kOutside, 17,
+                          udp_datagram(static_cast<std::uint16_t>(50000 + i), 53,
+                                       dns_response("www.example.com", 1, {}))));
+        h.tcp(kVendorPc, kVendorPcIp, static_cast<std::uint16_t>(51000 + i), kRouter, kOutside,
+              8443, kPa, client_hello("portal.example.jp"));
+    }
+    // DNS over TCP: the same 16-bit length in front of every message, many on one connection.
+    for (int i = 0; i < 40; ++i) {
+        Frame q = dns_response("host" + std::to_string(i) + ".clinic.local", 1, {},
+                               static_cast<std::uint16_t>(0x2000 + i * 97));
+        Frame framed = {static_cast<std::uint8_t>(q.size() >> 8),
+                        static_cast<std::uint8_t>(q.size())};
+        framed.insert(framed.end(), q.begin(), q.end());
+        if (i % 2)
+            h.tcp(kRouter, kOutside, 53, kVendorPc, kVendorPcIp, 52999, kPa, framed);
+        else
+            h.tcp(kVendorPc, kVendorPcIp, 52999, kRouter, kOutside, 53, kPa, framed);
+    }
+    // A long random UDP stream (a video call) whose datagrams now and then start like a VPN.
+    for (int i = 0; i < 3000; ++i) {
+        Frame p = random_payload(rng, 16 * (2 + rng() % 60));
+        if (i % 300 == 0) p[0] = 0x04, p[1] = p[2] = p[3] = 0;
+        if (i % 500 == 0) p[0] = 0x38;
+        if (i % 2)
+            h.udp(kVendorPc, kVendorPcIp, 62000, kRouter, kOutside, 19302, p);
+        else
+            h.udp(kRouter, kOutside, 19302, kVendorPc, kVendorPcIp, 62000, p);
+    }
+    EXPECT_TRUE(h.sink.of_kind("remote-access").empty());
+}
+
+TEST(RemoteAccessRules, UnknownRecogniserIsRefusedWithTheKnownNames) {
+    TempDir dir;
+    auto write = [&](const std::string& name, const std::string& body) {
+        std::ofstream(dir.path() / name) << body;
+    };
+    write("remote-access.yaml",
+          "tools:\n  - name: X\n    handshakes:\n"
+          "      - {transport: udp, recogniser: wireguard-handshake, source: s}\n"
+          "      - {transport: udp, recogniser: wireguard-initiation, source: s}\n"
+          "    source: s\n");
+    write("well-known-services.yaml", "services: []\n");
+    write("risky-protocols.yaml", "protocols: []\n");
+    try {
+        load_egress_rules(dir.path().string());
+        FAIL() << "an unknown recogniser accepted";
+    } catch (const ConfigError& e) {
+        ASSERT_EQ(e.problems().size(), 1u);
+        EXPECT_NE(e.problems()[0].find("unknown recogniser 'wireguard-handshake'"),
+                  std::string::npos)
+            << e.problems()[0];
+        EXPECT_NE(e.problems()[0].find("wireguard-initiation"), std::string::npos);
+    }
+}
+
+TEST(RemoteAccessTools, AnyDeskInsideTheLanOnAnotherPortByItsAlpn) {
+    Harness h;
+    // OpenSSL 3.0.19's TLS 1.2 ClientHello offering ALPN "anydesk/6.2.0/linux" (the bytes of
+    // Egress.AnyDeskRelayOn443IsFoundByItsAlpn), here to a LAN PC on tcp/17070.
+    const Frame hello = from_hex(
+        "16030100d1010000cd03030f5eded5b9145cfb52ad6369d4a4bfdb57d80be08ed44d3177"
+        "7577f84008656d000038c02cc030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0"
+        "270067c00ac0140039c009c0130033009d009c003d003c0035002f00ff0100006c000b0004"
+        "03000102000a000c000a001d0017001e001900180023000000100016001413616e79646573"
+        "6b2f362e322e302f6c696e75780016000000170000000d002a002804030503060308070808"
+        "0809080a080b080408050806040105010601030303010302040205020602");
+    h.tcp(kVendorPc, kVendorPcIp, 53400, kEhr, kEhrIp, 17070, TcpView::kAck | TcpView::kPsh, hello);
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "AnyDesk");
+    EXPECT_EQ(a->evidence["server_ip"], "192.168.100.10");
+    EXPECT_EQ(a->evidence["port"], 17070);
+    // An ordinary ClientHello (no ALPN of a tool) says nothing.
+    Harness plain;
+    plain.tcp(kVendorPc, kVendorPcIp, 53401, kEhr, kEhrIp, 17070, TcpView::kAck | TcpView::kPsh,
+              client_hello("ehr.clinic.local"));
+    EXPECT_TRUE(plain.sink.alerts.empty());
+}
+
+TEST(RemoteAccessTools, SslVpnPortalRequestedInClearText) {
+    Harness h;
+    h.tcp(kVendorPc, kVendorPcIp, 53500, kRouter, kOutside, 80, TcpView::kAck | TcpView::kPsh,
+          text("GET /remote/login?lang=en HTTP/1.1\r\nHost: vpn.vendor.example\r\n\r\n"));
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "SSL-VPN appliance");
+    EXPECT_EQ(a->evidence["destination_ip"], "203.0.113.45");
+}
+
+// What people read: a VPN tunnel to the internet and the legacy handshakes become incidents
+// whose texts name the tunnel (its protocol and the party across the boundary) or the old
+// protocol, in Japanese and in English.
+TEST(RemoteAccessVpn, TunnelsAndLegacyHandshakesAreToldInJapaneseAndEnglish) {
+    Harness h;
+    LegacyHandshakes legacy(h.sink, {*IpNetwork::parse("192.168.100.0/24")});
+    h.also = &legacy;
+    h.udp(kVendorPc, kVendorPcIp, 40001, kRouter, kOutside, 443, vm::openvpn_client_reset());
+    h.tcp(kEhr, kEhrIp, 2022, kVendorPc, kVendorPcIp, 50100, TcpView::kAck | TcpView::kPsh,
+          text("SSH-1.5-OpenSSH_3.4p1\n"));
+    std::vector<AlertRecord> records;
+    for (const auto& a : h.sink.alerts) {
+        AlertRecord r;
+        r.id = static_cast<std::int64_t>(records.size() + 1);
+        r.key = a.key;
+        r.kind = a.kind;
+        r.severity = static_cast<int>(a.severity);
+        r.subject_mac = a.subject_mac->to_string();
+        r.subject = a.subject;
+        r.summary = a.summary;
+        r.status = "open";
+        r.first_seen = a.first_seen;
+        r.last_seen = a.last_seen;
+        r.count = 1;
+        r.evidence = a.evidence;
+        records.push_back(r);
+    }
+    auto incidents = correlate(records);
+    // The SSH-1 server is also an SSH session inside the LAN (remote-access).
+    ASSERT_EQ(incidents.size(), 3u);
+    nlohmann::json assets = nlohmann::json::array({{{"mac", kVendorPc.to_string()},
+                                                    {"register_name", "UKETSUKE-PC"},
+                                                    {"registered", "yes"},
+                                                    {"name", "UKETSUKE-PC"},
+                                                    {"addresses", nlohmann::json::array()}},
+                                                   {{"mac", kEhr.to_string()},
+                                                    {"register_name", "EHR-SRV"},
+                                                    {"registered", "yes"},
+                                                    {"name", "EHR-SRV"},
+                                                    {"addresses", nlohmann::json::array()}}});
+    int tunnels = 0;
+    for (const char* language : {"ja", "en"}) {
+        auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", language);
+        DeviceNames names(messages, assets);
+        for (const auto& in : incidents) {
+            auto d = describe_incident(in, 1, messages, names);
+            const std::string title = d["title"], detail = d["detail"], action = d["action"];
+            EXPECT_FALSE(title.empty() || action.empty()) << in.kind;
+            if (in.kind == "remote-access" && detail.find("SSH") != std::string::npos) {
+                EXPECT_NE(detail.find("EHR-SRV"), std::string::npos) << detail;
+            } else if (in.kind == "remote-access") {
+                ++tunnels;
+                EXPECT_NE(detail.find("UKETSUKE-PC"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("OpenVPN"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("203.0.113.45"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("udp/443"), std::string::npos) << detail;
+            } else {
+                EXPECT_EQ(in.kind, "legacy-ssh");
+                EXPECT_NE(title.find("SSH-1"), std::string::npos) << title;
+                EXPECT_NE(detail.find("EHR-SRV"), std::string::npos) << detail;
+                EXPECT_NE(detail.find("SSH-1.5"), std::string::npos) << detail;
+            }
+            if (std::string(language) == "ja") {
+                EXPECT_NE(detail.find("が"), std::string::npos) << detail;
+            } else {
+                EXPECT_EQ(detail.find("が"), std::string::npos) << detail;
+            }
+        }
+    }
+    EXPECT_EQ(tunnels, 2);  // once per language
 }
