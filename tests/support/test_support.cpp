@@ -154,7 +154,11 @@ int replay_capture(const std::filesystem::path& pcap, const std::string& db,
 bool shared_fixture(const std::string& key, const std::filesystem::path& into,
                     const std::function<bool(const std::filesystem::path&)>& make) {
     auto root = std::filesystem::canonical("/proc/self/exe").parent_path() / "fixture-cache";
-    std::filesystem::create_directories(root);
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    // A build tree this user may not write (the arm64 script runs the tests as nobody): no
+    // sharing, each process makes its own.
+    if (ec || ::access(root.c_str(), W_OK) != 0) return make(into), true;
     auto kept = root / (key + "-" + fixture_stamp());
     auto done = kept.string() + ".done";
     // One process makes it while the others wait here (the lock goes with the process).
