@@ -158,7 +158,10 @@ bool shared_fixture(const std::string& key, const std::filesystem::path& into,
     std::filesystem::create_directories(root, ec);
     // A build tree this user may not write (the arm64 script runs the tests as nobody): no
     // sharing, each process makes its own.
-    if (ec || ::access(root.c_str(), W_OK) != 0) return make(into), true;
+    if (ec || ::access(root.c_str(), W_OK) != 0) {
+        make(into);
+        return true;
+    }
     auto kept = root / (key + "-" + fixture_stamp());
     auto done = kept.string() + ".done";
     // One process makes it while the others wait here (the lock goes with the process).
