@@ -216,14 +216,7 @@ void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outb
     key.inside = outbound ? ip.src : ip.dst;
     key.outside = outbound ? ip.dst : ip.src;
     key.protocol = ip.protocol;
-    std::uint16_t sport = 0, dport = 0;
-    if (packet.tcp) {
-        sport = packet.tcp->src_port;
-        dport = packet.tcp->dst_port;
-    } else if (packet.udp) {
-        sport = packet.udp->src_port;
-        dport = packet.udp->dst_port;
-    }
+    const auto [sport, dport] = packet.ports();
     key.inside_port = outbound ? sport : dport;
     key.outside_port = outbound ? dport : sport;
 

@@ -56,14 +56,7 @@ FlowTable::FlowTable(FlowTableSettings settings)
 bool FlowTable::tuple_of(const Packet& packet, FlowTuple& out, bool& src_is_low) {
     if (!packet.ip || packet.ip->is_later_fragment) return false;
     const IpView& ip = *packet.ip;
-    std::uint16_t sport = 0, dport = 0;
-    if (packet.tcp) {
-        sport = packet.tcp->src_port;
-        dport = packet.tcp->dst_port;
-    } else if (packet.udp) {
-        sport = packet.udp->src_port;
-        dport = packet.udp->dst_port;
-    }
+    const auto [sport, dport] = packet.ports();
     std::uint64_t s[2], d[2];
     std::memcpy(s, ip.src.bytes.data(), 16);
     std::memcpy(d, ip.dst.bytes.data(), 16);

@@ -117,6 +117,16 @@ struct Packet {
 
     DecodeResult result = DecodeResult::ok;
     bool decoded() const { return result == DecodeResult::ok; }
+
+    // The TCP or UDP ports; 0 and 0 for other protocols.
+    struct Ports {
+        std::uint16_t src = 0, dst = 0;
+    };
+    Ports ports() const {
+        if (tcp) return {tcp->src_port, tcp->dst_port};
+        if (udp) return {udp->src_port, udp->dst_port};
+        return {};
+    }
 };
 
 // Decode one frame captured with the given link type. Never throws, never reads out of bounds.
