@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/netbios_browser.hpp"
 #include "capture/protocols/ntlmssp.hpp"
@@ -113,7 +114,7 @@ bool OsFingerprint::add_evidence(const Packet& p, std::string_view source, std::
     return add_evidence_to(*h, p.vlan, source, value, p.ts);
 }
 
-void OsFingerprint::on_packet(const Packet& packet, PacketContext& /*context*/) {
+void OsFingerprint::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.ip) {
         // Bridges speak STP and LLDP: a sender of BPDUs is a network device.
         if (packet.llc && packet.llc->dsap == 0x42 && packet.llc->ssap == 0x42)
@@ -133,17 +134,18 @@ void OsFingerprint::on_packet(const Packet& packet, PacketContext& /*context*/) 
         std::uint16_t sp = t.src_port, dp = t.dst_port;
         if (sp == 445 || dp == 445 || sp == 139 || dp == 139) return on_smb(packet);
         std::uint8_t b0 = packet.payload[0];
-        if (b0 == 0x16) return on_tls(packet);
+        if (b0 == 0x16) return on_tls(packet, context);
         if (b0 == 'S' && packet.payload.size() >= 4 && packet.payload[1] == 'S' &&
             packet.payload[2] == 'H' && packet.payload[3] == '-')
             return on_ssh(packet);
-        if (b0 >= 'A' && b0 <= 'Z' && http::looks_like_http(packet.payload)) on_http(packet, false);
+        if (b0 >= 'A' && b0 <= 'Z' && http::looks_like_http(packet.payload))
+            on_http(packet, context, false);
         return;
     }
     if (packet.udp && !packet.payload.empty()) {
         if (packet.udp->dst_port == 138 && packet.udp->src_port == 138) return on_browser(packet);
         if (packet.udp->dst_port == 1900 || packet.udp->src_port == 1900)
-            return on_http(packet, true);
+            return on_http(packet, context, true);
     }
 }
 
@@ -240,9 +242,10 @@ void OsFingerprint::on_smb(const Packet& p) {
     }
 }
 
-void OsFingerprint::on_http(const Packet& p, bool ssdp) {
-    auto m = http::parse(p.payload);
-    if (!m || !internal(p.ip->src)) return;
+void OsFingerprint::on_http(const Packet& p, PacketContext& context, bool ssdp) {
+    if (!internal(p.ip->src)) return;
+    const http::Message* m = context.http();  // parsed once for every unit
+    if (!m) return;
     Host* h = hosts_.find(p.src_mac, p.vlan);
     if (!h) return;
     auto matched = [&](std::string_view source, std::string_view value) {
@@ -283,18 +286,20 @@ void OsFingerprint::on_http(const Packet& p, bool ssdp) {
     }
 }
 
-void OsFingerprint::on_tls(const Packet& p) {
+void OsFingerprint::on_tls(const Packet& p, PacketContext& context) {
     if (tls::is_handshake(p.payload, 1)) {
         if (!internal(p.ip->src)) return;
-        auto ch = tls::parse_client_hello(p.payload);
+        const tls::ClientHello* ch = context.tls_client_hello();  // parsed once for every unit
         if (!ch) return;
         Host* h = hosts_.find(p.src_mac, p.vlan);
         if (!h) return;
         std::uint16_t max = ch->highest_version();
-        std::string value = "max=" + tls::version_name(max) + " ja3=" + ch->ja3_hash();
         State& st = state(h->key);
-        std::uint64_t hash = evidence_hash("tls-client", value);
+        // A host repeats its hello on every connection: the JA3 string and its MD5 are built
+        // only for a hello not seen recently (the key hashes what JA3 reads).
+        std::uint64_t hash = (evidence_hash("tls-client", {}) ^ ch->ja3_key()) * 31 + max;
         if (!seen_recently(st, hash, p.ts)) {
+            std::string value = "max=" + tls::version_name(max) + " ja3=" + ch->ja3_hash();
             Observed o{value, "tls-client", p.ts, p.ts};
             if (max <= tls::kTls11 || !claims_for(o, rules_).empty()) {
                 if (h->observe_evidence(value, "tls-client", p.ts)) st.pending = true;

@@ -86,8 +86,8 @@ class OsFingerprint final : public Analyzer {
 
     void on_syn(const Packet& p);
     void on_smb(const Packet& p);
-    void on_http(const Packet& p, bool ssdp);
-    void on_tls(const Packet& p);
+    void on_http(const Packet& p, PacketContext& context, bool ssdp);
+    void on_tls(const Packet& p, PacketContext& context);
     void on_ssh(const Packet& p);
     void on_browser(const Packet& p);
     void on_l2(const Packet& p, std::string_view what);

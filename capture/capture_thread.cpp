@@ -1,9 +1,17 @@
 #include "capture/capture_thread.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstring>
 
 namespace clinicwatch {
+
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
 
 void CaptureThread::start() {
     stop_requested_ = false;
@@ -71,6 +79,7 @@ void CaptureThread::run() {
     }
     ring_.flush();
     publish();
+    cpu_seconds_.store(thread_cpu_seconds(), std::memory_order_relaxed);
     finished_.store(true, std::memory_order_release);
 }
 

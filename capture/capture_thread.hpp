@@ -21,6 +21,9 @@ struct CaptureCounters {
     std::atomic<std::uint64_t> cut_to_slot{0};  // frames longer than a ring slot (kept in part)
 };
 
+// CPU seconds used so far by the calling thread.
+double thread_cpu_seconds();
+
 // What to do when the analysis thread falls behind. A live interface must never block (the
 // kernel would drop instead, invisibly): we drop and count. A file has no wire to keep up with,
 // so replay waits and analyses every frame.
@@ -43,6 +46,8 @@ class CaptureThread {
     std::exception_ptr error() const { return finished() ? error_ : nullptr; }
     const CaptureCounters& counters() const { return counters_; }
     double progress() const { return source_.progress(); }
+    // CPU seconds the capture thread used; final once finished().
+    double cpu_seconds() const { return cpu_seconds_.load(std::memory_order_relaxed); }
 
   private:
     void run();
@@ -54,6 +59,7 @@ class CaptureThread {
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> finished_{false};
     std::exception_ptr error_;
+    std::atomic<double> cpu_seconds_{0};
     std::thread thread_;
 };
 

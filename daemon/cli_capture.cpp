@@ -82,6 +82,8 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
     std::printf("alerts       %lld open\n", static_cast<long long>(alerts));
     std::printf("elapsed      %.2f s (%s packets/s)\n", r.elapsed_seconds,
                 human_count(r.elapsed_seconds > 0 ? r.packets / r.elapsed_seconds : 0).c_str());
+    std::printf("cpu          %.2f s analysis, %.2f s capture (threads)\n", r.analysis_cpu_seconds,
+                r.capture_cpu_seconds);
     std::printf("database     %s\n", std::filesystem::absolute(db_path).c_str());
 }
 

@@ -524,6 +524,7 @@ Timestamp retention_cutoff(Timestamp packet_now, Timestamp wall_now, int retenti
 PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop) {
     using Clock = std::chrono::steady_clock;
     const auto started = Clock::now();
+    const double cpu_at_start = thread_cpu_seconds();
     // A live capture's ring absorbs bursts the analysis falls behind on (a full ring drops). A
     // replay's reader waits instead, so slots beyond a few thousand frames buy nothing there, and
     // a ring larger than the cache makes the analysis thread read every frame from memory: on
@@ -665,6 +666,8 @@ PipelineResult Pipeline::run(PacketSource& source, const std::atomic<bool>& stop
     result.capture_drops = c.kernel_drops.load() + c.interface_drops.load();
     result.cut_to_slot = c.cut_to_slot.load();
     result.capture_error = capture.error();
+    result.capture_cpu_seconds = capture.cpu_seconds();
+    result.analysis_cpu_seconds = thread_cpu_seconds() - cpu_at_start;
     // What is left is handed to the writer, which gets a bounded time to write it (a full disk
     // may be cleared meanwhile); what still fails is reported, never silently dropped.
     writer_.collect(hosts_, true);

@@ -54,6 +54,8 @@ struct PipelineResult {
     std::size_t hosts = 0;
     Timestamp first_packet = 0, last_packet = 0;
     double elapsed_seconds = 0;
+    // CPU time of each thread: the busier one bounds a replay's speed.
+    double analysis_cpu_seconds = 0, capture_cpu_seconds = 0;
     std::exception_ptr capture_error;  // set when the source failed (corrupt file ...)
     std::string store_error;           // set when the last write to the database failed
 };
@@ -111,12 +113,26 @@ class Pipeline {
     std::chrono::steady_clock::time_point next_memory_check_{};
     // The analyzers in the order packets visit them (sensor-limits last: it reads the others).
     // The loop units (analyzers/loop_detector.hpp) run in their own order, one after another.
-    static constexpr const char* kAnalyzerOrder[] = {
-        "traffic-stats",          "ipv6-routers",      "inventory",        "frame-repeats",
-        "broadcast-rate",         "loop-storm",        "arp-storms",       "stp-changes",
-        "duplicate-capture",      "os-fingerprint",    "legacy-protocols", "cleartext-login",
-        "remote-access-sessions", "legacy-handshakes", "egress",           "lan-hygiene",
-        "dhcp-flood",             "service-health",    "topology",         "sensor-limits"};
+    static constexpr const char* kAnalyzerOrder[] = {"traffic-stats",
+                                                     "ipv6-routers",
+                                                     "inventory",
+                                                     "frame-repeats",
+                                                     "broadcast-rate",
+                                                     "loop-storm",
+                                                     "arp-storms",
+                                                     "stp-changes",
+                                                     "duplicate-capture",
+                                                     "os-fingerprint",
+                                                     "legacy-protocols",
+                                                     "cleartext-login",
+                                                     "remote-access-sessions",
+                                                     "legacy-handshakes",
+                                                     "egress",
+                                                     "lan-hygiene",
+                                                     "dhcp-flood",
+                                                     "service-health",
+                                                     "topology",
+                                                     "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
     void load_vendors();

@@ -213,6 +213,19 @@ std::string ClientHello::ja3() const {
     return s;
 }
 
+std::uint64_t ClientHello::ja3_key() const {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over 16-bit values; lists separated
+    auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 1099511628211ULL; };
+    mix(handshake_version);
+    for (const auto* list : {&cipher_suites, &extensions, &groups}) {
+        for (auto v : *list)
+            if (!is_grease(v)) mix(v);
+        mix(0x10000);
+    }
+    for (auto f : ec_point_formats) mix(f);
+    return h;
+}
+
 std::string ClientHello::ja3_hash() const {
     std::string s = ja3();
     return md5_hex(Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));

@@ -36,6 +36,9 @@ struct ClientHello {
     std::uint16_t highest_version() const;
     std::string ja3() const;
     std::string ja3_hash() const;
+    // A 64-bit hash of exactly what JA3 reads (GREASE removed): equal keys mean equal JA3s, so
+    // a caller can skip building and MD5-ing the string for a hello it has just seen.
+    std::uint64_t ja3_key() const;
 };
 
 struct ServerHello {

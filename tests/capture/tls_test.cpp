@@ -135,3 +135,35 @@ TEST(TlsClientHello, SniWithControlBytesIsIgnored) {
     ASSERT_TRUE(hello);
     EXPECT_TRUE(hello->sni.empty());
 }
+
+// ja3_key() stands for the JA3 string in the OS fingerprint's seen-cache: the same hello gives
+// the same key whatever GREASE values it carries, and any change JA3 sees changes the key.
+TEST(TlsClientHello, Ja3KeyFollowsWhatJa3Reads) {
+    auto parsed = tls::parse_client_hello(from_hex(kOpenSsl3Hello));
+    ASSERT_TRUE(parsed);
+    const tls::ClientHello base = *parsed;
+
+    tls::ClientHello greased = base;  // Chrome-style GREASE values, which JA3 drops
+    greased.cipher_suites.insert(greased.cipher_suites.begin(), 0x3a3a);
+    greased.extensions.insert(greased.extensions.begin(), 0xdada);
+    greased.groups.insert(greased.groups.begin(), 0x8a8a);
+    EXPECT_EQ(greased.ja3(), base.ja3());
+    EXPECT_EQ(greased.ja3_key(), base.ja3_key());
+
+    tls::ClientHello reordered = base;  // extension order is part of JA3
+    ASSERT_GE(reordered.extensions.size(), 2u);
+    std::swap(reordered.extensions[0], reordered.extensions[1]);
+    EXPECT_NE(reordered.ja3(), base.ja3());
+    EXPECT_NE(reordered.ja3_key(), base.ja3_key());
+
+    tls::ClientHello moved = base;  // a value moved from one list to the next
+    ASSERT_FALSE(moved.cipher_suites.empty());
+    moved.extensions.insert(moved.extensions.begin(), moved.cipher_suites.back());
+    moved.cipher_suites.pop_back();
+    EXPECT_NE(moved.ja3(), base.ja3());
+    EXPECT_NE(moved.ja3_key(), base.ja3_key());
+
+    tls::ClientHello other_version = base;
+    other_version.handshake_version = tls::kTls11;
+    EXPECT_NE(other_version.ja3_key(), base.ja3_key());
+}
