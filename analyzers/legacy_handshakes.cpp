@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/http.hpp"
 #include "capture/protocols/ntlmssp.hpp"
 #include "capture/protocols/ssh.hpp"
@@ -47,7 +48,7 @@ bool LegacyHandshakes::first_time(std::uint8_t kind, const MacAddress& mac) {
     return true;
 }
 
-void LegacyHandshakes::on_packet(const Packet& packet, PacketContext& /*context*/) {
+void LegacyHandshakes::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.ip || packet.ip->is_later_fragment || !packet.tcp || packet.payload.empty()) return;
     const Bytes p = packet.payload;
     if (p.size() >= 8 && std::memcmp(p.data(), "SSH-1.", 6) == 0) return on_ssh(packet);
@@ -60,7 +61,7 @@ void LegacyHandshakes::on_packet(const Packet& packet, PacketContext& /*context*
     // An HTTP request with an NTLM or Negotiate Authorization header.
     if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p) &&
         memmem(p.data(), p.size(), "uthorization: N", 15))
-        on_ntlm(packet, "http");
+        on_ntlm(packet, "http", &context);
 }
 
 void LegacyHandshakes::on_ssh(const Packet& packet) {
@@ -98,12 +99,13 @@ void LegacyHandshakes::on_ssh(const Packet& packet) {
     sink_.alert(std::move(a));
 }
 
-void LegacyHandshakes::on_ntlm(const Packet& packet, std::string_view carrier) {
+void LegacyHandshakes::on_ntlm(const Packet& packet, std::string_view carrier,
+                               PacketContext* context) {
     std::optional<ntlmssp::Message> m;
-    if (carrier != "http") {
+    if (!context) {
         m = ntlmssp::find(packet.payload);
     } else {
-        auto h = http::parse(packet.payload);
+        const http::Message* h = context->http();  // parsed once for every unit
         if (!h || !h->request || h->authorization.empty()) return;
         m = ntlmssp::parse_http_auth(h->authorization);
     }

@@ -32,7 +32,8 @@ class LegacyHandshakes final : public Analyzer {
 
   private:
     void on_ssh(const Packet& packet);
-    void on_ntlm(const Packet& packet, std::string_view carrier);
+    // `context` for a login in HTTP (its request parsed once for every unit), else null.
+    void on_ntlm(const Packet& packet, std::string_view carrier, PacketContext* context = nullptr);
     // True the first time (kind, mac) is seen.
     bool first_time(std::uint8_t kind, const MacAddress& mac);
 

@@ -36,10 +36,10 @@ if [[ ${CLINICWATCH_SKIP_ASAN:-0} != 1 ]]; then
 fi
 
 if [[ ${CLINICWATCH_SKIP_FUZZ:-0} != 1 ]]; then
-  echo "== fuzz smoke: every libFuzzer target for ${CLINICWATCH_FUZZ_SECONDS:-5} s"
+  echo "== fuzz smoke: every libFuzzer target for ${CLINICWATCH_FUZZ_SECONDS:-5} s, $jobs at a time"
   # The asan tree built above holds the fuzz targets (CLINICWATCH_FUZZ); without it, the fuzz
   # preset builds them.
   preset=fuzz
   [[ ${CLINICWATCH_SKIP_ASAN:-0} != 1 ]] && preset=asan
-  CLINICWATCH_FUZZ_PRESET=$preset fuzz/run-all.sh "${CLINICWATCH_FUZZ_SECONDS:-5}"
+  CLINICWATCH_FUZZ_PRESET=$preset fuzz/run-all.sh "${CLINICWATCH_FUZZ_SECONDS:-5}" "$jobs"
 fi

@@ -162,7 +162,7 @@ nlohmann::json standing_lines(const nlohmann::json& messages, const nlohmann::js
                                                  {"detail", detail}})}});
     }
     for (const char* kind : {"os-support-ending", "internet-explorer", "smb1-in-use", "legacy-tls",
-                             "cleartext-login"}) {
+                             "cleartext-login", "legacy-ssh", "ntlmv1"}) {
         if (!count(kind)) continue;
         lines.push_back(
             {{"text", render_string(d.value("standing_other", ""),

@@ -18,8 +18,9 @@ constexpr Timestamp kOverlapSlack = 60 * kMicrosPerSecond;
 
 const std::set<std::string>& standing_kinds() {
     static const std::set<std::string> kinds = {
-        "legacy-os",   "os-support-ending", "os-support-check", "internet-explorer",
-        "smb1-in-use", "legacy-tls",        "cleartext-login",
+        "legacy-os",         "os-support-ending", "os-support-check",
+        "internet-explorer", "smb1-in-use",       "legacy-tls",
+        "cleartext-login",   "legacy-ssh",        "ntlmv1",
     };
     return kinds;
 }
@@ -446,6 +447,11 @@ void group_conditions(Grouper& g) {
                 c["client"] = text_of(e, "client");
             } else if (kind == "smb1-in-use") {
                 c["client"] = text_of(e, "client");
+            } else if (kind == "legacy-ssh") {
+                c["version"] = text_of(e, "version");
+                c["software"] = text_of(e, "software");
+            } else if (kind == "ntlmv1") {
+                c["server"] = text_of(e, "server_ip");
             }
             in.facts["conditions"].push_back(std::move(c));
         }

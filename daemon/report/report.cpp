@@ -37,9 +37,9 @@ namespace clinicwatch {
 namespace {
 
 // Kinds shown in the report's thematic sections (unknown kinds still appear under open alerts).
-const std::vector<std::string> kLegacyKinds = {"legacy-os",       "os-support-ending",
-                                               "smb1-in-use",     "legacy-tls",
-                                               "cleartext-login", "internet-explorer"};
+const std::vector<std::string> kLegacyKinds = {
+    "legacy-os",       "os-support-ending", "smb1-in-use", "legacy-tls",
+    "cleartext-login", "internet-explorer", "legacy-ssh",  "ntlmv1"};
 const std::vector<std::string> kExternalKinds = {"egress-denied", "remote-access",
                                                  "inbound-exposure", "risky-protocol-wan"};
 const std::vector<std::string> kLoopKinds = {"l2-loop", "broadcast-storm", "arp-storm"};

@@ -7,6 +7,9 @@
 
 #include <string>
 
+#include "daemon/incidents/describe.hpp"
+#include "daemon/incidents/incidents.hpp"
+#include "daemon/report/template.hpp"
 #include "tests/analyzers/frames.hpp"
 #include "tests/analyzers/recording_sink.hpp"
 
@@ -207,4 +210,66 @@ TEST(LegacyHandshakes, NtlmV1InAnHttpAuthorizationHeader) {
     h.unit.table_use(use);
     ASSERT_EQ(use.size(), 1u);
     EXPECT_EQ(use[0].dropped, 0u);
+}
+
+// SSH-1 and NTLMv1 are standing conditions of the device, like SMBv1 and old TLS: one entry per
+// device with its conditions, told in each language, and counted under checklist 2-⑥ (security
+// updates and settings of every system).
+TEST(LegacyHandshakes, AreStandingConditionsOfTheirDevice) {
+    EXPECT_TRUE(is_standing_condition("legacy-ssh"));
+    EXPECT_TRUE(is_standing_condition("ntlmv1"));
+    Harness h;
+    h.tcp(kNas, kNasIp, 22, kPc, kPcIp, 50100, text("SSH-1.5-1.2.27\r\n"));
+    h.tcp(kPc, kPcIp, 50300, kNas, kNasIp, 445, smb2_session_setup(authenticate(24)));
+    ASSERT_EQ(h.sink.alerts.size(), 2u);
+    std::vector<AlertRecord> records;
+    for (const auto& a : h.sink.alerts) {
+        AlertRecord r;
+        r.id = static_cast<std::int64_t>(records.size() + 1);
+        r.key = a.key;
+        r.kind = a.kind;
+        r.severity = static_cast<int>(a.severity);
+        r.subject_mac = a.subject_mac->to_string();
+        r.subject = a.subject;
+        r.status = "open";
+        r.first_seen = a.first_seen;
+        r.last_seen = a.last_seen;
+        r.count = 1;
+        r.evidence = a.evidence;
+        records.push_back(r);
+    }
+    auto incidents = correlate(records);
+    ASSERT_EQ(incidents.size(), 2u);
+    const nlohmann::json assets = nlohmann::json::array(
+        {{{"mac", kNas.to_string()}, {"name", "NAS-01"}, {"addresses", nlohmann::json::array()}},
+         {{"mac", kPc.to_string()},
+          {"name", "UKETSUKE-PC"},
+          {"addresses", nlohmann::json::array()}}});
+    const std::map<std::string, std::pair<std::string, std::string>> expected_text = {
+        {"ja", {"古いSSH（SSH-1.5）を使用", "古いWindows認証（NTLMv1）を使用"}},
+        {"en", {"uses old SSH (SSH-1.5)", "uses old Windows authentication (NTLMv1)"}}};
+    for (const auto& [language, texts] : expected_text) {
+        auto messages = load_messages(CLINICWATCH_SOURCE_DIR "/daemon/report/templates", language);
+        DeviceNames names(messages, assets);
+        std::map<std::string, std::string> condition_of;  // device mac -> its condition's text
+        for (const auto& in : incidents) {
+            EXPECT_EQ(in.kind, "device-conditions");
+            auto d = describe_incident(in, 1, messages, names);
+            ASSERT_EQ(d["conditions"].size(), 1u) << d.dump(1);
+            condition_of[d["device_mac"]] = d["conditions"][0]["text"];
+            EXPECT_FALSE(d["title"].get<std::string>().empty());
+            EXPECT_FALSE(d["action"].get<std::string>().empty());
+        }
+        EXPECT_EQ(condition_of[kNas.to_string()], texts.first) << language;
+        EXPECT_EQ(condition_of[kPc.to_string()], texts.second) << language;
+
+        bool counted = false;  // the checklist row 2-⑥ counts both kinds
+        for (const auto& row : messages["checklist"])
+            if (row["id"] == "2-⑥") {
+                const auto& kinds = row["kinds"];
+                counted = std::find(kinds.begin(), kinds.end(), "legacy-ssh") != kinds.end() &&
+                          std::find(kinds.begin(), kinds.end(), "ntlmv1") != kinds.end();
+            }
+        EXPECT_TRUE(counted) << language;
+    }
 }

@@ -655,10 +655,20 @@ TEST(RemoteAccessVpn, TunnelsAndLegacyHandshakesAreToldInJapaneseAndEnglish) {
                 EXPECT_NE(detail.find("203.0.113.45"), std::string::npos) << detail;
                 EXPECT_NE(detail.find("udp/443"), std::string::npos) << detail;
             } else {
-                EXPECT_EQ(in.kind, "legacy-ssh");
+                // SSH-1 is a standing condition of the device that speaks it, listed with its
+                // other conditions (and counted under checklist 2-⑥).
+                EXPECT_EQ(in.kind, "device-conditions");
+                EXPECT_EQ(d["device_mac"], kEhr.to_string());
                 EXPECT_NE(title.find("SSH-1"), std::string::npos) << title;
-                EXPECT_NE(detail.find("EHR-SRV"), std::string::npos) << detail;
-                EXPECT_NE(detail.find("SSH-1.5"), std::string::npos) << detail;
+                ASSERT_EQ(d["conditions"].size(), 1u) << d.dump(1);
+                EXPECT_EQ(d["conditions"][0]["kind"], "legacy-ssh");
+                const std::string condition = d["conditions"][0]["text"];
+                EXPECT_NE(condition.find("SSH-1.5"), std::string::npos) << condition;
+                EXPECT_NE(condition.find(std::string(language) == "ja" ? "古いSSH" : "old SSH"),
+                          std::string::npos)
+                    << condition;
+                EXPECT_NE(d["device"].get<std::string>().find("EHR-SRV"), std::string::npos);
+                continue;
             }
             if (std::string(language) == "ja") {
                 EXPECT_NE(detail.find("が"), std::string::npos) << detail;
