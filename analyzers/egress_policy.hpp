@@ -56,6 +56,13 @@ struct HandshakeSignature {
     // but only while at least half of its payload packets since the first match match.
     std::uint16_t packets = 1;
     bool mid_stream = false;
+    // Session properties a single packet cannot show (a running tunnel's data packets): every
+    // matching packet from one side repeats that side's first `same_prefix` bytes (a connection
+    // constant such as OpenVPN's opcode and peer id), and the 32-bit big-endian number at
+    // `counter_at` grows from packet to packet on each side (a packet id). -1 = not checked.
+    std::uint8_t same_prefix = 0;
+    int counter_at = -1;
+    bool per_session() const { return same_prefix > 0 || counter_at >= 0; }
     std::string source;
 
     bool matches(Bytes payload) const {

@@ -1,5 +1,7 @@
 #include "analyzers/remote_access.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <ctime>
 
 #include "capture/protocols/tls.hpp"
@@ -160,7 +162,9 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*cont
         s.tool = tool_index;
         s.matches = 0;
         s.packets = 1;
+        s.sides_seen = 0;
     }
+    if (sig->per_session() && !continues_framing(s, *sig, packet)) return;
     ++s.matches;
     if (s.matches < sig->packets) return;
     // Framing patterns are two bytes: a long encrypted session shows them by chance now and
@@ -190,6 +194,29 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*cont
     if (start_recording(s, packet, tool_index, server_is_src,
                         sig->mid_stream ? "framing" : "handshake"))
         record(s, false);
+}
+
+bool RemoteAccessSessions::continues_framing(Session& s, const HandshakeSignature& sig,
+                                             const Packet& packet) {
+    // Large enough for a burst of lost or unseen packets between two that are seen, small enough
+    // that random bytes almost never pass.
+    constexpr std::uint32_t kMaxCounterStep = 1u << 16;
+    const IpView& ip = *packet.ip;
+    const auto [sport, dport] = packet.ports();
+    const int order = std::memcmp(ip.src.bytes.data(), ip.dst.bytes.data(), ip.src.bytes.size());
+    const int side = (order < 0 || (order == 0 && sport < dport)) ? 0 : 1;
+    const Bytes p = packet.payload;  // matches() checked it holds the prefix and the counter
+    std::uint64_t prefix = 0;
+    std::memcpy(&prefix, p.data(), std::min<std::size_t>(sig.same_prefix, sizeof prefix));
+    const std::uint32_t counter = sig.counter_at >= 0 ? load_be32(p.data() + sig.counter_at) : 0;
+    const bool seen = s.sides_seen & (1u << side);
+    const bool continues = seen && prefix == s.prefix[side] &&
+                           (sig.counter_at < 0 || (counter > s.counter[side] &&
+                                                   counter - s.counter[side] <= kMaxCounterStep));
+    s.prefix[side] = prefix;
+    s.counter[side] = counter;
+    s.sides_seen |= static_cast<std::uint8_t>(1u << side);
+    return continues;
 }
 
 bool RemoteAccessSessions::start_recording(Session& s, const Packet& packet, std::uint16_t tool,

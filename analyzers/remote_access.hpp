@@ -58,11 +58,19 @@ class RemoteAccessSessions final : public Analyzer {
         Timestamp start = 0;
         std::uint64_t server_bytes = 0, client_bytes = 0;
         const char* how = "";
+        // Per side (0: the lower endpoint), the last matching packet's prefix and counter, for
+        // signatures with same_prefix / counter_at; bit i of `sides_seen` once side i sent one.
+        std::array<std::uint64_t, 2> prefix{};
+        std::array<std::uint32_t, 2> counter{};
+        std::uint8_t sides_seen = 0;
     };
     struct SignatureRef {
         std::uint16_t tool, signature;
     };
 
+    // True when this packet continues its side's framing (the same prefix, a larger counter)
+    // as the signature asks; remembers the packet for the next one either way.
+    static bool continues_framing(Session& s, const HandshakeSignature& sig, const Packet& packet);
     void raise(const Packet& packet, const RemoteAccessTool& tool, bool server_is_src,
                const std::string& how, const std::string& source);
     // Starts following `s` for the remote-maintenance log (false when the day's cap is spent).

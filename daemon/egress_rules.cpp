@@ -87,8 +87,9 @@ struct RulesReader {
     }
 
     // handshakes: [{sent_by, transport, offset, hex | text, recogniser, min_length, length,
-    //               max_length, packets, mid_stream, source}]; hex may hold spaces and "??" for
-    //               any byte; a recogniser (by name) may stand alone or beside hex/text.
+    //               max_length, packets, mid_stream, same_prefix, counter_at, source}]; hex may
+    //               hold spaces and "??" for any byte; a recogniser (by name) may stand alone or
+    //               beside hex/text.
     std::vector<HandshakeSignature> handshakes(const YAML::Node& entry, const std::string& tool) {
         std::vector<HandshakeSignature> out;
         auto list = entry["handshakes"];
@@ -180,6 +181,15 @@ struct RulesReader {
             std::size_t packets = 1;
             number("packets", packets, 16);
             sig.packets = static_cast<std::uint16_t>(std::max<std::size_t>(packets, 1));
+            std::size_t same_prefix = 0, counter_at = 0;
+            number("same_prefix", same_prefix, 8);
+            sig.same_prefix = static_cast<std::uint8_t>(same_prefix);
+            if (auto c = h["counter_at"]; c.IsDefined() && !c.IsNull()) {
+                number("counter_at", counter_at, 60);
+                sig.counter_at = static_cast<int>(counter_at);
+                sig.min_length = std::max(sig.min_length, counter_at + 4);
+            }
+            sig.min_length = std::max<std::size_t>(sig.min_length, same_prefix);
             if (auto m = h["mid_stream"]; m.IsDefined() && !m.IsNull()) {
                 bool v = false;
                 if (!m.IsScalar() || !YAML::convert<bool>::decode(m, v))

@@ -27,6 +27,7 @@ constexpr Entry kRecognisers[] = {
     {"openvpn-tcp-client-reset", [](Bytes p) { return openvpn_reset(p, true, false); }},
     {"openvpn-tcp-server-reset", [](Bytes p) { return openvpn_reset(p, true, true); }},
     {"openvpn-tcp-packet", [](Bytes p) { return vpn::parse_openvpn_tcp_packet(p).has_value(); }},
+    {"openvpn-udp-data", [](Bytes p) { return vpn::parse_openvpn_udp_data(p).has_value(); }},
     {"wireguard-initiation",
      [](Bytes p) { return wireguard_is(p, vpn::WireGuardType::handshake_initiation); }},
     {"wireguard-response",

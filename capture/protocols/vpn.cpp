@@ -90,6 +90,19 @@ std::optional<OpenVpnOpcode> parse_openvpn_tcp_packet(Bytes payload) {
     return static_cast<OpenVpnOpcode>(op);
 }
 
+std::optional<OpenVpnData> parse_openvpn_udp_data(Bytes p) {
+    // Header (4), packet id (4), tag (16) and at least one byte of ciphertext.
+    if (p.size() < 4 + 4 + 16 + 1 || (p[0] >> 3) != 9) return std::nullopt;
+    OpenVpnData d;
+    d.key_id = p[0] & 0x07;
+    d.peer_id = (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+    d.packet_id = load_be32(p.data() + 4);
+    // Peer ids are handed out from 0 by the server (a clinic's has a handful of clients);
+    // 0xffffff means "none assigned". Packet ids start at 1.
+    if ((p[1] != 0 && d.peer_id != 0xffffff) || d.packet_id == 0) return std::nullopt;
+    return d;
+}
+
 std::optional<WireGuardMessage> parse_wireguard(Bytes p) {
     if (p.size() < 32 || p[1] != 0 || p[2] != 0 || p[3] != 0) return std::nullopt;
     WireGuardMessage m;

@@ -50,6 +50,18 @@ std::optional<OpenVpnReset> parse_openvpn_reset(Bytes payload, bool tcp);
 // told apart by its question count.
 std::optional<OpenVpnOpcode> parse_openvpn_tcp_packet(Bytes payload);
 
+// An OpenVPN data packet over UDP as OpenVPN 2.4 and later send it (P_DATA_V2 in AEAD mode, the
+// default cipher negotiation): opcode 9 and key id, the 24-bit peer id, the 4-byte packet id
+// (the wire part of the AEAD nonce, counting up from 1 per direction and key), the 16-byte tag,
+// then the ciphertext. Only the layout is checked here; that the peer id stays and the packet id
+// counts up is a property of the session (rules: same_prefix, counter_at).
+struct OpenVpnData {
+    std::uint8_t key_id = 0;
+    std::uint32_t peer_id = 0;
+    std::uint32_t packet_id = 0;
+};
+std::optional<OpenVpnData> parse_openvpn_udp_data(Bytes payload);
+
 // WireGuard (https://www.wireguard.com/protocol/, the whitepaper §5.4): a type byte, three zero
 // bytes, then fixed-size messages; indices are little-endian.
 enum class WireGuardType : std::uint8_t {

@@ -387,6 +387,84 @@ TEST(RemoteAccessVpn, OpenVpnOverTcpAlreadyRunningIsFoundByItsFraming) {
     EXPECT_EQ(a->evidence["server_ip"], "203.0.113.45");  // the lower port serves
 }
 
+// An OpenVPN data packet over UDP (P_DATA_V2, AEAD): opcode 9 and key id, 24-bit peer id, the
+// packet id, the 16-byte tag and the ciphertext (random here, as on the wire).
+Frame openvpn_data(std::uint8_t key_id, std::uint32_t peer_id, std::uint32_t packet_id,
+                   std::mt19937& rng, std::size_t ciphertext) {
+    Frame f = {
+        static_cast<std::uint8_t>(9 << 3 | key_id), static_cast<std::uint8_t>(peer_id >> 16),
+        static_cast<std::uint8_t>(peer_id >> 8),    static_cast<std::uint8_t>(peer_id),
+        static_cast<std::uint8_t>(packet_id >> 24), static_cast<std::uint8_t>(packet_id >> 16),
+        static_cast<std::uint8_t>(packet_id >> 8),  static_cast<std::uint8_t>(packet_id)};
+    Frame rest = random_payload(rng, 16 + ciphertext);
+    f.insert(f.end(), rest.begin(), rest.end());
+    return f;
+}
+
+// The most common tunnel a vendor leaves running: OpenVPN over UDP, up long before the sensor
+// started, so no handshake is ever seen. Its data packets show it: each side repeats its opcode
+// and peer id, and its packet id counts up (with gaps where packets were lost).
+TEST(RemoteAccessVpn, OpenVpnOverUdpAlreadyRunningIsFoundByItsDataPackets) {
+    Harness h;
+    std::mt19937 rng(31);
+    std::uint32_t out_id = 81'233, in_id = 90'871;
+    for (int i = 0; i < 40 && h.sink.of_kind("remote-access").empty(); ++i) {
+        out_id += 1 + (i % 7 == 0 ? 3 : 0);
+        in_id += 1;
+        h.udp(kVendorPc, kVendorPcIp, 40001, kRouter, kOutside, 443,
+              openvpn_data(1, 3, out_id, rng, 40 + rng() % 1300));
+        h.udp(kRouter, kOutside, 443, kVendorPc, kVendorPcIp, 40001,
+              openvpn_data(1, 3, in_id, rng, 40 + rng() % 1300));
+    }
+    const AlertUpdate* a = h.only();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->evidence["tool"], "OpenVPN");
+    EXPECT_EQ(a->evidence["recognised_by"], "protocol framing");
+    EXPECT_EQ(a->evidence["protocol"], "udp");
+    EXPECT_EQ(a->evidence["port"], 443);
+    EXPECT_EQ(a->evidence["destination_ip"], "203.0.113.45");
+    EXPECT_EQ(a->subject_mac, kVendorPc);
+    // Found after eight data packets that continue their side's framing, not on the first.
+    EXPECT_GE(h.sink.alerts.size(), 1u);
+    EXPECT_GT(out_id, 81'233u + 4);
+}
+
+// What starts like an OpenVPN data packet but is not a tunnel: QUIC short headers (the first
+// byte varies, the connection id stays, nothing counts), SSDP's text ("NOTIFY", "M-SEARCH" and
+// "HTTP/1.1" start with 0x48-0x4f too), and datagrams with OpenVPN's first bytes whose packet
+// id does not count up.
+TEST(RemoteAccessVpn, LookAlikesOfOpenVpnDataAreNotTakenForATunnel) {
+    Harness h;
+    std::mt19937 rng(32);
+    const Frame dcid = random_payload(rng, 8);
+    for (int i = 0; i < 2000; ++i) {
+        Frame quic = {static_cast<std::uint8_t>(0x40 | (rng() & 0x3f))};
+        quic.insert(quic.end(), dcid.begin(), dcid.end());
+        Frame rest = random_payload(rng, 30 + rng() % 1200);
+        quic.insert(quic.end(), rest.begin(), rest.end());
+        if (i % 2)
+            h.udp(kVendorPc, kVendorPcIp, 55000, kRouter, kOutside, 443, quic);
+        else
+            h.udp(kRouter, kOutside, 443, kVendorPc, kVendorPcIp, 55000, quic);
+    }
+    const IpAddress ssdp = *IpAddress::parse("239.255.255.250");
+    const MacAddress ssdp_mac = *MacAddress::parse("01:00:5e:7f:ff:fa");
+    for (int i = 0; i < 200; ++i) {
+        h.udp(kEhr, kEhrIp, 1900, ssdp_mac, ssdp, 1900,
+              text("NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n"
+                   "NTS: ssdp:alive\r\nUSN: uuid:" +
+                   std::to_string(i) + "\r\n\r\n"));
+        h.udp(kVendorPc, kVendorPcIp, 50123, ssdp_mac, ssdp, 1900,
+              text("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\""
+                   "\r\nMX: 2\r\nST: ssdp:all\r\n\r\n"));
+    }
+    for (int i = 0; i < 400; ++i) {  // opcode and peer id right, packet id at random
+        Frame p = openvpn_data(0, 1, static_cast<std::uint32_t>(rng() | 1), rng, 100);
+        h.udp(kVendorPc, kVendorPcIp, 56000, kRouter, kOutside, 5000, p);
+    }
+    EXPECT_TRUE(h.sink.of_kind("remote-access").empty());
+}
+
 TEST(RemoteAccessVpn, WireGuardHandshakeInsideTheLanOnAnotherPort) {
     Harness h;
     std::mt19937 rng(22);
