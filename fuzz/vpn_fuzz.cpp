@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto r = vpn::parse_openvpn_reset(in, false)) seen += r->hmac_size + r->acks;
     if (auto r = vpn::parse_openvpn_reset(in, true)) seen += r->hmac_size + r->acks;
     if (auto o = vpn::parse_openvpn_tcp_packet(in)) seen += static_cast<std::size_t>(*o);
+    if (auto d = vpn::parse_openvpn_udp_data(in)) seen += d->packet_id + d->peer_id + d->key_id;
     if (auto w = vpn::parse_wireguard(in)) seen += w->sender + w->receiver;
     if (auto h = vpn::parse_ike(in)) seen += h->length + h->opens_sa();
     if (auto l = vpn::parse_l2tp_control(in)) seen += l->length + l->message_type.value_or(0);
