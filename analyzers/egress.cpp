@@ -548,17 +548,19 @@ void Egress::raise(const std::string& kind, Severity severity, const FlowKey& ke
     std::uint16_t service_port =
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
     std::string dest = f.name.empty() ? key.outside.to_string() : f.name;
-    std::string mac = f.inside_mac.to_string();
-    std::string key_text = kind + "|" + mac + "|" + dest + "|" + std::to_string(key.protocol) +
+    // A capture without MACs (raw IP) leaves the device known by its address only.
+    std::string mac = f.inside_mac.is_zero() ? "" : f.inside_mac.to_string();
+    const std::string who = mac.empty() ? key.inside.to_string() : mac;
+    std::string key_text = kind + "|" + who + "|" + dest + "|" + std::to_string(key.protocol) +
                            "/" + std::to_string(service_port) + "|" + day;
     bool lumped = false;
     if (!alerted_keys_.find(key_text)) {
-        std::string bucket = kind + "|" + mac + "|" + day;
+        std::string bucket = kind + "|" + who + "|" + day;
         std::uint32_t* seen = &day_count(alert_destinations_, bucket);
         if (*seen >= kMaxAlertDestinations) {
             lumped = true;
             ++alerts_capped_;
-            key_text = kind + "|" + mac + "|*|" + day;
+            key_text = kind + "|" + who + "|*|" + day;
         } else {
             ++*seen;
             alerted_keys_.insert(

@@ -384,8 +384,9 @@ void LanHygiene::on_dhcp_reply(const Packet& packet, PacketContext& context) {
         u.severity = Severity::high;
         u.subject_mac = packet.src_mac;
         u.subject = ip;
-        u.summary = "DHCP server " + ip + " (" + packet.src_mac.to_string() +
-                    ") is not an approved one: it hands out addresses and routes";
+        u.summary = "DHCP server " + ip +
+                    (packet.src_mac.is_zero() ? "" : " (" + packet.src_mac.to_string() + ")") +
+                    " is not an approved one: it hands out addresses and routes";
         u.first_seen = u.last_seen = packet.ts;
         auto list = [](const std::vector<IpAddress>& v) {
             auto a = nlohmann::json::array();
@@ -393,7 +394,7 @@ void LanHygiene::on_dhcp_reply(const Packet& packet, PacketContext& context) {
             return a;
         };
         u.evidence = {{"server_ip", ip},
-                      {"server_mac", packet.src_mac.to_string()},
+                      {"server_mac", packet.src_mac.is_zero() ? "" : packet.src_mac.to_string()},
                       {"message", std::string(dhcp::message_type_name(m->message_type))},
                       {"offered_ip", m->yiaddr.to_string()},
                       {"client_mac", m->chaddr_is_ethernet ? m->chaddr.to_string() : ""},

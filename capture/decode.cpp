@@ -261,6 +261,32 @@ bool decode_sll2(Bytes frame, Packet& out) {
     return decode_from_ethertype(protocol, rest, out);
 }
 
+// Raw IP: the version nibble says which.
+bool decode_raw_ip(Bytes frame, Packet& out) {
+    if (frame.empty()) return fail(out);
+    switch (frame[0] >> 4) {
+        case 4:
+            return decode_from_ethertype(kEtherTypeIpv4, frame, out);
+        case 6:
+            return decode_from_ethertype(kEtherTypeIpv6, frame, out);
+        default:
+            return fail(out);
+    }
+}
+
+// BSD loopback: a 4-byte address family, in the capturing host's byte order (DLT_NULL) or in
+// network order (DLT_LOOP). AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 by system.
+bool decode_loopback(Bytes frame, bool network_order, Packet& out) {
+    if (frame.size() < 4) return fail(out);
+    std::uint32_t family = network_order ? load_be32(frame.data()) : load_le32(frame.data());
+    if (!network_order && family > 0xffff) family = load_be32(frame.data());  // big-endian host
+    Bytes rest = frame.subspan(4);
+    if (family == 2) return decode_from_ethertype(kEtherTypeIpv4, rest, out);
+    if (family == 24 || family == 28 || family == 30)
+        return decode_from_ethertype(kEtherTypeIpv6, rest, out);
+    return fail(out);
+}
+
 }  // namespace
 
 bool decode_tcp_options(Bytes options, TcpOptions& out) {
@@ -324,6 +350,15 @@ void decode_packet(LinkType link, Timestamp ts, std::uint32_t wire_length, Bytes
             break;
         case LinkType::linux_sll2:
             decode_sll2(frame, out);
+            break;
+        case LinkType::raw_ip:
+            decode_raw_ip(frame, out);
+            break;
+        case LinkType::bsd_loopback:
+            decode_loopback(frame, false, out);
+            break;
+        case LinkType::openbsd_loop:
+            decode_loopback(frame, true, out);
             break;
     }
 }

@@ -17,8 +17,18 @@ namespace clinicwatch {
 using Timestamp = std::int64_t;
 constexpr Timestamp kMicrosPerSecond = 1'000'000;
 
-// Link-layer header types we accept (libpcap DLT_* values).
-enum class LinkType : int { ethernet = 1, linux_sll = 113, linux_sll2 = 276 };
+// Link-layer header types we accept (pcap file LINKTYPE_* values). A mirror port gives Ethernet;
+// the others come from captures made elsewhere (a Linux "any" capture, a tunnel or loopback
+// interface, a raw-IP export) and carry no MAC addresses, so devices are not inventoried from
+// them, but the IP layer and above are read as usual.
+enum class LinkType : int {
+    ethernet = 1,
+    linux_sll = 113,
+    linux_sll2 = 276,
+    raw_ip = 101,       // starts with the IPv4 or IPv6 header (DLT_RAW)
+    bsd_loopback = 0,   // 4-byte address family in the capturing host's byte order (DLT_NULL)
+    openbsd_loop = 108  // the same family in network byte order (DLT_LOOP)
+};
 
 struct ArpView {
     std::uint16_t opcode = 0;  // 1 request, 2 reply

@@ -36,13 +36,23 @@ LinkType checked_link_type(int dlt, const std::string& where) {
             return LinkType::linux_sll;
         case DLT_LINUX_SLL2:
             return LinkType::linux_sll2;
+        case 12:   // DLT_RAW as libpcap reports it on most systems
+        case 14:   // DLT_RAW on OpenBSD
+        case 101:  // LINKTYPE_RAW in a file
+        case 228:  // LINKTYPE_IPV4
+        case 229:  // LINKTYPE_IPV6
+            return LinkType::raw_ip;
+        case 0:  // DLT_NULL
+            return LinkType::bsd_loopback;
+        case 108:  // DLT_LOOP
+            return LinkType::openbsd_loop;
         default: {
             const char* name = pcap_datalink_val_to_name(dlt);
             throw CaptureError(CaptureError::Kind::link_type,
                                where + ": link type " + std::to_string(dlt) + " (" +
                                    (name ? name : "unknown") +
-                                   ") is not supported; clinicwatch reads Ethernet and Linux "
-                                   "cooked (SLL, SLL2) captures");
+                                   ") is not supported; clinicwatch reads Ethernet, Linux "
+                                   "cooked (SLL, SLL2), raw IP and loopback captures");
         }
     }
 }

@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
     ReplayOptions replay;
     auto* replay_cmd = app.add_subcommand(
         "replay",
-        "Analyse capture files (pcap or pcapng; Ethernet or Linux cooked) in order, as if they "
+        "Analyse capture files (pcap or pcapng; Ethernet or Linux cooked; raw IP and loopback "
+        "without device inventory) in order, as if they "
         "were live traffic, and store the results. Packet timestamps drive all timing, so a "
         "day's capture replays in seconds with the same results as live.");
     // Missing files are reported by the capture reader with exit code 4, as documented.

@@ -185,9 +185,13 @@ void group_foreign_routers(Grouper& g) {
     for (const auto* a : g.free_of("rogue-dhcp")) {
         std::string mac = text_of(a->evidence, "server_mac");
         if (mac.empty()) mac = a->subject_mac;
-        Incident& in = g.open("foreign-router:" + mac, "foreign-router", mac);
+        // A capture without MACs (raw IP) names the server by its address only.
+        const std::string server_ip = text_of(a->evidence, "server_ip");
+        Incident& in =
+            g.open("foreign-router:" + (mac.empty() ? server_ip : mac), "foreign-router", mac);
         if (in.alerts.empty())
             in.facts = {{"device_mac", mac},
+                        {"device_ip", mac.empty() ? server_ip : ""},
                         {"server_ips", nlohmann::json::array()},
                         {"gateway_claims", nlohmann::json::array()},
                         {"offered", nlohmann::json::array()}};
@@ -344,7 +348,9 @@ void group_inbound(Grouper& g) {
         for (const auto* a : g.free_of(kind)) {
             if (std::string(kind) != "inbound-exposure" && !inbound(*a)) continue;
             std::string mac = asset_of(*a);
-            Incident& in = g.open("inbound-exposure:" + mac, "inbound-exposure", mac);
+            // Without MACs (a raw-IP capture) the device is its address.
+            const std::string who = mac.empty() ? text_of(a->evidence, "asset_ip") : mac;
+            Incident& in = g.open("inbound-exposure:" + who, "inbound-exposure", mac);
             if (in.alerts.empty())
                 in.facts = {{"device_mac", mac},
                             {"device_ip", text_of(a->evidence, "asset_ip")},

@@ -292,6 +292,8 @@ void StoreWriter::put_seen(const HostSeen& s, bool older) {
 }
 
 void StoreWriter::alert(AlertUpdate update) {
+    // A capture without MAC addresses (raw IP, loopback) leaves the sender's MAC zero: no device.
+    if (update.subject_mac && update.subject_mac->is_zero()) update.subject_mac.reset();
     std::lock_guard lock(mutex_);
     if (!put_alert(std::move(update), false)) dropped_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -148,6 +148,44 @@ TEST(Decode, LinuxCookedSllAndSll2) {
     ASSERT_TRUE(b.arp);
 }
 
+// Captures made elsewhere than on a mirror port: raw IP (a tunnel interface, an export) and BSD
+// loopback (macOS lo0, host byte order; OpenBSD's network byte order). No MACs; the IP layer and
+// above as from Ethernet; anything else is undecodable, never read out of bounds.
+TEST(Decode, RawIpAndLoopbackCaptures) {
+    auto eth_v4 = from_hex(kWin7Syn);
+    auto eth_v6 = from_hex(kMdnsV6);
+    const std::vector<std::uint8_t> v4(eth_v4.begin() + 14, eth_v4.end());
+    const std::vector<std::uint8_t> v6(eth_v6.begin() + 14, eth_v6.end());
+
+    Packet a = decode(v4, LinkType::raw_ip);
+    ASSERT_TRUE(a.decoded());
+    ASSERT_TRUE(a.tcp);
+    EXPECT_EQ(a.tcp->dst_port, 80);
+    EXPECT_TRUE(a.src_mac.is_zero());
+    EXPECT_FALSE(a.has_dst_mac);
+    Packet b = decode(v6, LinkType::raw_ip);
+    ASSERT_TRUE(b.decoded());
+    ASSERT_TRUE(b.udp);
+    EXPECT_EQ(b.udp->dst_port, 5353);
+
+    auto with_family = [](std::vector<std::uint8_t> family, const std::vector<std::uint8_t>& ip) {
+        family.insert(family.end(), ip.begin(), ip.end());
+        return family;
+    };
+    Packet c = decode(with_family({2, 0, 0, 0}, v4), LinkType::bsd_loopback);  // little-endian
+    ASSERT_TRUE(c.tcp);
+    Packet d = decode(with_family({0, 0, 0, 30}, v6), LinkType::bsd_loopback);  // big-endian
+    ASSERT_TRUE(d.udp);
+    Packet e = decode(with_family({0, 0, 0, 24}, v6), LinkType::openbsd_loop);
+    ASSERT_TRUE(e.udp);
+    EXPECT_EQ(e.udp->dst_port, 5353);
+
+    EXPECT_FALSE(decode(from_hex("50 00 00 00"), LinkType::raw_ip).decoded());  // version 5
+    EXPECT_FALSE(decode({}, LinkType::raw_ip).decoded());
+    EXPECT_FALSE(decode(with_family({7, 0, 0, 0}, v4), LinkType::bsd_loopback).decoded());
+    EXPECT_FALSE(decode(from_hex("02 00 00"), LinkType::bsd_loopback).decoded());
+}
+
 TEST(Decode, Ipv4FragmentsAreMarked) {
     auto bytes = from_hex(kWin7Syn);
     // Later fragment: offset 185 (x8 bytes), no transport header must be read.

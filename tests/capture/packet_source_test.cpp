@@ -42,11 +42,12 @@ void put16(std::ofstream& o, std::uint16_t v) {
 
 // A minimal pcapng: section header, one Ethernet interface (µs resolution), enhanced packets.
 void write_pcapng(const std::filesystem::path& path,
-                  const std::vector<std::vector<std::uint8_t>>& frames, std::int64_t t0) {
+                  const std::vector<std::vector<std::uint8_t>>& frames, std::int64_t t0,
+                  std::uint16_t link_type = 1) {
     std::ofstream o(path, std::ios::binary);
     put32(o, 0x0a0d0d0a), put32(o, 28), put32(o, 0x1a2b3c4d), put16(o, 1), put16(o, 0);
     put32(o, 0xffffffff), put32(o, 0xffffffff), put32(o, 28);
-    put32(o, 1), put32(o, 20), put16(o, 1), put16(o, 0), put32(o, 65535), put32(o, 20);
+    put32(o, 1), put32(o, 20), put16(o, link_type), put16(o, 0), put32(o, 65535), put32(o, 20);
     std::int64_t ts = t0;
     for (const auto& f : frames) {
         std::uint32_t padded = static_cast<std::uint32_t>((f.size() + 3) / 4 * 4);
@@ -99,6 +100,37 @@ TEST(FileSource, ReadsPcapng) {
     EXPECT_EQ(frames[1].data.size(), 61u);
     EXPECT_EQ(frames[0].ts, 1'700'000'000'000'000);
     EXPECT_EQ(frames[0].link, LinkType::ethernet);
+}
+
+// Raw-IP and loopback captures (pcap and pcapng; libpcap reports raw IP as DLT_RAW, the file
+// says LINKTYPE_RAW) are read, their frames marked with the link type they need.
+TEST(FileSource, RawIpAndLoopbackCapturesAreRead) {
+    TempDir dir;
+    const std::vector<std::uint8_t> ip = {0x45, 0, 0,   20,  0,   0,  0x40, 0,   64,  17,
+                                          0,    0, 192, 168, 100, 10, 192,  168, 100, 1};
+    {
+        PcapWriter raw(dir / "raw.pcap", 101);
+        raw.write(1'000'000, ip);
+        PcapWriter loopback(dir / "lo0.pcap", 0);
+        std::vector<std::uint8_t> f = {2, 0, 0, 0};
+        f.insert(f.end(), ip.begin(), ip.end());
+        loopback.write(1'000'000, f);
+    }
+    write_pcapng(dir / "raw.pcapng", {ip}, 1'700'000'000'000'000, 101);
+    const std::pair<const char*, LinkType> cases[] = {{"raw.pcap", LinkType::raw_ip},
+                                                      {"lo0.pcap", LinkType::bsd_loopback},
+                                                      {"raw.pcapng", LinkType::raw_ip}};
+    for (const auto& [name, link] : cases) {
+        auto src = open_capture_files({(dir / name).string()});
+        std::vector<std::vector<std::uint8_t>> copies;
+        auto frames = read_all(*src, &copies);
+        ASSERT_EQ(frames.size(), 1u) << name;
+        EXPECT_EQ(frames[0].link, link) << name;
+        Packet p;
+        decode_packet(frames[0].link, frames[0].ts, frames[0].wire_length, Bytes(copies[0]), p);
+        ASSERT_TRUE(p.ip) << name;
+        EXPECT_EQ(p.ip->src.to_string(), "192.168.100.10") << name;
+    }
 }
 
 TEST(FileSource, UnsupportedLinkTypeIsNamed) {

@@ -85,6 +85,45 @@ TEST(ReplayEndToEnd, AssetsCountersAndRunMatchTheGroundTruth) {
     EXPECT_EQ(db.execAndGet("SELECT outcome FROM runs").getString(), "ok");
 }
 
+// A capture made on a tunnel or exported as raw IP (LINKTYPE_RAW) has no MAC addresses: it is
+// read to the end, its connections and findings are kept, and no device is invented from the
+// missing addresses (no asset, no "00:00:00:00:00:00" in what people read).
+TEST(ReplayEndToEnd, RawIpCaptureKeepsFindingsWithoutInventingDevices) {
+    TempDir dir;
+    bench::ClinicCaptureOptions o;
+    o.packets = 20'000;
+    o.seed = 5;
+    std::uint64_t ip_frames = 0;
+    {
+        test::PcapWriter w(dir / "raw.pcap", 101);
+        bench::generate_clinic_capture(o, [&](std::int64_t ts, bench::ByteView f) {
+            if (f.size() < 14) return;
+            const std::uint16_t type = static_cast<std::uint16_t>(f[12] << 8 | f[13]);
+            if (type != 0x0800 && type != 0x86dd) return;  // ARP, STP ... have no IP form
+            w.write(ts, std::vector<std::uint8_t>(f.begin() + 14, f.end()));
+            ++ip_frames;
+        });
+    }
+    write_config(dir / "demo.yaml");
+    std::string output;
+    ASSERT_EQ(run_command(replay_command(dir, dir / "raw.pcap"), &output), 0) << output;
+    SQLite::Database db((dir / "clinic.db").string(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(scalar(db, "SELECT packets FROM runs"), static_cast<std::int64_t>(ip_frames));
+    EXPECT_EQ(scalar(db, "SELECT sum(undecodable_frames) FROM minute_stats"), 0);
+    EXPECT_EQ(scalar(db, "SELECT count(*) FROM assets"), 0);
+    EXPECT_GT(scalar(db, "SELECT count(*) FROM alerts WHERE kind = 'remote-access'"), 0);
+    EXPECT_EQ(scalar(db, "SELECT count(*) FROM alerts WHERE subject_mac = '00:00:00:00:00:00'"), 0);
+    std::string incidents;
+    ASSERT_EQ(
+        run_command(std::string(CLINICWATCH_BINARY) + " incidents --json --db " +
+                        (dir / "clinic.db").string() + " --config " + (dir / "demo.yaml").string(),
+                    &incidents),
+        0)
+        << incidents;
+    EXPECT_NE(incidents.find("remote-access"), std::string::npos) << incidents.substr(0, 400);
+    EXPECT_EQ(incidents.find("00:00:00:00:00:00"), std::string::npos) << incidents;
+}
+
 // What one device's row says about it: names, OS verdict and services.
 struct StoredFacts {
     std::set<std::string> names;
