@@ -19,6 +19,7 @@
 #include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
 #include "daemon/report/template.hpp"
+#include "tests/analyzers/alert_records.hpp"
 #include "tests/analyzers/loop_frames.hpp"
 
 using namespace clinicwatch;
@@ -137,25 +138,7 @@ TEST(Ipv6Routers, EachAttackIsOneFindingNamingTheAttacker) {
 
     // Through the correlator: one incident per attacker (the home router's RA and DHCPv6 are
     // one), each about that device.
-    std::vector<AlertRecord> records;
-    std::map<std::string, std::int64_t> ids;
-    for (const auto& a : r.sink.alerts) {
-        if (ids.count(a.key)) continue;
-        AlertRecord rec;
-        rec.id = static_cast<std::int64_t>(ids.size() + 1);
-        ids[a.key] = rec.id;
-        rec.key = a.key;
-        rec.kind = a.kind;
-        rec.severity = static_cast<int>(a.severity);
-        rec.subject_mac = a.subject_mac->to_string();
-        rec.subject = a.subject;
-        rec.status = "open";
-        rec.first_seen = a.first_seen;
-        rec.last_seen = a.last_seen;
-        rec.evidence = a.evidence;
-        records.push_back(rec);
-    }
-    auto incidents = correlate(records);
+    auto incidents = correlate(test::alert_records(r.sink.alerts));
     std::map<std::string, std::string> kind_of;
     for (const auto& in : incidents) kind_of[in.subject_mac] = in.kind;
     EXPECT_EQ(kind_of,
@@ -173,27 +156,7 @@ TEST(Ipv6Routers, EachAttackIsOneFindingNamingTheAttacker) {
 
 // Alerts through the correlator, as the store hands them over (one record per key).
 std::vector<Incident> incidents_of(const Replay& r) {
-    std::vector<AlertRecord> records;
-    std::map<std::string, std::size_t> at;
-    for (const auto& a : r.sink.alerts) {
-        if (!at.count(a.key)) {
-            at[a.key] = records.size();
-            records.emplace_back();
-            records.back().id = static_cast<std::int64_t>(records.size());
-            records.back().first_seen = a.first_seen;
-        }
-        AlertRecord& rec = records[at[a.key]];
-        rec.key = a.key;
-        rec.kind = a.kind;
-        rec.severity = static_cast<int>(a.severity);
-        rec.subject_mac = a.subject_mac->to_string();
-        rec.subject = a.subject;
-        rec.status = "open";
-        rec.last_seen = a.last_seen;
-        rec.count += a.count;
-        rec.evidence = a.evidence;
-    }
-    return correlate(records);
+    return correlate(test::alert_records(r.sink.alerts));
 }
 
 TEST(Ipv6Routers, RouterChangingItsFlagsIsOneIncidentSayingWhatChanged) {

@@ -10,6 +10,7 @@
 #include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
 #include "daemon/report/template.hpp"
+#include "tests/analyzers/alert_records.hpp"
 #include "tests/analyzers/frames.hpp"
 #include "tests/analyzers/recording_sink.hpp"
 
@@ -222,23 +223,7 @@ TEST(LegacyHandshakes, AreStandingConditionsOfTheirDevice) {
     h.tcp(kNas, kNasIp, 22, kPc, kPcIp, 50100, text("SSH-1.5-1.2.27\r\n"));
     h.tcp(kPc, kPcIp, 50300, kNas, kNasIp, 445, smb2_session_setup(authenticate(24)));
     ASSERT_EQ(h.sink.alerts.size(), 2u);
-    std::vector<AlertRecord> records;
-    for (const auto& a : h.sink.alerts) {
-        AlertRecord r;
-        r.id = static_cast<std::int64_t>(records.size() + 1);
-        r.key = a.key;
-        r.kind = a.kind;
-        r.severity = static_cast<int>(a.severity);
-        r.subject_mac = a.subject_mac->to_string();
-        r.subject = a.subject;
-        r.status = "open";
-        r.first_seen = a.first_seen;
-        r.last_seen = a.last_seen;
-        r.count = 1;
-        r.evidence = a.evidence;
-        records.push_back(r);
-    }
-    auto incidents = correlate(records);
+    auto incidents = correlate(alert_records(h.sink.alerts));
     ASSERT_EQ(incidents.size(), 2u);
     const nlohmann::json assets = nlohmann::json::array(
         {{{"mac", kNas.to_string()}, {"name", "NAS-01"}, {"addresses", nlohmann::json::array()}},

@@ -16,6 +16,7 @@
 #include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
 #include "daemon/report/template.hpp"
+#include "tests/analyzers/alert_records.hpp"
 #include "tests/analyzers/frames.hpp"
 #include "tests/analyzers/recording_sink.hpp"
 #include "tests/capture/vpn_messages.hpp"
@@ -686,24 +687,7 @@ TEST(RemoteAccessVpn, TunnelsAndLegacyHandshakesAreToldInJapaneseAndEnglish) {
     h.udp(kVendorPc, kVendorPcIp, 40001, kRouter, kOutside, 443, vm::openvpn_client_reset());
     h.tcp(kEhr, kEhrIp, 2022, kVendorPc, kVendorPcIp, 50100, TcpView::kAck | TcpView::kPsh,
           text("SSH-1.5-OpenSSH_3.4p1\n"));
-    std::vector<AlertRecord> records;
-    for (const auto& a : h.sink.alerts) {
-        AlertRecord r;
-        r.id = static_cast<std::int64_t>(records.size() + 1);
-        r.key = a.key;
-        r.kind = a.kind;
-        r.severity = static_cast<int>(a.severity);
-        r.subject_mac = a.subject_mac->to_string();
-        r.subject = a.subject;
-        r.summary = a.summary;
-        r.status = "open";
-        r.first_seen = a.first_seen;
-        r.last_seen = a.last_seen;
-        r.count = 1;
-        r.evidence = a.evidence;
-        records.push_back(r);
-    }
-    auto incidents = correlate(records);
+    auto incidents = correlate(alert_records(h.sink.alerts));
     // The SSH-1 server is also an SSH session inside the LAN (remote-access).
     ASSERT_EQ(incidents.size(), 3u);
     nlohmann::json assets = nlohmann::json::array({{{"mac", kVendorPc.to_string()},
