@@ -94,6 +94,7 @@ for ((i = 1; i <= runs; i++)); do
   read -r replay_pps ratio rss_mb < <(awk -v p="$packets" -v a="$t0" -v b="$t1" -v r="$raw_pps" \
     -v k="$rss_kb" 'BEGIN { pps = p / (b - a); printf "%.0f %.3f %.1f\n", pps, pps / r, k / 1024 }')
   # The replay's own account of each thread's CPU: the busier thread bounds its speed.
+  analysis_s= capture_s=
   read -r analysis_s capture_s < <(sed -n 's/^cpu *\([0-9.]*\) s analysis, \([0-9.]*\) s capture.*/\1 \2/p' \
     "$data/replay.txt") || true  # an older --binary does not print it
   printf '%-5s %14s %16s %8s %10s MB %10s %12s %11s %11s\n' "$i" "$raw_pps" "$replay_pps" "$ratio" \
