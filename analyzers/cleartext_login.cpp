@@ -95,7 +95,7 @@ void CleartextLogin::on_login(const Packet& p, const CleartextLoginRule& rule, b
     Host* srv = internal_.contains(server) ? hosts_.find(flow->server_mac, flow->vlan) : nullptr;
     AlertUpdate a;
     a.kind = "cleartext-login";
-    a.key = "cleartext-login:" + flow->server_mac.to_string() + ":" + proto;
+    a.key = "cleartext-login:" + device_key(flow->server_mac, server) + ":" + proto;
     a.severity = Severity::high;
     a.subject_mac = flow->server_mac;
     a.subject = host_subject(srv, server);

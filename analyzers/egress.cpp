@@ -550,7 +550,7 @@ void Egress::raise(const std::string& kind, Severity severity, const FlowKey& ke
     std::string dest = f.name.empty() ? key.outside.to_string() : f.name;
     // A capture without MACs (raw IP) leaves the device known by its address only.
     std::string mac = f.inside_mac.is_zero() ? "" : f.inside_mac.to_string();
-    const std::string who = mac.empty() ? key.inside.to_string() : mac;
+    const std::string who = device_key(f.inside_mac, key.inside);
     std::string key_text = kind + "|" + who + "|" + dest + "|" + std::to_string(key.protocol) +
                            "/" + std::to_string(service_port) + "|" + day;
     bool lumped = false;
@@ -686,6 +686,9 @@ void Egress::continue_from(Egress& earlier) {
 void Egress::report(const FlowKey& key, BoundaryFlow& f) {
     std::uint64_t dp = f.packets - f.reported_packets;
     if (dp == 0 && f.reported) return;
+    // The rows are per device, and a capture without MACs (raw IP) names none: every device's
+    // traffic would add up in one row. Its findings are raised all the same.
+    if (f.inside_mac.is_zero()) return;
     const std::string& day = local_day_.of(f.last_seen);
     std::uint16_t service_port =
         f.direction == FlowDirection::egress ? key.outside_port : key.inside_port;
@@ -741,7 +744,7 @@ void Egress::record_session(const FlowKey& key, BoundaryFlow& f, bool ended) {
     if (f.direction == FlowDirection::inbound && !f.accepted && !f.direction_guessed) return;
     const std::string day = local_day_.of(f.first_seen);
     if (!f.session_admitted) {
-        std::string bucket = f.inside_mac.to_string() + "|" + day;
+        std::string bucket = device_key(f.inside_mac, key.inside) + "|" + day;
         std::uint32_t* n = &day_count(session_counts_, bucket);
         if (*n >= kMaxRemoteSessionsPerDay) {
             f.session_refused = true;

@@ -19,6 +19,12 @@ enum class Severity : int { info = 0, low = 1, medium = 2, high = 3, critical = 
 std::string_view to_string(Severity s);
 std::optional<Severity> parse_severity(std::string_view text);
 
+// A device as alert keys name it: its MAC, or its address where the capture has no MACs (raw
+// IP, loopback), so that two devices of such a capture never share a key.
+inline std::string device_key(const MacAddress& mac, const IpAddress& ip) {
+    return mac.is_zero() ? ip.to_string() : mac.to_string();
+}
+
 // One alert, or an update to it. The store merges updates with the same key: first_seen is
 // kept, last_seen and severity move forward, count adds up, evidence is replaced when given.
 // A loop that lasts an hour is one alert with a start, an end, a peak and a count.

@@ -37,8 +37,11 @@ LegacyHandshakes::LegacyHandshakes(FindingSink& sink,
                                    const std::vector<IpNetwork>& internal_networks)
     : sink_(sink), internal_(internal_networks) {}
 
-bool LegacyHandshakes::first_time(std::uint8_t kind, const MacAddress& mac) {
-    const std::uint64_t key = (std::uint64_t{kind} << 48) | mac.as_u64();
+bool LegacyHandshakes::first_time(std::uint8_t kind, const MacAddress& mac, const IpAddress& ip) {
+    // Without MACs (a raw-IP capture) the device is its address (hashed beside the MAC range).
+    const std::uint64_t device =
+        mac.is_zero() ? (std::hash<IpAddress>{}(ip) | (std::uint64_t{1} << 47)) : mac.as_u64();
+    const std::uint64_t key = (std::uint64_t{kind} << 56) ^ device;
     if (flagged_.count(key)) return false;
     if (flagged_.size() >= kMaxFlagged) {
         ++flagged_dropped_;
@@ -74,11 +77,11 @@ void LegacyHandshakes::on_ssh(const Packet& packet) {
     const MacAddress& mac = sender_in ? packet.src_mac : packet.dst_mac;
     const IpAddress& ours = sender_in ? ip.src : ip.dst;
     const IpAddress& peer = sender_in ? ip.dst : ip.src;
-    if (!first_time(kKindSsh1, mac)) return;
+    if (!first_time(kKindSsh1, mac, ours)) return;
     const std::uint16_t port = sender_in ? packet.tcp->src_port : packet.tcp->dst_port;
     AlertUpdate a;
     a.kind = "legacy-ssh";
-    a.key = "legacy-ssh:" + mac.to_string();
+    a.key = "legacy-ssh:" + device_key(mac, ours);
     a.severity = Severity::medium;
     a.subject_mac = mac;
     a.subject = ours.to_string();
@@ -111,10 +114,10 @@ void LegacyHandshakes::on_ntlm(const Packet& packet, std::string_view carrier,
     }
     if (!m || m->type != ntlmssp::kAuthenticate || m->nt_response_length != 24) return;
     const IpView& ip = *packet.ip;
-    if (!internal_.contains(ip.src) || !first_time(kKindNtlmv1, packet.src_mac)) return;
+    if (!internal_.contains(ip.src) || !first_time(kKindNtlmv1, packet.src_mac, ip.src)) return;
     AlertUpdate a;
     a.kind = "ntlmv1";
-    a.key = "ntlmv1:" + packet.src_mac.to_string();
+    a.key = "ntlmv1:" + device_key(packet.src_mac, ip.src);
     a.severity = Severity::medium;
     a.subject_mac = packet.src_mac;
     a.subject = ip.src.to_string();

@@ -35,7 +35,7 @@ class LegacyHandshakes final : public Analyzer {
     // `context` for a login in HTTP (its request parsed once for every unit), else null.
     void on_ntlm(const Packet& packet, std::string_view carrier, PacketContext* context = nullptr);
     // True the first time (kind, mac) is seen.
-    bool first_time(std::uint8_t kind, const MacAddress& mac);
+    bool first_time(std::uint8_t kind, const MacAddress& mac, const IpAddress& ip);
 
     FindingSink& sink_;
     InternalNetworks internal_;

@@ -164,7 +164,13 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*cont
         s.packets = 1;
         s.sides_seen = 0;
     }
-    if (sig->per_session() && !continues_framing(s, *sig, packet)) return;
+    if (sig->per_session()) {
+        // A connection on another tool's port is that tool's: IPsec's ESP in UDP 4500 (RFC 3948)
+        // also repeats its first four bytes (the SPI) and counts up behind them.
+        const RemoteAccessTool* by_port = rules_.tool_for_port(proto, sport);
+        if (!by_port) by_port = rules_.tool_for_port(proto, dport);
+        if ((by_port && by_port != tool) || !continues_framing(s, *sig, packet)) return;
+    }
     ++s.matches;
     if (s.matches < sig->packets) return;
     // Framing patterns are two bytes: a long encrypted session shows them by chance now and
@@ -205,7 +211,9 @@ bool RemoteAccessSessions::continues_framing(Session& s, const HandshakeSignatur
     const auto [sport, dport] = packet.ports();
     const int order = std::memcmp(ip.src.bytes.data(), ip.dst.bytes.data(), ip.src.bytes.size());
     const int side = (order < 0 || (order == 0 && sport < dport)) ? 0 : 1;
-    const Bytes p = packet.payload;  // matches() checked it holds the prefix and the counter
+    const Bytes p = packet.payload;
+    if (p.size() < sig.same_prefix || (sig.counter_at >= 0 && p.size() < sig.counter_at + 4u))
+        return false;
     std::uint64_t prefix = 0;
     std::memcpy(&prefix, p.data(), std::min<std::size_t>(sig.same_prefix, sizeof prefix));
     const std::uint32_t counter = sig.counter_at >= 0 ? load_be32(p.data() + sig.counter_at) : 0;
@@ -335,8 +343,8 @@ void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& t
     std::string where = server.to_string() + ":" + std::to_string(port);
     if (server_in && client_in) {
         // Egress's key for LAN sessions: a session it saw start is the same alert.
-        a.key = "remote-access|lan|" + server_mac.to_string() + "|" + client.to_string() + "|" +
-                std::to_string(port) + "|" + day;
+        a.key = "remote-access|lan|" + device_key(server_mac, server) + "|" + client.to_string() +
+                "|" + std::to_string(port) + "|" + day;
         a.severity = Severity::low;
         a.subject_mac = server_mac;
         a.subject = tool.name + " " + where + " from " + client.to_string();
@@ -348,8 +356,8 @@ void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& t
         const MacAddress& inside_mac = server_in ? server_mac : client_mac;
         const IpAddress& inside = server_in ? server : client;
         const IpAddress& outside = server_in ? client : server;
-        a.key = "remote-access|handshake|" + inside_mac.to_string() + "|" + outside.to_string() +
-                "|" + proto + "/" + std::to_string(port) + "|" + day;
+        a.key = "remote-access|handshake|" + device_key(inside_mac, inside) + "|" +
+                outside.to_string() + "|" + proto + "/" + std::to_string(port) + "|" + day;
         a.severity = inbound ? Severity::critical : Severity::high;
         a.subject_mac = inside_mac;
         a.subject = tool.name + " " + where;

@@ -36,12 +36,7 @@ namespace clinicwatch {
 
 namespace {
 
-// Kinds shown in the report's thematic sections (unknown kinds still appear under open alerts).
-const std::vector<std::string> kLegacyKinds = {
-    "legacy-os",       "os-support-ending", "smb1-in-use", "legacy-tls",
-    "cleartext-login", "internet-explorer", "legacy-ssh",  "ntlmv1"};
-const std::vector<std::string> kExternalKinds = {"egress-denied", "remote-access",
-                                                 "inbound-exposure", "risky-protocol-wan"};
+// Loop kinds, shown in the report's loop section.
 const std::vector<std::string> kLoopKinds = {"l2-loop", "broadcast-storm", "arp-storm"};
 
 bool contains(const std::vector<std::string>& list, const std::string& v) {

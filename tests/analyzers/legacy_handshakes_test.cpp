@@ -160,6 +160,21 @@ TEST(LegacyHandshakes, Ssh1ServerOnTheInternetFlagsTheClinicsClient) {
     EXPECT_EQ(found[0]->evidence["destination_ip"], "203.0.113.45");
 }
 
+// A capture without MACs (raw IP): each device is told apart by its address, so a second SSH-1
+// device is not taken for the first.
+TEST(LegacyHandshakes, DevicesOfARawIpCaptureAreToldApartByAddress) {
+    Harness h;
+    const MacAddress none;
+    const IpAddress other = *IpAddress::parse("192.168.100.21");
+    h.tcp(none, kNasIp, 22, none, kPcIp, 50100, text("SSH-1.5-1.2.27\r\n"));
+    h.tcp(none, other, 22, none, kPcIp, 50101, text("SSH-1.5-1.2.27\r\n"));
+    h.tcp(none, other, 22, none, kPcIp, 50102, text("SSH-1.5-1.2.27\r\n"));
+    auto found = h.sink.of_kind("legacy-ssh");
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0]->key, "legacy-ssh:192.168.100.20");
+    EXPECT_EQ(found[1]->key, "legacy-ssh:192.168.100.21");
+}
+
 TEST(LegacyHandshakes, NtlmV1LoginInSmbIsFlaggedOnTheClient) {
     Harness h;
     h.tcp(kPc, kPcIp, 50300, kNas, kNasIp, 445, smb2_session_setup(authenticate(24)));

@@ -432,8 +432,8 @@ TEST(RemoteAccessVpn, OpenVpnOverUdpAlreadyRunningIsFoundByItsDataPackets) {
 
 // What starts like an OpenVPN data packet but is not a tunnel: QUIC short headers (the first
 // byte varies, the connection id stays, nothing counts), SSDP's text ("NOTIFY", "M-SEARCH" and
-// "HTTP/1.1" start with 0x48-0x4f too), and datagrams with OpenVPN's first bytes whose packet
-// id does not count up.
+// "HTTP/1.1" start with 0x48-0x4f too), IPsec's ESP in UDP, and datagrams with OpenVPN's first
+// bytes whose packet id does not count up.
 TEST(RemoteAccessVpn, LookAlikesOfOpenVpnDataAreNotTakenForATunnel) {
     Harness h;
     std::mt19937 rng(32);
@@ -458,6 +458,21 @@ TEST(RemoteAccessVpn, LookAlikesOfOpenVpnDataAreNotTakenForATunnel) {
         h.udp(kVendorPc, kVendorPcIp, 50123, ssdp_mac, ssdp, 1900,
               text("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\""
                    "\r\nMX: 2\r\nST: ssdp:all\r\n\r\n"));
+    }
+    // IPsec ESP in UDP 4500 (RFC 3948): an SPI that happens to start like OpenVPN's header, then
+    // a sequence number counting up: IPsec's port, so not OpenVPN.
+    for (std::uint32_t seq = 1; seq <= 200; ++seq) {
+        Frame esp = {0x4a,
+                     0x00,
+                     0x3c,
+                     0x91,
+                     static_cast<std::uint8_t>(seq >> 24),
+                     static_cast<std::uint8_t>(seq >> 16),
+                     static_cast<std::uint8_t>(seq >> 8),
+                     static_cast<std::uint8_t>(seq)};
+        Frame rest = random_payload(rng, 16 + 100 + seq % 64);
+        esp.insert(esp.end(), rest.begin(), rest.end());
+        h.udp(kVendorPc, kVendorPcIp, 4500, kRouter, kOutside, 4500, esp);
     }
     for (int i = 0; i < 400; ++i) {  // opcode and peer id right, packet id at random
         Frame p = openvpn_data(0, 1, static_cast<std::uint32_t>(rng() | 1), rng, 100);
