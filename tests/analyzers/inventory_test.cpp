@@ -11,6 +11,7 @@
 #include "analyzers/dispatcher.hpp"
 #include "tests/analyzers/frame_builder.hpp"
 #include "tests/capture/protocols/frames.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace clinicwatch {
 namespace {
@@ -216,6 +217,35 @@ TEST(VendorRegistry, LoadsDebianIeeeDataCompactly) {
     // Quoted organisation names with commas survive the CSV reader.
     EXPECT_EQ(v.lookup(*MacAddress::parse("58:38:79:a2:10:6f")), "RICOH COMPANY, LTD.");
     EXPECT_LT(v.memory_bytes(), 3u * 1024 * 1024);
+}
+
+TEST(VendorRegistry, CsvQuotingLineEndingsAndShortLinesAsTheRfcSays) {
+    // The loader reads fields in place; quoted names (commas, doubled quotes), CRLF endings, a
+    // header, short and empty lines and a missing final newline must read as RFC 4180 says.
+    test::TempDir dir;
+    const std::string path = dir.path() / "oui.csv";
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs(
+        "Registry,Assignment,Organization Name,Organization Address\r\n"
+        "MA-L,00A0DE,YAMAHA CORPORATION,\"10-1, Nakazawa-cho\"\r\n"
+        "MA-L,583879,\"RICOH COMPANY, LTD.\",Tokyo\r\n"
+        "\r\n"
+        "MA-L,001122\r\n"
+        "MA-L,0CBBCC,\"The \"\"Quoted\"\" Co\", Address\n"
+        "MA-M,70B3D5F,  Spaced Name  ,x\n"
+        "MA-L,00A0DF,YAMAHA CORPORATION,no final newline",
+        f);
+    std::fclose(f);
+    VendorRegistry v;
+    EXPECT_EQ(v.load_csv(path), 5u);
+    EXPECT_EQ(v.lookup(*MacAddress::parse("00:a0:de:00:00:01")), "YAMAHA CORPORATION");
+    EXPECT_EQ(v.lookup(*MacAddress::parse("00:a0:df:00:00:01")), "YAMAHA CORPORATION");
+    EXPECT_EQ(v.lookup(*MacAddress::parse("58:38:79:00:00:01")), "RICOH COMPANY, LTD.");
+    EXPECT_EQ(v.lookup(*MacAddress::parse("0c:bb:cc:00:00:01")), "The \"Quoted\" Co");
+    EXPECT_EQ(v.lookup(*MacAddress::parse("0c:bb:cd:00:00:01")), "");  // not in the file
+    EXPECT_EQ(v.lookup(*MacAddress::parse("00:11:22:00:00:01")), "");  // line without a name
+    EXPECT_EQ(v.lookup(*MacAddress::parse("70:b3:d5:f0:00:01")), "Spaced Name");
 }
 
 TEST(Inventory, DevicesAreLookedUpAgainAfterTheRegisterChanges) {
