@@ -14,6 +14,7 @@
 namespace clinicwatch {
 
 class PacketContext;
+struct Flow;
 
 // One bounded table of an analyzer: its limit and how many entries it has dropped (or refused)
 // so far to stay within it. Hostile or unusual traffic fills tables; the sensor reports that
@@ -33,6 +34,9 @@ class Analyzer {
     // Called when packet time crosses a whole second (at most once per second of packet time,
     // and also across gaps), so analyzers can close windows and incidents.
     virtual void on_tick(Timestamp now) { (void)now; }
+    // A connection leaves the one flow table (expired, evicted, or its ports reused by a new
+    // connection): a unit that keeps state of it elsewhere closes it now.
+    virtual void on_flow_end(Flow& flow) { (void)flow; }
     // End of input (replay finished, or the daemon stops): flush partial windows.
     virtual void on_finish(Timestamp now) { (void)now; }
     // Appends this analyzer's bounded tables (none by default).

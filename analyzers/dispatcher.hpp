@@ -17,7 +17,14 @@ namespace clinicwatch {
 class Dispatcher {
   public:
     explicit Dispatcher(HostTable& hosts, FlowTableSettings flows = {})
-        : hosts_(hosts), app_(flows) {}
+        : hosts_(hosts), app_(flows) {
+        app_.flows().set_on_end([this](Flow& flow) {
+            for (auto& a : analyzers_) a->on_flow_end(flow);
+        });
+    }
+    // The flow table's hook refers to this dispatcher.
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
 
     void add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
     const std::vector<std::unique_ptr<Analyzer>>& analyzers() const { return analyzers_; }

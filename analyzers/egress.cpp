@@ -1,5 +1,7 @@
 #include "analyzers/egress.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <ctime>
 
 #include "analyzers/packet_context.hpp"
@@ -57,7 +59,6 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       settings_(std::move(settings)),
       role_of_(std::move(role_of)),
       internal_(settings_.internal_networks),
-      flows_(settings_.policy.max_flows),
       streams_(settings_.policy.max_streams, settings_.policy.stream_depth),
       quic_keys_(streams_.capacity()),
       quic_plain_(kMaxQuicDatagram),
@@ -210,7 +211,41 @@ void Egress::on_lan(const Packet& packet) {
     sink_.alert(std::move(a));
 }
 
-void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outbound) {
+namespace {
+// Every entry of every Egress gets its own tag, so a flow still referring to an entry that was
+// closed (or to an Egress replaced by a reload) never finds a later one.
+std::atomic<std::uint64_t> g_next_entry_tag{1};
+}  // namespace
+
+BoundaryFlow* Egress::entry_of(const Flow& flow) {
+    const BoundaryFlowRef& ref = flow.slots.egress;
+    if (ref.tag == 0 || ref.index >= entries_.size()) return nullptr;
+    BoundaryFlow& f = entries_[ref.index];
+    return f.tag == ref.tag ? &f : nullptr;
+}
+
+void Egress::close_entry(BoundaryFlow& f) {
+    if (f.tag == 0) return;
+    if (!f.evaluated) {
+        // A message that never completed: read what arrived of it.
+        if (f.stream.valid()) read_partial(f.key, f);
+        evaluate(f.key, f);
+    }
+    drop_stream(f);
+    report(f.key, f);
+    record_session(f.key, f, true);
+    f = BoundaryFlow{};
+    free_.push_back(static_cast<std::uint32_t>(&f - entries_.data()));
+    --in_use_;
+}
+
+void Egress::on_flow_end(Flow& flow) {
+    if (BoundaryFlow* f = entry_of(flow)) close_entry(*f);
+    flow.slots.egress = {};
+}
+
+BoundaryFlow* Egress::open_entry(const Packet& packet, bool outbound,
+                                 const PacketContext& context) {
     const IpView& ip = *packet.ip;
     FlowKey key;
     key.inside = outbound ? ip.src : ip.dst;
@@ -220,58 +255,78 @@ void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outb
     key.inside_port = outbound ? sport : dport;
     key.outside_port = outbound ? dport : sport;
 
-    BoundaryFlow* flow = flows_.find(key);
-    if (!flow) {
-        // With the table full every new flow evicts (and reports) an old one. So a new flow is
-        // admitted only on its second packet (a scan's or a spoofed flood's flows have one), and
-        // then only up to a budget per second; the rest are counted, not tracked. A real session
-        // keeps sending, so it is admitted within a second or two.
-        bool opened_outbound = outbound;  // which side sent the flow's first packet
-        if (flows_.size() >= flows_.capacity()) {
-            std::uint64_t h = FlowKeyHash{}(key);
-            if (new_flow_probation_.check(h, h, packet.ts, outbound) !=
-                    Probation::Outcome::admitted ||
-                !new_flow_budget_.admit(packet.ts))
-                return;
-            opened_outbound = new_flow_probation_.first_tag() != 0;  // the packet on probation
+    // Which side sent the connection's first packet: the flow table knows (also when it let the
+    // flow in on a later packet, after probation).
+    const bool opened_outbound = context.from_opener() == outbound;
+    // With every entry taken, each new connection closes (and reports) an old one, up to a
+    // budget per second; the rest are counted, not followed. (One-packet flows, a scan's, never
+    // get this far: the flow table keeps them out when it is full.)
+    const std::size_t capacity = std::max<std::size_t>(settings_.policy.max_flows, 1);
+    if (in_use_ >= capacity) {
+        if (!new_flow_budget_.admit(packet.ts)) return nullptr;
+        // The least recently seen of a few sampled entries gives way.
+        BoundaryFlow* victim = nullptr;
+        for (int i = 0; i < 8; ++i) {
+            BoundaryFlow& e = entries_[victim_rng_.pick(entries_.size())];
+            if (e.tag != 0 && (!victim || older_flow(e, *victim))) victim = &e;
         }
-        BoundaryFlow f;
-        f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
-        f.first_seen = packet.ts;
-        f.verdict = "pending";
-        if (packet.tcp && packet.tcp->is_syn_only()) {
-            f.direction = outbound ? FlowDirection::egress : FlowDirection::inbound;
-        } else if (packet.tcp && packet.tcp->is_syn_ack()) {
-            f.direction = outbound ? FlowDirection::inbound : FlowDirection::egress;
-        } else if (packet.tcp) {
-            // Mid-stream: the capture began after the handshake. The lower port is the service.
-            f.direction = key.outside_port <= key.inside_port ? FlowDirection::egress
-                                                              : FlowDirection::inbound;
-            f.direction_guessed = true;
-        } else {
-            // Connectionless: the first packet's sender opened the flow, unless it went from a
-            // well-known port to an ephemeral one (a reply whose request we did not see).
-            bool inside_serves = key.inside_port < 1024 && key.outside_port >= 1024;
-            bool outside_serves = key.outside_port < 1024 && key.inside_port >= 1024;
-            f.direction = (opened_outbound && !inside_serves) || outside_serves
-                              ? FlowDirection::egress
-                              : FlowDirection::inbound;
-            // Nothing confirms an inbound datagram was accepted: judge its ports, but never
-            // call it an exposure.
-            f.direction_guessed = f.direction == FlowDirection::inbound;
-        }
-        if (const std::string* n = names_.lookup(key.outside, packet.ts)) {
-            f.name = *n;
-            f.name_source = "dns";
-        }
-        flow = &flows_.insert(key, std::move(f), older_flow,
-                              [this](const FlowKey& k, BoundaryFlow& v) {
-                                  if (!v.evaluated) evaluate(k, v);
-                                  drop_stream(v);
-                                  report(k, v);
-                                  record_session(k, v, true);
-                              });
+        if (!victim)  // the samples all hit free entries: cannot be with the entries all taken
+            return nullptr;
+        close_entry(*victim);
+        ++evictions_;
     }
+    std::uint32_t index;
+    if (!free_.empty()) {
+        index = free_.back();
+        free_.pop_back();
+    } else {
+        index = static_cast<std::uint32_t>(entries_.size());
+        entries_.emplace_back();
+    }
+    ++in_use_;
+    BoundaryFlow& f = entries_[index];
+    f.key = key;
+    f.tag = g_next_entry_tag.fetch_add(1, std::memory_order_relaxed);
+    context.flow()->slots.egress = BoundaryFlowRef{index, f.tag};
+    f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
+    f.first_seen = packet.ts;
+    f.verdict = "pending";
+    if (packet.tcp && packet.tcp->is_syn_only()) {
+        f.direction = outbound ? FlowDirection::egress : FlowDirection::inbound;
+    } else if (packet.tcp && packet.tcp->is_syn_ack()) {
+        f.direction = outbound ? FlowDirection::inbound : FlowDirection::egress;
+    } else if (packet.tcp) {
+        // Mid-stream: the capture began after the handshake. The lower port is the service.
+        f.direction =
+            key.outside_port <= key.inside_port ? FlowDirection::egress : FlowDirection::inbound;
+        f.direction_guessed = true;
+    } else {
+        // Connectionless: the first packet's sender opened the flow, unless it went from a
+        // well-known port to an ephemeral one (a reply whose request we did not see).
+        bool inside_serves = key.inside_port < 1024 && key.outside_port >= 1024;
+        bool outside_serves = key.outside_port < 1024 && key.inside_port >= 1024;
+        f.direction = (opened_outbound && !inside_serves) || outside_serves
+                          ? FlowDirection::egress
+                          : FlowDirection::inbound;
+        // Nothing confirms an inbound datagram was accepted: judge its ports, but never
+        // call it an exposure.
+        f.direction_guessed = f.direction == FlowDirection::inbound;
+    }
+    if (const std::string* n = names_.lookup(key.outside, packet.ts)) {
+        f.name = *n;
+        f.name_source = "dns";
+    }
+    return &f;
+}
+
+void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outbound) {
+    // The connection is the flow table's; a packet without one (the table was full and did not
+    // let the connection in: counted there) is not followed.
+    Flow* shared = context.flow();
+    if (!shared) return;
+    BoundaryFlow* flow = entry_of(*shared);
+    if (!flow && !(flow = open_entry(packet, outbound, context))) return;
+    const FlowKey& key = flow->key;
     BoundaryFlow& f = *flow;
     ++f.packets;
     (outbound ? f.bytes_out : f.bytes_in) += packet.wire_length;
@@ -791,50 +846,52 @@ void Egress::on_tick(Timestamp now) {
     if (next_report_ == 0) next_report_ = now + 60 * kMicrosPerSecond;
     if (now >= next_sweep_) {
         next_sweep_ = now + 10 * kMicrosPerSecond;
-        flows_.erase_if([&](const FlowKey& k, BoundaryFlow& f) {
+        for (BoundaryFlow& f : entries_) {
+            if (f.tag == 0) continue;
             if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) {
                 // A message that never completed: read what arrived of it.
-                if (f.stream.valid()) read_partial(k, f);
+                if (f.stream.valid()) read_partial(f.key, f);
                 drop_stream(f);
-                evaluate(k, f);
+                evaluate(f.key, f);
             }
-            Timestamp idle = k.protocol == kProtoTcp ? (f.closed ? 10 * kMicrosPerSecond : kIdleTcp)
-                                                     : kIdleOther;
-            if (now - f.last_seen < idle) return false;
-            drop_stream(f);
-            report(k, f);
-            record_session(k, f, true);
-            return true;
-        });
+            Timestamp idle = f.key.protocol == kProtoTcp
+                                 ? (f.closed ? 10 * kMicrosPerSecond : kIdleTcp)
+                                 : kIdleOther;
+            // The flow may outlive the entry (the flow table waits longer); a later packet of
+            // it opens a new entry, as a connection seen mid-stream.
+            if (now - f.last_seen >= idle) close_entry(f);
+        }
     }
     flush_alerts();
     if (now >= next_report_) {
         next_report_ = now + 60 * kMicrosPerSecond;
-        flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) {
-            report(k, f);
-            record_session(k, f, false);
-        });
+        for (BoundaryFlow& f : entries_) {
+            if (f.tag == 0) continue;
+            report(f.key, f);
+            record_session(f.key, f, false);
+        }
         flush_summaries();
     }
 }
 
 void Egress::on_finish(Timestamp) {
-    flows_.for_each([&](const FlowKey& k, BoundaryFlow& f) {
-        if (f.stream.valid() && !f.evaluated) read_partial(k, f);
+    for (BoundaryFlow& f : entries_) {
+        if (f.tag == 0) continue;
+        if (f.stream.valid() && !f.evaluated) read_partial(f.key, f);
         drop_stream(f);
-        if (!f.evaluated) evaluate(k, f);
-        report(k, f);
+        if (!f.evaluated) evaluate(f.key, f);
+        report(f.key, f);
         // Still open when the input ends: stored with end = last seen, marked ongoing.
-        record_session(k, f, f.closed);
-    });
+        record_session(f.key, f, f.closed);
+    }
     flush_alerts();
     flush_summaries();
 }
 
 void Egress::table_use(std::vector<TableUse>& out) const {
-    // Flows evicted to make room, and first packets of new flows kept out of the full table.
+    // Entries closed early to make room for new connections.
     out.push_back({"boundary-flows", "open connections across the internet boundary",
-                   flows_.capacity(), flows_.evictions() + new_flow_probation_.refused()});
+                   settings_.policy.max_flows, evictions_});
     // Handshakes spanning segments refused (all streams busy) or evicted (stalled ones).
     out.push_back({"stream-reassembly",
                    "connections whose first bytes are put in order to read their name",

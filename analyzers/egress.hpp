@@ -1,12 +1,13 @@
 // Traffic that crosses the clinic's LAN/WAN boundary: who talks to the internet, under which
 // name, whether the device's role may, and every remote-access path in or out.
 //
-// A bounded table of boundary flows (5-tuple) records who opened each one: a SYN from inside
-// is egress; a SYN from outside answered by a SYN-ACK from inside is an inbound exposure; UDP
-// and other protocols go by the first packet. Each flow is evaluated once, as soon as its name
-// is known (DNS answer seen on the LAN, TLS SNI or HTTP Host in the client's first bytes), and
-// summed per asset, peer, port and day into the store. LAN-to-LAN handshakes are only looked
-// at for remote-access ports (RDP, VNC, AnyDesk direct ...).
+// Each connection across the boundary (a flow of the one flow table, FlowSlots::egress) has an
+// entry here, at most policy.max_flows, which records who opened it: a SYN from inside is egress; a
+// SYN from outside answered by a SYN-ACK from inside is an inbound exposure; UDP and other
+// protocols go by the first packet. Each flow is evaluated once, as soon as its name is known (DNS
+// answer seen on the LAN, TLS SNI or HTTP Host in the client's first bytes), and summed per asset,
+// peer, port and day into the store. LAN-to-LAN handshakes are only looked at for remote-access
+// ports (RDP, VNC, AnyDesk direct ...).
 #pragma once
 
 #include <functional>
@@ -20,10 +21,12 @@
 #include "analyzers/dns_cache.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/flow_table.hpp"
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/ipv6_lan.hpp"
 #include "analyzers/local_day.hpp"
 #include "analyzers/probation.hpp"
+#include "analyzers/sample_rng.hpp"
 #include "analyzers/stream_reassembler.hpp"
 #include "capture/protocols/quic.hpp"
 
@@ -49,27 +52,6 @@ struct FlowKey {
     bool operator==(const FlowKey&) const = default;
 };
 
-// At most `limit` admissions per second of packet time; the rest are refused and counted.
-class PerSecondBudget {
-  public:
-    explicit PerSecondBudget(std::uint64_t limit) : limit_(limit) {}
-    bool admit(Timestamp ts) {
-        if (ts / kMicrosPerSecond != second_) {
-            second_ = ts / kMicrosPerSecond;
-            used_ = 0;
-        }
-        if (++used_ <= limit_) return true;
-        ++refused_;
-        return false;
-    }
-    std::uint64_t refused() const { return refused_; }
-
-  private:
-    std::uint64_t limit_;
-    Timestamp second_ = 0;
-    std::uint64_t used_ = 0, refused_ = 0;
-};
-
 struct FlowKeyHash {
     // Deliberately not noexcept: libstdc++ then stores each node's hash, so a lookup walking
     // a bucket does not hash every key in it again (a third of a new-flow flood's time).
@@ -86,7 +68,12 @@ struct FlowKeyHash {
 
 enum class FlowDirection : std::uint8_t { egress, inbound };
 
+// Egress's state of one connection across the internet boundary. The connection itself is a
+// Flow of the one flow table, which refers to this entry (FlowSlots::egress); the entry is closed
+// (reported, its session logged) when the flow leaves the table or egress's own timeouts end it.
 struct BoundaryFlow {
+    FlowKey key;            // the endpoints as inside / outside
+    std::uint64_t tag = 0;  // the entry's identity in FlowSlots::egress; 0: a free entry
     MacAddress inside_mac;
     FlowDirection direction = FlowDirection::egress;
     bool direction_guessed = false;  // no handshake seen: guessed from the ports
@@ -119,6 +106,7 @@ class Egress final : public Analyzer {
     std::string_view name() const override { return "egress"; }
     void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
+    void on_flow_end(Flow& flow) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
     // The day's rows stored by an earlier run: the per-device cap on destinations a day counts
@@ -135,14 +123,12 @@ class Egress final : public Analyzer {
 
     bool is_internal(const IpAddress& a) const;
 
-    std::size_t flows() const { return flows_.size(); }
-    std::size_t flow_capacity() const { return flows_.capacity(); }
-    std::uint64_t flow_evictions() const { return flows_.evictions(); }
-    // Packets of new flows not tracked because the table was full: the flow's first packet
-    // (on probation), or the per-second budget was spent.
-    std::uint64_t flows_untracked() const {
-        return new_flow_probation_.refused() + new_flow_budget_.refused();
-    }
+    std::size_t flows() const { return in_use_; }
+    std::size_t flow_capacity() const { return settings_.policy.max_flows; }
+    std::uint64_t flow_evictions() const { return evictions_; }
+    // Packets of connections not followed because every entry was taken and the per-second
+    // budget of new ones was spent (the flow table keeps one-packet flows out before that).
+    std::uint64_t flows_untracked() const { return new_flow_budget_.refused(); }
     const DnsNameCache& names() const { return names_; }
     std::uint64_t alerts_capped() const { return alerts_capped_; }
     std::uint64_t summaries_capped() const { return summaries_capped_; }
@@ -168,10 +154,6 @@ class Egress final : public Analyzer {
     // Budgets per second of packet time for floods (see on_packet and on_boundary).
     static constexpr std::uint64_t kMaxDnsResponsesPerSecond = 500;
     static constexpr std::uint64_t kMaxNewFlowsPerSecondWhenFull = 4000;
-    // With the table full, a new flow is tracked from its second packet within this window (a
-    // SYN's retransmission or answer, a datagram's reply); a scan's one-packet flows never are.
-    static constexpr Timestamp kNewFlowProbationWindow = 30 * kMicrosPerSecond;
-    static constexpr std::size_t kNewFlowProbationSlots = std::size_t{1} << 16;
     // The opener's payload packets read for a name before the flow is judged without one.
     static constexpr std::uint8_t kMaxClientPayloads = 12;
     // Larger datagrams are not read as QUIC Initials (those fit a path MTU; jumbo frames too).
@@ -180,6 +162,13 @@ class Egress final : public Analyzer {
   private:
     enum class Reading { done, wait };
     void on_boundary(const Packet& packet, PacketContext& context, bool outbound);
+    // This unit's entry for `flow`, or null when it has none (or a stale one).
+    BoundaryFlow* entry_of(const Flow& flow);
+    // A new entry for a connection first seen with `packet`, or null when the entries are
+    // all taken and the budget of new ones this second is spent. May close an old one.
+    BoundaryFlow* open_entry(const Packet& packet, bool outbound, const PacketContext& context);
+    // Judges what is still unjudged, reports, logs the session as ended and frees the entry.
+    void close_entry(BoundaryFlow& f);
     // The opener's TCP payload: names the flow from its first bytes, reassembled when the
     // message spans segments. `wait` while more segments are needed.
     Reading read_client_stream(BoundaryFlow& f, const Packet& packet, PacketContext& context);
@@ -213,7 +202,13 @@ class Egress final : public Analyzer {
     EgressSettings settings_;
     RoleOf role_of_;
     InternalNetworks internal_;
-    BoundedTable<FlowKey, BoundaryFlow, FlowKeyHash> flows_;
+    // The entries of open boundary connections (at most policy.max_flows), found from their
+    // Flow by index; a free entry has tag 0 and is listed in free_.
+    std::vector<BoundaryFlow> entries_;
+    std::vector<std::uint32_t> free_;
+    std::size_t in_use_ = 0;
+    std::uint64_t evictions_ = 0;
+    SampleRng victim_rng_{0x626f756e64617279};
     StreamReassembler streams_;
     quic::InitialDecryptor quic_;
     std::vector<quic::InitialKeys> quic_keys_;  // per stream slot: the first Initial's keys
@@ -225,7 +220,6 @@ class Egress final : public Analyzer {
     BoundedTable<std::string, Timestamp> forged_alerted_;          // dns-forged-answer keys
     std::uint64_t alerts_capped_ = 0;
     PerSecondBudget dns_budget_{kMaxDnsResponsesPerSecond};
-    Probation new_flow_probation_{kNewFlowProbationSlots, kNewFlowProbationWindow};  // 1.5 MB
     PerSecondBudget new_flow_budget_{kMaxNewFlowsPerSecondWhenFull};
     // Repeats of an alert within the same second are summed into one update (a flood of
     // flows to one lumped key must not become a flood of store writes).

@@ -51,7 +51,8 @@ std::size_t FlowTupleHash::operator()(const FlowTuple& t) const noexcept {
 FlowTable::FlowTable(FlowTableSettings settings)
     : settings_(settings),
       flows_(settings_.capacity, 0x666c6f7773),
-      probation_(settings_.probation_slots, settings_.probation_window) {}
+      probation_(settings_.probation_slots, settings_.probation_window),
+      budget_(settings_.max_new_flows_per_second_when_full) {}
 
 bool FlowTable::tuple_of(const Packet& packet, FlowTuple& out, bool& src_is_low) {
     if (!packet.ip || packet.ip->is_later_fragment) return false;
@@ -90,6 +91,7 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
         flow->opener_port == tcp->src_port &&
         (!(flow->tcp & Flow::kSyn) || flow->isn[0] != tcp->seq)) {
         // The same ports again after a close: a new connection, not more of the old one.
+        ended(*flow);
         *flow = Flow{};
         out.created = true;
     } else if (!flow) {
@@ -97,13 +99,14 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
         if (flows_.size() >= flows_.capacity()) {
             std::uint64_t h = FlowTupleHash{}(key);
             if (probation_.check(h, mix(h ^ 0x70726f62), packet.ts, src_is_low ? 1 : 0) !=
-                Probation::Outcome::admitted)
+                    Probation::Outcome::admitted ||
+                !budget_.admit(packet.ts))
                 return {};
             first_sender_is_src = (probation_.first_tag() != 0) == src_is_low;
         }
         flow = &flows_.insert(
             key, Flow{}, [](const Flow& a, const Flow& b) { return a.last_seen < b.last_seen; },
-            [](const FlowTuple&, const Flow&) {});
+            [this](const FlowTuple&, Flow& evicted) { ended(evicted); });
         out.created = true;
         // Who opened it: the SYN's sender; a SYN-ACK's receiver; else the first sender.
         bool opener_is_src = syn_ack ? false : (syn_only ? true : first_sender_is_src);
@@ -164,12 +167,13 @@ FlowTable::Lookup FlowTable::track(const Packet& packet) {
 }
 
 void FlowTable::expire(Timestamp now) {
-    flows_.erase_if([&](const FlowTuple&, const Flow& f) {
+    flows_.erase_if([&](const FlowTuple&, Flow& f) {
         Timestamp idle = f.protocol == kTcpProtocol
                              ? (f.closed() ? settings_.idle_closed : settings_.idle_tcp)
                              : settings_.idle_other;
         if (now - f.last_seen <= idle) return false;
         ++expired_;
+        ended(f);
         return true;
     });
 }
@@ -177,7 +181,7 @@ void FlowTable::expire(Timestamp now) {
 void FlowTable::table_use(std::vector<TableUse>& out) const {
     out.push_back({"flows",
                    "connections followed by every analyzer (5-tuple and VLAN, both directions)",
-                   flows_.capacity(), flows_.evictions() + probation_.refused()});
+                   flows_.capacity(), flows_.evictions() + refused()});
 }
 
 }  // namespace clinicwatch

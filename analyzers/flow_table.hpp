@@ -7,9 +7,9 @@
 //
 // Bounded like the sensor's other tables: a fixed capacity; when full, a new flow is admitted
 // only on its second packet within a window (Probation: a scan's or a spoofed flood's one-packet
-// flows never push out a live session), and then by evicting the least recently seen of a few
-// sampled flows. Flows idle past a timeout are expired on the tick. Evictions and refusals are
-// counted and reported through table_use() (SensorLimits).
+// flows never push out a live session), up to a budget per second, and then by evicting the
+// least recently seen of a few sampled flows. Flows idle past a timeout are expired on the tick.
+// Evictions and refusals are counted and reported through table_use() (SensorLimits).
 #pragma once
 
 #include <array>
@@ -52,10 +52,20 @@ struct ServiceHealthFlow {
     std::array<Direction, 2> direction{};
 };
 
+// The egress unit's state of a connection across the internet boundary lives in the unit (it
+// holds names and strings most flows never need); the flow keeps where. `tag` is unique to one
+// entry of one Egress (never reused, also across a reload's new Egress), so a stale reference
+// reads as none.
+struct BoundaryFlowRef {
+    std::uint32_t index = 0;
+    std::uint64_t tag = 0;  // 0: none
+};
+
 // Typed slots of the units that keep per-connection state; each unit reads and writes only
 // its own. Zeroed when the flow is created.
 struct FlowSlots {
     ServiceHealthFlow service_health;
+    BoundaryFlowRef egress;
 };
 
 struct Flow {
@@ -75,7 +85,7 @@ struct Flow {
     std::uint8_t protocol = 0;
     OpenedBy opened_by = OpenedBy::first_packet;
     bool opener_is_low = true;  // the opener is the key's lower endpoint (tells directions apart)
-    std::uint8_t tcp = 0;  // k* bits
+    std::uint8_t tcp = 0;       // k* bits
     MacAddress opener_mac, responder_mac;
     Timestamp first_seen = 0, last_seen = 0;
     // Index 0: sent by the opener; 1: by the responder.
@@ -97,11 +107,20 @@ struct FlowTableSettings {
     // With the table full, a new flow is let in on its second packet within this window.
     Timestamp probation_window = 30 * kMicrosPerSecond;
     std::size_t probation_slots = std::size_t{1} << 15;
+    // With the table full, at most this many new flows a second (of packet time) push out an old
+    // one: every eviction closes what the units hold of it (a report, a session logged).
+    std::uint64_t max_new_flows_per_second_when_full = 4000;
 };
 
 class FlowTable {
   public:
     explicit FlowTable(FlowTableSettings settings = {});
+
+    // Called with each flow as it leaves the table: expired, evicted to make room, or replaced
+    // by a new connection on the same ports. Units whose state of a connection lives outside
+    // the flow close it there (the dispatcher hands it to every analyzer's on_flow_end).
+    using EndHook = std::function<void(Flow&)>;
+    void set_on_end(EndHook hook) { on_end_ = std::move(hook); }
 
     // What the dispatcher learns of one packet: its flow (null when the packet has no flow: not
     // IP, a later fragment, or refused while the table is full) and whether the opener sent it.
@@ -119,8 +138,9 @@ class FlowTable {
     std::size_t size() const { return flows_.size(); }
     std::size_t capacity() const { return flows_.capacity(); }
     std::uint64_t evicted() const { return flows_.evictions(); }
-    // Packets whose new flow was not admitted (waiting on probation while the table was full).
-    std::uint64_t refused() const { return probation_.refused(); }
+    // Packets whose new flow was not admitted while the table was full (waiting on probation,
+    // or past the budget of new flows a second).
+    std::uint64_t refused() const { return probation_.refused() + budget_.refused(); }
     std::uint64_t expired() const { return expired_; }
     void table_use(std::vector<TableUse>& out) const;
 
@@ -134,9 +154,15 @@ class FlowTable {
     static bool tuple_of(const Packet& packet, FlowTuple& out, bool& src_is_low);
 
   private:
+    void ended(Flow& flow) {
+        if (on_end_) on_end_(flow);
+    }
+
     FlowTableSettings settings_;
+    EndHook on_end_;
     BoundedTable<FlowTuple, Flow, FlowTupleHash> flows_;
     Probation probation_;
+    PerSecondBudget budget_;
     std::uint64_t expired_ = 0;
 };
 

@@ -87,6 +87,11 @@ class ApplicationLayer {
     }
     FlowTable& flows() { return flows_; }
     const FlowTable& flows() const { return flows_; }
+    // Tells `unit` of each flow leaving the table (what the dispatcher does for all of its
+    // analyzers), for a test or fuzz target that drives one unit directly.
+    void report_flow_ends_to(Analyzer& unit) {
+        flows_.set_on_end([&unit](Flow& flow) { unit.on_flow_end(flow); });
+    }
 
   private:
     FlowTable flows_;

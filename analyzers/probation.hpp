@@ -79,4 +79,25 @@ class Probation {
     std::uint8_t first_tag_ = 0;
 };
 
+// At most `limit` admissions per second of packet time; the rest are refused and counted.
+class PerSecondBudget {
+  public:
+    explicit PerSecondBudget(std::uint64_t limit) : limit_(limit) {}
+    bool admit(Timestamp ts) {
+        if (ts / kMicrosPerSecond != second_) {
+            second_ = ts / kMicrosPerSecond;
+            used_ = 0;
+        }
+        if (++used_ <= limit_) return true;
+        ++refused_;
+        return false;
+    }
+    std::uint64_t refused() const { return refused_; }
+
+  private:
+    std::uint64_t limit_;
+    Timestamp second_ = 0;
+    std::uint64_t used_ = 0, refused_ = 0;
+};
+
 }  // namespace clinicwatch

@@ -48,7 +48,7 @@ limits:
 YAML
 
 # kind:table the flood aims at (empty: no table is expected to fill)
-kinds=(normal: mac-flood:hosts ip-flood:device-lists destinations:boundary-flows fragments:
+kinds=(normal: mac-flood:hosts ip-flood:device-lists destinations:flows fragments:
        broadcasts:loop-frame-signatures dns-huge:dns-names syn-scan:device-lists)
 
 capture_of() {

@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     });
     Packet packet;
     ApplicationLayer app;
+    app.report_flow_ends_to(egress);
     Timestamp ts = 1'795'130'000'000'000;
     std::size_t pos = 0;
     while (pos + 2 <= size) {
@@ -49,7 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(len),
                       Bytes(data + pos, len), packet);
         egress.on_packet(packet, app.begin(packet));
-        if ((ts / 1'000'000) % 4 == 0) egress.on_tick(ts);
+        if ((ts / 1'000'000) % 4 == 0) {
+            egress.on_tick(ts);
+            app.flows().expire(ts);  // flows leaving the table close egress's entries
+        }
         pos += len;
     }
     egress.on_finish(ts);

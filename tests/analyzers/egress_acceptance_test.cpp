@@ -49,6 +49,7 @@ void replay(const std::string& path, EgressSettings settings,
     RawFrame raw;
     Packet packet;
     ApplicationLayer app;
+    app.report_flow_ends_to(egress);
     Timestamp next_tick = 0, now = 0;
     while (source->next(raw) == PacketSource::Next::frame) {
         decode_packet(raw.link, raw.ts, raw.wire_length, raw.data, packet);

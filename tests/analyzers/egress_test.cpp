@@ -86,6 +86,7 @@ class Harness {
           }) {
         roles[kEhr.to_string()] = "ehr-server";
         roles[kReception.to_string()] = "reception";
+        app.report_flow_ends_to(egress);
     }
     void send(const Frame& f, Timestamp dt_us = 1000) {
         now += dt_us;
@@ -625,35 +626,93 @@ std::uint64_t summed_packets(const Harness& h) {
 TEST(Egress, FlowTableStaysAtItsCapUnderAMillionRandomDestinations) {
     Harness h(with_flow_table_of(4096));
     const std::size_t kDestinations = 1'000'000;
+    const std::size_t shared_capacity = h.app.flows().capacity();
+    ASSERT_GT(shared_capacity, 4096u);
     EXPECT_EQ(flood_random_destinations(h, kDestinations, 1), 4096u);
     EXPECT_EQ(h.egress.flows(), 4096u);
-    // One SYN each: with the table full each new flow waits on probation for a second packet
-    // that never comes, so the flows already tracked stay. Only a destination the generator
-    // happened to repeat soon enough is admitted.
-    EXPECT_LE(h.egress.flow_evictions(), 200u);
-    EXPECT_GE(h.egress.flows_untracked(), kDestinations - 4096 - 200);
-    EXPECT_GE(dropped_from(h.egress, "boundary-flows"), kDestinations - 4096 - 200);
+    EXPECT_EQ(h.app.flows().size(), shared_capacity);
+    // One SYN each: once the flow table is full each new flow waits on its probation for a
+    // second packet that never comes, so the connections already followed stay. Only a
+    // destination the generator happened to repeat soon enough is let in.
+    EXPECT_LE(h.app.flows().evicted(), 200u);
+    EXPECT_GE(h.app.flows().refused(), kDestinations - shared_capacity - 200);
+    // Before the flow table filled, egress's own entries ran out: within the budget of new
+    // connections a second (the flood may straddle two seconds) they closed old ones, the rest
+    // were counted; so were the few repeated destinations let in later.
+    EXPECT_LE(h.egress.flow_evictions(), 2 * Egress::kMaxNewFlowsPerSecondWhenFull);
+    EXPECT_GE(h.egress.flow_evictions() + h.egress.flows_untracked(), shared_capacity - 4096);
+    EXPECT_LE(h.egress.flow_evictions() + h.egress.flows_untracked(), shared_capacity - 4096 + 200);
+    EXPECT_EQ(dropped_from(h.egress, "boundary-flows"), h.egress.flow_evictions());
     h.finish();
-    // Tracked flows were summed, not lost, and the rest counted: every SYN is accounted for.
-    EXPECT_EQ(summed_packets(h) + h.egress.flows_untracked(), kDestinations)
+    // Followed connections were summed, not lost, and the rest counted where they were turned
+    // away: every SYN is accounted for.
+    EXPECT_EQ(summed_packets(h) + h.egress.flows_untracked() + h.app.flows().refused(),
+              kDestinations)
         << "rows " << h.sink.flows.size() << " evictions " << h.egress.flow_evictions();
 }
 
 TEST(Egress, FullFlowTableTakesSessionsThatSendAgainUpToABudgetPerSecond) {
     Harness h(with_flow_table_of(4096));
-    // Every destination gets a SYN and its retransmission: each new flow qualifies, and the
-    // per-second budget decides. 500,000 new flows in 10 s of packet time.
+    // Every destination gets a SYN and its retransmission: each new flow passes probation, and
+    // the per-second budgets decide. 500,000 new flows in 10 s of packet time.
     const std::size_t kDestinations = 500'000;
     EXPECT_EQ(flood_random_destinations(h, kDestinations, 2), 4096u);
     std::uint64_t seconds = kDestinations * 2 * 10 / 1'000'000;
-    EXPECT_GE(h.egress.flow_evictions(), Egress::kMaxNewFlowsPerSecondWhenFull * (seconds - 1));
-    EXPECT_LE(h.egress.flow_evictions(), Egress::kMaxNewFlowsPerSecondWhenFull * (seconds + 1));
-    // The rest were refused by the budget (less a few destinations the generator repeated).
-    std::uint64_t refused = dropped_from(h.egress, "new-boundary-flows");
-    EXPECT_LE(refused, kDestinations - 4096 - h.egress.flow_evictions());
-    EXPECT_GE(refused, kDestinations - 4096 - h.egress.flow_evictions() - 200);
+    const std::uint64_t budget = FlowTableSettings{}.max_new_flows_per_second_when_full;
+    const FlowTable& flows = h.app.flows();
+    EXPECT_GE(flows.evicted(), budget * (seconds - 1));
+    EXPECT_LE(flows.evicted(), budget * (seconds + 1));
+    // The rest were refused (less a few destinations the generator repeated).
+    EXPECT_LE(flows.refused(), 2 * kDestinations);
+    EXPECT_GE(flows.refused(), 2 * (kDestinations - flows.capacity() - flows.evicted()) - 400);
+    // A flow leaving the table closes egress's entry for it, so egress never holds more than
+    // the flow table and its own cap.
+    EXPECT_LE(h.egress.flows(), 4096u);
     h.finish();
-    EXPECT_EQ(summed_packets(h) + h.egress.flows_untracked(), 2 * kDestinations);
+    EXPECT_EQ(summed_packets(h) + h.egress.flows_untracked() + flows.refused(), 2 * kDestinations);
+}
+
+TEST(Egress, AConnectionLeavingTheFlowTableClosesItsEntry) {
+    // Egress keeps no table of its own: its entry belongs to a flow of the one flow table, and
+    // goes (reported) when the flow does.
+    Harness h;
+    const IpAddress server = *IpAddress::parse("203.0.113.80");
+    h.connect(kReception, kReceptionIp, server, 443, client_hello("portal.example.jp"));
+    ASSERT_EQ(h.egress.flows(), 1u);
+    ASSERT_EQ(h.app.flows().size(), 1u);
+    h.app.flows().expire(h.now + 301 * kMicrosPerSecond);
+    EXPECT_EQ(h.app.flows().size(), 0u);
+    EXPECT_EQ(h.egress.flows(), 0u);
+    h.finish();
+    ASSERT_EQ(h.sink.flows.size(), 1u);
+    EXPECT_EQ(h.sink.flows[0].name, "portal.example.jp");
+    EXPECT_EQ(h.sink.flows[0].packets, 4u);
+    EXPECT_EQ(h.sink.flows[0].flows, 1u);
+}
+
+TEST(Egress, PortsReusedAfterACloseAreASecondConnection) {
+    // The flow table starts a new flow when a closed connection's ports open again; egress
+    // closes the first entry then, so the day's row counts two connections.
+    Harness h;
+    const IpAddress server = *IpAddress::parse("203.0.113.81");
+    h.connect(kReception, kReceptionIp, server, 443, client_hello("portal.example.jp"));
+    h.send(ipv4_frame(kReception, kRouter, kReceptionIp, server, 6,
+                      tcp_segment(49700, 443, TcpView::kFin | TcpView::kAck)));
+    h.send(ipv4_frame(kRouter, kReception, server, kReceptionIp, 6,
+                      tcp_segment(443, 49700, TcpView::kFin | TcpView::kAck)));
+    h.send(ipv4_frame(kReception, kRouter, kReceptionIp, server, 6,
+                      tcp_segment(49700, 443, TcpView::kSyn, {}, 0x5000)));
+    EXPECT_EQ(h.egress.flows(), 1u);
+    h.finish();
+    // The second connection sent no name yet: its row is the address's, the first one's the
+    // name's. Two connections, seven packets in all.
+    std::uint64_t connections = 0, packets = 0;
+    for (const auto& row : h.sink.flows) {
+        connections += row.flows;
+        packets += row.packets;
+    }
+    EXPECT_EQ(connections, 2u);
+    EXPECT_EQ(packets, 7u);
 }
 
 TEST(Egress, FullFlowTableKeepsWhoSentADatagramFlowsFirstPacket) {

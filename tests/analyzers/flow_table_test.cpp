@@ -251,6 +251,61 @@ TEST(FlowTable, TheSamePortsAfterACloseAreANewConnection) {
     EXPECT_EQ(t.flows.size(), 1u);
 }
 
+TEST(FlowTable, EveryFlowLeavingTheTableIsHandedToTheEndHook) {
+    // Expired, evicted, or replaced by a new connection on the same ports: a unit keeping state
+    // of the flow elsewhere (egress) hears of each, with the flow as it was.
+    FlowTableSettings s;
+    s.capacity = 2;
+    Feeder t(s);
+    std::vector<std::uint16_t> ended;  // opener ports of the flows handed over
+    std::vector<std::uint64_t> packets;
+    t.flows.set_on_end([&](Flow& f) {
+        ended.push_back(f.opener_port);
+        packets.push_back(f.packets[0] + f.packets[1]);
+    });
+    t.send(pc_to_ehr(kSyn, {}, 1000, 50000), kT0);
+    t.send(pc_to_ehr(kAck | kPsh, Frame(10), 1001, 50000), kT0 + 1);
+    t.send(ehr_to_pc(TcpView::kRst | kAck, {}, 9000, 50000), kT0 + 2);
+    t.send(pc_to_ehr(kSyn, {}, 5000, 50000), kT0 + kMicrosPerSecond);  // same ports again
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0], 50000);
+    EXPECT_EQ(packets[0], 3u);
+    t.send(pc_to_ehr(kSyn, {}, 1000, 50001), kT0 + 2 * kMicrosPerSecond);
+    // Full: a third connection is let in on its second packet and pushes one out.
+    t.send(pc_to_ehr(kSyn, {}, 1000, 50002), kT0 + 3 * kMicrosPerSecond);
+    t.send(ehr_to_pc(kSyn | kAck, {}, 9000, 50002), kT0 + 3 * kMicrosPerSecond + 10);
+    ASSERT_EQ(ended.size(), 2u);
+    EXPECT_EQ(t.flows.evicted(), 1u);
+    t.flows.expire(kT0 + 4 * kMicrosPerSecond + s.idle_tcp);
+    EXPECT_EQ(ended.size(), 4u);  // the two left
+    EXPECT_EQ(t.flows.size(), 0u);
+}
+
+TEST(FlowTable, AFullTableLetsInAtMostItsBudgetOfNewFlowsASecond) {
+    FlowTableSettings s;
+    s.capacity = 4;
+    s.max_new_flows_per_second_when_full = 3;
+    Feeder t(s);
+    for (std::uint16_t i = 0; i < 4; ++i)
+        t.send(pc_to_ehr(kSyn, {}, 1000, static_cast<std::uint16_t>(50000 + i)), kT0);
+    // Ten connections, each answered (so each passes probation), in one second.
+    int admitted = 0;
+    for (std::uint16_t i = 0; i < 10; ++i) {
+        const auto port = static_cast<std::uint16_t>(51000 + i);
+        const Timestamp at = kT0 + kMicrosPerSecond + i * 1000;
+        t.send(pc_to_ehr(kSyn, {}, 1000, port), at);
+        if (t.send(ehr_to_pc(kSyn | kAck, {}, 9000, port), at + 100).flow) ++admitted;
+    }
+    EXPECT_EQ(admitted, 3);
+    EXPECT_EQ(t.flows.evicted(), 3u);
+    EXPECT_EQ(t.flows.refused(), 10u + 7u);  // ten first packets on probation, seven answers
+    // The next second has a budget again.
+    t.send(pc_to_ehr(kSyn, {}, 1000, 52000), kT0 + 2 * kMicrosPerSecond);
+    EXPECT_NE(
+        t.send(ehr_to_pc(kSyn | kAck, {}, 9000, 52000), kT0 + 2 * kMicrosPerSecond + 100).flow,
+        nullptr);
+}
+
 TEST(FlowTable, PacketsWithoutAFlowGetNone) {
     Feeder t;
     Frame arp(12, 0xff);

@@ -153,6 +153,7 @@ class Connection {
   public:
     explicit Connection(Egress& e, std::uint16_t sport = 50123, bool with_syn = true)
         : egress_(e), sport_(sport) {
+        app_.report_flow_ends_to(egress_);
         if (with_syn) {
             send_client(TcpView::kSyn, {}, kIsn);
             send(ipv4_frame(kRouter, kEhr, kPortal, kEhrIp, 6,

@@ -265,6 +265,7 @@ std::string name_of_quic_flow(const std::vector<Frame>& datagrams) {
     Egress egress(sink, std::move(s), {});
     Packet packet;
     ApplicationLayer app;
+    app.report_flow_ends_to(egress);
     Timestamp now = kT0;
     for (const auto& d : datagrams) {
         Frame f = ipv4_frame(kPc, kRouter, kPcIp, kServer, 17, udp_datagram(53000, 443, d));
