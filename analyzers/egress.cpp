@@ -59,6 +59,7 @@ Egress::Egress(FindingSink& sink, EgressSettings settings, RoleOf role_of)
       settings_(std::move(settings)),
       role_of_(std::move(role_of)),
       internal_(settings_.internal_networks),
+      entries_(settings_.policy.max_flows),
       streams_(settings_.policy.max_streams, settings_.policy.stream_depth),
       quic_keys_(streams_.capacity()),
       quic_plain_(kMaxQuicDatagram),
@@ -211,21 +212,7 @@ void Egress::on_lan(const Packet& packet) {
     sink_.alert(std::move(a));
 }
 
-namespace {
-// Every entry of every Egress gets its own tag, so a flow still referring to an entry that was
-// closed (or to an Egress replaced by a reload) never finds a later one.
-std::atomic<std::uint64_t> g_next_entry_tag{1};
-}  // namespace
-
-BoundaryFlow* Egress::entry_of(const Flow& flow) {
-    const BoundaryFlowRef& ref = flow.slots.egress;
-    if (ref.tag == 0 || ref.index >= entries_.size()) return nullptr;
-    BoundaryFlow& f = entries_[ref.index];
-    return f.tag == ref.tag ? &f : nullptr;
-}
-
 void Egress::close_entry(BoundaryFlow& f) {
-    if (f.tag == 0) return;
     if (!f.evaluated) {
         // A message that never completed: read what arrived of it.
         if (f.stream.valid()) read_partial(f.key, f);
@@ -234,13 +221,11 @@ void Egress::close_entry(BoundaryFlow& f) {
     drop_stream(f);
     report(f.key, f);
     record_session(f.key, f, true);
-    f = BoundaryFlow{};
-    free_.push_back(static_cast<std::uint32_t>(&f - entries_.data()));
-    --in_use_;
+    entries_.close(f);
 }
 
 void Egress::on_flow_end(Flow& flow) {
-    if (BoundaryFlow* f = entry_of(flow)) close_entry(*f);
+    if (BoundaryFlow* f = entries_.find(flow.slots.egress)) close_entry(*f);
     flow.slots.egress = {};
 }
 
@@ -261,33 +246,16 @@ BoundaryFlow* Egress::open_entry(const Packet& packet, bool outbound,
     // With every entry taken, each new connection closes (and reports) an old one, up to a
     // budget per second; the rest are counted, not followed. (One-packet flows, a scan's, never
     // get this far: the flow table keeps them out when it is full.)
-    const std::size_t capacity = std::max<std::size_t>(settings_.policy.max_flows, 1);
-    if (in_use_ >= capacity) {
+    if (entries_.full()) {
         if (!new_flow_budget_.admit(packet.ts)) return nullptr;
         // The least recently seen of a few sampled entries gives way.
-        BoundaryFlow* victim = nullptr;
-        for (int i = 0; i < 8; ++i) {
-            BoundaryFlow& e = entries_[victim_rng_.pick(entries_.size())];
-            if (e.tag != 0 && (!victim || older_flow(e, *victim))) victim = &e;
-        }
-        if (!victim)  // the samples all hit free entries: cannot be with the entries all taken
-            return nullptr;
+        BoundaryFlow* victim = entries_.oldest_sampled(older_flow);
+        if (!victim) return nullptr;
         close_entry(*victim);
         ++evictions_;
     }
-    std::uint32_t index;
-    if (!free_.empty()) {
-        index = free_.back();
-        free_.pop_back();
-    } else {
-        index = static_cast<std::uint32_t>(entries_.size());
-        entries_.emplace_back();
-    }
-    ++in_use_;
-    BoundaryFlow& f = entries_[index];
+    BoundaryFlow& f = entries_.open(context.flow()->slots.egress);
     f.key = key;
-    f.tag = g_next_entry_tag.fetch_add(1, std::memory_order_relaxed);
-    context.flow()->slots.egress = BoundaryFlowRef{index, f.tag};
     f.inside_mac = outbound ? packet.src_mac : packet.dst_mac;
     f.first_seen = packet.ts;
     f.verdict = "pending";
@@ -324,7 +292,7 @@ void Egress::on_boundary(const Packet& packet, PacketContext& context, bool outb
     // let the connection in: counted there) is not followed.
     Flow* shared = context.flow();
     if (!shared) return;
-    BoundaryFlow* flow = entry_of(*shared);
+    BoundaryFlow* flow = entries_.find(shared->slots.egress);
     if (!flow && !(flow = open_entry(packet, outbound, context))) return;
     const FlowKey& key = flow->key;
     BoundaryFlow& f = *flow;
@@ -846,8 +814,7 @@ void Egress::on_tick(Timestamp now) {
     if (next_report_ == 0) next_report_ = now + 60 * kMicrosPerSecond;
     if (now >= next_sweep_) {
         next_sweep_ = now + 10 * kMicrosPerSecond;
-        for (BoundaryFlow& f : entries_) {
-            if (f.tag == 0) continue;
+        entries_.for_each([&](BoundaryFlow& f) {
             if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) {
                 // A message that never completed: read what arrived of it.
                 if (f.stream.valid()) read_partial(f.key, f);
@@ -860,30 +827,28 @@ void Egress::on_tick(Timestamp now) {
             // The flow may outlive the entry (the flow table waits longer); a later packet of
             // it opens a new entry, as a connection seen mid-stream.
             if (now - f.last_seen >= idle) close_entry(f);
-        }
+        });
     }
     flush_alerts();
     if (now >= next_report_) {
         next_report_ = now + 60 * kMicrosPerSecond;
-        for (BoundaryFlow& f : entries_) {
-            if (f.tag == 0) continue;
+        entries_.for_each([&](BoundaryFlow& f) {
             report(f.key, f);
             record_session(f.key, f, false);
-        }
+        });
         flush_summaries();
     }
 }
 
 void Egress::on_finish(Timestamp) {
-    for (BoundaryFlow& f : entries_) {
-        if (f.tag == 0) continue;
+    entries_.for_each([&](BoundaryFlow& f) {
         if (f.stream.valid() && !f.evaluated) read_partial(f.key, f);
         drop_stream(f);
         if (!f.evaluated) evaluate(f.key, f);
         report(f.key, f);
         // Still open when the input ends: stored with end = last seen, marked ongoing.
         record_session(f.key, f, f.closed);
-    }
+    });
     flush_alerts();
     flush_summaries();
 }

@@ -21,12 +21,11 @@
 #include "analyzers/dns_cache.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
-#include "analyzers/flow_table.hpp"
+#include "analyzers/flow_entries.hpp"
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/ipv6_lan.hpp"
 #include "analyzers/local_day.hpp"
 #include "analyzers/probation.hpp"
-#include "analyzers/sample_rng.hpp"
 #include "analyzers/stream_reassembler.hpp"
 #include "capture/protocols/quic.hpp"
 
@@ -72,8 +71,7 @@ enum class FlowDirection : std::uint8_t { egress, inbound };
 // Flow of the one flow table, which refers to this entry (FlowSlots::egress); the entry is closed
 // (reported, its session logged) when the flow leaves the table or egress's own timeouts end it.
 struct BoundaryFlow {
-    FlowKey key;            // the endpoints as inside / outside
-    std::uint64_t tag = 0;  // the entry's identity in FlowSlots::egress; 0: a free entry
+    FlowKey key;  // the endpoints as inside / outside
     MacAddress inside_mac;
     FlowDirection direction = FlowDirection::egress;
     bool direction_guessed = false;  // no handshake seen: guessed from the ports
@@ -123,7 +121,7 @@ class Egress final : public Analyzer {
 
     bool is_internal(const IpAddress& a) const;
 
-    std::size_t flows() const { return in_use_; }
+    std::size_t flows() const { return entries_.size(); }
     std::size_t flow_capacity() const { return settings_.policy.max_flows; }
     std::uint64_t flow_evictions() const { return evictions_; }
     // Packets of connections not followed because every entry was taken and the per-second
@@ -162,8 +160,6 @@ class Egress final : public Analyzer {
   private:
     enum class Reading { done, wait };
     void on_boundary(const Packet& packet, PacketContext& context, bool outbound);
-    // This unit's entry for `flow`, or null when it has none (or a stale one).
-    BoundaryFlow* entry_of(const Flow& flow);
     // A new entry for a connection first seen with `packet`, or null when the entries are
     // all taken and the budget of new ones this second is spent. May close an old one.
     BoundaryFlow* open_entry(const Packet& packet, bool outbound, const PacketContext& context);
@@ -202,13 +198,8 @@ class Egress final : public Analyzer {
     EgressSettings settings_;
     RoleOf role_of_;
     InternalNetworks internal_;
-    // The entries of open boundary connections (at most policy.max_flows), found from their
-    // Flow by index; a free entry has tag 0 and is listed in free_.
-    std::vector<BoundaryFlow> entries_;
-    std::vector<std::uint32_t> free_;
-    std::size_t in_use_ = 0;
+    FlowEntries<BoundaryFlow> entries_;  // open boundary connections, at most policy.max_flows
     std::uint64_t evictions_ = 0;
-    SampleRng victim_rng_{0x626f756e64617279};
     StreamReassembler streams_;
     quic::InitialDecryptor quic_;
     std::vector<quic::InitialKeys> quic_keys_;  // per stream slot: the first Initial's keys

@@ -52,11 +52,10 @@ struct ServiceHealthFlow {
     std::array<Direction, 2> direction{};
 };
 
-// The egress unit's state of a connection across the internet boundary lives in the unit (it
-// holds names and strings most flows never need); the flow keeps where. `tag` is unique to one
-// entry of one Egress (never reused, also across a reload's new Egress), so a stale reference
-// reads as none.
-struct BoundaryFlowRef {
+// Where a unit keeps its own entry for this flow (analyzers/flow_entries.hpp): state that is
+// large and needed for few flows (egress's names, a remote-access session's log) lives in the
+// unit, and the flow refers to it.
+struct EntryRef {
     std::uint32_t index = 0;
     std::uint64_t tag = 0;  // 0: none
 };
@@ -65,7 +64,8 @@ struct BoundaryFlowRef {
 // its own. Zeroed when the flow is created.
 struct FlowSlots {
     ServiceHealthFlow service_health;
-    BoundaryFlowRef egress;
+    EntryRef egress;         // Egress: a connection across the internet boundary
+    EntryRef remote_access;  // RemoteAccessSessions: a session being recognised or logged
 };
 
 struct Flow {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "analyzers/packet_context.hpp"
 #include "capture/protocols/tls.hpp"
 
 namespace clinicwatch {
@@ -19,27 +20,12 @@ std::string day_text(Timestamp ts) {
     return buf;
 }
 
-// The same value for both directions of a session.
-std::uint64_t session_tag(const IpAddress& a, std::uint16_t ap, const IpAddress& b,
-                          std::uint16_t bp, std::uint8_t proto) {
-    std::uint64_t ha = std::hash<IpAddress>{}(a)*0x9e3779b97f4a7c15ULL + ap;
-    std::uint64_t hb = std::hash<IpAddress>{}(b)*0x9e3779b97f4a7c15ULL + bp;
-    std::uint64_t h = (ha ^ hb) + (ha + hb) * 31 + proto;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h | 1;  // never 0 (a free slot)
-}
-
 }  // namespace
 
 RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
                                            const std::vector<IpNetwork>& internal_networks,
                                            EgressRules rules)
-    : sink_(sink),
-      internal_(internal_networks),
-      rules_(std::move(rules)),
-      sessions_(kSessionSlots) {
+    : sink_(sink), internal_(internal_networks), rules_(std::move(rules)) {
     alpn_signature_.sent_by = HandshakeSignature::Sender::client;
     alpn_signature_.source =
         "rules/remote-access.yaml tls_alpn: the tool's client names it in the ALPN of its TLS "
@@ -59,16 +45,18 @@ RemoteAccessSessions::RemoteAccessSessions(FindingSink& sink,
     }
 }
 
-void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*context*/) {
+void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& context) {
     if (!packet.ip || packet.ip->is_later_fragment) return;
+    // The connection is the flow table's; one it did not let in (full) is not followed.
+    Flow* flow = context.flow();
+    if (!flow) return;
     if (packet.payload.empty()) {
         // A FIN or RST without data ends a session being logged (rare: only these are looked
         // up; other empty segments are not counted in its bytes).
         if (!packet.tcp || !(packet.tcp->flags & (TcpView::kFin | TcpView::kRst))) return;
-        const std::uint64_t tag = session_tag(packet.ip->src, packet.tcp->src_port, packet.ip->dst,
-                                              packet.tcp->dst_port, kProtoTcp);
-        Session& s = sessions_[tag % kSessionSlots];
-        if (s.tag != tag || !s.recording || s.closed) return;
+        Session* found = sessions_.find(flow->slots.remote_access);
+        if (!found || !found->recording || found->closed) return;
+        Session& s = *found;
         s.last = packet.ts;
         s.closed = true;
         record(s, true);
@@ -130,15 +118,21 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& /*cont
             port_server_is_src = true;
     }
 
-    const std::uint64_t tag = session_tag(ip.src, sport, ip.dst, dport, proto);
-    Session& s = sessions_[tag % kSessionSlots];
-    if (s.tag != tag) {
+    Session* found = sessions_.find(flow->slots.remote_access);
+    if (!found) {
         if (!sig && !port_tool) return;  // not a session of interest: nothing to count
-        if (s.tag != 0 && !s.alerted && packet.ts - s.last < kSessionIdle) ++sessions_displaced_;
-        if (s.recording && (s.changed || !s.closed)) record(s, true);
-        s = Session{};
-        s.tag = tag;
+        if (sessions_.full()) {
+            // The session seen longest ago (of a few sampled) gives way; counted when it was
+            // still being recognised.
+            Session* victim = sessions_.oldest_sampled(
+                [](const Session& a, const Session& b) { return a.last < b.last; });
+            if (!victim) return;
+            if (!victim->alerted && packet.ts - victim->last < kSessionIdle) ++sessions_displaced_;
+            end_session(*victim);
+        }
+        found = &sessions_.open(flow->slots.remote_access);
     }
+    Session& s = *found;
     s.last = packet.ts;
     ++s.packets;
     if (s.recording) {
@@ -300,26 +294,37 @@ void RemoteAccessSessions::record(const Session& s, bool ended) {
     sink_.remote_session(r);
 }
 
+void RemoteAccessSessions::end_session(Session& s) {
+    if (s.recording && (s.changed || !s.closed)) record(s, true);
+    sessions_.close(s);
+}
+
+void RemoteAccessSessions::on_flow_end(Flow& flow) {
+    if (Session* s = sessions_.find(flow.slots.remote_access)) end_session(*s);
+    flow.slots.remote_access = {};
+}
+
 void RemoteAccessSessions::on_tick(Timestamp now) {
     if (now < next_sweep_) return;
     next_sweep_ = now + 60 * kMicrosPerSecond;
     // Once a minute: sessions going on are handed over again; idle ones end where last seen.
-    for (auto& s : sessions_) {
-        if (!s.recording) continue;
+    sessions_.for_each([&](Session& s) {
+        if (!s.recording) return;
         const bool idle = now - s.last >= kSessionIdle;
         if (s.changed || (idle && !s.closed)) record(s, s.closed || idle);
         s.changed = false;
-        if (idle) s.recording = false;  // the slot keeps its tag: no second alert
-    }
+        if (idle) s.recording = false;  // the entry stays while its flow does: no second alert
+    });
 }
 
 void RemoteAccessSessions::on_finish(Timestamp) {
     // Still open at the end of the input: end = last seen, marked ongoing.
-    for (auto& s : sessions_)
+    sessions_.for_each([&](Session& s) {
         if (s.recording && (s.changed || !s.closed)) {
             record(s, s.closed);
             s.changed = false;
         }
+    });
 }
 
 void RemoteAccessSessions::raise(const Packet& packet, const RemoteAccessTool& tool,

@@ -19,6 +19,7 @@
 #include "analyzers/bounded_table.hpp"
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/flow_entries.hpp"
 #include "analyzers/internal_networks.hpp"
 
 namespace clinicwatch {
@@ -30,19 +31,21 @@ class RemoteAccessSessions final : public Analyzer {
     std::string_view name() const override { return "remote-access-sessions"; }
     void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
+    void on_flow_end(Flow& flow) override;
     void on_finish(Timestamp now) override;
     void table_use(std::vector<TableUse>& out) const override;
 
-    // Sessions followed at once (direct-mapped by their addresses and ports: no allocation).
+    // Sessions followed at once (entries of flows of the one flow table).
     static constexpr std::size_t kSessionSlots = 4096;
-    // A session slot unused this long may be taken by another session without counting it.
+    // A session unused this long may give way to another without counting it.
     static constexpr Timestamp kSessionIdle = 120 * kMicrosPerSecond;
     // Sessions logged one by one per device and day (see Egress::kMaxRemoteSessionsPerDay).
     static constexpr std::uint32_t kMaxLoggedPerDay = 256;
 
   private:
+    // A connection that showed a tool's handshake or framing (or runs on its port inside the
+    // LAN), from then until its flow leaves the flow table.
     struct Session {
-        std::uint64_t tag = 0;  // 0 = free
         std::uint32_t matches = 0, packets = 0;
         std::uint16_t tool = 0xffff;
         bool alerted = false;
@@ -50,7 +53,6 @@ class RemoteAccessSessions final : public Analyzer {
         // Once reported, a session this unit owns is followed for the remote-maintenance log
         // (the tool's side first): from its first recognised packet to its last.
         bool recording = false, closed = false, changed = false;
-        bool server_is_a = false;  // which address of the tag's pair is the tool's side
         IpAddress server, client;
         std::uint16_t server_port = 0, client_port = 0;
         std::uint8_t protocol = 0;
@@ -78,6 +80,8 @@ class RemoteAccessSessions final : public Analyzer {
                          const char* how);
     // Hands the session's state over; `ended`: closed, idle, or its slot taken.
     void record(const Session& s, bool ended);
+    // Logs what is left to log of `s` as ended and frees its entry.
+    void end_session(Session& s);
 
     FindingSink& sink_;
     InternalNetworks internal_;
@@ -86,7 +90,7 @@ class RemoteAccessSessions final : public Analyzer {
     // At an offset, starting with "??", or a recogniser alone (per transport).
     std::vector<SignatureRef> tcp_other_, udp_other_;
     HandshakeSignature alpn_signature_;  // a LAN ClientHello naming a tool's ALPN
-    std::vector<Session> sessions_;
+    FlowEntries<Session> sessions_{kSessionSlots};
     std::uint64_t sessions_displaced_ = 0;
     BoundedTable<std::string, std::uint32_t> logged_per_day_{1024};  // mac|day -> sessions
     std::uint64_t logged_capped_ = 0;

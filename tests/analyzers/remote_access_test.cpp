@@ -47,7 +47,12 @@ class Harness {
   public:
     Harness()
         : unit(sink, {*IpNetwork::parse("192.168.100.0/24")},
-               load_egress_rules(CLINICWATCH_SOURCE_DIR "/rules")) {}
+               load_egress_rules(CLINICWATCH_SOURCE_DIR "/rules")) {
+        app.flows().set_on_end([this](Flow& f) {
+            unit.on_flow_end(f);
+            if (also) also->on_flow_end(f);
+        });
+    }
 
     void tcp(const MacAddress& sm, const IpAddress& s, std::uint16_t sp, const MacAddress& dm,
              const IpAddress& d, std::uint16_t dp, std::uint8_t flags, const Frame& payload = {}) {
@@ -306,6 +311,29 @@ TEST(RemoteAccessSessions, LanSessionIsLoggedFromItsStartToItsEnd) {
 
 // A session still open when the input ends is stored with end = its last packet, ongoing; one
 // that went quiet for longer than kSessionIdle ends where it was last seen.
+TEST(RemoteAccessSessions, ASessionWhoseFlowLeavesTheFlowTableIsLoggedAsEnded) {
+    // The session is an entry of its flow in the one flow table: when the flow goes (here idle
+    // past its timeout; also evicted, or its ports reused), the session ends where last seen.
+    Harness h;
+    constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, TcpView::kSyn);
+    h.tcp(kEhr, kEhrIp, 13389, kVendorPc, kVendorPcIp, 51000, TcpView::kSyn | TcpView::kAck);
+    h.tcp(kVendorPc, kVendorPcIp, 51000, kEhr, kEhrIp, 13389, kPa, from_hex(kRdpConnectionRequest));
+    h.tcp(kEhr, kEhrIp, 13389, kVendorPc, kVendorPcIp, 51000, kPa, from_hex(kRdpData));
+    const Timestamp last = h.now;
+    ASSERT_FALSE(h.sink.sessions.empty());
+    ASSERT_TRUE(h.sink.sessions.back().ongoing);
+    const std::size_t handed_over = h.sink.sessions.size();
+    h.app.flows().expire(last + FlowTableSettings{}.idle_tcp + 1);
+    ASSERT_EQ(h.app.flows().size(), 0u);
+    ASSERT_EQ(h.sink.sessions.size(), handed_over + 1);
+    EXPECT_FALSE(h.sink.sessions.back().ongoing);
+    EXPECT_EQ(h.sink.sessions.back().end, last);
+    // Nothing is left to hand over at the end.
+    h.unit.on_finish(last + FlowTableSettings{}.idle_tcp + 2);
+    EXPECT_EQ(h.sink.sessions.size(), handed_over + 1);
+}
+
 TEST(RemoteAccessSessions, SessionOpenAtTheEndIsLoggedAsOngoing) {
     Harness h;
     constexpr std::uint8_t kPa = TcpView::kAck | TcpView::kPsh;
