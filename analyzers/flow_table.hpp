@@ -66,6 +66,7 @@ struct FlowSlots {
     ServiceHealthFlow service_health;
     EntryRef egress;         // Egress: a connection across the internet boundary
     EntryRef remote_access;  // RemoteAccessSessions: a session being recognised or logged
+    std::uint8_t remote_access_inspected = 0;  // its payload packets searched for a tool
 };
 
 struct Flow {

@@ -61,10 +61,12 @@ void LegacyHandshakes::on_packet(const Packet& packet, PacketContext& context) {
         if (p.size() >= 64 + 8 && carries_login(p)) on_ntlm(packet, p[0] == 5 ? "rpc" : "smb");
         return;
     }
-    // An HTTP request with an NTLM or Negotiate Authorization header.
-    if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p) &&
-        memmem(p.data(), p.size(), "uthorization: N", 15))
-        on_ntlm(packet, "http", &context);
+    // An HTTP request with an NTLM or Negotiate Authorization header. The message is parsed
+    // once for every unit (the OS fingerprint reads the same requests): no search of the bytes.
+    if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p))
+        if (const http::Message* h = context.http();
+            h && h->request && !h->authorization.empty() && h->authorization[0] == 'N')
+            on_ntlm(packet, "http", &context);
 }
 
 void LegacyHandshakes::on_ssh(const Packet& packet) {

@@ -76,6 +76,11 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& contex
     } else {
         return;
     }
+    Session* found = sessions_.find(flow->slots.remote_access);
+    if (!found) {
+        if (flow->slots.remote_access_inspected >= kInspectedPackets) return;
+        ++flow->slots.remote_access_inspected;
+    }
     const IpView& ip = *packet.ip;
     const bool src_in = internal_.contains(ip.src), dst_in = internal_.contains(ip.dst);
     if (!src_in && !dst_in) return;
@@ -118,7 +123,6 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& contex
             port_server_is_src = true;
     }
 
-    Session* found = sessions_.find(flow->slots.remote_access);
     if (!found) {
         if (!sig && !port_tool) return;  // not a session of interest: nothing to count
         if (sessions_.full()) {

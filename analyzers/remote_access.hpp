@@ -37,6 +37,10 @@ class RemoteAccessSessions final : public Analyzer {
 
     // Sessions followed at once (entries of flows of the one flow table).
     static constexpr std::size_t kSessionSlots = 4096;
+    // Payload packets of a connection searched for a tool's handshake or framing: one that has
+    // shown none by then is not searched further (a bulk transfer is most of a LAN's packets).
+    // Framing recognisers need a match in one packet of sixteen, handshakes come first.
+    static constexpr std::uint8_t kInspectedPackets = 64;
     // A session unused this long may give way to another without counting it.
     static constexpr Timestamp kSessionIdle = 120 * kMicrosPerSecond;
     // Sessions logged one by one per device and day (see Egress::kMaxRemoteSessionsPerDay).
