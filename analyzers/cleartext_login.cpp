@@ -1,5 +1,7 @@
 #include "analyzers/cleartext_login.hpp"
 
+#include "analyzers/packet_context.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -26,29 +28,31 @@ bool icontains(std::string_view hay, std::string_view needle) {
 CleartextLogin::CleartextLogin(HostTable& hosts, FindingSink& sink,
                                std::vector<CleartextLoginRule> rules,
                                const std::vector<IpNetwork>& internal_networks)
-    : hosts_(hosts), sink_(sink), rules_(std::move(rules)), internal_(internal_networks) {
-    flows_.reserve(kMaxFlows);
-}
+    : hosts_(hosts), sink_(sink), rules_(std::move(rules)), internal_(internal_networks) {}
 
-void CleartextLogin::on_packet(const Packet& p, PacketContext& /*context*/) {
+void CleartextLogin::on_packet(const Packet& p, PacketContext& context) {
     if (!p.tcp || !p.ip || p.payload.empty() || p.ip->is_later_fragment || p.tcp->syn()) return;
+    Flow* flow = context.flow();
+    if (!flow) return;  // a connection the full flow table did not let in (counted there)
     for (const auto& rule : rules_) {
-        if (p.tcp->dst_port == rule.port) return on_login(p, rule, true);
-        if (p.tcp->src_port == rule.port) return on_login(p, rule, false);
+        if (p.tcp->dst_port == rule.port) return on_login(p, *flow, rule, true);
+        if (p.tcp->src_port == rule.port) return on_login(p, *flow, rule, false);
     }
 }
 
-void CleartextLogin::on_login(const Packet& p, const CleartextLoginRule& rule, bool to_server) {
+void CleartextLogin::on_flow_end(Flow& flow) {
+    if (LoginAttempt* a = attempts_.find(flow.slots.cleartext_login)) attempts_.close(*a);
+    flow.slots.cleartext_login = {};
+}
+
+void CleartextLogin::on_login(const Packet& p, Flow& connection, const CleartextLoginRule& rule,
+                              bool to_server) {
     const TcpView& t = *p.tcp;
     const std::uint16_t server_port = to_server ? t.dst_port : t.src_port;
     const IpAddress& client = to_server ? p.ip->src : p.ip->dst;
     const IpAddress& server = to_server ? p.ip->dst : p.ip->src;
     const std::uint16_t client_port = to_server ? t.src_port : t.dst_port;
-    Flow* flow = nullptr;
-    for (auto& f : flows_)
-        if (f.client == client && f.server == server && f.client_port == client_port &&
-            f.server_port == server_port)
-            flow = &f;
+    LoginAttempt* flow = attempts_.find(connection.slots.cleartext_login);
     std::string_view text = as_chars(p.payload);
     if (!flow) {
         // Only start tracking at something login-like, so the table holds login attempts.
@@ -57,14 +61,13 @@ void CleartextLogin::on_login(const Packet& p, const CleartextLoginRule& rule, b
                 ? (to_server && text.rfind("USER ", 0) == 0)
                 : (!to_server && (icontains(text, "login") || icontains(text, "password")));
         if (!start) return;
-        if (flows_.size() >= kMaxFlows) {
-            auto oldest =
-                std::min_element(flows_.begin(), flows_.end(),
-                                 [](const auto& a, const auto& b) { return a.last < b.last; });
-            flows_.erase(oldest);
+        if (attempts_.full()) {
+            if (LoginAttempt* oldest = attempts_.oldest_sampled(
+                    [](const LoginAttempt& a, const LoginAttempt& b) { return a.last < b.last; }))
+                attempts_.close(*oldest);
             ++replaced_;
         }
-        Flow f;
+        LoginAttempt& f = attempts_.open(connection.slots.cleartext_login);
         f.client = client;
         f.server = server;
         f.client_port = client_port;
@@ -72,8 +75,7 @@ void CleartextLogin::on_login(const Packet& p, const CleartextLoginRule& rule, b
         f.client_mac = to_server ? p.src_mac : p.dst_mac;
         f.server_mac = to_server ? p.dst_mac : p.src_mac;
         f.vlan = p.vlan;
-        flows_.push_back(f);
-        flow = &flows_.back();
+        flow = &f;
     }
     flow->last = p.ts;
     if (flow->reported) return;

@@ -67,6 +67,7 @@ struct FlowSlots {
     EntryRef egress;         // Egress: a connection across the internet boundary
     EntryRef remote_access;  // RemoteAccessSessions: a session being recognised or logged
     std::uint8_t remote_access_inspected = 0;  // its payload packets searched for a tool
+    EntryRef cleartext_login;                  // CleartextLogin: a Telnet/FTP login under way
 };
 
 struct Flow {

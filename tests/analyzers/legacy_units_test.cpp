@@ -5,6 +5,8 @@
 // stopping check-config/reload.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -234,6 +236,35 @@ TEST(CleartextLogin, PortsAndStyleComeFromTheRules) {
               "FTP login in clear text from 192.168.100.20 to 192.168.100.5 (the password "
               "crossed the network unencrypted)");
     EXPECT_EQ(a[0].evidence.dump().find("s3cret"), std::string::npos);
+}
+
+TEST(CleartextLogin, AnAttemptLivesWithItsConnectionAndTheTableStaysBounded) {
+    Rig rig(shipped());
+    auto prompt = [&](Timestamp ts, std::uint16_t port) {
+        rig.feed(ts, tcp(kPc, kServer, kServerIp, kPcIp, 23, port, text("Password: ")));
+    };
+    auto answer = [&](Timestamp ts, std::uint16_t port) {
+        rig.feed(ts, tcp(kServer, kPc, kPcIp, kServerIp, port, 23, text("x\r\n")));
+    };
+    // A prompt, then the connection goes quiet until the flow table forgets it: the answer on
+    // the same ports later belongs to a connection never seen prompting.
+    prompt(kT0, 41000);
+    rig.feed(kT0 + 400 * kMicrosPerSecond, tcp(kServer, kPc, kPcIp, kServerIp, 41001, 80, {}));
+    answer(kT0 + 401 * kMicrosPerSecond, 41000);
+    EXPECT_TRUE(rig.sink.of("cleartext-login").empty());
+    // More attempts under way than the unit follows: one gives way, counted; the newest
+    // login is still seen.
+    const Timestamp t1 = kT0 + 500 * kMicrosPerSecond;
+    for (std::uint16_t i = 0; i < 65; ++i) prompt(t1 + i, static_cast<std::uint16_t>(42000 + i));
+    std::vector<TableUse> use;
+    rig.dispatcher.table_use(use);
+    auto it = std::find_if(use.begin(), use.end(),
+                           [](const TableUse& t) { return t.table == "login-flows"; });
+    ASSERT_NE(it, use.end());
+    EXPECT_EQ(it->capacity, 64u);
+    EXPECT_EQ(it->dropped, 1u);
+    answer(t1 + 100, 42064);
+    EXPECT_EQ(rig.sink.of("cleartext-login").size(), 1u);
 }
 
 TEST(CleartextLogin, ShippedRulesNameFtpAndTelnetWithSources) {
