@@ -1,5 +1,6 @@
 #include "analyzers/legacy_handshakes.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "analyzers/packet_context.hpp"
@@ -58,15 +59,17 @@ void LegacyHandshakes::on_packet(const Packet& packet, PacketContext& context) {
     const TcpView& t = *packet.tcp;
     // The smallest AUTHENTICATE is 64 bytes, inside an SMB or RPC header.
     if (smb_or_rpc_port(t.src_port) || smb_or_rpc_port(t.dst_port)) {
-        if (p.size() >= 64 + 8 && carries_login(p)) on_ntlm(packet, p[0] == 5 ? "rpc" : "smb");
+        if (p.size() >= 64 + 8 && carries_login(p))
+            on_ntlm(packet, p[0] == 5 ? "rpc" : "smb", context);
         return;
     }
-    // An HTTP request with an NTLM or Negotiate Authorization header. The message is parsed
-    // once for every unit (the OS fingerprint reads the same requests): no search of the bytes.
-    if (p[0] >= 'A' && p[0] <= 'Z' && http::looks_like_http(p))
-        if (const http::Message* h = context.http();
-            h && h->request && !h->authorization.empty() && h->authorization[0] == 'N')
-            on_ntlm(packet, "http", &context);
+    // An HTTP request with an NTLM or Negotiate Authorization header, parsed once for every
+    // unit (the OS fingerprint reads the same requests): no search of the bytes.
+    // Responses (which carry none) are not parsed for it.
+    if (p[0] >= 'A' && p[0] <= 'Z' &&
+        std::memcmp(p.data(), "HTTP/", std::min<std::size_t>(5, p.size())) != 0 &&
+        http::looks_like_http(p))
+        on_ntlm(packet, "http", context);
 }
 
 void LegacyHandshakes::on_ssh(const Packet& packet) {
@@ -105,15 +108,9 @@ void LegacyHandshakes::on_ssh(const Packet& packet) {
 }
 
 void LegacyHandshakes::on_ntlm(const Packet& packet, std::string_view carrier,
-                               PacketContext* context) {
-    std::optional<ntlmssp::Message> m;
-    if (!context) {
-        m = ntlmssp::find(packet.payload);
-    } else {
-        const http::Message* h = context->http();  // parsed once for every unit
-        if (!h || !h->request || h->authorization.empty()) return;
-        m = ntlmssp::parse_http_auth(h->authorization);
-    }
+                               PacketContext& context) {
+    const ntlmssp::Message* m =
+        carrier == "http" ? context.http_authorization_ntlmssp() : context.ntlmssp();
     if (!m || m->type != ntlmssp::kAuthenticate || m->nt_response_length != 24) return;
     const IpView& ip = *packet.ip;
     if (!internal_.contains(ip.src) || !first_time(kKindNtlmv1, packet.src_mac, ip.src)) return;

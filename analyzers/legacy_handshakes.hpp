@@ -33,7 +33,9 @@ class LegacyHandshakes final : public Analyzer {
   private:
     void on_ssh(const Packet& packet);
     // `context` for a login in HTTP (its request parsed once for every unit), else null.
-    void on_ntlm(const Packet& packet, std::string_view carrier, PacketContext* context = nullptr);
+    // The NTLMSSP message the packet carries (in an HTTP request's Authorization when `carrier`
+    // is "http"), from the context: parsed once for every unit.
+    void on_ntlm(const Packet& packet, std::string_view carrier, PacketContext& context);
     // True the first time (kind, mac) is seen.
     bool first_time(std::uint8_t kind, const MacAddress& mac, const IpAddress& ip);
 

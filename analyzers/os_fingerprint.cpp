@@ -1,6 +1,7 @@
 #include "analyzers/os_fingerprint.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "analyzers/packet_context.hpp"
@@ -132,7 +133,7 @@ void OsFingerprint::on_packet(const Packet& packet, PacketContext& context) {
         }
         if (packet.payload.empty()) return;
         std::uint16_t sp = t.src_port, dp = t.dst_port;
-        if (sp == 445 || dp == 445 || sp == 139 || dp == 139) return on_smb(packet);
+        if (sp == 445 || dp == 445 || sp == 139 || dp == 139) return on_smb(packet, context);
         std::uint8_t b0 = packet.payload[0];
         if (b0 == 0x16) return on_tls(packet, context);
         if (b0 == 'S' && packet.payload.size() >= 4 && packet.payload[1] == 'S' &&
@@ -182,7 +183,7 @@ void OsFingerprint::on_syn(const Packet& p) {
     if (h->observe_evidence(o.to_string(), "tcp-syn", p.ts)) st.pending = true;
 }
 
-void OsFingerprint::on_smb(const Packet& p) {
+void OsFingerprint::on_smb(const Packet& p, PacketContext& context) {
     auto m = smb::parse(p.payload);
     if (!m) return;
     const bool src_internal = internal(p.ip->src);
@@ -229,7 +230,7 @@ void OsFingerprint::on_smb(const Packet& p) {
     }
     for (ProtocolMessages* s : subscribers_) s->on_smb(p, *m, src, dst);
     if (!m->security_blob.empty()) {
-        if (auto n = ntlmssp::find(m->security_blob)) {
+        if (const ntlmssp::Message* n = context.ntlmssp()) {  // found once for every unit
             if (n->version) {
                 char buf[48];
                 std::snprintf(buf, sizeof buf, "%u.%u.%u %s", n->version->major, n->version->minor,
@@ -275,9 +276,13 @@ void OsFingerprint::on_http(const Packet& p, PacketContext& context, bool ssdp) 
         if (m->nls) v += " (01-NLS)";
         matched("ssdp-server", v);
     }
-    for (auto header : {m->authorization, m->www_authenticate}) {
-        if (header.empty()) continue;
-        auto n = ntlmssp::parse_http_auth(header);
+    // A request's Authorization is parsed once for every unit (legacy handshakes read it for
+    // NTLMv1); a response's WWW-Authenticate only here.
+    std::optional<ntlmssp::Message> challenge;
+    if (!m->www_authenticate.empty()) challenge = ntlmssp::parse_http_auth(m->www_authenticate);
+    const std::array<const ntlmssp::Message*, 2> messages{context.http_authorization_ntlmssp(),
+                                                          challenge ? &*challenge : nullptr};
+    for (const ntlmssp::Message* n : messages) {
         if (!n || !n->version) continue;
         char buf[48];
         std::snprintf(buf, sizeof buf, "%u.%u.%u %s", n->version->major, n->version->minor,

@@ -85,7 +85,7 @@ class OsFingerprint final : public Analyzer {
     bool understood(std::uint64_t hash, const Observed& o);
 
     void on_syn(const Packet& p);
-    void on_smb(const Packet& p);
+    void on_smb(const Packet& p, PacketContext& context);
     void on_http(const Packet& p, PacketContext& context, bool ssdp);
     void on_tls(const Packet& p, PacketContext& context);
     void on_ssh(const Packet& p);

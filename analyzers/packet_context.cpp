@@ -9,7 +9,7 @@ void PacketContext::reset(const Packet& packet, FlowTable::Lookup flow) {
     new_flow_ = flow.created;
     // Only the flags: a parsed message is replaced when the next packet asks for one.
     dhcp_done_ = dns_done_ = ssdp_done_ = http_done_ = client_hello_done_ = server_hello_done_ =
-        http_request_done_ = false;
+        http_request_done_ = ntlmssp_done_ = http_ntlmssp_done_ = false;
 }
 
 const dhcp::Message* PacketContext::dhcp() {
@@ -40,6 +40,21 @@ const http::HttpRequest* PacketContext::http_request() {
 const tls::ClientHello* PacketContext::tls_client_hello() {
     return once(client_hello_, client_hello_done_,
                 [](Bytes b) { return tls::parse_client_hello(b); });
+}
+
+const ntlmssp::Message* PacketContext::ntlmssp() {
+    return once(ntlmssp_, ntlmssp_done_, [](Bytes b) { return ntlmssp::find(b); });
+}
+
+const ntlmssp::Message* PacketContext::http_authorization_ntlmssp() {
+    if (!http_ntlmssp_done_) {
+        http_ntlmssp_done_ = true;
+        const http::Message* m = http();
+        http_ntlmssp_ = m && m->request && !m->authorization.empty()
+                            ? ntlmssp::parse_http_auth(m->authorization)
+                            : std::nullopt;
+    }
+    return http_ntlmssp_ ? &*http_ntlmssp_ : nullptr;
 }
 
 const tls::ServerHello* PacketContext::tls_server_hello() {

@@ -15,6 +15,7 @@
 #include "capture/protocols/dhcp.hpp"
 #include "capture/protocols/dns.hpp"
 #include "capture/protocols/http.hpp"
+#include "capture/protocols/ntlmssp.hpp"
 #include "capture/protocols/ssdp.hpp"
 #include "capture/protocols/tls.hpp"
 
@@ -48,6 +49,11 @@ class PacketContext {
     const http::HttpRequest* http_request();     // from http(), its text made safe
     const tls::ClientHello* tls_client_hello();  // from this segment's record
     const tls::ServerHello* tls_server_hello();
+    // The NTLMSSP message in the payload (an SMB SESSION_SETUP's security blob, a DCE/RPC
+    // bind's auth trailer), found once.
+    const ntlmssp::Message* ntlmssp();
+    // The NTLMSSP message of an HTTP request's Authorization header (NTLM or Negotiate), once.
+    const ntlmssp::Message* http_authorization_ntlmssp();
 
   private:
     template <typename T, typename Parse>
@@ -65,7 +71,8 @@ class PacketContext {
     bool new_flow_ = false;
 
     bool dhcp_done_ = false, dns_done_ = false, ssdp_done_ = false, http_done_ = false,
-         client_hello_done_ = false, server_hello_done_ = false, http_request_done_ = false;
+         client_hello_done_ = false, server_hello_done_ = false, http_request_done_ = false,
+         ntlmssp_done_ = false, http_ntlmssp_done_ = false;
     std::optional<dhcp::Message> dhcp_;
     std::optional<dns::Message> dns_;
     std::optional<ssdp::Message> ssdp_;
@@ -73,6 +80,7 @@ class PacketContext {
     std::optional<http::HttpRequest> http_request_;
     std::optional<tls::ClientHello> client_hello_;
     std::optional<tls::ServerHello> server_hello_;
+    std::optional<ntlmssp::Message> ntlmssp_, http_ntlmssp_;
 };
 
 // The application layer's per-packet work, run before the analyzers: the flow looked up once

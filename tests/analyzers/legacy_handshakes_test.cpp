@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "daemon/incidents/describe.hpp"
 #include "daemon/incidents/incidents.hpp"
@@ -226,6 +227,42 @@ TEST(LegacyHandshakes, NtlmV1InAnHttpAuthorizationHeader) {
     h.unit.table_use(use);
     ASSERT_EQ(use.size(), 1u);
     EXPECT_EQ(use[0].dropped, 0u);
+}
+
+TEST(PacketContext, NtlmsspIsParsedOnceForEveryUnit) {
+    // The OS fingerprint (Windows version) and legacy handshakes (NTLMv1) read the same
+    // message: the context finds it once and hands both the same result.
+    auto decoded = [](const Frame& payload, std::uint16_t port, Packet& packet) {
+        static std::vector<Frame> frames;  // the packet points into its frame
+        frames.push_back(
+            ipv4_frame(kPc, kNas, kPcIp, kNasIp, 6, tcp_segment(50500, port, kPa, payload)));
+        decode_packet(LinkType::ethernet, 1'795'130'000'000'000,
+                      static_cast<std::uint32_t>(frames.back().size()), frames.back(), packet);
+    };
+    Packet smb;
+    decoded(smb2_session_setup(authenticate(24)), 445, smb);
+    PacketContext in_smb(smb);
+    const ntlmssp::Message* first = in_smb.ntlmssp();
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(in_smb.ntlmssp(), first);
+    EXPECT_EQ(first->type, ntlmssp::kAuthenticate);
+    EXPECT_EQ(first->nt_response_length, 24u);
+    EXPECT_EQ(in_smb.http_authorization_ntlmssp(), nullptr);  // not an HTTP request
+
+    Packet http;
+    decoded(text("GET / HTTP/1.1\r\nHost: ehr\r\nAuthorization: Negotiate " +
+                 base64(authenticate(24)) + "\r\n\r\n"),
+            80, http);
+    PacketContext in_http(http);
+    const ntlmssp::Message* auth = in_http.http_authorization_ntlmssp();
+    ASSERT_NE(auth, nullptr);
+    EXPECT_EQ(in_http.http_authorization_ntlmssp(), auth);
+    EXPECT_EQ(auth->type, ntlmssp::kAuthenticate);
+
+    Packet basic;
+    decoded(text("GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpwdw==\r\n\r\n"), 80, basic);
+    PacketContext in_basic(basic);
+    EXPECT_EQ(in_basic.http_authorization_ntlmssp(), nullptr);
 }
 
 // SSH-1 and NTLMv1 are standing conditions of the device, like SMBv1 and old TLS: one entry per
