@@ -75,10 +75,10 @@ void Inventory::on_packet(const Packet& packet, PacketContext& context) {
         if (h && !h->register_checked) classify(*h);
     }
     if (packet.arp) return on_arp(packet);
-    if (packet.ethertype == lldp::kEtherType) return on_lldp(packet);
+    if (packet.ethertype == lldp::kEtherType) return on_lldp(packet, context);
     if (packet.llc && packet.llc->snap && packet.llc->snap_oui == cdp::kSnapOui &&
         packet.llc->snap_type == cdp::kSnapType)
-        return on_cdp(packet);
+        return on_cdp(packet, context);
     if (!packet.ip || !usable_mac(packet.src_mac)) return;
     // Services: the ports on which a device inside the LAN (the router too) answers a SYN.
     // Internet servers answer through the router's MAC from outside addresses: not counted.
@@ -223,8 +223,8 @@ void Inventory::on_ssdp(const Packet& packet, PacketContext& context) {
     if (!m->location.empty()) h->observe_evidence("location=" + m->location, "ssdp", packet.ts);
 }
 
-void Inventory::on_lldp(const Packet& packet) {
-    auto m = lldp::parse(packet.l3_payload);
+void Inventory::on_lldp(const Packet& packet, PacketContext& context) {
+    const lldp::Message* m = context.lldp();  // parsed once (topology reads it too)
     if (!m) return;
     Host* h = sender(packet);
     if (!h) return;
@@ -236,8 +236,8 @@ void Inventory::on_lldp(const Packet& packet) {
     for (const auto& a : m->management_addresses) bind(*h, a, "lldp", packet.ts);
 }
 
-void Inventory::on_cdp(const Packet& packet) {
-    auto m = cdp::parse(packet.l3_payload);
+void Inventory::on_cdp(const Packet& packet, PacketContext& context) {
+    const cdp::Message* m = context.cdp();  // parsed once (topology reads it too)
     if (!m) return;
     Host* h = sender(packet);
     if (!h) return;

@@ -49,8 +49,8 @@ class Inventory final : public Analyzer {
     void on_nbns(const Packet& packet);
     void on_dns_names(const Packet& packet, PacketContext& context, const char* source);
     void on_ssdp(const Packet& packet, PacketContext& context);
-    void on_lldp(const Packet& packet);
-    void on_cdp(const Packet& packet);
+    void on_lldp(const Packet& packet, PacketContext& context);
+    void on_cdp(const Packet& packet, PacketContext& context);
     void on_neighbour_advert(const Packet& packet);
     void bind(Host& h, const IpAddress& a, const char* source, Timestamp ts);
     Host* sender(const Packet& packet);

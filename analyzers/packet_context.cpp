@@ -9,7 +9,8 @@ void PacketContext::reset(const Packet& packet, FlowTable::Lookup flow) {
     new_flow_ = flow.created;
     // Only the flags: a parsed message is replaced when the next packet asks for one.
     dhcp_done_ = dns_done_ = ssdp_done_ = http_done_ = client_hello_done_ = server_hello_done_ =
-        http_request_done_ = ntlmssp_done_ = http_ntlmssp_done_ = false;
+        http_request_done_ = ntlmssp_done_ = http_ntlmssp_done_ = lldp_done_ = cdp_done_ =
+            stp_done_ = false;
 }
 
 const dhcp::Message* PacketContext::dhcp() {
@@ -40,6 +41,19 @@ const http::HttpRequest* PacketContext::http_request() {
 const tls::ClientHello* PacketContext::tls_client_hello() {
     return once(client_hello_, client_hello_done_,
                 [](Bytes b) { return tls::parse_client_hello(b); });
+}
+
+const lldp::Message* PacketContext::lldp() {
+    return once_from(packet_->l3_payload, lldp_, lldp_done_,
+                     [](Bytes b) { return lldp::parse(b); });
+}
+
+const cdp::Message* PacketContext::cdp() {
+    return once_from(packet_->l3_payload, cdp_, cdp_done_, [](Bytes b) { return cdp::parse(b); });
+}
+
+const stp::Bpdu* PacketContext::stp() {
+    return once_from(packet_->l3_payload, stp_, stp_done_, [](Bytes b) { return stp::parse(b); });
 }
 
 const ntlmssp::Message* PacketContext::ntlmssp() {

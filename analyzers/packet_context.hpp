@@ -12,11 +12,14 @@
 
 #include "analyzers/flow_table.hpp"
 #include "capture/packet.hpp"
+#include "capture/protocols/cdp.hpp"
 #include "capture/protocols/dhcp.hpp"
 #include "capture/protocols/dns.hpp"
 #include "capture/protocols/http.hpp"
+#include "capture/protocols/lldp.hpp"
 #include "capture/protocols/ntlmssp.hpp"
 #include "capture/protocols/ssdp.hpp"
+#include "capture/protocols/stp.hpp"
 #include "capture/protocols/tls.hpp"
 
 namespace clinicwatch {
@@ -49,6 +52,11 @@ class PacketContext {
     const http::HttpRequest* http_request();     // from http(), its text made safe
     const tls::ClientHello* tls_client_hello();  // from this segment's record
     const tls::ServerHello* tls_server_hello();
+    // A frame's layer-2 announcements, from its layer-3 payload: an LLDPDU (ethertype 0x88cc),
+    // a CDP message (SNAP), an STP BPDU (LLC), each parsed once.
+    const lldp::Message* lldp();
+    const cdp::Message* cdp();
+    const stp::Bpdu* stp();
     // The NTLMSSP message in the payload (an SMB SESSION_SETUP's security blob, a DCE/RPC
     // bind's auth trailer), found once.
     const ntlmssp::Message* ntlmssp();
@@ -58,9 +66,13 @@ class PacketContext {
   private:
     template <typename T, typename Parse>
     const T* once(std::optional<T>& slot, bool& done, Parse parse) {
+        return once_from(packet_->payload, slot, done, parse);
+    }
+    template <typename T, typename Parse>
+    const T* once_from(Bytes bytes, std::optional<T>& slot, bool& done, Parse parse) {
         if (!done) {
             done = true;
-            slot = parse(packet_->payload);
+            slot = parse(bytes);
         }
         return slot ? &*slot : nullptr;
     }
@@ -72,7 +84,8 @@ class PacketContext {
 
     bool dhcp_done_ = false, dns_done_ = false, ssdp_done_ = false, http_done_ = false,
          client_hello_done_ = false, server_hello_done_ = false, http_request_done_ = false,
-         ntlmssp_done_ = false, http_ntlmssp_done_ = false;
+         ntlmssp_done_ = false, http_ntlmssp_done_ = false, lldp_done_ = false, cdp_done_ = false,
+         stp_done_ = false;
     std::optional<dhcp::Message> dhcp_;
     std::optional<dns::Message> dns_;
     std::optional<ssdp::Message> ssdp_;
@@ -81,6 +94,9 @@ class PacketContext {
     std::optional<tls::ClientHello> client_hello_;
     std::optional<tls::ServerHello> server_hello_;
     std::optional<ntlmssp::Message> ntlmssp_, http_ntlmssp_;
+    std::optional<lldp::Message> lldp_;
+    std::optional<cdp::Message> cdp_;
+    std::optional<stp::Bpdu> stp_;
 };
 
 // The application layer's per-packet work, run before the analyzers: the flow looked up once

@@ -1,5 +1,7 @@
 #include "analyzers/stp_changes.hpp"
 
+#include "analyzers/packet_context.hpp"
+
 #include <algorithm>
 
 namespace clinicwatch {
@@ -12,10 +14,10 @@ StpChanges::StpChanges(FindingSink& sink, const LoopDetectorSettings& s,
       max_bridges_(s.max_bridges),
       during_incident_(std::move(during_incident)) {}
 
-void StpChanges::on_packet(const Packet& p, PacketContext& /*context*/) {
+void StpChanges::on_packet(const Packet& p, PacketContext& context) {
     clock_.advance(p.ts, [this](Timestamp second) { close_second(second); });
     if (p.llc && stp::is_bpdu_frame(p)) {
-        if (auto b = stp::parse(p.l3_payload)) on_bpdu(p, *b);
+        if (const stp::Bpdu* b = context.stp()) on_bpdu(p, *b);  // parsed once (topology too)
     }
 }
 

@@ -177,12 +177,12 @@ void Topology::on_packet(const Packet& p, PacketContext& context) {
         return;
     }
     if (p.llc) {
-        if (stp::is_bpdu_frame(p)) return on_bpdu(p);
+        if (stp::is_bpdu_frame(p)) return on_bpdu(p, context);
         if (p.llc->snap && p.llc->snap_oui == cdp::kSnapOui && p.llc->snap_type == cdp::kSnapType)
-            return on_cdp(p);
+            return on_cdp(p, context);
         return;
     }
-    if (p.ethertype == lldp::kEtherType) on_lldp(p);
+    if (p.ethertype == lldp::kEtherType) on_lldp(p, context);
 }
 
 void Topology::on_arp(const Packet& p) {
@@ -361,8 +361,8 @@ bool Topology::repeated(std::uint64_t key, Timestamp ts) {
     return false;
 }
 
-void Topology::on_bpdu(const Packet& p) {
-    auto b = stp::parse(p.l3_payload);
+void Topology::on_bpdu(const Packet& p, PacketContext& context) {
+    const stp::Bpdu* b = context.stp();  // parsed once (stp-changes reads it too)
     if (!b || b->is_tcn()) return;
     std::string id = b->sender().to_string(), root = b->root.to_string();
     Bridge* bridge = nullptr;
@@ -402,8 +402,8 @@ void Topology::on_bpdu(const Packet& p) {
     }
 }
 
-void Topology::on_lldp(const Packet& p) {
-    auto m = lldp::parse(p.l3_payload);
+void Topology::on_lldp(const Packet& p, PacketContext& context) {
+    const lldp::Message* m = context.lldp();
     if (!m) return;
     Announced* a = nullptr;
     for (auto& x : announced_)
@@ -445,8 +445,8 @@ void Topology::on_lldp(const Packet& p) {
     if (changed) a->dirty = changed_ = true;
 }
 
-void Topology::on_cdp(const Packet& p) {
-    auto m = cdp::parse(p.l3_payload);
+void Topology::on_cdp(const Packet& p, PacketContext& context) {
+    const cdp::Message* m = context.cdp();
     if (!m) return;
     Announced* a = nullptr;
     for (auto& x : announced_)

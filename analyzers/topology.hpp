@@ -140,9 +140,9 @@ class Topology final : public Analyzer {
     void on_arp(const Packet& p);
     void on_ipv4(const Packet& p);
     void on_dhcp(const Packet& p, PacketContext& context);
-    void on_bpdu(const Packet& p);
-    void on_lldp(const Packet& p);
-    void on_cdp(const Packet& p);
+    void on_bpdu(const Packet& p, PacketContext& context);
+    void on_lldp(const Packet& p, PacketContext& context);
+    void on_cdp(const Packet& p, PacketContext& context);
     void on_dns_query(const Packet& p);
     // True when the same message (an OFFER's xid, a query's id and port) was counted within
     // the last seconds: a double-mirrored port shows every frame twice.

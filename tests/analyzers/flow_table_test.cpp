@@ -8,6 +8,7 @@
 #include "analyzers/dispatcher.hpp"
 #include "analyzers/packet_context.hpp"
 #include "tests/analyzers/frames.hpp"
+#include "tests/capture/protocols/frames.hpp"
 
 namespace clinicwatch {
 namespace {
@@ -394,4 +395,27 @@ TEST(PacketContext, ADhcpMessageIsParsedOnceAndSharedByEveryAnalyzer) {
 }
 
 }  // namespace
+TEST(PacketContext, LayerTwoAnnouncementsAreParsedOnce) {
+    // Inventory and topology both read a switch's LLDP and CDP, topology and stp-changes the
+    // same BPDUs: one parse each, shared.
+    std::vector<std::uint8_t> storage;
+    Packet p;
+    test::decode_hex(test::kLldpS2, storage, p);
+    PacketContext lldp(p);
+    const lldp::Message* m = lldp.lldp();
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(lldp.lldp(), m);
+    EXPECT_EQ(lldp.cdp(), nullptr);
+    EXPECT_EQ(lldp.stp(), nullptr);
+
+    std::vector<std::uint8_t> cdp_storage;
+    Packet c;
+    test::decode_hex(test::kCdpSwitch, cdp_storage, c);
+    PacketContext cdp(c);
+    const cdp::Message* cm = cdp.cdp();
+    ASSERT_NE(cm, nullptr);
+    EXPECT_EQ(cdp.cdp(), cm);
+    EXPECT_FALSE(cm->device_id.empty());
+}
+
 }  // namespace clinicwatch
