@@ -9,10 +9,11 @@
 #   --packets N   capture size (default 2000000); the capture is kept in build/bench-data/
 #   --runs N      measurement rounds (default 3); each round runs both readers once
 #   --own-generator  use clinicwatch-make-capture even when ../shared is there
-#   --strict      exit 1 when a target is missed (median ratio >= 0.5, every RSS < 64 MB)
+#   --strict      exit 1 when a target is missed (median ratio >= 0.7, every RSS < 64 MB)
 #   --binary PATH measure this clinicwatch instead of the release build's (e.g. an older build,
 #                 to compare before and after a change in one sitting)
-# Targets (issue 2): replay >= 50% of the raw loop's packets/s, peak RSS < 64 MB.
+# Targets (issue 19): replay >= 70% of the raw loop's packets/s, peak RSS < 64 MB (issue 2 asked
+# for 50%).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,9 +106,9 @@ done
 rm -f "$data/bench.db" "$data/bench.db-wal" "$data/bench.db-shm"
 
 median_ratio=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-ok_ratio=$(awk -v r="$median_ratio" 'BEGIN { print (r >= 0.5 ? "yes" : "NO") }')
+ok_ratio=$(awk -v r="$median_ratio" 'BEGIN { print (r >= 0.7 ? "yes" : "NO") }')
 ok_rss=$(awk -v m="$max_rss" 'BEGIN { print (m < 64 ? "yes" : "NO") }')
-printf '\nmedian ratio %s (target >= 0.50: %s); highest RSS %s MB (target < 64: %s)\n' \
+printf '\nmedian ratio %s (target >= 0.70: %s); highest RSS %s MB (target < 64: %s)\n' \
   "$median_ratio" "$ok_ratio" "$max_rss" "$ok_rss"
 echo "pps from wall time of each whole process (replay: start, decode, analyzers, store, final"
 echo "flush); CPU s = user + system of all threads; analysis s / capture s = CPU of the replay's"
