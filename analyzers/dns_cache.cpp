@@ -31,6 +31,15 @@ std::uint64_t name_hash(const std::string& name) {
 void DnsNameCache::query(const dns::Message& message, const IpAddress& client,
                          std::uint16_t client_port, const IpAddress& server, Timestamp now) {
     if (message.is_response() || message.opcode() != 0 || message.questions.empty()) return;
+    // Queries past their timeout are no longer outstanding: swept every timeout's length, so
+    // the table holds the last seconds' queries and only a real burst makes it drop any (a
+    // clinic's day of unanswered queries must not read as a table running over).
+    if (now >= next_query_sweep_) {
+        next_query_sweep_ = now + kQueryTimeout;
+        queries_.erase_if([&](const DnsQueryKey&, const PendingQuery& q) {
+            return now - q.sent > kQueryTimeout;
+        });
+    }
     DnsQueryKey key{client, server, client_port, message.id};
     queries_.insert(
         key, PendingQuery{name_hash(message.questions.front().name), now},

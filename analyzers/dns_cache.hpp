@@ -88,6 +88,7 @@ class DnsNameCache {
 
     BoundedTable<IpAddress, Entry> table_;
     BoundedTable<DnsQueryKey, PendingQuery, DnsQueryKeyHash> queries_;
+    Timestamp next_query_sweep_ = 0;
     std::uint64_t unsolicited_ = 0;
 };
 

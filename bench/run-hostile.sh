@@ -49,7 +49,7 @@ YAML
 
 # kind:table the flood aims at (empty: no table is expected to fill)
 kinds=(normal: mac-flood:hosts ip-flood:device-lists destinations:flows fragments:
-       broadcasts:loop-frame-signatures dns-huge:dns-names syn-scan:device-lists)
+       broadcasts:loop-frame-signatures dns-huge:dns-responses syn-scan:device-lists)
 
 capture_of() {
   local kind=$1 pcap="$data/$1-$packets.pcap"

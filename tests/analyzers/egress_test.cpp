@@ -184,6 +184,28 @@ TEST(DnsNameCache, StaysAtItsCapacity) {
     EXPECT_EQ(cache.evictions(), 5000u - 256u);
 }
 
+TEST(DnsNameCache, UnansweredQueriesTimeOutInsteadOfFillingTheTable) {
+    // A clinic's day has many queries whose answer the mirror never shows (lost, or answered
+    // over another path). They are forgotten after their timeout, so the table never drops a
+    // live query for them; a real burst still does, and is counted.
+    DnsNameCache cache(16);
+    const auto resolver = *IpAddress::parse("192.168.100.1");
+    const auto client = *IpAddress::parse("192.168.100.20");
+    const auto q = *dns::parse(dns_query("portal.example."));
+    const std::size_t kQueries = 3 * DnsNameCache::kMaxOutstandingQueries;
+    for (std::size_t i = 0; i < kQueries; ++i)  // one every 10 ms: 123 s of queries
+        cache.query(q, client, static_cast<std::uint16_t>(1024 + i % 60000), resolver,
+                    kT0 + static_cast<Timestamp>(i) * 10'000);
+    EXPECT_EQ(cache.queries_evicted(), 0u);
+    EXPECT_LE(cache.outstanding_queries(), 2 * DnsNameCache::kQueryTimeout / 10'000 + 1);
+    // Five thousand queries in one second: more than the table holds at once.
+    const Timestamp burst = kT0 + 200 * kMicrosPerSecond;
+    for (std::size_t i = 0; i < 5000; ++i)
+        cache.query(q, client, static_cast<std::uint16_t>(1024 + i), resolver,
+                    burst + static_cast<Timestamp>(i) * 100);
+    EXPECT_GE(cache.queries_evicted(), 5000 - DnsNameCache::kMaxOutstandingQueries);
+}
+
 TEST(DnsNameCache, LearnsOnlyAnswersToOutstandingQueries) {
     DnsNameCache cache(16);
     const auto client = *IpAddress::parse("192.168.100.20");
