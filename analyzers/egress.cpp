@@ -212,13 +212,15 @@ void Egress::on_lan(const Packet& packet) {
     sink_.alert(std::move(a));
 }
 
-void Egress::close_entry(BoundaryFlow& f) {
-    if (!f.evaluated) {
-        // A message that never completed: read what arrived of it.
-        if (f.stream.valid()) read_partial(f.key, f);
-        evaluate(f.key, f);
-    }
+void Egress::finish_judging(BoundaryFlow& f) {
+    // A message that never completed: read what arrived of it.
+    if (!f.evaluated && f.stream.valid()) read_partial(f.key, f);
     drop_stream(f);
+    if (!f.evaluated) evaluate(f.key, f);
+}
+
+void Egress::close_entry(BoundaryFlow& f) {
+    finish_judging(f);
     report(f.key, f);
     record_session(f.key, f, true);
     entries_.close(f);
@@ -815,12 +817,7 @@ void Egress::on_tick(Timestamp now) {
     if (now >= next_sweep_) {
         next_sweep_ = now + 10 * kMicrosPerSecond;
         entries_.for_each([&](BoundaryFlow& f) {
-            if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) {
-                // A message that never completed: read what arrived of it.
-                if (f.stream.valid()) read_partial(f.key, f);
-                drop_stream(f);
-                evaluate(f.key, f);
-            }
+            if (!f.evaluated && now - f.first_seen >= kEvaluateAfter) finish_judging(f);
             Timestamp idle = f.key.protocol == kProtoTcp
                                  ? (f.closed ? 10 * kMicrosPerSecond : kIdleTcp)
                                  : kIdleOther;
@@ -842,9 +839,7 @@ void Egress::on_tick(Timestamp now) {
 
 void Egress::on_finish(Timestamp) {
     entries_.for_each([&](BoundaryFlow& f) {
-        if (f.stream.valid() && !f.evaluated) read_partial(f.key, f);
-        drop_stream(f);
-        if (!f.evaluated) evaluate(f.key, f);
+        finish_judging(f);
         report(f.key, f);
         // Still open when the input ends: stored with end = last seen, marked ongoing.
         record_session(f.key, f, f.closed);

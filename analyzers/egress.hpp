@@ -51,20 +51,6 @@ struct FlowKey {
     bool operator==(const FlowKey&) const = default;
 };
 
-struct FlowKeyHash {
-    // Deliberately not noexcept: libstdc++ then stores each node's hash, so a lookup walking
-    // a bucket does not hash every key in it again (a third of a new-flow flood's time).
-    std::size_t operator()(const FlowKey& k) const {
-        std::uint64_t h = std::hash<IpAddress>{}(k.inside) * 31 + std::hash<IpAddress>{}(k.outside);
-        h ^= (std::uint64_t{k.inside_port} << 24) ^ (std::uint64_t{k.outside_port} << 8) ^
-             k.protocol;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-        return static_cast<std::size_t>(h);
-    }
-};
-
 enum class FlowDirection : std::uint8_t { egress, inbound };
 
 // Egress's state of one connection across the internet boundary. The connection itself is a
@@ -163,6 +149,9 @@ class Egress final : public Analyzer {
     // A new entry for a connection first seen with `packet`, or null when the entries are
     // all taken and the budget of new ones this second is spent. May close an old one.
     BoundaryFlow* open_entry(const Packet& packet, bool outbound, const PacketContext& context);
+    // Judges the connection now if it is not yet (from what arrived of an unfinished message)
+    // and lets its reassembly slot go.
+    void finish_judging(BoundaryFlow& f);
     // Judges what is still unjudged, reports, logs the session as ended and frees the entry.
     void close_entry(BoundaryFlow& f);
     // The opener's TCP payload: names the flow from its first bytes, reassembled when the

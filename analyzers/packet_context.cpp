@@ -30,12 +30,10 @@ const http::Message* PacketContext::http() {
 }
 
 const http::HttpRequest* PacketContext::http_request() {
-    if (!http_request_done_) {
-        http_request_done_ = true;
+    return once(http_request_, http_request_done_, [this](Bytes) {
         const http::Message* m = http();
-        http_request_ = m ? http::request_of(*m) : std::nullopt;
-    }
-    return http_request_ ? &*http_request_ : nullptr;
+        return m ? http::request_of(*m) : std::nullopt;
+    });
 }
 
 const tls::ClientHello* PacketContext::tls_client_hello() {
@@ -61,14 +59,12 @@ const ntlmssp::Message* PacketContext::ntlmssp() {
 }
 
 const ntlmssp::Message* PacketContext::http_authorization_ntlmssp() {
-    if (!http_ntlmssp_done_) {
-        http_ntlmssp_done_ = true;
+    return once(http_ntlmssp_, http_ntlmssp_done_, [this](Bytes) {
         const http::Message* m = http();
-        http_ntlmssp_ = m && m->request && !m->authorization.empty()
-                            ? ntlmssp::parse_http_auth(m->authorization)
-                            : std::nullopt;
-    }
-    return http_ntlmssp_ ? &*http_ntlmssp_ : nullptr;
+        return m && m->request && !m->authorization.empty()
+                   ? ntlmssp::parse_http_auth(m->authorization)
+                   : std::nullopt;
+    });
 }
 
 const tls::ServerHello* PacketContext::tls_server_hello() {
