@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -86,10 +85,6 @@ Pipeline::Pipeline(PreparedConfig prepared, Store& store, PipelineOptions option
       hosts_(static_cast<std::size_t>(config_.limits.max_hosts)),
       dispatcher_(hosts_),
       writer_(store, writer_limits(config_)) {
-    // The IEEE registry (4 MB of CSV, a third of start-up) is read on a second core while the
-    // learned state is restored and the analyzers are built: nothing reads it before the
-    // first packet. Its exceptions (a stop during start-up) come out of get() below.
-    auto vendors = std::async(std::launch::async, [this] { load_vendors(); });
     restore_learned_state();
     give_up_if_stopping();
     hosts_.set_eviction_handler([this](const Host& h) {
@@ -100,9 +95,8 @@ Pipeline::Pipeline(PreparedConfig prepared, Store& store, PipelineOptions option
     });
     for (const char* name : kAnalyzerOrder)
         if (auto analyzer = build_analyzer(name)) dispatcher_.add(std::move(analyzer));
-    vendors.get();
     give_up_if_stopping();
-    options_.start_up_stop = nullptr;  // start-up is over: a reload's vendor load runs through
+    options_.start_up_stop = nullptr;  // start-up is over
 }
 
 Pipeline::~Pipeline() = default;
@@ -176,17 +170,6 @@ void Pipeline::request_reload(PreparedConfig prepared) {
     reload_pending_.store(true, std::memory_order_release);
 }
 
-void Pipeline::load_vendors() {
-    std::size_t vendor_entries =
-        vendors_.load_dir(config_.inventory.vendor_data_dir, options_.start_up_stop);
-    give_up_if_stopping();
-    if (vendor_entries == 0)
-        spdlog::warn(
-            "no IEEE vendor data in {} (install the ieee-data package, or set "
-            "inventory.vendor_data_dir): vendors will be blank",
-            config_.inventory.vendor_data_dir);
-}
-
 void Pipeline::apply_pending_reload() {
     std::optional<PreparedConfig> next;
     {
@@ -237,8 +220,8 @@ void Pipeline::apply_pending_reload() {
     prepared_.egress_rules_hash = next->egress_rules_hash;
     prepared_.loop_rules_hash = next->loop_rules_hash;
     if (vendors_changed) {
-        vendors_ = VendorRegistry();
-        load_vendors();
+        // Assigned in place: the inventory reads the registry through this object.
+        prepared_.vendors = std::move(next->vendors);
         hosts_.for_each([](Host& h) { h.vendor.clear(); });
     }
     for (const char* name : kAnalyzerOrder) {
@@ -329,7 +312,7 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         inventory.internal_networks = config_.network.internal_networks;
         inventory.gateway_mac = config_.network.gateway_mac;
         inventory.ipv6_lan = &ipv6_lan_;
-        inventory.vendors = &vendors_;
+        inventory.vendors = &prepared_.vendors;
         inventory.asset_register = &prepared_.asset_register;
         return std::make_unique<Inventory>(hosts_, inventory);
     }

@@ -25,7 +25,6 @@
 #include "analyzers/ipv6_lan.hpp"
 #include "analyzers/lan_hygiene.hpp"
 #include "analyzers/loop_detector.hpp"
-#include "analyzers/vendor_registry.hpp"
 #include "capture/capture_thread.hpp"
 #include "capture/packet_source.hpp"
 #include "daemon/config.hpp"
@@ -65,7 +64,7 @@ struct PipelineOptions {
     std::size_t slot_bytes = 2048;
     std::function<void(const PipelineProgress&)> on_progress;  // called about 4 times a second
     // `run` at start-up: the constructor gives up (StartUpStopped) once this becomes true, so a
-    // SIGTERM while the state is restored or the IEEE registry is read ends the process soon.
+    // SIGTERM while the learned state is restored ends the process soon.
     const std::atomic<bool>* start_up_stop = nullptr;
 };
 
@@ -135,7 +134,6 @@ class Pipeline {
                                                      "sensor-limits"};
     std::unique_ptr<Analyzer> build_analyzer(std::string_view name);
     std::unique_ptr<Analyzer> build_lan_hygiene();
-    void load_vendors();
 
     void restore_learned_state();
     void give_up_if_stopping() const;
@@ -174,8 +172,6 @@ class Pipeline {
     // The OS fingerprint built last: legacy-protocols reads the messages it parses (both are
     // rebuilt together on reload).
     OsFingerprint* os_fingerprint_ = nullptr;
-    // Loaded once at start, read by the inventory (issue 3).
-    VendorRegistry vendors_;
 };
 
 }  // namespace clinicwatch

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <sstream>
 
 #include "daemon/egress_rules.hpp"
@@ -84,7 +85,18 @@ PreparedConfig prepare_config(Config config) {
             problems.push_back(config.source + ": " + e.what());
         }
     };
-    attempt([&] { p.os_rules = load_os_rules(config.os_fingerprint, p.os_rules_hash); });
+    // The two slowest reads, the IEEE registry (4 MB of CSV) and the OS rules (yaml-cpp takes
+    // longer over them than over all other files), run on other cores while the rest is read
+    // and checked here: start-up is most of a short replay's time.
+    auto vendors = std::async(std::launch::async, [dir = config.inventory.vendor_data_dir] {
+        VendorRegistry registry;
+        registry.load_dir(dir);
+        return registry;
+    });
+    std::uint64_t os_rules_hash = 0;
+    auto os_rules = std::async(std::launch::async, [&config, &os_rules_hash] {
+        return load_os_rules(config.os_fingerprint, os_rules_hash);
+    });
     bool egress_rules_read = false;
     attempt([&] {
         std::string dir = resolve_rules_dir(config.egress.rules_dir);
@@ -109,6 +121,16 @@ PreparedConfig prepare_config(Config config) {
             throw ConfigError({config.source + ": report.templates_dir: " + e.what()});
         }
     });
+    attempt([&] {
+        p.os_rules = os_rules.get();
+        p.os_rules_hash = os_rules_hash;
+    });
+    p.vendors = vendors.get();
+    if (p.vendors.size() == 0)
+        spdlog::warn(
+            "no IEEE vendor data in {} (install the ieee-data package, or set "
+            "inventory.vendor_data_dir): vendors will be blank",
+            config.inventory.vendor_data_dir);
     if (!problems.empty()) throw ConfigError(std::move(problems));
     p.config = std::move(config);
     return p;

@@ -1,7 +1,7 @@
 // Everything a start, a reload or `check-config` builds from the configuration file, built and
 // validated in full before anything uses it: the YAML, the OS, egress and loop rules, the egress
-// policy against those rules, and the asset register. A reload swaps in a PreparedConfig only
-// once it exists; when building it fails, the old configuration keeps running.
+// policy against those rules, the asset register and the IEEE vendor registry. A reload swaps in a
+// PreparedConfig only once it exists; when building it fails, the old configuration keeps running.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include "analyzers/egress_policy.hpp"
 #include "analyzers/loop_detector.hpp"
 #include "analyzers/os_rules.hpp"
+#include "analyzers/vendor_registry.hpp"
 #include "daemon/config.hpp"
 
 namespace clinicwatch {
@@ -22,6 +23,9 @@ struct PreparedConfig {
     EgressRules egress_rules;
     LoopDetectorSettings loop;
     AssetRegister asset_register;
+    // Read from inventory.vendor_data_dir; empty (vendors blank, with a warning) when the
+    // folder has no registry.
+    VendorRegistry vendors;
     // Fingerprints of the rule files read (content hashes), so a reload can tell which
     // analyzers' knowledge changed.
     std::uint64_t os_rules_hash = 0, egress_rules_hash = 0, loop_rules_hash = 0;

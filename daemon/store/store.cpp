@@ -368,12 +368,13 @@ void Store::migrate(SQLite::Database& db, int target) {
         throw StoreError(db.getFilename() + ": database schema version " + std::to_string(version) +
                          " is newer than this clinicwatch (" + std::to_string(kSchemaVersion) +
                          "); upgrade clinicwatch");
-    for (; version < target; ++version) {
-        SQLite::Transaction tx(db);
-        db.exec(kMigrations[version]);
-        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
-        tx.commit();
-    }
+    if (version >= target) return;
+    // All steps in one transaction: a new database is one commit, not one per step, and an
+    // upgrade interrupted half-way leaves the old version whole.
+    SQLite::Transaction tx(db);
+    for (; version < target; ++version) db.exec(kMigrations[version]);
+    db.exec("PRAGMA user_version = " + std::to_string(target));
+    tx.commit();
 }
 
 Store::Store(const std::string& path, StoreOptions options)
