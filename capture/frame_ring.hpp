@@ -27,6 +27,7 @@ struct FrameSlot {
 class FrameRing {
   public:
     static constexpr std::size_t kBatch = 32;
+    static constexpr std::size_t kPrefetchAhead = 2;
 
     // capacity is rounded up to a power of two; slot_bytes is the largest frame kept whole.
     FrameRing(std::size_t capacity, std::size_t slot_bytes)
@@ -71,6 +72,14 @@ class FrameRing {
                 tail_.store(tail_local_, std::memory_order_release);  // all consumed: say so
                 return nullptr;
             }
+        }
+        // The frames were written on the capture core: ask for the headers of the one a few
+        // places ahead now, so they are in this core's cache when its turn comes instead of
+        // costing a miss then.
+        if (tail_local_ + kPrefetchAhead < cached_head_) {
+            const auto* ahead =
+                reinterpret_cast<const char*>(slot_at((tail_local_ + kPrefetchAhead) & mask_));
+            for (int line = 0; line < 3; ++line) __builtin_prefetch(ahead + 64 * line);
         }
         return slot_at(tail_local_ & mask_);
     }
