@@ -60,8 +60,10 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE "1")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CLINICWATCH_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-# Depends computed by dpkg-shlibdeps from the binary (needs dpkg-dev and file).
+# Depends computed by dpkg-shlibdeps from the binary (needs dpkg-dev and file), and libcurl4,
+# which the binary loads when it sends mail (daemon/digest/smtp.cpp) instead of linking it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.74)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_CURRENT_LIST_DIR}/deb/conffiles" "${CMAKE_CURRENT_LIST_DIR}/deb/postinst"
     "${CMAKE_CURRENT_LIST_DIR}/deb/prerm" "${CMAKE_CURRENT_LIST_DIR}/deb/postrm")

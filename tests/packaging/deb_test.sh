@@ -79,8 +79,8 @@ check "Version is $version-1" test "$(field Version)" = "$version-1"
 check "Architecture is this machine's" test "$(field Architecture)" = "$(dpkg --print-architecture)"
 depends=$(field Depends)
 echo "Depends: $depends"
-for lib in libc6 'libstdc\+\+6' libpcap0.8 libsqlite3-0 'libyaml-cpp0\.[0-9]+' 'libspdlog1'; do
-    check "Depends names $lib (dpkg-shlibdeps)" grep -Eq "(^|, )$lib" <<<"$depends"
+for lib in libc6 'libstdc\+\+6' libpcap0.8 libsqlite3-0 'libyaml-cpp0\.[0-9]+' 'libspdlog1' libcurl4; do
+    check "Depends names $lib (dpkg-shlibdeps; libcurl4 by cpack.cmake)" grep -Eq "(^|, )$lib" <<<"$depends"
 done
 check "Maintainer set" test -n "$(field Maintainer)"
 
