@@ -67,7 +67,10 @@ const Observed* Host::first_address() const {
 
 HostTable::HostTable(std::size_t capacity, std::uint64_t seed)
     : capacity_(std::max<std::size_t>(capacity, 1)), index_(capacity_), rng_(seed) {
-    hosts_.reserve(std::min<std::size_t>(capacity_, 4096));
+    // Reserved whole: pages are only backed as devices arrive, and growing the table never
+    // moves every device (during a MAC flood the moves were a tenth of the analysis).
+    hosts_.reserve(capacity_);
+    recency_.reserve(capacity_);
 }
 
 Host* HostTable::find(const MacAddress& mac, std::uint16_t vlan) {

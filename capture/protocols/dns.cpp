@@ -1,37 +1,61 @@
 #include "capture/protocols/dns.hpp"
+
+#include <algorithm>
+
 #include "capture/protocols/text.hpp"
 
 namespace clinicwatch::dns {
 
-std::optional<std::string> read_name(Bytes msg, std::size_t offset, std::size_t& next) {
-    std::string name;
-    std::size_t pos = offset;
+namespace {
+
+// Walks the name at `offset` (labels and compression pointers, bounded), sets `next` to the
+// byte after it in the record, and, when `out` is given, builds it there. False when it is
+// malformed. The length limit counts the bytes on the wire (not the text made safe), so a
+// name is accepted or refused the same whether it is built or skipped.
+bool walk_name(Bytes msg, std::size_t offset, std::size_t& next, std::string* out) {
+    std::size_t pos = offset, length = 0;
     bool jumped = false;
     int jumps = 0;
     for (;;) {
-        if (pos >= msg.size()) return std::nullopt;
+        if (pos >= msg.size()) return false;
         std::uint8_t len = msg[pos];
         if ((len & 0xc0) == 0xc0) {  // compression pointer
-            if (pos + 1 >= msg.size() || ++jumps > kMaxCompressionJumps) return std::nullopt;
+            if (pos + 1 >= msg.size() || ++jumps > kMaxCompressionJumps) return false;
             std::size_t target = (std::size_t{len & 0x3fu} << 8) | msg[pos + 1];
             if (!jumped) next = pos + 2;
             jumped = true;
             pos = target;
             continue;
         }
-        if ((len & 0xc0) != 0) return std::nullopt;  // reserved label types
+        if ((len & 0xc0) != 0) return false;  // reserved label types
         if (len == 0) {
             if (!jumped) next = pos + 1;
-            return name;
+            return true;
         }
-        if (pos + 1 + len > msg.size()) return std::nullopt;
-        if (name.size() + len + 1 > kMaxNameLength) return std::nullopt;
-        if (!name.empty()) name.push_back('.');
-        // Labels may hold any byte (mDNS names are UTF-8): made safe here, once.
-        name.append(text::safe_name(
-            std::string_view(reinterpret_cast<const char*>(msg.data() + pos + 1), len), len));
+        if (pos + 1 + len > msg.size()) return false;
+        if (length + len + 1 > kMaxNameLength) return false;
+        length += (length ? 1 : 0) + len;  // the name as text so far, dots included
+        if (out) {
+            if (!out->empty()) out->push_back('.');
+            // Labels may hold any byte (mDNS names are UTF-8): made safe here, once. Plain
+            // printable ASCII, nearly every label, is already safe.
+            std::string_view label(reinterpret_cast<const char*>(msg.data() + pos + 1), len);
+            if (std::all_of(label.begin(), label.end(),
+                            [](char c) { return c >= 0x20 && c < 0x7f; }))
+                out->append(label);
+            else
+                out->append(text::safe_name(label, len));
+        }
         pos += 1 + len;
     }
+}
+
+}  // namespace
+
+std::optional<std::string> read_name(Bytes msg, std::size_t offset, std::size_t& next) {
+    std::string name;
+    if (!walk_name(msg, offset, next, &name)) return std::nullopt;
+    return name;
 }
 
 namespace {
@@ -75,15 +99,28 @@ bool read_record(Bytes msg, std::size_t& pos, Record& r) {
     return true;
 }
 
+// A record past the section's cap: checked and stepped over, nothing built (a flood of huge
+// answers spent a tenth of the analysis building names it then dropped).
+bool skip_record(Bytes msg, std::size_t& pos) {
+    std::size_t next = 0;
+    if (!walk_name(msg, pos, next, nullptr) || next + 10 > msg.size()) return false;
+    std::size_t rdata_end = next + 10 + load_be16(msg.data() + next + 8);
+    if (rdata_end > msg.size()) return false;
+    pos = rdata_end;
+    return true;
+}
+
 bool read_section(Bytes msg, std::size_t& pos, std::uint16_t count, std::vector<Record>& out,
                   bool& truncated) {
     for (std::uint16_t i = 0; i < count; ++i) {
-        Record r;
-        if (!read_record(msg, pos, r)) return false;
-        if (out.size() < kMaxRecordsPerSection)
+        if (out.size() < kMaxRecordsPerSection) {
+            Record r;
+            if (!read_record(msg, pos, r)) return false;
             out.push_back(std::move(r));
-        else
+        } else {
+            if (!skip_record(msg, pos)) return false;
             truncated = true;
+        }
     }
     return true;
 }
