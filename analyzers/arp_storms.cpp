@@ -13,7 +13,8 @@ MacAddress mac_of(std::uint64_t key) {
 }
 }  // namespace
 
-ArpStorms::ArpStorms(FindingSink& sink, const LoopDetectorSettings& s, const FrameRepeats& repeats)
+ArpStorms::ArpStorms(FindingSink& sink, const LoopDetectorSettings& s, const FrameRepeats& repeats,
+                     const HostTable* hosts)
     : sink_(sink),
       host_floor_(s.arp_host_floor),
       lan_floor_(s.arp_lan_floor),
@@ -23,24 +24,29 @@ ArpStorms::ArpStorms(FindingSink& sink, const LoopDetectorSettings& s, const Fra
       quiet_to_end_(s.quiet_to_end),
       update_interval_(s.update_interval),
       max_hosts_(s.max_arp_hosts),
-      repeats_(repeats) {}
+      repeats_(repeats),
+      hosts_table_(hosts) {}
 
 void ArpStorms::on_packet(const Packet& p, PacketContext& /*context*/) {
     clock_.advance(p.ts, [this](Timestamp second) { close_second(second); });
     // A loop's copies of one request are not more requests.
     const FrameRepeats::Seen* seen = repeats_.seen(p);
     if (seen && !seen->first_in_window) return;
+    // A frame from a sender the full host table turned away (a MAC flood's forged source)
+    // counts LAN-wide only: a per-sender entry for each evicted another one every frame.
+    const bool per_sender = !hosts_table_ || !hosts_table_->turned_away(p.src_mac, p.vlan);
     if (p.arp && p.arp->opcode == 1) {
-        on_request(p.arp->sender_mac);
+        on_request(p.arp->sender_mac, per_sender);
     } else if (p.icmp && p.icmp->v6 && p.icmp->type == 135 && p.l2_multicast) {
         // IPv6's ARP: a multicast neighbour solicitation (address resolution or DAD).
         // An NDP storm is an ARP storm (issue 20).
-        on_request(p.src_mac);
+        on_request(p.src_mac, per_sender);
     }
 }
 
-void ArpStorms::on_request(const MacAddress& sender) {
+void ArpStorms::on_request(const MacAddress& sender, bool per_sender) {
     ++sec_requests_;
+    if (!per_sender) return;
     std::uint64_t key = sender.as_u64();
     auto it = hosts_.find(key);
     if (it == hosts_.end()) {

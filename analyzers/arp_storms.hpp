@@ -12,13 +12,16 @@
 #include "analyzers/analyzer.hpp"
 #include "analyzers/findings.hpp"
 #include "analyzers/frame_repeats.hpp"
+#include "analyzers/host_table.hpp"
 #include "analyzers/loop_settings.hpp"
 
 namespace clinicwatch {
 
 class ArpStorms final : public Analyzer {
   public:
-    ArpStorms(FindingSink& sink, const LoopDetectorSettings& settings, const FrameRepeats& repeats);
+    // `hosts`: while it is full, senders it turned away are counted LAN-wide only.
+    ArpStorms(FindingSink& sink, const LoopDetectorSettings& settings, const FrameRepeats& repeats,
+              const HostTable* hosts = nullptr);
     std::string_view name() const override { return "arp-storms"; }
     void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
@@ -37,7 +40,7 @@ class ArpStorms final : public Analyzer {
         std::uint64_t requests_in_storm = 0, peak = 0, emitted = 0;
     };
 
-    void on_request(const MacAddress& sender);
+    void on_request(const MacAddress& sender, bool per_sender);
     void close_second(Timestamp second);
     void update(const MacAddress* host, ArpHost& a, Timestamp now);
     void emit(const MacAddress* host, ArpHost& a, Timestamp now, bool ended);
@@ -48,6 +51,7 @@ class ArpStorms final : public Analyzer {
     Timestamp quiet_to_end_, update_interval_;
     std::size_t max_hosts_;
     const FrameRepeats& repeats_;
+    const HostTable* hosts_table_;
     SecondClock clock_;
     std::uint64_t sec_requests_ = 0;
     std::unordered_map<std::uint64_t, ArpHost> hosts_;

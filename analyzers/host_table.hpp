@@ -117,6 +117,13 @@ class HostTable {
     bool restore(Host host);
     const Host* find(const MacAddress& mac, std::uint16_t vlan) const;
 
+    // While the table is full (a MAC flood), a sender not in it was turned away (on probation):
+    // units keeping per-sender state skip it, since a forged MAC sends once, and a real device
+    // that keeps talking is admitted by its next frame. Never true while there is room.
+    bool turned_away(const MacAddress& mac, std::uint16_t vlan) const {
+        return hosts_.size() >= capacity_ && !find(mac, vlan);
+    }
+
     std::size_t size() const { return hosts_.size(); }
     std::size_t capacity() const { return capacity_; }
     std::uint64_t evictions() const { return evictions_; }

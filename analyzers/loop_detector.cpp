@@ -46,7 +46,7 @@ std::unique_ptr<Analyzer> LoopDetector::build(std::string_view name, FindingSink
     }
     if (name == "arp-storms") {
         need(repeats, "frame-repeats");
-        auto unit = std::make_unique<ArpStorms>(sink, settings, *repeats);
+        auto unit = std::make_unique<ArpStorms>(sink, settings, *repeats, hosts);
         arp = unit.get();
         return unit;
     }

@@ -63,8 +63,8 @@ std::string Topology::Subnet::text() const {
     return IpNetwork{IpAddress::v4(base), std::popcount(mask)}.to_string();
 }
 
-Topology::Topology(FindingSink& sink, TopologySettings settings)
-    : sink_(sink), s_(std::move(settings)), internal_(s_.internal_networks) {
+Topology::Topology(FindingSink& sink, TopologySettings settings, const HostTable* hosts)
+    : sink_(sink), hosts_(hosts), s_(std::move(settings)), internal_(s_.internal_networks) {
     s_.max_subnets = std::min<std::size_t>(s_.max_subnets, 64);
     subnets_.reserve(s_.max_subnets);
 }
@@ -196,7 +196,8 @@ void Topology::on_arp(const Packet& p) {
         s.seen |= kSeenArp;
         s.dirty = changed_ = segments_changed_ = true;
     }
-    remember(a.sender_mac, p.vlan, ip, n, p.ts);
+    if (!hosts_ || !hosts_->turned_away(p.src_mac, p.vlan))
+        remember(a.sender_mac, p.vlan, ip, n, p.ts);
 }
 
 void Topology::on_ipv4(const Packet& p) {

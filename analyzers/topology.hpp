@@ -24,6 +24,7 @@
 
 #include "analyzers/analyzer.hpp"
 #include "analyzers/findings.hpp"
+#include "analyzers/host_table.hpp"
 #include "analyzers/internal_networks.hpp"
 #include "analyzers/local_day.hpp"
 
@@ -49,7 +50,9 @@ struct TopologySettings {
 
 class Topology final : public Analyzer {
   public:
-    Topology(FindingSink& sink, TopologySettings settings);
+    // `hosts`: while it is full, devices it turned away (a MAC flood's forged sources) are not
+    // remembered as members of a network.
+    Topology(FindingSink& sink, TopologySettings settings, const HostTable* hosts = nullptr);
     std::string_view name() const override { return "topology"; }
     void on_packet(const Packet& packet, PacketContext& context) override;
     void on_tick(Timestamp now) override;
@@ -161,6 +164,7 @@ class Topology final : public Analyzer {
     void judge_segments(Timestamp now, bool force);
 
     FindingSink& sink_;
+    const HostTable* hosts_;
     TopologySettings s_;
     InternalNetworks internal_;
     std::vector<Subnet> subnets_;

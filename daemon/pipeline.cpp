@@ -422,7 +422,7 @@ std::unique_ptr<Analyzer> Pipeline::build_analyzer(std::string_view name) {
         for (const auto& seg : config_.topology.segments)
             t.segments.push_back({seg.name, seg.network, seg.closed});
         t.intended_multi_homed = config_.topology.intended_multi_homed;
-        return std::make_unique<Topology>(writer_, std::move(t));
+        return std::make_unique<Topology>(writer_, std::move(t), &hosts_);
     }
     if (name == "sensor-limits")
         // Last, so it sees every table above: reports any bounded table that had to drop

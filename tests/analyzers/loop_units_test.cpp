@@ -180,6 +180,52 @@ TEST(ArpStorms, CirculatingCopiesAreNotRequestsButASweepIs) {
     }
 }
 
+TEST(ArpStorms, AMacFloodIsALanStormWithoutAnEntryPerForgedSender) {
+    // The host table (16 devices) is full; a flood asks 2,000 times a second from a fresh MAC
+    // each frame. It is one LAN-wide storm; the forged senders, which the host table turned
+    // away, get no per-sender entries (before, each evicted another one, every frame). A real
+    // device in the table sweeping the subnet, and a newcomer that keeps asking (admitted by
+    // the host table on its next frame), are each still a storm of their own.
+    Rig rig;
+    HostTable small(16);
+    Dispatcher dispatcher(small);
+    LoopDetectorSettings s;
+    s.max_arp_hosts = 64;
+    auto repeats = std::make_unique<FrameRepeats>(s, &small);
+    auto arp = std::make_unique<ArpStorms>(rig.sink, s, *repeats, &small);
+    const ArpStorms* unit = arp.get();
+    dispatcher.add(std::move(repeats));
+    dispatcher.add(std::move(arp));
+    Packet packet;
+    auto feed = [&](Timestamp ts, const Frame& f) {
+        rig.now = ts;
+        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(f.size()),
+                      Bytes(f.data(), f.size()), packet);
+        dispatcher.on_packet(packet);
+    };
+    for (std::uint64_t d = 0; d < 16; ++d)
+        feed(kT0 + static_cast<Timestamp>(d),
+             arp_request(0x001132000100ULL + d, 0xc0a86402u, 0xc0a86401u));
+    ASSERT_EQ(small.size(), small.capacity());
+    std::uint64_t forged = 0x020000000000ULL;
+    for (int i = 0; i < 16000; ++i) {
+        Timestamp t = kT0 + 10 * kS + i * (kS / 2000);
+        feed(t,
+             arp_request(forged++, 0xc0a86400u + static_cast<std::uint32_t>(i % 250), 0xc0a86401u));
+        if (i % 5 == 0)  // a known device sweeping, 400 a second
+            feed(t + 1, arp_request(0x001132000100ULL, 0xc0a86402u,
+                                    0x0a000000u + static_cast<std::uint32_t>(i)));
+        if (i % 5 == 2)  // a newcomer asking as often
+            feed(t + 1, arp_request(0x001132000200ULL, 0xc0a86403u,
+                                    0x0b000000u + static_cast<std::uint32_t>(i)));
+    }
+    dispatcher.finish();
+    EXPECT_EQ(unit->host_evictions(), 0u);
+    std::set<std::string> subjects;
+    for (const auto& r : rig.sink.of_kind("arp-storm")) subjects.insert(r.update.subject);
+    EXPECT_EQ(subjects, (std::set<std::string>{"00:11:32:00:01:00", "00:11:32:00:02:00", "LAN"}));
+}
+
 TEST(StpChanges, OneEpisodePerBridgeEndedWhenQuietAndBounded) {
     Rig rig;
     LoopDetectorSettings s;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "analyzers/topology.hpp"
 #include "bench/topology_capture.hpp"
 #include "capture/packet.hpp"
 #include "capture/protocols/dhcp.hpp"
@@ -19,6 +20,7 @@
 #include "daemon/map/network_map.hpp"
 #include "daemon/report/template.hpp"
 #include "daemon/store/store.hpp"
+#include "tests/analyzers/loop_frames.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace clinicwatch {
@@ -175,6 +177,45 @@ TEST(MixedSegment, IntendedMultiHomedDeviceIsNotNamed) {
     ASSERT_EQ(found.size(), 1u);  // two networks in one LAN is still worth knowing
     EXPECT_EQ(found[0]["severity"], "medium");
     EXPECT_EQ(std::string(found[0]["detail"]).find("KARTE-GW"), std::string::npos);
+}
+
+// A MAC flood's forged ARP senders, which the full host table turned away, are not members of
+// the map: the members table (32 here) keeps its room for devices, and reports no drops.
+TEST(TopologyUnderMacFlood, ForgedSendersDoNotFillTheMembersTable) {
+    constexpr Timestamp kS = kMicrosPerSecond, kT0 = 1'763'600'000LL * kS;
+    HostTable hosts(16);
+    Dispatcher dispatcher(hosts);
+    test::RecordingSink sink;
+    TopologySettings settings;
+    settings.max_members = 32;
+    auto unit = std::make_unique<Topology>(sink, settings, &hosts);
+    const Topology* topology = unit.get();
+    dispatcher.add(std::move(unit));
+    Packet packet;
+    auto feed = [&](Timestamp ts, const test::Frame& f) {
+        decode_packet(LinkType::ethernet, ts, static_cast<std::uint32_t>(f.size()),
+                      Bytes(f.data(), f.size()), packet);
+        dispatcher.on_packet(packet);
+    };
+    for (std::uint64_t d = 0; d < 16; ++d)
+        feed(kT0 + static_cast<Timestamp>(d),
+             test::arp_request(0x001132000100ULL + d, 0xc0a86410u + static_cast<std::uint32_t>(d),
+                               0xc0a86401u));
+    ASSERT_EQ(hosts.size(), hosts.capacity());
+    for (int i = 0; i < 5000; ++i)
+        feed(kT0 + kS + i * 100,
+             test::arp_request(0x020000000000ULL + static_cast<std::uint64_t>(i),
+                               0xc0a86400u + static_cast<std::uint32_t>(i % 250), 0xc0a86401u));
+    dispatcher.finish();
+    std::vector<TableUse> use;
+    topology->table_use(use);
+    bool found = false;
+    for (const auto& u : use)
+        if (u.table == "topology-addresses") {
+            found = true;
+            EXPECT_EQ(u.dropped, 0u);
+        }
+    EXPECT_TRUE(found);
 }
 
 TEST(TopologyConfig, BadEntriesAreNamedWithTheirLine) {
