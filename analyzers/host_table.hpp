@@ -80,6 +80,7 @@ struct Host {
     bool unregistered_alerted = false;  // unregistered-device raised or summarised (hygiene)
     bool dirty = true;                  // changed since the store last wrote it
     Timestamp stored_last_seen = 0;     // last_seen as the store last wrote it
+    Timestamp row_last_seen = 0;        // last_seen when the store last wrote the whole row
     // Values that found their list full (an older one replaced, or a service not kept).
     std::uint32_t list_overflows = 0;
 

@@ -578,7 +578,7 @@ std::vector<Host> Store::load_hosts(std::size_t limit) {
             h.os_support_end = st.getColumn(12).getString();
             h.os_explanation = st.getColumn(13).getString();
             h.first_seen = st.getColumn(14).getInt64();
-            h.last_seen = h.stored_last_seen = st.getColumn(15).getInt64();
+            h.last_seen = h.stored_last_seen = h.row_last_seen = st.getColumn(15).getInt64();
             h.frames = static_cast<std::uint64_t>(st.getColumn(16).getInt64());
             h.bytes = static_cast<std::uint64_t>(st.getColumn(17).getInt64());
             h.dirty = false;

@@ -366,7 +366,13 @@ void StoreWriter::collect(HostTable& hosts, bool final) {
                     return;
                 if (!put_host(h, false)) return;  // full: stays changed, offered again
                 h.dirty = false;
-                h.stored_last_seen = h.last_seen;
+                h.stored_last_seen = h.row_last_seen = h.last_seen;
+            } else if (final && h.last_seen != h.row_last_seen && put_host(h, false)) {
+                // At the end (a stop, the end of a replay) the whole row of a device that kept
+                // talking: the last-seen times of its addresses, names and evidence are not
+                // written while it merely talks, and would otherwise be kept as they were at
+                // its last change, a replay's result depending on the wall clock.
+                h.stored_last_seen = h.row_last_seen = h.last_seen;
             } else if (seen_due && h.last_seen != h.stored_last_seen) {
                 put_seen({h.key, h.last_seen, h.frames, h.bytes}, false);
                 h.stored_last_seen = h.last_seen;

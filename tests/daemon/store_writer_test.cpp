@@ -115,6 +115,46 @@ TEST(StoreWriter, DeviceSeenAgainUpdatesLastSeenAndKeepsItsFacts) {
               1);
 }
 
+TEST(StoreWriter, AtTheEndADeviceThatKeptTalkingIsWrittenWithItsFactsLastSeen) {
+    // While a device merely keeps talking, only its last_seen is written; the last-seen times of
+    // its names, addresses and evidence go with the final write (a stop, the end of a replay),
+    // so what is stored does not depend on when the writer last ran.
+    TempDir dir;
+    std::string db = (dir / "c.db").string();
+    Store store(db);
+    HostTable hosts(8);
+    auto mac = *MacAddress::parse("00:00:5e:00:53:01");
+    Host* h = hosts.touch(mac, 0, 1'000'000);
+    h->observe_name("RECEPTION-1", "dhcp", 1'000'000);
+    h->observe_evidence("60=MSFT 5.0", "dhcp", 1'000'000);
+    auto name_last_seen = [&] {
+        return scalar(db, "SELECT json_extract(names, '$[0].last_seen') FROM assets");
+    };
+    auto evidence_last_seen = [&] {
+        return scalar(db, "SELECT json_extract(evidence, '$[0].last_seen') FROM assets");
+    };
+    // Each collect below with a writer of its own, stopped (all it queued written) before the
+    // database is read.
+    auto collect = [&](bool final) {
+        StoreWriter writer(store, {});
+        writer.start();
+        writer.collect(hosts, final);
+        EXPECT_EQ(writer.stop(soon()), "");
+    };
+    collect(false);
+    ASSERT_FALSE(h->dirty);
+    // The same name and evidence an hour later: nothing new, so the device is not changed.
+    hosts.touch(mac, 0, 3'601'000'000);
+    EXPECT_FALSE(h->observe_name("RECEPTION-1", "dhcp", 3'601'000'000));
+    EXPECT_FALSE(h->observe_evidence("60=MSFT 5.0", "dhcp", 3'601'000'000));
+    EXPECT_FALSE(h->dirty);
+    EXPECT_EQ(name_last_seen(), 1'000'000);
+    collect(true);
+    EXPECT_EQ(scalar(db, "SELECT last_seen FROM assets"), 3'601'000'000);
+    EXPECT_EQ(name_last_seen(), 3'601'000'000);
+    EXPECT_EQ(evidence_last_seen(), 3'601'000'000);
+}
+
 TEST(StoreWriter, ANewRunsDeviceIsMergedWithWhatWasStored) {
     TempDir dir;
     std::string db = (dir / "c.db").string();
