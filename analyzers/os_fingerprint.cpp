@@ -10,6 +10,7 @@
 #include "capture/protocols/ntlmssp.hpp"
 #include "capture/protocols/smb.hpp"
 #include "capture/protocols/ssh.hpp"
+#include "capture/protocols/text.hpp"
 #include "capture/protocols/tls.hpp"
 
 namespace clinicwatch {
@@ -30,8 +31,12 @@ std::uint64_t evidence_hash(std::string_view source, std::string_view value) {
     return fnv(fnv(1469598103934665603ULL, source) * 31, value);
 }
 
-std::string_view clip(std::string_view s) {
-    return s.substr(0, std::min(s.size(), kMaxValue));
+// Evidence text as stored and shown: at most kMaxValue bytes, cut at a character boundary, with
+// invalid UTF-8 and control characters replaced. HTTP and SMB header values reach this unchanged
+// from the wire, and a stray byte (or a cut through a character) made the explanation's JSON
+// throw.
+std::string clip(std::string_view s) {
+    return text::safe_name(s, kMaxValue);
 }
 
 const char* ntlm_type(std::uint32_t t) {
@@ -104,7 +109,7 @@ bool OsFingerprint::add_evidence_to(Host& h, std::uint16_t vlan, std::string_vie
     State& st = state(HostKey{h.key.mac, vlan});
     if (seen_recently(st, evidence_hash(source, value), ts)) return false;
     // A refresh only moves last_seen: re-infer only when the evidence is new.
-    if (h.observe_evidence(std::string(clip(value)), std::string(source), ts)) st.pending = true;
+    if (h.observe_evidence(clip(value), std::string(source), ts)) st.pending = true;
     return true;
 }
 
@@ -255,14 +260,14 @@ void OsFingerprint::on_http(const Packet& p, PacketContext& context, bool ssdp) 
         State& st = state(h->key);
         std::uint64_t hash = evidence_hash(source, value);
         if (seen_recently(st, hash, p.ts)) return;
-        Observed o{std::string(clip(value)), std::string(source), p.ts, p.ts};
+        Observed o{clip(value), std::string(source), p.ts, p.ts};
         if (!understood(hash, o)) return;
         if (h->observe_evidence(o.value, o.source, p.ts)) st.pending = true;
     };
     if (m->request && !m->user_agent.empty()) {
         std::string_view ua = m->user_agent;
         if (ua.rfind("Microsoft NCSI", 0) == 0 && !m->host.empty()) {
-            std::string v = std::string(ua) + " host=" + std::string(clip(m->host));
+            std::string v = std::string(ua) + " host=" + clip(m->host);
             matched("http-ua", v);
         } else {
             matched("http-ua", ua);
@@ -272,7 +277,7 @@ void OsFingerprint::on_http(const Packet& p, PacketContext& context, bool ssdp) 
         for (ProtocolMessages* s : subscribers_) s->on_http_request(p, *m, h);
     if (!m->request && !m->server.empty()) matched(ssdp ? "ssdp-server" : "http-server", m->server);
     if (ssdp && m->request && !m->server.empty()) {  // NOTIFY carries SERVER
-        std::string v(clip(m->server));
+        std::string v = clip(m->server);
         if (m->nls) v += " (01-NLS)";
         matched("ssdp-server", v);
     }
@@ -383,7 +388,7 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
     if (s.state == SupportStatus::State::past) support["days_past"] = s.days;
     if (s.state == SupportStatus::State::ending_soon) support["days_left"] = s.days;
     why["support"] = support;
-    std::string explanation = why.dump();
+    std::string explanation = why.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (explanation != h.os_explanation) {
         h.os_family = v.family;
         h.os_version = version;

@@ -621,10 +621,10 @@ void Store::write_host(const Host& stored_or_new) {
     st.bind(2, h.key.vlan);
     st.bind(3, h.vendor);
     st.bind(4, h.randomized_mac ? 1 : 0);
-    st.bind(5, addresses_json(h.addresses).dump());
-    st.bind(6, observed_json(h.names).dump());
-    st.bind(7, observed_json(h.evidence).dump());
-    st.bind(8, nlohmann::json(h.tcp_services).dump());
+    st.bind(5, stored_json(addresses_json(h.addresses)));
+    st.bind(6, stored_json(observed_json(h.names)));
+    st.bind(7, stored_json(observed_json(h.evidence)));
+    st.bind(8, stored_json(nlohmann::json(h.tcp_services)));
     st.bind(9, h.os_family);
     st.bind(10, h.os_version);
     st.bind(11, h.os_confidence);
@@ -733,7 +733,7 @@ void Store::write(const StoreBatch& batch) {
             if (a.evidence.is_null())
                 alert_st.bind(10);
             else
-                alert_st.bind(10, a.evidence.dump());
+                alert_st.bind(10, stored_json(a.evidence));
             if (a.ended)
                 alert_st.bind(11, static_cast<std::int64_t>(a.last_seen));
             else
@@ -917,8 +917,8 @@ void Store::write(const StoreBatch& batch) {
                 topo_st.bind(1, e.kind);
                 topo_st.bind(2, e.vlan);
                 topo_st.bind(3, e.key);
-                topo_st.bind(4, attributes.dump());
-                topo_st.bind(5, evidence.dump());
+                topo_st.bind(4, stored_json(attributes));
+                topo_st.bind(5, stored_json(evidence));
                 topo_st.bind(6, static_cast<std::int64_t>(e.first_seen));
                 topo_st.bind(7, static_cast<std::int64_t>(e.last_seen));
                 topo_st.exec();
@@ -1115,6 +1115,10 @@ std::size_t Store::delete_minutes_before(Timestamp cutoff) {
     } catch (const SQLite::Exception& e) {
         throw StoreError("deleting old minute statistics from " + path_ + " failed: " + e.what());
     }
+}
+
+std::string stored_json(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path) {

@@ -180,4 +180,8 @@ class Store final : public FindingSink {
 // file is missing or not a clinicwatch database.
 std::unique_ptr<SQLite::Database> open_for_reading(const std::string& path);
 
+// JSON text as stored. Text from the wire that is not valid UTF-8 is written with U+FFFD in its
+// place: nlohmann's dump() would throw, and a throw in the writer thread would stop the store.
+std::string stored_json(const nlohmann::json& value);
+
 }  // namespace clinicwatch

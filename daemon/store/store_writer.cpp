@@ -14,7 +14,7 @@ constexpr std::size_t kNode = 64;
 
 std::size_t alert_bytes(const AlertUpdate& a) {
     return sizeof(AlertUpdate) + kNode + a.key.size() + a.kind.size() + a.subject.size() +
-           a.summary.size() + (a.evidence.is_null() ? 0 : a.evidence.dump().size());
+           a.summary.size() + (a.evidence.is_null() ? 0 : stored_json(a.evidence).size());
 }
 
 std::size_t observed_bytes(const std::vector<Observed>& list) {
@@ -206,7 +206,7 @@ bool StoreWriter::put_topology(const TopologyElement& e, bool older) {
     auto it = queue_.topology.find(key);
     auto bytes_of = [](const TopologyElement& x) {
         return sizeof(TopologyElement) + kNode + x.kind.size() + x.key.size() +
-               x.attributes.dump().size() + x.evidence.dump().size();
+               stored_json(x.attributes).size() + stored_json(x.evidence).size();
     };
     if (it == queue_.topology.end()) {
         std::size_t bytes = bytes_of(e) + key.size();

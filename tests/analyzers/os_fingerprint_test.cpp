@@ -247,6 +247,31 @@ TEST(OsFingerprint, FtpLoginKeepsUserNotPassword) {
     EXPECT_EQ(a[0].summary.find("ricoh2020"), std::string::npos);
 }
 
+TEST(OsFingerprint, HeaderBytesThatAreNotUtf8AreStoredSafely) {
+    // A User-Agent a rule understands, with a byte that is not UTF-8 (0x91) and long enough to
+    // be cut (the cut used to fall inside a character too): the evidence is stored made safe,
+    // and judging the host no longer throws from the explanation's JSON (found by the
+    // app_layer fuzz target; the exception ended the analysis thread).
+    Rig rig;
+    std::string ua = "Mozilla/5.0 (Windows NT 6.1; \x91";
+    for (int i = 0; i < 40; ++i) ua += "\xe3\x81\x82";  // a Japanese character, 3 bytes
+    rig.feed(kNov20, frame("f4:6e:24:19:c2:7b", "00:a0:de:6e:21:4c", "192.168.100.109",
+                           "23.54.157.30", true, 50000, 80,
+                           text("GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: " + ua + "\r\n\r\n")));
+    EXPECT_NO_THROW(rig.dispatcher.finish());
+    const Host* h = rig.host("f4:6e:24:19:c2:7b");
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->os_family, "windows");
+    bool found = false;
+    for (const auto& e : h->evidence) {
+        if (e.source != "http-ua") continue;
+        found = true;
+        EXPECT_EQ(e.value.rfind("Mozilla/5.0 (Windows NT 6.1; ?", 0), 0u) << e.value;
+        EXPECT_NO_THROW((void)nlohmann::json(e.value).dump()) << e.value;
+    }
+    EXPECT_TRUE(found);
+}
+
 TEST(OsFingerprint, InternetExplorerAndSmb1Findings) {
     Rig rig;
     rig.feed(kNov20,
