@@ -35,6 +35,14 @@ auto soon() {
     return std::chrono::steady_clock::now() + std::chrono::seconds(5);
 }
 
+// One collect by a writer of its own, stopped (everything it queued written) before returning.
+void collect_and_stop(Store& store, HostTable& hosts, bool final) {
+    StoreWriter writer(store, {});
+    writer.start();
+    writer.collect(hosts, final);
+    EXPECT_EQ(writer.stop(soon()), "");
+}
+
 }  // namespace
 
 TEST(StoreWriter, QueuedUpdatesOfOneAlertAreMergedIntoOneWrite) {
@@ -94,21 +102,11 @@ TEST(StoreWriter, DeviceSeenAgainUpdatesLastSeenAndKeepsItsFacts) {
     h->frames = 5;
     h->observe_address("192.168.1.5", "arp", 1'000'000);
     h->observe_name("RECEPTION-1", "dhcp", 1'000'000);
-    {
-        StoreWriter writer(store, {});
-        writer.start();
-        writer.collect(hosts, true);
-        EXPECT_EQ(writer.stop(soon()), "");
-    }
+    collect_and_stop(store, hosts, true);
     EXPECT_FALSE(h->dirty);
     hosts.touch(mac, 0, 7'000'000);  // seen again, nothing new
     h->frames = 9;
-    {
-        StoreWriter writer(store, {});
-        writer.start();
-        writer.collect(hosts, true);
-        EXPECT_EQ(writer.stop(soon()), "");
-    }
+    collect_and_stop(store, hosts, true);
     EXPECT_EQ(scalar(db, "SELECT last_seen FROM assets"), 7'000'000);
     EXPECT_EQ(scalar(db, "SELECT frames FROM assets"), 9);
     EXPECT_EQ(scalar(db, "SELECT json_extract(names, '$[0].value') = 'RECEPTION-1' FROM assets"),
@@ -133,15 +131,7 @@ TEST(StoreWriter, AtTheEndADeviceThatKeptTalkingIsWrittenWithItsFactsLastSeen) {
     auto evidence_last_seen = [&] {
         return scalar(db, "SELECT json_extract(evidence, '$[0].last_seen') FROM assets");
     };
-    // Each collect below with a writer of its own, stopped (all it queued written) before the
-    // database is read.
-    auto collect = [&](bool final) {
-        StoreWriter writer(store, {});
-        writer.start();
-        writer.collect(hosts, final);
-        EXPECT_EQ(writer.stop(soon()), "");
-    };
-    collect(false);
+    collect_and_stop(store, hosts, false);
     ASSERT_FALSE(h->dirty);
     // The same name and evidence an hour later: nothing new, so the device is not changed.
     hosts.touch(mac, 0, 3'601'000'000);
@@ -149,7 +139,7 @@ TEST(StoreWriter, AtTheEndADeviceThatKeptTalkingIsWrittenWithItsFactsLastSeen) {
     EXPECT_FALSE(h->observe_evidence("60=MSFT 5.0", "dhcp", 3'601'000'000));
     EXPECT_FALSE(h->dirty);
     EXPECT_EQ(name_last_seen(), 1'000'000);
-    collect(true);
+    collect_and_stop(store, hosts, true);
     EXPECT_EQ(scalar(db, "SELECT last_seen FROM assets"), 3'601'000'000);
     EXPECT_EQ(name_last_seen(), 3'601'000'000);
     EXPECT_EQ(evidence_last_seen(), 3'601'000'000);
