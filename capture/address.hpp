@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -30,10 +31,19 @@ struct MacAddress {
     // Accepts aa:bb:cc:dd:ee:ff, aa-bb-..., and aabb.ccdd.eeff (Cisco); case-insensitive.
     static std::optional<MacAddress> parse(std::string_view text);
 
+    // The six bytes as a big-endian number (aa:bb:... is 0xaabb...). Two loads and byte swaps,
+    // not a loop over the bytes: hashing and the zero/broadcast checks call this several times
+    // per packet, and the loop was about a tenth of the analysis thread's instructions.
     std::uint64_t as_u64() const {
-        std::uint64_t v = 0;
-        for (auto b : bytes) v = (v << 8) | b;
-        return v;
+        std::uint32_t high;
+        std::uint16_t low;
+        std::memcpy(&high, bytes.data(), 4);
+        std::memcpy(&low, bytes.data() + 4, 2);
+        if constexpr (std::endian::native == std::endian::little) {
+            high = __builtin_bswap32(high);
+            low = __builtin_bswap16(low);
+        }
+        return (std::uint64_t{high} << 16) | low;
     }
     bool is_broadcast() const { return as_u64() == 0xffffffffffffULL; }
     bool is_multicast() const { return (bytes[0] & 0x01) != 0; }

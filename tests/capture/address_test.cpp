@@ -23,6 +23,16 @@ TEST(MacAddress, Flags) {
     EXPECT_FALSE(MacAddress::parse("00:a0:de:6e:21:4c")->is_locally_administered());
 }
 
+// The number is stored (known devices) and matched against vendor prefixes, so it must read the
+// bytes in wire order whatever the host's byte order.
+TEST(MacAddress, AsNumberReadsTheBytesInWireOrder) {
+    EXPECT_EQ(MacAddress::parse("00:a0:de:12:34:56")->as_u64(), 0x00a0de123456ULL);
+    EXPECT_EQ(MacAddress::parse("fe:dc:ba:98:76:01")->as_u64(), 0xfedcba987601ULL);
+    EXPECT_TRUE(MacAddress{}.is_zero());
+    EXPECT_FALSE(MacAddress::parse("00:00:00:00:00:01")->is_zero());
+    EXPECT_FALSE(MacAddress::parse("ff:ff:ff:ff:ff:fe")->is_broadcast());
+}
+
 TEST(IpNetwork, ContainsByPrefix) {
     auto net = IpNetwork::parse("192.168.100.0/24");
     ASSERT_TRUE(net);
@@ -40,8 +50,8 @@ TEST(IpNetwork, ContainsByPrefix) {
 }
 
 TEST(IpAddress, PrintsEveryIpv4OctetWidthAsInetNtopDoes) {
-    for (const char* text : {"0.0.0.0", "9.10.99.100", "192.168.100.1", "255.255.255.255",
-                             "10.0.200.7", "1.2.3.4"})
+    for (const char* text :
+         {"0.0.0.0", "9.10.99.100", "192.168.100.1", "255.255.255.255", "10.0.200.7", "1.2.3.4"})
         EXPECT_EQ(IpAddress::parse(text)->to_string(), text);
     EXPECT_EQ(IpAddress::v4(0xc0a86401u).to_string(), "192.168.100.1");
     EXPECT_EQ(IpAddress::parse("fe80::1")->to_string(), "fe80::1");
