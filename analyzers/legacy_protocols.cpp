@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "analyzers/packet_context.hpp"
+
 namespace clinicwatch {
 
 namespace {
@@ -117,7 +119,7 @@ void LegacyProtocols::on_client_hello(const Packet& p, const tls::ClientHello& h
                    hello.sni);
 }
 
-void LegacyProtocols::on_packet(const Packet& p, PacketContext& /*context*/) {
+void LegacyProtocols::on_packet(const Packet& p, PacketContext& context) {
     // A ServerHello choosing TLS 1.0/1.1: both ends speak it.
     if (!p.tcp || !p.ip || p.payload.empty() || p.payload[0] != 0x16 || p.tcp->syn() ||
         p.ip->is_later_fragment)
@@ -125,7 +127,7 @@ void LegacyProtocols::on_packet(const Packet& p, PacketContext& /*context*/) {
     const std::uint16_t sp = p.tcp->src_port, dp = p.tcp->dst_port;
     if (sp == 445 || dp == 445 || sp == 139 || dp == 139) return;  // SMB, not TLS
     if (!tls::is_handshake(p.payload, 2)) return;
-    auto sh = tls::parse_server_hello(p.payload);
+    const tls::ServerHello* sh = context.tls_server_hello();  // parsed once for every unit
     if (!sh) return;
     std::uint16_t v = sh->negotiated_version();
     if (v > tls::kTls11) return;

@@ -105,7 +105,8 @@ void RemoteAccessSessions::on_packet(const Packet& packet, PacketContext& contex
     // any port: egress reads ALPN at the boundary only.
     if (!sig && proto == kProtoTcp && src_in && dst_in && payload[0] == 0x16 &&
         tls::is_handshake(payload, 1))
-        if (auto hello = tls::parse_client_hello(payload); hello && !hello->alpn.empty())
+        if (const tls::ClientHello* hello = context.tls_client_hello();
+            hello && !hello->alpn.empty())
             if (const RemoteAccessTool* t = rules_.tool_for_alpn(hello->alpn)) {
                 tool = t;
                 sig = &alpn_signature_;

@@ -104,6 +104,14 @@ struct IpAddress {
     bool is_unspecified() const;
     std::string to_string() const;
 
+    // Spelled out like MacAddress's: the defaulted one calls memcmp, and tables keyed by address
+    // (servers, bindings, flows) compare addresses for most packets.
+    bool operator==(const IpAddress& o) const {
+        std::uint64_t a[2], b[2];
+        std::memcpy(a, bytes.data(), 16);
+        std::memcpy(b, o.bytes.data(), 16);
+        return family == o.family && a[0] == b[0] && a[1] == b[1];
+    }
     auto operator<=>(const IpAddress&) const = default;
 };
 
