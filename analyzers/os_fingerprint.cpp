@@ -97,13 +97,6 @@ bool OsFingerprint::seen_recently(State& st, std::uint64_t hash, Timestamp ts) {
     return false;
 }
 
-bool OsFingerprint::understood(std::uint64_t hash, const Observed& o) {
-    Understood& u = understood_[hash & (understood_.size() - 1)];
-    if (u.hash != hash || u.value != o.value || u.source != o.source)
-        u = Understood{hash, o.source, o.value, !claims_for(o, rules_).empty()};
-    return u.any;
-}
-
 bool OsFingerprint::add_evidence_to(Host& h, std::uint16_t vlan, std::string_view source,
                                     std::string_view value, Timestamp ts) {
     State& st = state(HostKey{h.key.mac, vlan});
@@ -261,7 +254,7 @@ void OsFingerprint::on_http(const Packet& p, PacketContext& context, bool ssdp) 
         std::uint64_t hash = evidence_hash(source, value);
         if (seen_recently(st, hash, p.ts)) return;
         Observed o{clip(value), std::string(source), p.ts, p.ts};
-        if (!understood(hash, o)) return;
+        if (!understood(o)) return;
         if (h->observe_evidence(o.value, o.source, p.ts)) st.pending = true;
     };
     if (m->request && !m->user_agent.empty()) {
@@ -311,7 +304,7 @@ void OsFingerprint::on_tls(const Packet& p, PacketContext& context) {
         if (!seen_recently(st, hash, p.ts)) {
             std::string value = "max=" + tls::version_name(max) + " ja3=" + ch->ja3_hash();
             Observed o{value, "tls-client", p.ts, p.ts};
-            if (max <= tls::kTls11 || !claims_for(o, rules_).empty()) {
+            if (max <= tls::kTls11 || understood(o)) {
                 if (h->observe_evidence(value, "tls-client", p.ts)) st.pending = true;
             }
         }
@@ -353,7 +346,7 @@ void OsFingerprint::evaluate(Host& h, State& st, Timestamp now) {
     st.evidence_signature = evidence_signature(h);
     st.pending = false;
     st.last_eval = now;
-    OsVerdict v = infer_os(h.evidence, h.tcp_services, rules_, h.vendor);
+    OsVerdict v = infer_os(h.evidence, h.tcp_services, rules_, h.vendor, &claims_);
     const Day today = static_cast<Day>(std::max(now, settings_.judge_support_no_earlier_than) /
                                        (86400LL * kMicrosPerSecond));
     SupportStatus s = support_status(v, rules_, today);

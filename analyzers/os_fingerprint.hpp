@@ -79,10 +79,9 @@ class OsFingerprint final : public Analyzer {
     bool add_evidence_to(Host& h, std::uint16_t vlan, std::string_view source,
                          std::string_view value, Timestamp ts);
     bool seen_recently(State& st, std::uint64_t hash, Timestamp ts);
-    // Whether any rule claims something from `o` (whose evidence hash is `hash`), remembered
-    // by hash: every host sends the same user agents and server banners all day, and matching
-    // them against the rules' regular expressions is slow.
-    bool understood(std::uint64_t hash, const Observed& o);
+    // Whether any rule claims something from `o`. Remembered (claims_): every host sends the
+    // same user agents and server banners all day, and the rules' regular expressions are slow.
+    bool understood(const Observed& o) { return !claims_.claims(o, rules_).empty(); }
 
     void on_syn(const Packet& p);
     void on_smb(const Packet& p, PacketContext& context);
@@ -96,14 +95,8 @@ class OsFingerprint final : public Analyzer {
 
     HostTable& hosts_;
     FindingSink& sink_;
-    struct Understood {
-        std::uint64_t hash = 0;     // 0 = empty
-        std::string source, value;  // compared too: the hash is not collision-proof, and
-                                    // user agents are chosen by whoever sends them
-        bool any = false;
-    };
-    std::vector<Understood> understood_ = std::vector<Understood>(4096);  // direct-mapped
     OsRules rules_;
+    ClaimsCache claims_;  // what each piece of evidence says under rules_
     OsFingerprintSettings settings_;
     InternalNetworks internal_;
     std::unordered_map<HostKey, State, HostKeyHash> states_;

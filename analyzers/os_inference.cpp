@@ -185,18 +185,31 @@ std::vector<OsClaim> claims_for(const Observed& ev, const OsRules& rules) {
     return out;
 }
 
+const std::vector<OsClaim>& ClaimsCache::claims(const Observed& evidence, const OsRules& rules) {
+    std::string key;
+    key.reserve(evidence.source.size() + 1 + evidence.value.size());
+    key.append(evidence.source).push_back('\0');
+    key.append(evidence.value);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (cache_.size() >= max_entries_) cache_.clear();
+    return cache_.emplace(std::move(key), claims_for(evidence, rules)).first->second;
+}
+
 OsVerdict infer_os(const std::vector<Observed>& evidence,
                    const std::vector<std::uint16_t>& tcp_services, const OsRules& rules,
-                   const std::string& vendor) {
+                   const std::string& vendor, ClaimsCache* cache) {
     std::vector<OsClaim> claims;
-    for (const auto& ev : evidence) {
-        auto c = claims_for(ev, rules);
-        claims.insert(claims.end(), c.begin(), c.end());
-    }
-    if (!vendor.empty()) {
-        auto c = claims_for(Observed{vendor, "vendor", 0, 0}, rules);
-        claims.insert(claims.end(), c.begin(), c.end());
-    }
+    auto add = [&](const Observed& ev) {
+        if (cache) {
+            const auto& c = cache->claims(ev, rules);
+            claims.insert(claims.end(), c.begin(), c.end());
+        } else {
+            auto c = claims_for(ev, rules);
+            claims.insert(claims.end(), c.begin(), c.end());
+        }
+    };
+    for (const auto& ev : evidence) add(ev);
+    if (!vendor.empty()) add(Observed{vendor, "vendor", 0, 0});
     // A host whose own SMB stack names a non-Windows OS copies NTLMSSP versions (macOS sends
     // 6.1.7600, Samba 6.1.0): its NTLMSSP claims say nothing about it.
     bool smb_non_windows = false;

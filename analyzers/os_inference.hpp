@@ -7,8 +7,10 @@
 // by (1 - w/2) and is listed. TCP shape alone never rises above "low".
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analyzers/host_table.hpp"
@@ -51,10 +53,27 @@ std::string_view to_string(SupportStatus::State s);
 // Every claim one piece of evidence makes (none when no rule matches).
 std::vector<OsClaim> claims_for(const Observed& evidence, const OsRules& rules);
 
+// claims_for, remembered. Claims depend only on the evidence's source and value under one rule
+// set, and a device's whole evidence is re-read every time it is judged: with the cache each
+// distinct piece runs the rules' patterns (std::regex, slow) once. Bounded: when full it starts
+// empty again, so a sender inventing a new User-Agent per request cannot grow it. Use one cache
+// per rule set (the OS unit owns one beside its rules).
+class ClaimsCache {
+  public:
+    explicit ClaimsCache(std::size_t max_entries = 4096) : max_entries_(max_entries) {}
+    const std::vector<OsClaim>& claims(const Observed& evidence, const OsRules& rules);
+    std::size_t size() const { return cache_.size(); }
+
+  private:
+    std::size_t max_entries_;
+    std::unordered_map<std::string, std::vector<OsClaim>> cache_;  // key: source \0 value
+};
+
 // `vendor` (the IEEE OUI organisation, may be empty) counts as weak evidence of kind "vendor".
+// `cache`, when given, must have been used with these rules only.
 OsVerdict infer_os(const std::vector<Observed>& evidence,
                    const std::vector<std::uint16_t>& tcp_services, const OsRules& rules,
-                   const std::string& vendor = {});
+                   const std::string& vendor = {}, ClaimsCache* cache = nullptr);
 
 SupportStatus support_status(const OsVerdict& verdict, const OsRules& rules, Day today);
 

@@ -300,3 +300,32 @@ TEST(OsSupport, DatesAndEndingSoon) {
     v.product = "windows-server-2022";
     EXPECT_EQ(support_status(v, rules(), day("2026-11-24")).state, SupportStatus::State::supported);
 }
+
+// The cache the OS unit judges with must give the verdicts the rules give, and stay bounded
+// whatever values senders invent.
+TEST(OsInference, TheClaimsCacheGivesTheSameVerdictsAndStaysBounded) {
+    const std::vector<std::vector<Observed>> devices = {
+        {ev("smb-native-os", "Windows Server 2008 R2 Standard 7601 Service Pack 1")},
+        {ev("http-ua", "Microsoft-CryptoAPI/6.1"), ev("dhcp", "60=MSFT 5.0")},
+        {ev("http-ua", "Microsoft-CryptoAPI/10.0"), ev("dhcp", "60=MSFT 5.0")},
+        {ev("http-ua", "nothing any rule knows")},
+    };
+    ClaimsCache cache(3);
+    for (int round = 0; round < 2; ++round) {
+        for (const auto& evidence : devices) {
+            OsVerdict plain = infer_os(evidence, {}, rules(), "YAMAHA CORPORATION");
+            OsVerdict cached = infer_os(evidence, {}, rules(), "YAMAHA CORPORATION", &cache);
+            EXPECT_EQ(cached.family, plain.family);
+            EXPECT_EQ(cached.version, plain.version);
+            EXPECT_EQ(cached.build, plain.build);
+            EXPECT_DOUBLE_EQ(cached.confidence, plain.confidence);
+            EXPECT_EQ(cached.support.size(), plain.support.size());
+            EXPECT_EQ(cached.conflicts.size(), plain.conflicts.size());
+            EXPECT_LE(cache.size(), 3u);
+        }
+    }
+    EXPECT_EQ(infer_os(devices[0], {}, rules(), {}, &cache).build, 7601);
+    // Source and value are both the key: the same text from another source is another claim.
+    EXPECT_TRUE(cache.claims(ev("dhcp", "Microsoft-CryptoAPI/6.1"), rules()).empty());
+    EXPECT_FALSE(cache.claims(ev("http-ua", "Microsoft-CryptoAPI/6.1"), rules()).empty());
+}
