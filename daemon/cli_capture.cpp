@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -90,6 +91,10 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
 // Runs the pipeline and records the run; returns the exit code.
 int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
                  const std::string& mode, bool show_progress, RingFullPolicy policy) {
+    // The rules and the vendor registry are read while the database opens (start-up is most of
+    // a short replay's time). A configuration error is reported from get(), as before.
+    auto prepared = std::async(std::launch::async,
+                               [&config] { return prepare_config(config, ConfigUse::analysis); });
     auto events = open_event_log(config.export_events);
     Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
                                       2000, false, events.get()});
@@ -102,7 +107,7 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
     // Analyzers need headers and the first payload bytes; a larger slot only costs memory.
     options.slot_bytes = static_cast<std::size_t>(std::min(config.capture.snaplen, 2048));
     if (show_progress) options.on_progress = print_progress;
-    Pipeline pipeline(config, store, options);
+    Pipeline pipeline(prepared.get(), store, options);
     install_stop_signals();
     PipelineResult result = pipeline.run(source, g_stop);
     if (show_progress) std::fputc('\n', stderr);

@@ -72,7 +72,7 @@ std::optional<OsRules> load_os_rules(const OsFingerprintConfig& c, std::uint64_t
 
 }  // namespace
 
-PreparedConfig prepare_config(Config config) {
+PreparedConfig prepare_config(Config config, ConfigUse use) {
     PreparedConfig p;
     std::vector<std::string> problems;
     // Every part is tried, so one run of check-config lists every fault.
@@ -114,13 +114,14 @@ PreparedConfig prepare_config(Config config) {
         p.loop_rules_hash = path ? files_hash({path->string()}) : 0;
     });
     attempt([&] { p.asset_register = AssetRegister(config.asset_register); });
-    attempt([&] {
-        try {
-            check_templates(config);
-        } catch (const TemplateError& e) {
-            throw ConfigError({config.source + ": report.templates_dir: " + e.what()});
-        }
-    });
+    if (use == ConfigUse::everything)
+        attempt([&] {
+            try {
+                check_templates(config);
+            } catch (const TemplateError& e) {
+                throw ConfigError({config.source + ": report.templates_dir: " + e.what()});
+            }
+        });
     attempt([&] {
         p.os_rules = os_rules.get();
         p.os_rules_hash = os_rules_hash;

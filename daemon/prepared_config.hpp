@@ -35,7 +35,12 @@ struct PreparedConfig {
     std::string settings_of(const std::string& analyzer) const;
 };
 
+// What the configuration is prepared for: everything a daemon start, a reload or check-config
+// needs, or only what analysing packets needs (replay and capture, which write no digest or
+// report: the templates are checked when a report or digest is made).
+enum class ConfigUse { everything, analysis };
+
 // Throws ConfigError naming file, line and key of every problem found.
-PreparedConfig prepare_config(Config config);
+PreparedConfig prepare_config(Config config, ConfigUse use = ConfigUse::everything);
 
 }  // namespace clinicwatch
