@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -88,9 +89,17 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
     std::printf("database     %s\n", std::filesystem::absolute(db_path).c_str());
 }
 
+// A replay's own records, written on the run's database connection: before its packets (forget
+// the statistics an earlier replay of the same files stored) and after a successful run (remember
+// which minutes these files cover).
+struct ReplayBookkeeping {
+    std::function<void(SQLite::Database&)> before, after_success;
+};
+
 // Runs the pipeline and records the run; returns the exit code.
 int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
-                 const std::string& mode, bool show_progress, RingFullPolicy policy) {
+                 const std::string& mode, bool show_progress, RingFullPolicy policy,
+                 const ReplayBookkeeping* bookkeeping = nullptr) {
     // The rules and the vendor registry are read while the database opens (start-up is most of
     // a short replay's time). A configuration error is reported from get(), as before.
     auto prepared = std::async(std::launch::async,
@@ -98,6 +107,7 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
     auto events = open_event_log(config.export_events);
     Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
                                       2000, false, events.get()});
+    if (bookkeeping) bookkeeping->before(store.db());
     RunRecord run;
     run.mode = mode;
     run.source = source.describe();
@@ -137,6 +147,7 @@ int run_pipeline(const Config& config, const std::string& db_path, PacketSource&
         code = kExitDatabase;
     }
     store.end_run(run);
+    if (bookkeeping && code == kExitOk) bookkeeping->after_success(store.db());
     print_summary(store, result, db_path);
     return code;
 }
@@ -179,12 +190,9 @@ std::string replay_identity(const std::vector<std::string>& files) {
 
 // A replay of the same files replaces the minute statistics the earlier replay stored instead
 // of adding to them (the minutes are sums, so a second replay would double them).
-void forget_earlier_replay_minutes(const std::string& db_path, const std::string& identity) {
-    if (identity.empty() || ::access(db_path.c_str(), W_OK) != 0) return;
+void forget_earlier_replay_minutes(SQLite::Database& db, const std::string& identity) {
+    if (identity.empty()) return;
     try {
-        SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
-        db.setBusyTimeout(5000);
-        if (!db.tableExists("meta") || !db.tableExists("minute_stats")) return;
         SQLite::Statement get(db, "SELECT value FROM meta WHERE key = ?");
         get.bind(1, identity);
         if (!get.executeStep()) return;
@@ -204,11 +212,9 @@ void forget_earlier_replay_minutes(const std::string& db_path, const std::string
     }
 }
 
-void remember_replay_minutes(const std::string& db_path, const std::string& identity) {
+void remember_replay_minutes(SQLite::Database& db, const std::string& identity) {
     if (identity.empty()) return;
     try {
-        SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
-        db.setBusyTimeout(5000);
         SQLite::Statement run(db,
                               "SELECT first_packet, last_packet FROM runs WHERE mode = 'replay' "
                               "AND first_packet IS NOT NULL ORDER BY id DESC LIMIT 1");
@@ -233,10 +239,13 @@ int command_replay(const CommonOptions& common, const ReplayOptions& options) {
     auto source = open_capture_files(options.files);
     bool progress = options.progress && isatty(STDERR_FILENO);
     std::string identity = replay_identity(options.files);
-    forget_earlier_replay_minutes(db_path, identity);
-    int code = run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait);
-    if (code == kExitOk) remember_replay_minutes(db_path, identity);
-    return code;
+    // On the run's own connection: opening the database again (twice) cost a checkpoint and
+    // its syncs each time, slow on a Raspberry Pi's SD card.
+    ReplayBookkeeping bookkeeping{
+        [&identity](SQLite::Database& db) { forget_earlier_replay_minutes(db, identity); },
+        [&identity](SQLite::Database& db) { remember_replay_minutes(db, identity); }};
+    return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait,
+                        &bookkeeping);
 }
 
 }  // namespace clinicwatch

@@ -188,3 +188,35 @@ TEST(StatsCommand, ReplayRetentionAndFormats) {
     EXPECT_EQ(run_command(bin + " stats" + common + " --since yesterday", &out), 2);
     EXPECT_NE(out.find("--since"), std::string::npos);
 }
+
+// The same files replayed again into the same database replace their minutes of statistics
+// instead of adding to them (the replay's bookkeeping runs on the run's own connection).
+TEST(StatsCommand, ReplayingTheSameFilesAgainReplacesTheirMinutes) {
+    TempDir dir;
+    std::string db = (dir / "c.db").string();
+    auto pcap = dir / "t.pcap";
+    {
+        PcapWriter w(pcap);
+        auto arp = arp_request(0x00155d000001ULL, 0xc0a8640au, 0xc0a86401u);
+        w.write(kMidnight + 1 * kS, arp);
+        w.write(kMidnight + 2 * kS, arp);
+        w.write(kMidnight + 61 * kS, arp);
+        w.close();
+    }
+    auto frames = [&] {
+        SQLite::Database d(db);
+        return d.execAndGet("SELECT coalesce(sum(frames), 0) FROM minute_stats").getInt64();
+    };
+    std::string bin = CLINICWATCH_BINARY;
+    std::string out;
+    ASSERT_EQ(run_command(bin + " replay --db " + db + " " + pcap.string() + " 2>&1", &out), 0)
+        << out;
+    EXPECT_EQ(frames(), 3);
+    EXPECT_EQ(out.find("replayed before"), std::string::npos) << out;
+    ASSERT_EQ(run_command(bin + " replay --db " + db + " " + pcap.string() + " 2>&1", &out), 0)
+        << out;
+    EXPECT_EQ(frames(), 3) << out;
+    EXPECT_NE(out.find("replayed before"), std::string::npos) << out;
+    SQLite::Database d(db);
+    EXPECT_EQ(d.execAndGet("SELECT count(*) FROM runs WHERE mode = 'replay'").getInt64(), 2);
+}
