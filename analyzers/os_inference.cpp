@@ -198,15 +198,10 @@ const std::vector<OsClaim>& ClaimsCache::claims(const Observed& evidence, const 
 OsVerdict infer_os(const std::vector<Observed>& evidence,
                    const std::vector<std::uint16_t>& tcp_services, const OsRules& rules,
                    const std::string& vendor, ClaimsCache* cache) {
-    std::vector<OsClaim> claims;
+    std::vector<OsClaim> claims, uncached;
     auto add = [&](const Observed& ev) {
-        if (cache) {
-            const auto& c = cache->claims(ev, rules);
-            claims.insert(claims.end(), c.begin(), c.end());
-        } else {
-            auto c = claims_for(ev, rules);
-            claims.insert(claims.end(), c.begin(), c.end());
-        }
+        const auto& c = cache ? cache->claims(ev, rules) : (uncached = claims_for(ev, rules));
+        claims.insert(claims.end(), c.begin(), c.end());
     };
     for (const auto& ev : evidence) add(ev);
     if (!vendor.empty()) add(Observed{vendor, "vendor", 0, 0});

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -89,105 +88,6 @@ void print_summary(Store& store, const PipelineResult& r, const std::string& db_
     std::printf("database     %s\n", std::filesystem::absolute(db_path).c_str());
 }
 
-// A replay's own records, written on the run's database connection: before its packets (forget
-// the statistics an earlier replay of the same files stored) and after a successful run (remember
-// which minutes these files cover).
-struct ReplayBookkeeping {
-    std::function<void(SQLite::Database&)> before, after_success;
-};
-
-// Runs the pipeline and records the run; returns the exit code.
-int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
-                 const std::string& mode, bool show_progress, RingFullPolicy policy,
-                 const ReplayBookkeeping* bookkeeping = nullptr) {
-    // The rules and the vendor registry are read while the database opens (start-up is most of
-    // a short replay's time). A configuration error is reported from get(), as before.
-    auto prepared = std::async(std::launch::async,
-                               [&config] { return prepare_config(config, ConfigUse::analysis); });
-    auto events = open_event_log(config.export_events);
-    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
-                                      2000, false, events.get()});
-    if (bookkeeping) bookkeeping->before(store.db());
-    RunRecord run;
-    run.mode = mode;
-    run.source = source.describe();
-    run.id = store.begin_run(run);
-    PipelineOptions options;
-    options.ring_full = policy;
-    // Analyzers need headers and the first payload bytes; a larger slot only costs memory.
-    options.slot_bytes = static_cast<std::size_t>(std::min(config.capture.snaplen, 2048));
-    if (show_progress) options.on_progress = print_progress;
-    Pipeline pipeline(prepared.get(), store, options);
-    install_stop_signals();
-    PipelineResult result = pipeline.run(source, g_stop);
-    if (show_progress) std::fputc('\n', stderr);
-
-    run.first_packet = result.first_packet;
-    run.last_packet = result.last_packet;
-    run.packets = result.packets;
-    run.bytes = result.bytes;
-    run.undecodable = result.undecodable;
-    run.capture_drops = result.capture_drops;
-    run.ring_drops = result.ring_drops;
-    int code = kExitOk;
-    run.outcome = "ok";
-    if (result.capture_error) {
-        try {
-            std::rethrow_exception(result.capture_error);
-        } catch (const CaptureError& e) {
-            run.outcome = std::string("error: ") + e.what();
-            std::fprintf(stderr, "clinicwatch: %s\n", e.what());
-            std::fprintf(stderr, "clinicwatch: the %llu packets read before the error are stored\n",
-                         static_cast<unsigned long long>(result.packets));
-            code = e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
-        }
-    }
-    if (!result.store_error.empty()) {
-        spdlog::error("the last findings could not be written: {}", result.store_error);
-        code = kExitDatabase;
-    }
-    store.end_run(run);
-    if (bookkeeping && code == kExitOk) bookkeeping->after_success(store.db());
-    print_summary(store, result, db_path);
-    return code;
-}
-
-}  // namespace
-
-namespace {
-
-// Which captures a replay read, by their content: a replay of the same files again (or of a
-// copy or a renamed file) has the same identity. Size and the first and last 64 KiB, hashed
-// (FNV-1a): enough to tell captures apart without reading gigabytes twice.
-std::string replay_identity(const std::vector<std::string>& files) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    auto mix = [&](const char* data, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) {
-            hash ^= static_cast<unsigned char>(data[i]);
-            hash *= 0x100000001b3ULL;
-        }
-    };
-    constexpr std::uintmax_t kPart = 64 * 1024;
-    std::vector<char> buffer(kPart);
-    for (const auto& f : files) {
-        std::error_code ec;
-        std::uintmax_t size = std::filesystem::file_size(f, ec);
-        std::ifstream in(f, std::ios::binary);
-        if (ec || !in) return {};
-        std::string size_text = std::to_string(size) + ";";
-        mix(size_text.data(), size_text.size());
-        for (std::uintmax_t offset : {std::uintmax_t{0}, size > kPart ? size - kPart : 0}) {
-            in.seekg(static_cast<std::streamoff>(offset));
-            in.read(buffer.data(), static_cast<std::streamsize>(std::min(kPart, size)));
-            mix(buffer.data(), static_cast<std::size_t>(in.gcount()));
-            in.clear();
-        }
-    }
-    char id[40];
-    std::snprintf(id, sizeof id, "replay.minutes:%016llx", static_cast<unsigned long long>(hash));
-    return id;
-}
-
 // A replay of the same files replaces the minute statistics the earlier replay stored instead
 // of adding to them (the minutes are sums, so a second replay would double them).
 void forget_earlier_replay_minutes(SQLite::Database& db, const std::string& identity) {
@@ -231,6 +131,100 @@ void remember_replay_minutes(SQLite::Database& db, const std::string& identity) 
     }
 }
 
+// Runs the pipeline and records the run; returns the exit code. A replay names its files'
+// identity (replay_identity): its own records go on the run's database connection (opening the
+// database again cost a checkpoint and its syncs each time, slow on a Raspberry Pi's SD card).
+int run_pipeline(const Config& config, const std::string& db_path, PacketSource& source,
+                 const std::string& mode, bool show_progress, RingFullPolicy policy,
+                 const std::string& identity = {}) {
+    // The rules and the vendor registry are read while the database opens (start-up is most of
+    // a short replay's time). A configuration error is reported from get(), as before.
+    auto prepared = std::async(std::launch::async,
+                               [&config] { return prepare_config(config, ConfigUse::analysis); });
+    auto events = open_event_log(config.export_events);
+    Store store(db_path, StoreOptions{std::chrono::milliseconds(config.store.flush_interval_ms),
+                                      2000, false, events.get()});
+    forget_earlier_replay_minutes(store.db(), identity);
+    RunRecord run;
+    run.mode = mode;
+    run.source = source.describe();
+    run.id = store.begin_run(run);
+    PipelineOptions options;
+    options.ring_full = policy;
+    // Analyzers need headers and the first payload bytes; a larger slot only costs memory.
+    options.slot_bytes = static_cast<std::size_t>(std::min(config.capture.snaplen, 2048));
+    if (show_progress) options.on_progress = print_progress;
+    Pipeline pipeline(prepared.get(), store, options);
+    install_stop_signals();
+    PipelineResult result = pipeline.run(source, g_stop);
+    if (show_progress) std::fputc('\n', stderr);
+
+    run.first_packet = result.first_packet;
+    run.last_packet = result.last_packet;
+    run.packets = result.packets;
+    run.bytes = result.bytes;
+    run.undecodable = result.undecodable;
+    run.capture_drops = result.capture_drops;
+    run.ring_drops = result.ring_drops;
+    int code = kExitOk;
+    run.outcome = "ok";
+    if (result.capture_error) {
+        try {
+            std::rethrow_exception(result.capture_error);
+        } catch (const CaptureError& e) {
+            run.outcome = std::string("error: ") + e.what();
+            std::fprintf(stderr, "clinicwatch: %s\n", e.what());
+            std::fprintf(stderr, "clinicwatch: the %llu packets read before the error are stored\n",
+                         static_cast<unsigned long long>(result.packets));
+            code = e.kind() == CaptureError::Kind::input_file ? kExitInput : kExitCapture;
+        }
+    }
+    if (!result.store_error.empty()) {
+        spdlog::error("the last findings could not be written: {}", result.store_error);
+        code = kExitDatabase;
+    }
+    store.end_run(run);
+    if (code == kExitOk) remember_replay_minutes(store.db(), identity);
+    print_summary(store, result, db_path);
+    return code;
+}
+
+}  // namespace
+
+namespace {
+
+// Which captures a replay read, by their content: a replay of the same files again (or of a
+// copy or a renamed file) has the same identity. Size and the first and last 64 KiB, hashed
+// (FNV-1a): enough to tell captures apart without reading gigabytes twice.
+std::string replay_identity(const std::vector<std::string>& files) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    auto mix = [&](const char* data, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            hash ^= static_cast<unsigned char>(data[i]);
+            hash *= 0x100000001b3ULL;
+        }
+    };
+    constexpr std::uintmax_t kPart = 64 * 1024;
+    std::vector<char> buffer(kPart);
+    for (const auto& f : files) {
+        std::error_code ec;
+        std::uintmax_t size = std::filesystem::file_size(f, ec);
+        std::ifstream in(f, std::ios::binary);
+        if (ec || !in) return {};
+        std::string size_text = std::to_string(size) + ";";
+        mix(size_text.data(), size_text.size());
+        for (std::uintmax_t offset : {std::uintmax_t{0}, size > kPart ? size - kPart : 0}) {
+            in.seekg(static_cast<std::streamoff>(offset));
+            in.read(buffer.data(), static_cast<std::streamsize>(std::min(kPart, size)));
+            mix(buffer.data(), static_cast<std::size_t>(in.gcount()));
+            in.clear();
+        }
+    }
+    char id[40];
+    std::snprintf(id, sizeof id, "replay.minutes:%016llx", static_cast<unsigned long long>(hash));
+    return id;
+}
+
 }  // namespace
 
 int command_replay(const CommonOptions& common, const ReplayOptions& options) {
@@ -239,13 +233,8 @@ int command_replay(const CommonOptions& common, const ReplayOptions& options) {
     auto source = open_capture_files(options.files);
     bool progress = options.progress && isatty(STDERR_FILENO);
     std::string identity = replay_identity(options.files);
-    // On the run's own connection: opening the database again (twice) cost a checkpoint and
-    // its syncs each time, slow on a Raspberry Pi's SD card.
-    ReplayBookkeeping bookkeeping{
-        [&identity](SQLite::Database& db) { forget_earlier_replay_minutes(db, identity); },
-        [&identity](SQLite::Database& db) { remember_replay_minutes(db, identity); }};
     return run_pipeline(config, db_path, *source, "replay", progress, RingFullPolicy::wait,
-                        &bookkeeping);
+                        identity);
 }
 
 }  // namespace clinicwatch
